@@ -1,0 +1,62 @@
+# pooltag — thin wrapper around CMake/CTest.
+#   make demo     install deps, build, run the leak demo
+#   make test     install deps, build, run every test (normal + ASan/UBSan + fuzz)
+#   make install  PREFIX=/usr/local
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test test-unit test-asan test-fuzz demo install bench lint clean
+
+all: build
+
+deps:
+	bash scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DPT_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS) -LE nosan
+
+$(FUZZ_BUILD)/CMakeCache.txt:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DPT_FUZZ=ON -DBUILD_TESTING=OFF
+
+test-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	bash fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BUILD)
+
+test: test-unit test-asan test-fuzz
+
+demo: build
+	POOLTAG=$(BUILD)/src/cli/pooltag NOTMYFAULT=$(BUILD)/demo/notmyfault bash demo/run-demo.sh
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+bench: build
+	$(BUILD)/bench/alloc_bench
+
+lint:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --suppress=missingIncludeSystem -Iinclude -Isrc/common src
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

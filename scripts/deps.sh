@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that pooltag's build, demo and tests need.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libmimalloc-dev libunwind-dev libelf-dev libdw-dev
+  libncurses-dev libsqlite3-dev libmicrohttpd-dev
+  tmux procps sqlite3 gdb
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "deps.sh: need root (or sudo) to install: ${missing[*]}" >&2; exit 2
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "deps.sh: installing ${missing[*]}"
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,197 @@
+/*
+ * segment.h — the layout of the pooltag counter segment (version 1).
+ *
+ * This file is the single definition of the bytes that the runtime writes and
+ * every reader (live PID, snapshot, core file) parses.  docs/segment-format.md
+ * describes the same layout for people; keep the two in step.
+ *
+ * Data model and invariants
+ * -------------------------
+ * 1. The segment is one memfd named "pooltag", mapped MAP_SHARED by the
+ *    process it counts.  All integers are native (little-endian x86-64 /
+ *    aarch64); all offsets are from the start of the segment.
+ * 2. Regions, in address order:
+ *        header        (PT_SEG_HEADER_SIZE bytes, one page)
+ *        pools         pt_seg_pool[2]           (one cache line each)
+ *        errors        pt_seg_error[PT_SEG_ERRORS] ring
+ *        keys          uint32_t[ntags]          tag of each table entry, 0 = empty
+ *        tagstat       pt_seg_tagstat[ntags]    cur / peak / failures per pool
+ *        retired       pt_seg_counts[ntags]     counts of threads that exited
+ *        shards        shard[max_shards], each shard_stride bytes:
+ *                        pt_seg_shard_hdr
+ *                        pt_seg_counts[ntags]
+ *                        int64_t flushed[ntags][2]
+ *    where ntags = max_tags + 1; entry max_tags is the overflow entry
+ *    (key PT_TAG("Ovfl"), flag PT_SEG_TAG_OVERFLOW) that receives every tag
+ *    that found the table full.
+ * 3. A tag's totals = retired[i] + sum over shards s < shard_hw of
+ *    shard[s].counts[i].  Shard 0 is the shared shard, updated with atomic
+ *    adds by threads that have no private shard; shards 1.. belong to one
+ *    thread each and are written by that thread alone with plain stores.
+ * 4. Counters only grow, except during a fold: when a thread exits, its shard
+ *    is added to `retired` and zeroed under the header's fold_seq seqlock
+ *    (odd while a fold runs).  A reader that wants a consistent sum reads
+ *    fold_seq before and after copying and retries if it changed or is odd.
+ * 5. Keys are written once (0 -> tag, by compare-and-swap) and never change;
+ *    an entry's index is stable for the life of the segment.
+ * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
+ *    thread: a thread pushes its local change to cur whenever its bytes
+ *    allocated or bytes freed for the tag cross a multiple of peak_grain, and
+ *    when it exits.  peak = max(cur) over time.  So peak is within
+ *    peak_grain x (threads) of the true peak; readers report
+ *    max(peak, current Bytes).
+ */
+#ifndef PT_SEGMENT_H
+#define PT_SEGMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PT_SEG_MAGIC "POOLTAG\0"   /* 8 bytes, NUL included */
+#define PT_SEG_MAGIC_LEN 8
+#define PT_SEG_VERSION 1u
+#define PT_SEG_HEADER_SIZE 4096u
+#define PT_SEG_LINE 64u
+#define PT_SEG_ERRORS 16u          /* entries in the error ring */
+#define PT_SEG_NPOOLS 2u
+
+/* Limits that a reader enforces on untrusted headers. */
+#define PT_SEG_MAX_TAGS_LIMIT (1u << 20)
+#define PT_SEG_MAX_SHARDS_LIMIT (1u << 16)
+
+/* header.flags */
+#define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */
+#define PT_SEGF_PRELOAD 0x2u        /* runtime was started by the preload    */
+
+/* tagstat.flags */
+#define PT_SEG_TAG_OVERFLOW 0x1u
+
+/* shard_hdr.state */
+#define PT_SHARD_FREE 0u
+#define PT_SHARD_LIVE 1u
+#define PT_SHARD_SHARED 2u
+
+/* error kinds (pt_seg_error.kind) */
+#define PT_ERR_BAD_POINTER 1u   /* not a pooltag block, or header corrupt  */
+#define PT_ERR_DOUBLE_FREE 2u
+#define PT_ERR_TAG_MISMATCH 3u  /* pt_free_tag with the wrong tag          */
+#define PT_ERR_LIMIT 4u         /* (not reported; failures are counted)    */
+
+typedef struct pt_seg_header {
+    char magic[PT_SEG_MAGIC_LEN]; /* PT_SEG_MAGIC                          */
+    uint32_t version;             /* PT_SEG_VERSION                        */
+    uint32_t header_size;         /* PT_SEG_HEADER_SIZE                    */
+    uint64_t seg_size;            /* bytes mapped                          */
+    uint32_t page_size;
+    uint32_t pid;
+    uint64_t start_ns;            /* CLOCK_REALTIME at creation, ns        */
+    uint32_t max_tags;            /* entries = max_tags + 1 (overflow)     */
+    uint32_t max_shards;
+    uint32_t shard_hw;            /* shards [0, shard_hw) may hold counts  */
+    uint32_t flags;               /* PT_SEGF_*                             */
+    uint64_t pools_off;
+    uint64_t errors_off;
+    uint64_t keys_off;
+    uint64_t tagstat_off;
+    uint64_t retired_off;
+    uint64_t shards_off;
+    uint64_t shard_stride;
+    uint64_t peak_grain;          /* see invariant 6                       */
+    uint32_t tags_used;           /* entries whose key is set              */
+    uint32_t on_error;            /* 0 report, 1 abort                     */
+    uint64_t errors_total;        /* caller errors detected                */
+    uint64_t fold_seq;            /* seqlock, odd while a fold runs        */
+    uint64_t threads_started;     /* shards claimed, ever                  */
+    uint64_t threads_exited;      /* shards folded, ever                   */
+    uint64_t shared_users;        /* threads that used the shared shard    */
+    uint64_t control_gen;         /* control block generation (later use)  */
+    char comm[16];                /* process name at creation              */
+    char exe[256];                /* /proc/self/exe at creation, truncated */
+} pt_seg_header;
+
+typedef struct pt_seg_pool {
+    uint64_t limit;     /* bytes; 0 = unlimited                            */
+    int64_t used;       /* exact bytes in use, kept only while limit != 0  */
+    uint64_t peak;      /* highest flushed total (see invariant 6)         */
+    uint64_t failures;  /* allocations refused in this pool                */
+    int64_t cur;        /* flushed total (invariant 6)                     */
+    uint64_t reserved[3];
+} pt_seg_pool;
+
+typedef struct pt_seg_error {
+    uint64_t seq;       /* 1-based number of the error; 0 = empty slot     */
+    uint64_t time_ns;   /* CLOCK_REALTIME                                  */
+    uint64_t addr;      /* the pointer the caller passed                   */
+    uint64_t size;      /* size from the header, when it could be read     */
+    uint32_t kind;      /* PT_ERR_*                                        */
+    uint32_t tag;       /* tag from the header (0 if unreadable)           */
+    uint32_t tag2;      /* the tag the caller claimed (tag mismatch)       */
+    uint32_t tid;
+    uint64_t reserved[2];
+} pt_seg_error;
+
+typedef struct pt_seg_pool_counts {
+    uint64_t allocs;
+    uint64_t frees;
+    uint64_t bytes_alloc;
+    uint64_t bytes_freed;
+} pt_seg_pool_counts;
+
+typedef struct pt_seg_counts {
+    pt_seg_pool_counts pool[PT_SEG_NPOOLS];
+} pt_seg_counts;
+
+typedef struct pt_seg_tagstat {
+    uint32_t flags;     /* PT_SEG_TAG_*                                    */
+    uint32_t reserved0;
+    uint64_t reserved1;
+    struct {
+        int64_t cur;
+        uint64_t peak;
+        uint64_t failures;
+    } pool[PT_SEG_NPOOLS];
+} pt_seg_tagstat;
+
+typedef struct pt_seg_shard_hdr {
+    uint32_t state;     /* PT_SHARD_*                                      */
+    uint32_t tid;       /* owner thread (Linux tid), 0 when free           */
+    uint64_t claims;    /* times this shard was claimed                    */
+    uint64_t reserved[6];
+} pt_seg_shard_hdr;
+
+_Static_assert(sizeof(pt_seg_header) <= PT_SEG_HEADER_SIZE, "header fits");
+_Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
+_Static_assert(sizeof(pt_seg_error) == 64, "error record");
+_Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");
+_Static_assert(sizeof(pt_seg_tagstat) == PT_SEG_LINE, "tagstat line");
+_Static_assert(sizeof(pt_seg_shard_hdr) == PT_SEG_LINE, "shard header line");
+
+static inline uint64_t pt_seg_align(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) & ~(a - 1);
+}
+
+/* The stride of one shard for a given table size. */
+static inline uint64_t pt_seg_shard_stride(uint32_t max_tags)
+{
+    uint64_t n = (uint64_t)max_tags + 1;
+    return pt_seg_align(sizeof(pt_seg_shard_hdr) + n * sizeof(pt_seg_counts) +
+                            n * 2 * sizeof(int64_t),
+                        PT_SEG_LINE);
+}
+
+/* Counters of entry i in the shard that starts at `shard`. */
+static inline pt_seg_counts *pt_seg_shard_counts(void *shard, uint32_t i)
+{
+    return (pt_seg_counts *)((char *)shard + sizeof(pt_seg_shard_hdr)) + i;
+}
+
+static inline int64_t *pt_seg_shard_flushed(void *shard, uint32_t max_tags,
+                                            uint32_t i)
+{
+    return (int64_t *)((char *)shard + sizeof(pt_seg_shard_hdr) +
+                       ((uint64_t)max_tags + 1) * sizeof(pt_seg_counts)) +
+           2 * (uint64_t)i;
+}
+
+#endif /* PT_SEGMENT_H */

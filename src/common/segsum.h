@@ -1,0 +1,22 @@
+/*
+ * segsum.h — summing one tag's counters across the retired totals and every
+ * shard.  Shared by the in-process read API (pt_tags_read) and the reader
+ * library, so that a live process and `pooltag` agree to the byte.
+ *
+ * The caller guarantees that every region named by the header lies inside
+ * the segment image (the runtime by construction, the reader by validation).
+ * Loads are relaxed atomic loads: the owner threads may be writing.
+ */
+#ifndef PT_SEGSUM_H
+#define PT_SEGSUM_H
+
+#include "pooltag.h"
+#include "segment.h"
+
+/* Fill *out with entry i: key, flags, counts summed over retired and shards
+ * [0, shard_hw), and peak/failures from tagstat.  peak is raised to the
+ * current Bytes if that is higher. */
+void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
+                      uint32_t shard_hw, uint32_t i, pt_tag_info *out);
+
+#endif

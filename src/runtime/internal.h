@@ -1,0 +1,121 @@
+/*
+ * internal.h — private declarations of the pooltag runtime (pt__ prefix).
+ *
+ * The block header
+ * ----------------
+ * Every block has 16 bytes in front of the address the caller gets:
+ *
+ *     offset 0  w0     bits  0..39  requested size (so blocks < 1 TiB)
+ *                      bit   40     pool (0 paged, 1 nonpaged)
+ *                      bit   41     aligned: the backend's pointer is stored
+ *                                   in the 8 bytes before the header
+ *                      bits 42..45  epoch: the process generation (fork
+ *                                   child = +1); blocks of another epoch are
+ *                                   freed but not counted
+ *                      bits 46..63  site id (reserved: 0 for now)
+ *     offset 8  tag    the block's tag
+ *     offset 12 check  hash(header address, w0, tag, per-process secret)
+ *
+ * On free, check becomes a different hash of (address, tag, secret) that
+ * marks the block freed.  mimalloc overwrites only offset 0 with its free
+ * list link, so a second free of the same block still finds the freed mark
+ * and is reported as a double free; glibc's tcache also overwrites offset 8,
+ * so there the second free reads as "not a pooltag block".
+ *
+ * Counting
+ * --------
+ * See src/common/segment.h for the segment and its invariants.  Each thread
+ * owns one shard (claimed at its first allocation, folded into `retired` at
+ * exit by a pthread key destructor) and updates it with relaxed loads and
+ * stores: no atomic read-modify-write, no shared cache line.  Threads without
+ * a shard (more threads than PT_MAX_THREADS, or allocating after their
+ * shard was folded) use shard 0 with atomic adds.
+ *
+ * Lock order: pt__fold_lock, then the nonpaged arena lock.  Both are taken in
+ * the pthread_atfork prepare handler in that order.
+ */
+#ifndef PT_INTERNAL_H
+#define PT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pooltag.h"
+#include "segment.h"
+
+#define PT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define PT_HDR_SIZE 16u
+#define PT_SIZE_BITS 40
+#define PT_SIZE_MASK ((1ull << PT_SIZE_BITS) - 1)
+#define PT_MAX_REQUEST (PT_SIZE_MASK - 4096)
+#define PT_W0_POOL (1ull << 40)
+#define PT_W0_ALIGNED (1ull << 41)
+#define PT_W0_EPOCH_SHIFT 42
+#define PT_W0_EPOCH_MASK 0xfull
+
+typedef struct pt_hdr {
+    uint64_t w0;
+    uint32_t tag;
+    uint32_t check;
+} pt_hdr;
+_Static_assert(sizeof(pt_hdr) == PT_HDR_SIZE, "16-byte header");
+
+enum { PT_BACKEND_MIMALLOC = 0, PT_BACKEND_LIBC = 1 };
+enum { PT_ONERR_REPORT = 0, PT_ONERR_ABORT = 1 };
+
+/* Settings in effect (options.c).  Read once at initialisation. */
+typedef struct pt_options {
+    int backend;             /* PT_BACKEND                                  */
+    int on_error;            /* PT_ON_ERROR                                 */
+    uint64_t paged_max;      /* PT_PAGED_MAX, 0 = unlimited                 */
+    uint64_t nonpaged_max;   /* PT_NONPAGED_MAX                             */
+    uint32_t max_tags;       /* PT_MAX_TAGS, a power of two                 */
+    uint32_t max_threads;    /* PT_MAX_THREADS: private shards              */
+    uint64_t peak_grain;     /* PT_PEAK_GRAIN, a power of two               */
+    int verbose;             /* PT_VERBOSE                                  */
+} pt_options;
+
+extern pt_options pt__opt;
+void pt__options_load(int default_on_error);
+void pt__options_print(void);
+
+/* report.c: formatting into stack buffers, never allocating. */
+typedef struct pt_buf {
+    char *p;
+    size_t len, cap;
+} pt_buf;
+void pt__bputs(pt_buf *b, const char *s);
+void pt__bputu(pt_buf *b, uint64_t v);
+void pt__bputx(pt_buf *b, uint64_t v);
+void pt__bputtag(pt_buf *b, uint32_t tag);
+void pt__write_stderr(const char *s, size_t n);
+void pt__warn(const char *msg1, const char *msg2);
+
+/* Report a caller error: record it in the segment's error ring, print one
+ * line on stderr, and abort if PT_ON_ERROR=abort. */
+void pt__report(uint32_t kind, const void *addr, uint32_t tag, uint32_t tag2,
+                uint64_t size, int size_known);
+
+/* nonpaged.c: the resident (mlock'd) arena.  Blocks are 16-byte aligned;
+ * pt__np_alloc returns NULL with errno ENOMEM when memory cannot be locked. */
+void *pt__np_alloc(size_t n);
+void pt__np_free(void *p);
+void pt__np_fork_prepare(void);
+void pt__np_fork_parent(void);
+void pt__np_fork_child(void);
+
+/* rt.c: the segment, for report.c. */
+extern pt_seg_header *pt__seg;
+uint32_t pt__gettid(void);
+
+/* A small spin lock (rare paths only: thread exit, nonpaged arena). */
+typedef struct { int v; } pt_spin;
+void pt__spin_lock(pt_spin *l);
+static inline void pt__spin_unlock(pt_spin *l)
+{
+    __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);
+}
+
+#endif

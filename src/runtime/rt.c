@@ -1,0 +1,972 @@
+/*
+ * rt.c — the pooltag runtime: segment, per-thread counter shards, the tagged
+ * allocation API and the in-process read API.
+ *
+ * Read internal.h (block header, counting, lock order) and
+ * src/common/segment.h (segment layout and invariants) first.
+ *
+ * Life of the runtime
+ * -------------------
+ * 1. The first call that needs a tag index initialises the runtime
+ *    (pt__init): options from the environment, the memfd segment, the
+ *    pthread key whose destructor folds a thread's shard, the fork handlers.
+ *    Concurrent first callers wait for the one that initialises.
+ * 2. A thread's first allocation claims a private shard (slow path); later
+ *    allocations find the shard and the tag's index in initial-exec TLS and
+ *    update counters with plain stores.
+ * 3. At thread exit the shard is folded into `retired` under fold_seq.
+ * 4. In a fork child the runtime builds a fresh segment and bumps the epoch:
+ *    blocks inherited from the parent are freed without being counted, so
+ *    the child's table holds only its own allocations and the parent's
+ *    counters are not counted twice.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mimalloc.h>
+
+#include "segsum.h"
+
+/* glibc's allocator under its own names (still exported by glibc 2.36). */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+#define PT_TAG_NONE PT_TAG("None")
+#define PT_TAG_OVFL PT_TAG("Ovfl")
+#define PT_TLS_CACHE 64
+
+/* ---- process-wide state (read-mostly after init) ----------------------- */
+
+pt_seg_header *pt__seg;               /* NULL until initialised          */
+static char *seg_base;
+static size_t seg_len;
+static int seg_fd = -1;
+static uint32_t *seg_keys;
+static pt_seg_tagstat *seg_tagstat;
+static pt_seg_counts *seg_retired;
+static char *seg_shards;
+static uint64_t seg_stride;
+static pt_seg_pool *seg_pools;
+static uint32_t tag_mask;              /* max_tags - 1                     */
+static uint32_t ovfl_idx;              /* max_tags                         */
+static uint64_t grain;
+static int backend;
+static uint64_t secret;
+static uint64_t epoch;                 /* 0..15                            */
+static int limit_on[PT_POOL_COUNT];    /* exact `used` accounting active   */
+static int state;                      /* 0 new, 1 initialising, 2 ready   */
+static pthread_key_t exit_key;
+static pt_spin fold_lock;
+
+/* ---- per-thread state ------------------------------------------------- */
+
+enum { TS_NEW = 0, TS_PRIVATE = 1, TS_SHARED = 2, TS_DEAD = 3 };
+
+typedef struct pt_tls {
+    pt_seg_counts *counts;  /* this thread's shard counters, or NULL       */
+    int64_t *flushed;       /* this thread's shard flushed[][2]            */
+    uint32_t shard;         /* shard index                                 */
+    uint32_t ts;            /* TS_*                                        */
+    uint32_t cur_tag;       /* pt_tag_push                                 */
+    uint32_t pad;
+    struct {
+        uint32_t tag, idx;
+    } cache[PT_TLS_CACHE];
+} pt_tls;
+
+static __thread pt_tls tls __attribute__((tls_model("initial-exec")));
+
+/* ---- small helpers ------------------------------------------------------ */
+
+uint32_t pt__gettid(void)
+{
+    return (uint32_t)syscall(SYS_gettid);
+}
+
+void pt__spin_lock(pt_spin *l)
+{
+    unsigned n = 0;
+    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&l->v, __ATOMIC_RELAXED)) {
+            if (++n > 64)
+                sched_yield();
+            else
+                __builtin_ia32_pause();
+        }
+    }
+}
+
+static inline uint64_t ld(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void st(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static void atomic_max_u64(uint64_t *p, uint64_t v)
+{
+    uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > old &&
+           !__atomic_compare_exchange_n(p, &old, v, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+}
+
+static inline uint32_t check_live(const pt_hdr *h, uint64_t w0, uint32_t tag)
+{
+    uint64_t x = (w0 ^ (uint64_t)(uintptr_t)h ^ secret) + ((uint64_t)tag << 17);
+    x *= 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 32);
+}
+
+static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)h ^ secret ^ 0xf4eed0f4eed0f4eeull) +
+                 ((uint64_t)tag << 23);
+    x *= 0xc2b2ae3d27d4eb4full;
+    return (uint32_t)(x >> 32);
+}
+
+/* ---- backend ------------------------------------------------------------ */
+
+static inline void *be_malloc(size_t n)
+{
+    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n)
+                                                     : __libc_malloc(n);
+}
+
+static inline void *be_calloc(size_t n)
+{
+    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n)
+                                                     : __libc_calloc(1, n);
+}
+
+static inline void *be_realloc(void *p, size_t n)
+{
+    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n)
+                                                     : __libc_realloc(p, n);
+}
+
+static inline void be_free(void *p)
+{
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
+        mi_free(p);
+    else
+        __libc_free(p);
+}
+
+/* ---- the segment -------------------------------------------------------- */
+
+static void read_self(const char *path, char *out, size_t cap, int link)
+{
+    out[0] = 0;
+    if (link) {
+        ssize_t n = readlink(path, out, cap - 1);
+        if (n > 0)
+            out[n] = 0;
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, out, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    out[n] = 0;
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = 0;
+}
+
+/* Create and lay out a segment; installs it in the globals.  Returns 0, or
+ * -1 if no memory could be mapped at all. */
+static int segment_create(void)
+{
+    uint32_t max_tags = pt__opt.max_tags;
+    uint32_t max_shards = pt__opt.max_threads + 1;
+    uint64_t ntags = (uint64_t)max_tags + 1;
+    uint64_t off = PT_SEG_HEADER_SIZE;
+    uint64_t pools_off = off;
+    off += PT_SEG_NPOOLS * sizeof(pt_seg_pool);
+    uint64_t errors_off = off;
+    off += PT_SEG_ERRORS * sizeof(pt_seg_error);
+    uint64_t keys_off = off;
+    off = pt_seg_align(off + ntags * sizeof(uint32_t), PT_SEG_LINE);
+    uint64_t tagstat_off = off;
+    off += ntags * sizeof(pt_seg_tagstat);
+    uint64_t retired_off = off;
+    off += ntags * sizeof(pt_seg_counts);
+    off = pt_seg_align(off, 4096);
+    uint64_t shards_off = off;
+    uint64_t stride = pt_seg_shard_stride(max_tags);
+    off += stride * max_shards;
+    size_t len = (size_t)pt_seg_align(off, 4096);
+
+    int fd = (int)syscall(SYS_memfd_create, "pooltag", 1u /* MFD_CLOEXEC */);
+    void *p = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, (off_t)len) == 0)
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+        /* No memfd (seccomp, old kernel): count in private memory.  The
+         * process cannot be read from outside, but nothing breaks. */
+        p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+        if (p == MAP_FAILED)
+            return -1;
+        pt__warn("no memfd segment; counters are not visible to `pooltag`",
+                 NULL);
+    }
+
+    pt_seg_header *h = p;
+    memcpy(h->magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN);
+    h->header_size = PT_SEG_HEADER_SIZE;
+    h->seg_size = len;
+    h->page_size = (uint32_t)sysconf(_SC_PAGESIZE);
+    h->pid = (uint32_t)getpid();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h->start_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    h->max_tags = max_tags;
+    h->max_shards = max_shards;
+    h->shard_hw = 1;
+    h->flags = pt__opt.backend == PT_BACKEND_LIBC ? PT_SEGF_LIBC_BACKEND : 0;
+    h->pools_off = pools_off;
+    h->errors_off = errors_off;
+    h->keys_off = keys_off;
+    h->tagstat_off = tagstat_off;
+    h->retired_off = retired_off;
+    h->shards_off = shards_off;
+    h->shard_stride = stride;
+    h->peak_grain = pt__opt.peak_grain;
+    h->on_error = (uint32_t)pt__opt.on_error;
+    read_self("/proc/self/comm", h->comm, sizeof h->comm, 0);
+    read_self("/proc/self/exe", h->exe, sizeof h->exe, 1);
+
+    seg_base = p;
+    seg_len = len;
+    seg_fd = fd;
+    seg_keys = (uint32_t *)(seg_base + keys_off);
+    seg_tagstat = (pt_seg_tagstat *)(seg_base + tagstat_off);
+    seg_retired = (pt_seg_counts *)(seg_base + retired_off);
+    seg_shards = seg_base + shards_off;
+    seg_stride = stride;
+    seg_pools = (pt_seg_pool *)(seg_base + pools_off);
+    tag_mask = max_tags - 1;
+    ovfl_idx = max_tags;
+    grain = pt__opt.peak_grain;
+
+    seg_keys[ovfl_idx] = PT_TAG_OVFL;
+    seg_tagstat[ovfl_idx].flags = PT_SEG_TAG_OVERFLOW;
+    ((pt_seg_shard_hdr *)seg_shards)->state = PT_SHARD_SHARED;
+    seg_pools[PT_PAGED].limit = pt__opt.paged_max;
+    seg_pools[PT_NONPAGED].limit = pt__opt.nonpaged_max;
+    limit_on[PT_PAGED] = pt__opt.paged_max != 0;
+    limit_on[PT_NONPAGED] = pt__opt.nonpaged_max != 0;
+
+    /* Publish: the version goes last so a reader never sees a half-built
+     * header as valid. */
+    __atomic_store_n(&h->version, PT_SEG_VERSION, __ATOMIC_RELEASE);
+    __atomic_store_n(&pt__seg, h, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void tls_reset(void)
+{
+    memset(&tls, 0, sizeof tls);
+}
+
+static void fork_prepare(void)
+{
+    pt__spin_lock(&fold_lock);
+    pt__np_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    pt__np_fork_parent();
+    pt__spin_unlock(&fold_lock);
+}
+
+static void fork_child(void)
+{
+    pt__np_fork_child();
+    fold_lock.v = 0;
+    char *old = seg_base;
+    size_t old_len = seg_len;
+    int old_fd = seg_fd;
+    uint64_t limits[PT_POOL_COUNT] = {seg_pools[0].limit, seg_pools[1].limit};
+    uint32_t cur_tag = tls.cur_tag;
+    epoch = (epoch + 1) & PT_W0_EPOCH_MASK;
+    if (segment_create() == 0) {
+        for (int p = 0; p < PT_POOL_COUNT; p++) {
+            seg_pools[p].limit = limits[p];
+            limit_on[p] = limits[p] != 0;
+        }
+        munmap(old, old_len);
+        if (old_fd >= 0)
+            close(old_fd);
+    }
+    /* else: keep counting into the parent's segment rather than crash.
+     * (Both processes then share one table; mapping failed, so the system
+     * is out of memory anyway.) */
+    tls_reset();
+    tls.cur_tag = cur_tag;
+}
+
+static void thread_exit(void *arg);
+
+static void init_slow(void)
+{
+    int expect = 0;
+    if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_ACQUIRE)) {
+        pt__options_load(PT_ONERR_ABORT);
+        backend = pt__opt.backend;
+        const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+        if (r)
+            memcpy(&secret, r + 8, sizeof secret);
+        secret ^= (uint64_t)(uintptr_t)&secret * 0x9e3779b97f4a7c15ull;
+        if (segment_create() != 0) {
+            pt__warn("cannot map the counter segment: out of memory", NULL);
+            abort();
+        }
+        pthread_key_create(&exit_key, thread_exit);
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+        if (pt__opt.verbose)
+            pt__options_print();
+        __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
+        return;
+    }
+    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+}
+
+static inline void ensure_init(void)
+{
+    if (PT_UNLIKELY(__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2))
+        init_slow();
+}
+
+/* ---- tags ------------------------------------------------------------- */
+
+static inline unsigned cache_slot(uint32_t tag)
+{
+    return (tag * 0x9e3779b1u) >> (32 - 6); /* PT_TLS_CACHE == 64 */
+}
+
+static uint32_t tag_index_slow(uint32_t tag)
+{
+    ensure_init();
+    uint32_t h = (uint32_t)((tag * 0x85ebca6bu) ^ (tag >> 13)) & tag_mask;
+    uint32_t idx = ovfl_idx;
+    for (uint32_t n = 0; n <= tag_mask; n++) {
+        uint32_t i = (h + n) & tag_mask;
+        uint32_t k = __atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE);
+        if (k == tag) {
+            idx = i;
+            break;
+        }
+        if (k == 0) {
+            uint32_t zero = 0;
+            if (__atomic_compare_exchange_n(&seg_keys[i], &zero, tag, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                __atomic_fetch_add(&pt__seg->tags_used, 1, __ATOMIC_RELAXED);
+                idx = i;
+                break;
+            }
+            if (zero == tag) {
+                idx = i;
+                break;
+            }
+        }
+    }
+    unsigned s = cache_slot(tag);
+    tls.cache[s].tag = tag;
+    tls.cache[s].idx = idx;
+    return idx;
+}
+
+static inline uint32_t tag_index(uint32_t tag)
+{
+    unsigned s = cache_slot(tag);
+    if (PT_LIKELY(tls.cache[s].tag == tag))
+        return tls.cache[s].idx;
+    return tag_index_slow(tag);
+}
+
+/* ---- counting ----------------------------------------------------------- */
+
+/* Push this thread's change of entry idx/pool since its last flush to the
+ * shared cur, and raise the peaks. */
+static void flush(uint32_t idx, unsigned pool)
+{
+    pt_seg_pool_counts *c = &tls.counts[idx].pool[pool];
+    int64_t net = (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
+    int64_t *fl = &tls.flushed[2 * idx + pool];
+    int64_t d = net - *fl;
+    __atomic_store_n(fl, net, __ATOMIC_RELAXED);
+    int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
+                                     __ATOMIC_RELAXED);
+    if (cur > 0)
+        atomic_max_u64(&seg_tagstat[idx].pool[pool].peak, (uint64_t)cur);
+    int64_t pc = __atomic_add_fetch(&seg_pools[pool].cur, d, __ATOMIC_RELAXED);
+    if (pc > 0)
+        atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
+}
+
+static int claim_shard(void)
+{
+    pt_seg_header *h = pt__seg;
+    for (uint32_t i = 1; i < h->max_shards; i++) {
+        pt_seg_shard_hdr *sh = (pt_seg_shard_hdr *)(seg_shards + (uint64_t)i * seg_stride);
+        uint32_t expect = PT_SHARD_FREE;
+        if (__atomic_load_n(&sh->state, __ATOMIC_RELAXED) != PT_SHARD_FREE)
+            continue;
+        if (!__atomic_compare_exchange_n(&sh->state, &expect, PT_SHARD_LIVE, 0,
+                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            continue;
+        sh->tid = pt__gettid();
+        sh->claims++;
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_RELAXED);
+        while (hw < i + 1 &&
+               !__atomic_compare_exchange_n(&h->shard_hw, &hw, i + 1, 1,
+                                            __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            ;
+        __atomic_fetch_add(&h->threads_started, 1, __ATOMIC_RELAXED);
+        tls.shard = i;
+        tls.counts = pt_seg_shard_counts(sh, 0);
+        tls.flushed = pt_seg_shard_flushed(sh, h->max_tags, 0);
+        tls.ts = TS_PRIVATE;
+        pthread_setspecific(exit_key, (void *)1);
+        return 1;
+    }
+    return 0;
+}
+
+/* Counting for a thread without a private shard: atomic adds into shard 0,
+ * exact cur and peak. */
+static void count_shared(uint32_t idx, unsigned pool, uint64_t size, int is_free)
+{
+    pt_seg_pool_counts *c = &pt_seg_shard_counts(seg_shards, idx)->pool[pool];
+    int64_t d;
+    if (is_free) {
+        __atomic_fetch_add(&c->frees, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&c->bytes_freed, size, __ATOMIC_RELAXED);
+        d = -(int64_t)size;
+    } else {
+        __atomic_fetch_add(&c->allocs, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&c->bytes_alloc, size, __ATOMIC_RELAXED);
+        d = (int64_t)size;
+    }
+    int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
+                                     __ATOMIC_RELAXED);
+    if (cur > 0)
+        atomic_max_u64(&seg_tagstat[idx].pool[pool].peak, (uint64_t)cur);
+    int64_t pc = __atomic_add_fetch(&seg_pools[pool].cur, d, __ATOMIC_RELAXED);
+    if (pc > 0)
+        atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
+}
+
+static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free);
+
+static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
+{
+    pt_seg_counts *cs = tls.counts;
+    if (PT_UNLIKELY(!cs)) {
+        count_slow(idx, pool, size, 0);
+        return;
+    }
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->allocs, ld(&c->allocs) + 1);
+    uint64_t b = ld(&c->bytes_alloc), nb = b + size;
+    st(&c->bytes_alloc, nb);
+    if (PT_UNLIKELY((b ^ nb) >= grain))
+        flush(idx, pool);
+}
+
+static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
+{
+    pt_seg_counts *cs = tls.counts;
+    if (PT_UNLIKELY(!cs)) {
+        count_slow(idx, pool, size, 1);
+        return;
+    }
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->frees, ld(&c->frees) + 1);
+    uint64_t b = ld(&c->bytes_freed), nb = b + size;
+    st(&c->bytes_freed, nb);
+    if (PT_UNLIKELY((b ^ nb) >= grain))
+        flush(idx, pool);
+}
+
+static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free)
+{
+    if (tls.ts == TS_NEW && claim_shard()) {
+        if (is_free)
+            count_free(idx, pool, size);
+        else
+            count_alloc(idx, pool, size);
+        return;
+    }
+    if (tls.ts == TS_NEW) {
+        tls.ts = TS_SHARED;
+        __atomic_fetch_add(&pt__seg->shared_users, 1, __ATOMIC_RELAXED);
+    }
+    count_shared(idx, pool, size, is_free);
+}
+
+/* Fold this thread's shard into `retired` (key destructor at thread exit). */
+static void thread_exit(void *arg)
+{
+    (void)arg;
+    if (tls.ts != TS_PRIVATE) {
+        tls.ts = TS_DEAD;
+        return;
+    }
+    pt_seg_header *h = pt__seg;
+    pt_seg_shard_hdr *sh = (pt_seg_shard_hdr *)(seg_shards + (uint64_t)tls.shard * seg_stride);
+    pt__spin_lock(&fold_lock);
+    __atomic_fetch_add(&h->fold_seq, 1, __ATOMIC_ACQ_REL); /* odd */
+    for (uint32_t i = 0; i <= ovfl_idx; i++) {
+        if (!__atomic_load_n(&seg_keys[i], __ATOMIC_RELAXED))
+            continue;
+        pt_seg_counts *c = &tls.counts[i];
+        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
+            pt_seg_pool_counts *s = &c->pool[p], *r = &seg_retired[i].pool[p];
+            if (!ld(&s->allocs) && !ld(&s->frees))
+                continue;
+            flush(i, p);
+            st(&r->allocs, ld(&r->allocs) + ld(&s->allocs));
+            st(&r->frees, ld(&r->frees) + ld(&s->frees));
+            st(&r->bytes_alloc, ld(&r->bytes_alloc) + ld(&s->bytes_alloc));
+            st(&r->bytes_freed, ld(&r->bytes_freed) + ld(&s->bytes_freed));
+            memset(s, 0, sizeof *s);
+            tls.flushed[2 * i + p] = 0;
+        }
+    }
+    __atomic_fetch_add(&h->fold_seq, 1, __ATOMIC_RELEASE); /* even */
+    __atomic_fetch_add(&h->threads_exited, 1, __ATOMIC_RELAXED);
+    sh->tid = 0;
+    __atomic_store_n(&sh->state, PT_SHARD_FREE, __ATOMIC_RELEASE);
+    pt__spin_unlock(&fold_lock);
+    tls.counts = NULL;
+    tls.flushed = NULL;
+    tls.ts = TS_DEAD;
+}
+
+static void count_failure(uint32_t idx, unsigned pool)
+{
+    __atomic_fetch_add(&seg_tagstat[idx].pool[pool].failures, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&seg_pools[pool].failures, 1, __ATOMIC_RELAXED);
+}
+
+/* Reserve `size` bytes against the pool maximum.  Returns 0, or -1 if the
+ * maximum would be exceeded. */
+static int limit_take(unsigned pool, uint64_t size)
+{
+    int64_t u = __atomic_add_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+    uint64_t lim = __atomic_load_n(&seg_pools[pool].limit, __ATOMIC_RELAXED);
+    if (lim && u > (int64_t)lim) {
+        __atomic_sub_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+        return -1;
+    }
+    return 0;
+}
+
+static inline void limit_give(unsigned pool, uint64_t size)
+{
+    if (PT_UNLIKELY(limit_on[pool]))
+        __atomic_sub_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+}
+
+/* ---- the allocation API ------------------------------------------------- */
+
+static inline uint32_t effective_tag(uint32_t tag)
+{
+    if (PT_UNLIKELY(tag == 0))
+        tag = tls.cur_tag ? tls.cur_tag : PT_TAG_NONE;
+    return tag;
+}
+
+static void *fail(uint32_t idx, unsigned pool)
+{
+    count_failure(idx, pool);
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* Allocate `total` bytes (header included) from the pool's memory. */
+static inline void *pool_mem(unsigned pool, size_t total, int zero)
+{
+    if (PT_LIKELY(pool == PT_PAGED))
+        return zero ? be_calloc(total) : be_malloc(total);
+    void *p = pt__np_alloc(total);
+    if (p && zero)
+        memset(p, 0, total);
+    return p;
+}
+
+static inline void pool_mem_free(unsigned pool, void *base)
+{
+    if (PT_LIKELY(pool == PT_PAGED))
+        be_free(base);
+    else
+        pt__np_free(base);
+}
+
+static inline void *finish(void *base, unsigned pool, uint64_t size,
+                           uint32_t tag, uint32_t idx, uint64_t flags)
+{
+    pt_hdr *h = (pt_hdr *)base;
+    uint64_t w0 = size | ((uint64_t)pool << 40) | flags |
+                  (epoch << PT_W0_EPOCH_SHIFT);
+    h->w0 = w0;
+    h->tag = tag;
+    h->check = check_live(h, w0, tag);
+    count_alloc(idx, pool, size);
+    return h + 1;
+}
+
+static void *alloc_common(unsigned pool, size_t size, uint32_t tag, int zero)
+{
+    tag = effective_tag(tag);
+    uint32_t idx = tag_index(tag);
+    if (PT_UNLIKELY(pool > PT_NONPAGED)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (PT_UNLIKELY(size > PT_MAX_REQUEST))
+        return fail(idx, pool);
+    if (PT_UNLIKELY(limit_on[pool]) && limit_take(pool, size) != 0)
+        return fail(idx, pool);
+    void *base = pool_mem(pool, size + PT_HDR_SIZE, zero);
+    if (PT_UNLIKELY(!base)) {
+        limit_give(pool, size);
+        return fail(idx, pool);
+    }
+    return finish(base, pool, size, tag, idx, 0);
+}
+
+void *pt_alloc(pt_pool pool, size_t size, uint32_t tag)
+{
+    return alloc_common((unsigned)pool, size, tag, 0);
+}
+
+void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
+{
+    size_t total;
+    if (PT_UNLIKELY(__builtin_mul_overflow(n, size, &total))) {
+        tag = effective_tag(tag);
+        return fail(tag_index(tag), (unsigned)pool > PT_NONPAGED ? 0 : (unsigned)pool);
+    }
+    return alloc_common((unsigned)pool, total, tag, 1);
+}
+
+void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
+{
+    if (alignment == 0 || (alignment & (alignment - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (alignment <= 16)
+        return alloc_common((unsigned)pool, size, tag, 0);
+    tag = effective_tag(tag);
+    uint32_t idx = tag_index(tag);
+    unsigned pl = (unsigned)pool;
+    if (pl > PT_NONPAGED) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
+        return fail(idx, pl);
+    if (PT_UNLIKELY(limit_on[pl]) && limit_take(pl, size) != 0)
+        return fail(idx, pl);
+    /* base is 16-aligned, so base+24 is 8 mod 16 and rounding it up to the
+     * alignment adds at most alignment-8: the block ends within the
+     * allocation of size + alignment + 16 bytes. */
+    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE, 0);
+    if (!base) {
+        limit_give(pl, size);
+        return fail(idx, pl);
+    }
+    uintptr_t user = ((uintptr_t)base + 24 + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    pt_hdr *h = (pt_hdr *)user - 1;
+    ((void **)h)[-1] = base;
+    return finish(h, pl, size, tag, idx, PT_W0_ALIGNED);
+}
+
+/* Validate the header of p.  Returns 1 when live; otherwise reports and
+ * returns 0. */
+static inline int header_ok(const pt_hdr *h, const void *p)
+{
+    if (PT_LIKELY(h->check == check_live(h, h->w0, h->tag)))
+        return 1;
+    ensure_init();
+    if (h->check == check_freed(h, h->tag))
+        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
+    else
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    return 0;
+}
+
+static inline void release(pt_hdr *h)
+{
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    uint64_t size = w0 & PT_SIZE_MASK;
+    unsigned pool = (unsigned)(w0 >> 40) & 1;
+    h->check = check_freed(h, tag);
+    if (PT_LIKELY(((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch)) {
+        count_free(tag_index(tag), pool, size);
+        limit_give(pool, size);
+    }
+    void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
+    pool_mem_free(pool, base);
+}
+
+void pt_free(void *p)
+{
+    if (PT_UNLIKELY(!p))
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (PT_UNLIKELY(!header_ok(h, p)))
+        return;
+    release(h);
+}
+
+void pt_free_tag(void *p, uint32_t tag)
+{
+    if (!p)
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (!header_ok(h, p))
+        return;
+    if (PT_UNLIKELY(h->tag != effective_tag(tag)))
+        pt__report(PT_ERR_TAG_MISMATCH, p, h->tag, tag, h->w0 & PT_SIZE_MASK, 1);
+    release(h);
+}
+
+void *pt_realloc(void *p, size_t size)
+{
+    if (!p)
+        return pt_alloc(PT_PAGED, size, 0);
+    if (size == 0) {
+        pt_free(p);
+        return NULL;
+    }
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (!header_ok(h, p)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    uint64_t old = w0 & PT_SIZE_MASK;
+    unsigned pool = (unsigned)(w0 >> 40) & 1;
+    uint32_t idx = tag_index(tag);
+    if (size > PT_MAX_REQUEST)
+        return fail(idx, pool);
+    if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
+        void *n = pt_alloc((pt_pool)pool, size, tag);
+        if (!n)
+            return NULL;
+        memcpy(n, p, old < size ? old : size);
+        pt_free(p);
+        return n;
+    }
+    int same_epoch = ((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch;
+    if (limit_on[pool]) {
+        if (limit_take(pool, size) != 0)
+            return fail(idx, pool);
+    }
+    pt_hdr *nh = be_realloc(h, size + PT_HDR_SIZE);
+    if (!nh) {
+        limit_give(pool, size);
+        return fail(idx, pool);
+    }
+    if (same_epoch) {
+        count_free(idx, pool, old);
+        limit_give(pool, old);
+    }
+    return finish(nh, pool, size, tag, idx, 0);
+}
+
+uint32_t pt_tag_of(const void *p)
+{
+    if (!p)
+        return 0;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? h->tag : 0;
+}
+
+size_t pt_size_of(const void *p)
+{
+    if (!p)
+        return 0;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? (size_t)(h->w0 & PT_SIZE_MASK) : 0;
+}
+
+pt_pool pt_pool_of(const void *p)
+{
+    if (!p)
+        return PT_PAGED;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? (pt_pool)((h->w0 >> 40) & 1) : PT_PAGED;
+}
+
+uint32_t pt_tag_push(uint32_t tag)
+{
+    uint32_t prev = tls.cur_tag;
+    tls.cur_tag = tag;
+    return prev;
+}
+
+void pt_tag_pop(uint32_t previous)
+{
+    tls.cur_tag = previous;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+size_t pt_tags_read(pt_tag_info *out, size_t max)
+{
+    ensure_init();
+    pt_seg_header *h = pt__seg;
+    size_t n = 0;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            sched_yield();
+            continue;
+        }
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_ACQUIRE);
+        n = 0;
+        for (uint32_t i = 0; i <= ovfl_idx; i++) {
+            if (!__atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE))
+                continue;
+            pt_tag_info tmp;
+            pt_seg_sum_entry(seg_base, h, hw, i, &tmp);
+            if (i == ovfl_idx && !tmp.pool[0].allocs && !tmp.pool[1].allocs &&
+                !tmp.pool[0].failures && !tmp.pool[1].failures)
+                continue;
+            if (n < max)
+                out[n] = tmp;
+            n++;
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == s1)
+            break;
+    }
+    return n;
+}
+
+int pt_tag_read(uint32_t tag, pt_tag_info *out)
+{
+    ensure_init();
+    pt_seg_header *h = pt__seg;
+    uint32_t hi = (uint32_t)((tag * 0x85ebca6bu) ^ (tag >> 13)) & tag_mask;
+    uint32_t idx = UINT32_MAX;
+    for (uint32_t n = 0; n <= tag_mask; n++) {
+        uint32_t i = (hi + n) & tag_mask;
+        uint32_t k = __atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE);
+        if (k == tag) {
+            idx = i;
+            break;
+        }
+        if (k == 0)
+            break;
+    }
+    if (idx == UINT32_MAX)
+        return -1;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            sched_yield();
+            continue;
+        }
+        pt_seg_sum_entry(seg_base, h, __atomic_load_n(&h->shard_hw, __ATOMIC_ACQUIRE),
+                         idx, out);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == s1)
+            break;
+    }
+    return 0;
+}
+
+size_t pt_pool_limit(pt_pool pool)
+{
+    if ((unsigned)pool > PT_NONPAGED)
+        return 0;
+    ensure_init();
+    return (size_t)__atomic_load_n(&seg_pools[pool].limit, __ATOMIC_RELAXED);
+}
+
+size_t pt_pool_used(pt_pool pool)
+{
+    if ((unsigned)pool > PT_NONPAGED)
+        return 0;
+    ensure_init();
+    pt_seg_header *h = pt__seg;
+    uint64_t total = 0;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        if (s1 & 1) {
+            sched_yield();
+            continue;
+        }
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_ACQUIRE);
+        total = 0;
+        for (uint32_t i = 0; i <= ovfl_idx; i++) {
+            if (!__atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE))
+                continue;
+            pt_tag_info t;
+            pt_seg_sum_entry(seg_base, h, hw, i, &t);
+            total += t.pool[pool].bytes_alloc - t.pool[pool].bytes_freed;
+        }
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == s1)
+            break;
+    }
+    return (size_t)total;
+}
+
+int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
+{
+    if ((unsigned)pool > PT_NONPAGED) {
+        errno = EINVAL;
+        return -1;
+    }
+    ensure_init();
+    if (max_bytes && !limit_on[pool]) {
+        /* Start exact accounting from the current usage.  Operations that
+         * run concurrently with this call may be missed by a few blocks. */
+        __atomic_store_n(&seg_pools[pool].used, (int64_t)pt_pool_used(pool),
+                         __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&seg_pools[pool].limit, (uint64_t)max_bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&limit_on[pool], max_bytes != 0, __ATOMIC_RELEASE);
+    return 0;
+}
