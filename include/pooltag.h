@@ -35,13 +35,18 @@ extern "C" {
 
 /*
  * PT_TAG("Leak") is the tag whose four bytes in memory read "Leak" on a
- * little-endian machine: 0x6b61654c.  It is a constant expression when given
- * a string literal.  Tags shorter than four characters are padded with
- * spaces: PT_TAG("Se") == PT_TAG("Se  ").  Tags are case-sensitive.
+ * little-endian machine: 0x6b61654c.  Given a string literal, gcc and clang
+ * fold it to a constant (it may initialise a static variable); where C needs
+ * an integer constant expression (case labels, _Static_assert) use
+ * PT_TAG4('L','e','a','k').  Tags shorter than four characters are padded
+ * with spaces: PT_TAG("Se") == PT_TAG("Se  ").  Tags are case-sensitive.
  *
  * Note: the argument must be a string literal or an array of at least one
  * character; characters past a NUL are treated as spaces.
  */
+#define PT_TAG4(a, b, c, d)                                                  \
+    ((uint32_t)(unsigned char)(a) | ((uint32_t)(unsigned char)(b) << 8) |     \
+     ((uint32_t)(unsigned char)(c) << 16) | ((uint32_t)(unsigned char)(d) << 24))
 #define PT__TAGC(s, i)                                                       \
     ((uint32_t)(sizeof(s) - 1 > (i) && (s)[(i) < sizeof(s) - 1 ? (i) : 0]   \
                     ? (unsigned char)(s)[(i) < sizeof(s) - 1 ? (i) : 0]      \

@@ -86,9 +86,8 @@ static const char *kind_text(uint32_t kind)
 {
     switch (kind) {
     case PT_ERR_BAD_POINTER:
-        return "free of a pointer that is not a live pooltag block "
-               "(never allocated by pooltag, already freed, or its header "
-               "was overwritten)";
+        return "bad pointer: not a live pooltag block (never allocated by "
+               "pooltag, already freed, or its header was overwritten)";
     case PT_ERR_DOUBLE_FREE:
         return "double free";
     case PT_ERR_TAG_MISMATCH:
