@@ -12,7 +12,8 @@
  *                      bits 42..45  epoch: the process generation (fork
  *                                   child = +1); blocks of another epoch are
  *                                   freed but not counted
- *                      bits 46..63  site id (reserved: 0 for now)
+ *                      bits 46..63  index of the tag in the segment's table,
+ *                                   so that free needs no lookup
  *     offset 8  tag    the block's tag
  *     offset 12 check  hash(header address, w0, tag, per-process secret)
  *
@@ -54,6 +55,7 @@
 #define PT_W0_ALIGNED (1ull << 41)
 #define PT_W0_EPOCH_SHIFT 42
 #define PT_W0_EPOCH_MASK 0xfull
+#define PT_W0_IDX_SHIFT 46
 
 typedef struct pt_hdr {
     uint64_t w0;

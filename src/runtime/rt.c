@@ -129,19 +129,25 @@ static void atomic_max_u64(uint64_t *p, uint64_t v)
         ;
 }
 
+/* The check value ties a header to its address, its contents and this
+ * process: base = f(address, tag, secret); live = base ^ fold(w0); freed =
+ * base ^ constant.  Any single-bit change of w0 or the tag changes the live
+ * value; a foreign pointer matches by chance with probability 2^-32.  The
+ * freed value does not depend on w0, which the backend's free list
+ * overwrites. */
+static inline uint32_t check_base(const pt_hdr *h, uint32_t tag)
+{
+    return (uint32_t)((uintptr_t)h >> 4) ^ tag ^ (uint32_t)secret;
+}
+
 static inline uint32_t check_live(const pt_hdr *h, uint64_t w0, uint32_t tag)
 {
-    uint64_t x = (w0 ^ (uint64_t)(uintptr_t)h ^ secret) + ((uint64_t)tag << 17);
-    x *= 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(x >> 32);
+    return check_base(h, tag) ^ (uint32_t)w0 ^ (uint32_t)(w0 >> 32);
 }
 
 static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
 {
-    uint64_t x = ((uint64_t)(uintptr_t)h ^ secret ^ 0xf4eed0f4eed0f4eeull) +
-                 ((uint64_t)tag << 23);
-    x *= 0xc2b2ae3d27d4eb4full;
-    return (uint32_t)(x >> 32);
+    return check_base(h, tag) ^ 0x5eedf4eeu;
 }
 
 /* ---- backend ------------------------------------------------------------ */
@@ -291,9 +297,15 @@ static int segment_create(void)
     return 0;
 }
 
+/* Tag 0 ("untagged") hashes to cache slot 0; an empty slot holds tag 0 and
+ * would match it.  A nonzero tag in slot 0 that does not hash there can never
+ * be matched by anyone, so it poisons the slot until a real tag fills it. */
+#define PT_CACHE_POISON 0xffffffffu
+
 static void tls_reset(void)
 {
     memset(&tls, 0, sizeof tls);
+    tls.cache[0].tag = PT_CACHE_POISON;
 }
 
 static void fork_prepare(void)
@@ -347,6 +359,7 @@ static void init_slow(void)
         if (r)
             memcpy(&secret, r + 8, sizeof secret);
         secret ^= (uint64_t)(uintptr_t)&secret * 0x9e3779b97f4a7c15ull;
+        secret ^= secret >> 32;
         if (segment_create() != 0) {
             pt__warn("cannot map the counter segment: out of memory", NULL);
             abort();
@@ -459,6 +472,8 @@ static int claim_shard(void)
         tls.counts = pt_seg_shard_counts(sh, 0);
         tls.flushed = pt_seg_shard_flushed(sh, h->max_tags, 0);
         tls.ts = TS_PRIVATE;
+        if (tls.cache[0].tag == 0)
+            tls.cache[0].tag = PT_CACHE_POISON;
         pthread_setspecific(exit_key, (void *)1);
         return 1;
     }
@@ -610,7 +625,7 @@ static inline uint32_t effective_tag(uint32_t tag)
     return tag;
 }
 
-static void *fail(uint32_t idx, unsigned pool)
+static __attribute__((noinline)) void *fail(uint32_t idx, unsigned pool)
 {
     count_failure(idx, pool);
     errno = ENOMEM;
@@ -641,7 +656,8 @@ static inline void *finish(void *base, unsigned pool, uint64_t size,
 {
     pt_hdr *h = (pt_hdr *)base;
     uint64_t w0 = size | ((uint64_t)pool << 40) | flags |
-                  (epoch << PT_W0_EPOCH_SHIFT);
+                  (epoch << PT_W0_EPOCH_SHIFT) |
+                  ((uint64_t)idx << PT_W0_IDX_SHIFT);
     h->w0 = w0;
     h->tag = tag;
     h->check = check_live(h, w0, tag);
@@ -649,7 +665,10 @@ static inline void *finish(void *base, unsigned pool, uint64_t size,
     return h + 1;
 }
 
-static void *alloc_common(unsigned pool, size_t size, uint32_t tag, int zero)
+/* Every case the fast path leaves out: untagged, nonpaged, pool maxima,
+ * oversized requests, a thread without a private shard or a cached index. */
+static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size,
+                                                  uint32_t tag, int zero)
 {
     tag = effective_tag(tag);
     uint32_t idx = tag_index(tag);
@@ -669,9 +688,27 @@ static void *alloc_common(unsigned pool, size_t size, uint32_t tag, int zero)
     return finish(base, pool, size, tag, idx, 0);
 }
 
+/* The fast path: a paged block of a tag this thread has used before, no
+ * paged maximum, a private shard.  No lock, no atomic read-modify-write. */
+static inline __attribute__((always_inline)) void *
+alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero)
+{
+    pt_tls *t = &tls;
+    unsigned s = cache_slot(tag);
+    if (PT_LIKELY(t->cache[s].tag == tag && pool == PT_PAGED &&
+                  size <= PT_MAX_REQUEST && !limit_on[PT_PAGED] && t->counts)) {
+        uint32_t idx = t->cache[s].idx;
+        void *base = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+        if (PT_UNLIKELY(!base))
+            return fail(idx, pool);
+        return finish(base, PT_PAGED, size, tag, idx, 0);
+    }
+    return alloc_slow(pool, size, tag, zero);
+}
+
 void *pt_alloc(pt_pool pool, size_t size, uint32_t tag)
 {
-    return alloc_common((unsigned)pool, size, tag, 0);
+    return alloc_fast((unsigned)pool, size, tag, 0);
 }
 
 void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
@@ -681,7 +718,7 @@ void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
         tag = effective_tag(tag);
         return fail(tag_index(tag), (unsigned)pool > PT_NONPAGED ? 0 : (unsigned)pool);
     }
-    return alloc_common((unsigned)pool, total, tag, 1);
+    return alloc_fast((unsigned)pool, total, tag, 1);
 }
 
 void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
@@ -691,7 +728,7 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
         return NULL;
     }
     if (alignment <= 16)
-        return alloc_common((unsigned)pool, size, tag, 0);
+        return alloc_fast((unsigned)pool, size, tag, 0);
     tag = effective_tag(tag);
     uint32_t idx = tag_index(tag);
     unsigned pl = (unsigned)pool;
@@ -717,21 +754,28 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
     return finish(h, pl, size, tag, idx, PT_W0_ALIGNED);
 }
 
+/* Report why the header of p is not a live block's. */
+static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p)
+{
+    ensure_init();
+    if (h->check == check_freed(h, h->tag))
+        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
+    else
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+}
+
 /* Validate the header of p.  Returns 1 when live; otherwise reports and
  * returns 0. */
 static inline int header_ok(const pt_hdr *h, const void *p)
 {
     if (PT_LIKELY(h->check == check_live(h, h->w0, h->tag)))
         return 1;
-    ensure_init();
-    if (h->check == check_freed(h, h->tag))
-        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
-    else
-        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    bad_header(h, p);
     return 0;
 }
 
-static inline void release(pt_hdr *h)
+/* Free a block whose header was validated. */
+static __attribute__((noinline)) void release(pt_hdr *h)
 {
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
@@ -739,20 +783,35 @@ static inline void release(pt_hdr *h)
     unsigned pool = (unsigned)(w0 >> 40) & 1;
     h->check = check_freed(h, tag);
     if (PT_LIKELY(((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch)) {
-        count_free(tag_index(tag), pool, size);
+        count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), pool, size);
         limit_give(pool, size);
     }
     void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
     pool_mem_free(pool, base);
 }
 
+#define W0_SLOW_MASK (PT_W0_POOL | PT_W0_ALIGNED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
+
 void pt_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
     pt_hdr *h = (pt_hdr *)p - 1;
-    if (PT_UNLIKELY(!header_ok(h, p)))
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
+        bad_header(h, p);
         return;
+    }
+    /* Fast path: a paged, unaligned block of this epoch, no paged maximum,
+     * a private shard. */
+    if (PT_LIKELY((w0 & W0_SLOW_MASK) == (epoch << PT_W0_EPOCH_SHIFT) &&
+                  !limit_on[PT_PAGED] && tls.counts)) {
+        h->check = check_freed(h, tag);
+        count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED, w0 & PT_SIZE_MASK);
+        be_free(h);
+        return;
+    }
     release(h);
 }
 
@@ -785,7 +844,10 @@ void *pt_realloc(void *p, size_t size)
     uint32_t tag = h->tag;
     uint64_t old = w0 & PT_SIZE_MASK;
     unsigned pool = (unsigned)(w0 >> 40) & 1;
-    uint32_t idx = tag_index(tag);
+    int same_epoch = ((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch;
+    /* The header's index belongs to the segment of its epoch: look the tag
+     * up again for a block inherited across fork. */
+    uint32_t idx = same_epoch ? (uint32_t)(w0 >> PT_W0_IDX_SHIFT) : tag_index(tag);
     if (size > PT_MAX_REQUEST)
         return fail(idx, pool);
     if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
@@ -796,7 +858,6 @@ void *pt_realloc(void *p, size_t size)
         pt_free(p);
         return n;
     }
-    int same_epoch = ((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch;
     if (limit_on[pool]) {
         if (limit_take(pool, size) != 0)
             return fail(idx, pool);
