@@ -160,6 +160,14 @@ typedef struct pt_seg_shard_hdr {
 } pt_seg_shard_hdr;
 
 _Static_assert(sizeof(pt_seg_header) <= PT_SEG_HEADER_SIZE, "header fits");
+/* The offsets documented in docs/segment-format.md. */
+_Static_assert(offsetof(pt_seg_header, version) == 8, "layout");
+_Static_assert(offsetof(pt_seg_header, max_tags) == 40, "layout");
+_Static_assert(offsetof(pt_seg_header, pools_off) == 56, "layout");
+_Static_assert(offsetof(pt_seg_header, tags_used) == 120, "layout");
+_Static_assert(offsetof(pt_seg_header, fold_seq) == 136, "layout");
+_Static_assert(offsetof(pt_seg_header, comm) == 176, "layout");
+_Static_assert(offsetof(pt_seg_header, exe) == 192, "layout");
 _Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
 _Static_assert(sizeof(pt_seg_error) == 64, "error record");
 _Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");
