@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -39,11 +40,17 @@
 
 #include "segsum.h"
 
-/* glibc's allocator under its own names (still exported by glibc 2.36). */
+/* glibc's allocator under its own names.  libmimalloc.so exports malloc
+ * and even __libc_malloc, so a plain reference may bind to mimalloc; init
+ * looks the functions up in libc.so.6 itself (see libc_resolve). */
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void __libc_free(void *);
+static void *(*libc_malloc)(size_t) = __libc_malloc;
+static void *(*libc_calloc)(size_t, size_t) = __libc_calloc;
+static void *(*libc_realloc)(void *, size_t) = __libc_realloc;
+static void (*libc_free)(void *) = __libc_free;
 
 #define PT_TAG_NONE PT_TAG("None")
 #define PT_TAG_OVFL PT_TAG("Ovfl")
@@ -63,7 +70,8 @@ static uint64_t seg_stride;
 static pt_seg_pool *seg_pools;
 static uint32_t tag_mask;              /* max_tags - 1                     */
 static uint32_t ovfl_idx;              /* max_tags                         */
-static uint64_t grain;
+static uint8_t *gshift;                /* per entry: log2 of its grain    */
+static unsigned gshift_min;            /* log2(PT_PEAK_GRAIN)             */
 static int backend;
 static uint64_t secret;
 static uint64_t epoch;                 /* 0..15                            */
@@ -155,19 +163,19 @@ static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
 static inline void *be_malloc(size_t n)
 {
     return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n)
-                                                     : __libc_malloc(n);
+                                                     : libc_malloc(n);
 }
 
 static inline void *be_calloc(size_t n)
 {
     return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n)
-                                                     : __libc_calloc(1, n);
+                                                     : libc_calloc(1, n);
 }
 
 static inline void *be_realloc(void *p, size_t n)
 {
     return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n)
-                                                     : __libc_realloc(p, n);
+                                                     : libc_realloc(p, n);
 }
 
 static inline void be_free(void *p)
@@ -175,7 +183,7 @@ static inline void be_free(void *p)
     if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
         mi_free(p);
     else
-        __libc_free(p);
+        libc_free(p);
 }
 
 /* ---- the segment -------------------------------------------------------- */
@@ -280,7 +288,17 @@ static int segment_create(void)
     seg_pools = (pt_seg_pool *)(seg_base + pools_off);
     tag_mask = max_tags - 1;
     ovfl_idx = max_tags;
-    grain = pt__opt.peak_grain;
+    gshift_min = (unsigned)__builtin_ctzll(pt__opt.peak_grain);
+    /* Process-private (the grain is a tuning of this process's writers,
+     * not data for readers); in a fork child the old array is reused. */
+    if (!gshift) {
+        void *g = mmap(NULL, (size_t)ntags, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (g == MAP_FAILED)
+            return -1;
+        gshift = g;
+    }
+    memset(gshift, (int)gshift_min, (size_t)ntags);
 
     seg_keys[ovfl_idx] = PT_TAG_OVFL;
     seg_tagstat[ovfl_idx].flags = PT_SEG_TAG_OVERFLOW;
@@ -348,6 +366,23 @@ static void fork_child(void)
 
 static void thread_exit(void *arg);
 
+/* Bind the glibc backend to libc.so.6's own malloc family. */
+static void libc_resolve(void)
+{
+    void *h = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_LAZY);
+    if (!h)
+        return;
+    void *m = dlsym(h, "malloc"), *c = dlsym(h, "calloc");
+    void *r = dlsym(h, "realloc"), *f = dlsym(h, "free");
+    if (m && c && r && f) {
+        libc_malloc = (void *(*)(size_t))m;
+        libc_calloc = (void *(*)(size_t, size_t))c;
+        libc_realloc = (void *(*)(void *, size_t))r;
+        libc_free = (void (*)(void *))f;
+    }
+    dlclose(h);
+}
+
 static void init_slow(void)
 {
     int expect = 0;
@@ -355,6 +390,8 @@ static void init_slow(void)
                                     __ATOMIC_ACQUIRE)) {
         pt__options_load(PT_ONERR_ABORT);
         backend = pt__opt.backend;
+        if (backend == PT_BACKEND_LIBC)
+            libc_resolve();
         const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
         if (r)
             memcpy(&secret, r + 8, sizeof secret);
@@ -447,6 +484,13 @@ static void flush(uint32_t idx, unsigned pool)
     int64_t pc = __atomic_add_fetch(&seg_pools[pool].cur, d, __ATOMIC_RELAXED);
     if (pc > 0)
         atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
+    /* Adapt the grain to the tag's size: 1/32 of its Bytes, at least
+     * PT_PEAK_GRAIN, so that a busy tag flushes rarely and a small one
+     * keeps an exact-enough peak. */
+    unsigned want = cur > 0 ? 63u - (unsigned)__builtin_clzll((uint64_t)cur) : 0;
+    want = want > 5 + gshift_min ? want - 5 : gshift_min;
+    if (want != gshift[idx])
+        __atomic_store_n(&gshift[idx], (uint8_t)want, __ATOMIC_RELAXED);
 }
 
 static int claim_shard(void)
@@ -517,7 +561,7 @@ static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
     st(&c->allocs, ld(&c->allocs) + 1);
     uint64_t b = ld(&c->bytes_alloc), nb = b + size;
     st(&c->bytes_alloc, nb);
-    if (PT_UNLIKELY((b ^ nb) >= grain))
+    if (PT_UNLIKELY((b ^ nb) >> gshift[idx]))
         flush(idx, pool);
 }
 
@@ -532,7 +576,7 @@ static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
     st(&c->frees, ld(&c->frees) + 1);
     uint64_t b = ld(&c->bytes_freed), nb = b + size;
     st(&c->bytes_freed, nb);
-    if (PT_UNLIKELY((b ^ nb) >= grain))
+    if (PT_UNLIKELY((b ^ nb) >> gshift[idx]))
         flush(idx, pool);
 }
 
