@@ -34,3 +34,5 @@ set_tests_properties(rt_overflow PROPERTIES ENVIRONMENT "PT_MAX_TAGS=16")
 add_executable(rt_errors ${CMAKE_CURRENT_SOURCE_DIR}/rt_errors.c)
 target_link_libraries(rt_errors PRIVATE pooltag)
 pt_shell_test(rt_errors test_errors.sh 60)
+
+pt_shell_test(install install.sh 120)

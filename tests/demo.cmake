@@ -1,0 +1,11 @@
+# Tests of demo/notmyfault, demo/run-demo.sh and bench/alloc_bench (shell
+# scripts, each its own CTest process; see tests/demo_*.sh).
+pt_shell_test(demo_cli demo_cli.sh 60)
+pt_shell_test(demo_leak_paged demo_leak_paged.sh 90)
+pt_shell_test(demo_nonpaged_full demo_nonpaged_full.sh 60)
+pt_shell_test(demo_load demo_load.sh 60)
+pt_shell_test(demo_signal demo_signal.sh 60)
+pt_shell_test(demo_run demo_run.sh 90)
+pt_shell_test(bench_quick demo_bench_quick.sh 180)
+# A benchmark under ASan/UBSan measures nothing useful: not in `make test-asan`.
+set_tests_properties(bench_quick PROPERTIES LABELS nosan)
