@@ -36,3 +36,14 @@ target_link_libraries(rt_errors PRIVATE pooltag)
 pt_shell_test(rt_errors test_errors.sh 60)
 
 pt_shell_test(install install.sh 120)
+
+# Regression tests from the runtime review.
+pt_c_test(test_rt_review_fold)
+add_test(NAME rt_review_fold COMMAND test_rt_review_fold)
+set_tests_properties(rt_review_fold PROPERTIES ENVIRONMENT "PT_MAX_THREADS=4" TIMEOUT 120)
+pt_c_test(test_rt_review_exit)
+add_test(NAME rt_review_exit COMMAND test_rt_review_exit)
+add_test(NAME rt_review_exit_shared COMMAND test_rt_review_exit)
+set_tests_properties(rt_review_exit_shared PROPERTIES ENVIRONMENT "PT_MAX_THREADS=1")
+pt_c_test(test_rt_review_realloc)
+add_test(NAME rt_review_realloc COMMAND test_rt_review_realloc)

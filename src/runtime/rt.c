@@ -76,9 +76,17 @@ static int backend;
 static uint64_t secret;
 static uint64_t epoch;                 /* 0..15                            */
 static int limit_on[PT_POOL_COUNT];    /* exact `used` accounting active   */
+static inline int lim(unsigned pool)
+{
+    return __atomic_load_n(&limit_on[pool], __ATOMIC_RELAXED);
+}
 static int state;                      /* 0 new, 1 initialising, 2 ready   */
+static pid_t init_pid;                 /* process running the initialiser  */
 static pthread_key_t exit_key;
-static pt_spin fold_lock;
+static int key_ok;                     /* exit_key was created             */
+/* Written at thread exit and fork: kept off the line of the read-mostly
+ * globals above, which every allocation reads. */
+static pt_spin fold_lock __attribute__((aligned(64)));
 
 /* ---- per-thread state ------------------------------------------------- */
 
@@ -388,6 +396,7 @@ static void init_slow(void)
     int expect = 0;
     if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQUIRE,
                                     __ATOMIC_ACQUIRE)) {
+        init_pid = getpid();
         pt__options_load(PT_ONERR_ABORT);
         backend = pt__opt.backend;
         if (backend == PT_BACKEND_LIBC)
@@ -401,15 +410,28 @@ static void init_slow(void)
             pt__warn("cannot map the counter segment: out of memory", NULL);
             abort();
         }
-        pthread_key_create(&exit_key, thread_exit);
+        key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
         pthread_atfork(fork_prepare, fork_parent, fork_child);
         if (pt__opt.verbose)
             pt__options_print();
         __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
         return;
     }
-    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2)
+    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2) {
+        /* A fork by another thread while we were initialising leaves the
+         * child single-threaded with state 1 and nobody to finish: start
+         * again (the half-built segment, if any, is abandoned). */
+        if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == 1 && init_pid != getpid()) {
+            int one = 1;
+            if (__atomic_compare_exchange_n(&state, &one, 0, 0, __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                pt__seg = NULL;
+                init_slow();
+                return;
+            }
+        }
         sched_yield();
+    }
 }
 
 static inline void ensure_init(void)
@@ -430,7 +452,9 @@ static uint32_t tag_index_slow(uint32_t tag)
     ensure_init();
     uint32_t h = (uint32_t)((tag * 0x85ebca6bu) ^ (tag >> 13)) & tag_mask;
     uint32_t idx = ovfl_idx;
-    for (uint32_t n = 0; n <= tag_mask; n++) {
+    /* "Ovfl" is the overflow entry's name (as in Windows): a program that
+     * uses it as a tag is counted there rather than shown twice. */
+    for (uint32_t n = 0; tag != PT_TAG_OVFL && n <= tag_mask; n++) {
         uint32_t i = (h + n) & tag_mask;
         uint32_t k = __atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE);
         if (k == tag) {
@@ -496,6 +520,8 @@ static void flush(uint32_t idx, unsigned pool)
 static int claim_shard(void)
 {
     pt_seg_header *h = pt__seg;
+    if (!key_ok) /* no exit handler: such threads count in shard 0 */
+        return 0;
     for (uint32_t i = 1; i < h->max_shards; i++) {
         pt_seg_shard_hdr *sh = (pt_seg_shard_hdr *)(seg_shards + (uint64_t)i * seg_stride);
         uint32_t expect = PT_SHARD_FREE;
@@ -561,7 +587,7 @@ static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
     st(&c->allocs, ld(&c->allocs) + 1);
     uint64_t b = ld(&c->bytes_alloc), nb = b + size;
     st(&c->bytes_alloc, nb);
-    if (PT_UNLIKELY((b ^ nb) >> gshift[idx]))
+    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
         flush(idx, pool);
 }
 
@@ -576,7 +602,7 @@ static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
     st(&c->frees, ld(&c->frees) + 1);
     uint64_t b = ld(&c->bytes_freed), nb = b + size;
     st(&c->bytes_freed, nb);
-    if (PT_UNLIKELY((b ^ nb) >> gshift[idx]))
+    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
         flush(idx, pool);
 }
 
@@ -621,7 +647,10 @@ static void thread_exit(void *arg)
             st(&r->frees, ld(&r->frees) + ld(&s->frees));
             st(&r->bytes_alloc, ld(&r->bytes_alloc) + ld(&s->bytes_alloc));
             st(&r->bytes_freed, ld(&r->bytes_freed) + ld(&s->bytes_freed));
-            memset(s, 0, sizeof *s);
+            st(&s->allocs, 0);
+            st(&s->frees, 0);
+            st(&s->bytes_alloc, 0);
+            st(&s->bytes_freed, 0);
             tls.flushed[2 * i + p] = 0;
         }
     }
@@ -656,7 +685,7 @@ static int limit_take(unsigned pool, uint64_t size)
 
 static inline void limit_give(unsigned pool, uint64_t size)
 {
-    if (PT_UNLIKELY(limit_on[pool]))
+    if (PT_UNLIKELY(lim(pool)))
         __atomic_sub_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
 }
 
@@ -722,7 +751,7 @@ static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size,
     }
     if (PT_UNLIKELY(size > PT_MAX_REQUEST))
         return fail(idx, pool);
-    if (PT_UNLIKELY(limit_on[pool]) && limit_take(pool, size) != 0)
+    if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
         return fail(idx, pool);
     void *base = pool_mem(pool, size + PT_HDR_SIZE, zero);
     if (PT_UNLIKELY(!base)) {
@@ -740,7 +769,7 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero)
     pt_tls *t = &tls;
     unsigned s = cache_slot(tag);
     if (PT_LIKELY(t->cache[s].tag == tag && pool == PT_PAGED &&
-                  size <= PT_MAX_REQUEST && !limit_on[PT_PAGED] && t->counts)) {
+                  size <= PT_MAX_REQUEST && !lim(PT_PAGED) && t->counts)) {
         uint32_t idx = t->cache[s].idx;
         void *base = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
         if (PT_UNLIKELY(!base))
@@ -782,7 +811,7 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
     }
     if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
         return fail(idx, pl);
-    if (PT_UNLIKELY(limit_on[pl]) && limit_take(pl, size) != 0)
+    if (PT_UNLIKELY(lim(pl)) && limit_take(pl, size) != 0)
         return fail(idx, pl);
     /* base is 16-aligned, so base+24 is 8 mod 16 and rounding it up to the
      * alignment adds at most alignment-8: the block ends within the
@@ -818,8 +847,9 @@ static inline int header_ok(const pt_hdr *h, const void *p)
     return 0;
 }
 
-/* Free a block whose header was validated. */
-static __attribute__((noinline)) void release(pt_hdr *h)
+/* Free a block whose header was validated; give_limit = 0 when the caller
+ * already gave its bytes back to the pool maximum (pt_realloc). */
+static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
 {
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
@@ -828,10 +858,16 @@ static __attribute__((noinline)) void release(pt_hdr *h)
     h->check = check_freed(h, tag);
     if (PT_LIKELY(((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch)) {
         count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), pool, size);
-        limit_give(pool, size);
+        if (give_limit)
+            limit_give(pool, size);
     }
     void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
     pool_mem_free(pool, base);
+}
+
+static void release(pt_hdr *h)
+{
+    release_ex(h, 1);
 }
 
 #define W0_SLOW_MASK (PT_W0_POOL | PT_W0_ALIGNED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
@@ -850,7 +886,7 @@ void pt_free(void *p)
     /* Fast path: a paged, unaligned block of this epoch, no paged maximum,
      * a private shard. */
     if (PT_LIKELY((w0 & W0_SLOW_MASK) == (epoch << PT_W0_EPOCH_SHIFT) &&
-                  !limit_on[PT_PAGED] && tls.counts)) {
+                  !lim(PT_PAGED) && tls.counts)) {
         h->check = check_freed(h, tag);
         count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED, w0 & PT_SIZE_MASK);
         be_free(h);
@@ -894,27 +930,33 @@ void *pt_realloc(void *p, size_t size)
     uint32_t idx = same_epoch ? (uint32_t)(w0 >> PT_W0_IDX_SHIFT) : tag_index(tag);
     if (size > PT_MAX_REQUEST)
         return fail(idx, pool);
+    /* Bytes the old block holds against the pool maximum: only the growth
+     * is reserved, so that a shrink at the maximum succeeds. */
+    uint64_t held = same_epoch ? old : 0;
     if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
+        limit_give(pool, held);
         void *n = pt_alloc((pt_pool)pool, size, tag);
-        if (!n)
+        if (!n) {
+            if (lim(pool))
+                __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
             return NULL;
+        }
         memcpy(n, p, old < size ? old : size);
-        pt_free(p);
+        release_ex(h, 0);
         return n;
     }
-    if (limit_on[pool]) {
-        if (limit_take(pool, size) != 0)
-            return fail(idx, pool);
-    }
+    uint64_t grow = size > held ? size - held : 0;
+    if (lim(pool) && grow && limit_take(pool, grow) != 0)
+        return fail(idx, pool);
     pt_hdr *nh = be_realloc(h, size + PT_HDR_SIZE);
     if (!nh) {
-        limit_give(pool, size);
+        limit_give(pool, grow);
         return fail(idx, pool);
     }
-    if (same_epoch) {
+    if (same_epoch)
         count_free(idx, pool, old);
-        limit_give(pool, old);
-    }
+    if (held > size)
+        limit_give(pool, held - size);
     return finish(nh, pool, size, tag, idx, 0);
 }
 
@@ -956,14 +998,24 @@ void pt_tag_pop(uint32_t previous)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/* The read API never initialises the runtime (it may run in a signal
+ * handler): before the first allocation there is nothing to read. */
+static inline int ready(void)
+{
+    return __atomic_load_n(&state, __ATOMIC_ACQUIRE) == 2;
+}
+
 size_t pt_tags_read(pt_tag_info *out, size_t max)
 {
-    ensure_init();
+    if (!ready())
+        return 0;
     pt_seg_header *h = pt__seg;
     size_t n = 0;
     for (int attempt = 0; attempt < 1000; attempt++) {
         uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1) {
+        /* A fold in progress: wait, unless it never ends because this very
+         * thread was interrupted in it; then read as is (last attempt). */
+        if ((s1 & 1) && attempt < 999) {
             sched_yield();
             continue;
         }
@@ -990,7 +1042,8 @@ size_t pt_tags_read(pt_tag_info *out, size_t max)
 
 int pt_tag_read(uint32_t tag, pt_tag_info *out)
 {
-    ensure_init();
+    if (!ready() || tag == 0)
+        return -1;
     pt_seg_header *h = pt__seg;
     uint32_t hi = (uint32_t)((tag * 0x85ebca6bu) ^ (tag >> 13)) & tag_mask;
     uint32_t idx = UINT32_MAX;
@@ -1004,11 +1057,13 @@ int pt_tag_read(uint32_t tag, pt_tag_info *out)
         if (k == 0)
             break;
     }
+    if (tag == PT_TAG_OVFL)
+        idx = ovfl_idx;
     if (idx == UINT32_MAX)
         return -1;
     for (int attempt = 0; attempt < 1000; attempt++) {
         uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1) {
+        if ((s1 & 1) && attempt < 999) {
             sched_yield();
             continue;
         }
@@ -1031,14 +1086,13 @@ size_t pt_pool_limit(pt_pool pool)
 
 size_t pt_pool_used(pt_pool pool)
 {
-    if ((unsigned)pool > PT_NONPAGED)
+    if ((unsigned)pool > PT_NONPAGED || !ready())
         return 0;
-    ensure_init();
     pt_seg_header *h = pt__seg;
     uint64_t total = 0;
     for (int attempt = 0; attempt < 1000; attempt++) {
         uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
-        if (s1 & 1) {
+        if ((s1 & 1) && attempt < 999) {
             sched_yield();
             continue;
         }
@@ -1065,7 +1119,7 @@ int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
         return -1;
     }
     ensure_init();
-    if (max_bytes && !limit_on[pool]) {
+    if (max_bytes && !lim(pool)) {
         /* Start exact accounting from the current usage.  Operations that
          * run concurrently with this call may be missed by a few blocks. */
         __atomic_store_n(&seg_pools[pool].used, (int64_t)pt_pool_used(pool),
