@@ -92,7 +92,8 @@ PT_API void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment,
 
 /*
  * pt_realloc resizes a block allocated by this API, keeping its tag and pool
- * and its contents up to the smaller of the two sizes.  pt_realloc(NULL, n)
+ * and its contents up to the smaller of the two sizes.  The new block is
+ * 16-byte aligned even if the old one came from pt_alloc_aligned.  pt_realloc(NULL, n)
  * is pt_alloc(PT_PAGED, n, 0).  pt_realloc(p, 0) frees p and returns NULL.
  * On failure it returns NULL and leaves p untouched and still allocated.
  * Counted as one free of the old size and one allocation of the new size.
@@ -104,6 +105,14 @@ PT_API void *pt_realloc(void *p, size_t size);
  * nothing.  A pointer this API did not hand out, a block already freed, or a
  * block whose header was overwritten is detected and reported (see
  * PT_ON_ERROR) and is not passed to the allocator.
+ *
+ * Note: detection reads the 16 bytes before p.  If those bytes are no longer
+ * mapped — a double free of a block the backend returned to the system
+ * (glibc blocks of 128 KiB and more, mimalloc's huge blocks, nonpaged blocks
+ * over 32 KiB), or a foreign pointer at the start of a mapping — the read
+ * faults, as it would in any allocator.  With the glibc backend a double
+ * free of a small block reads as "not a live pooltag block", because glibc
+ * reuses the header bytes for its own free list.
  */
 PT_API void pt_free(void *p);
 
@@ -164,10 +173,16 @@ typedef struct pt_tag_info {
 /*
  * pt_tags_read fills out[0..max) with one entry per tag in use, in table
  * order, and returns the number of tags in use (which may exceed max: call
- * again with a larger array).  It never allocates and may be called from a
- * signal handler.  Each counter is exact for operations that completed
+ * again with a larger array).  It never allocates, never initialises the
+ * runtime (before the first allocation it returns 0) and may be called from
+ * a signal handler.  Each counter is exact for operations that completed
  * before the call; operations running concurrently in other threads may or
  * may not be included.
+ *
+ * Note: the allocation functions themselves are not async-signal-safe
+ * (neither are the allocators behind them): a signal handler that allocates
+ * while the interrupted code is inside pt_alloc/pt_free may corrupt the
+ * backend's state or lose a count.
  */
 PT_API size_t pt_tags_read(pt_tag_info *out, size_t max);
 

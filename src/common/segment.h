@@ -36,10 +36,11 @@
  *    an entry's index is stable for the life of the segment.
  * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
  *    thread: a thread pushes its local change to cur whenever its bytes
- *    allocated or bytes freed for the tag cross a multiple of peak_grain, and
- *    when it exits.  peak = max(cur) over time.  So peak is within
- *    peak_grain x (threads) of the true peak; readers report
- *    max(peak, current Bytes).
+ *    allocated or bytes freed for the tag cross a multiple of the tag's
+ *    grain, and when it exits.  The grain is max(peak_grain, 2^(floor(log2
+ *    cur) - 5)): at most 1/32 of the tag's Bytes, never below peak_grain.
+ *    peak = max(cur) over time, so peak is within grain x (threads using
+ *    the tag) of the true peak; readers report max(peak, current Bytes).
  */
 #ifndef PT_SEGMENT_H
 #define PT_SEGMENT_H
@@ -103,7 +104,7 @@ typedef struct pt_seg_header {
     uint64_t fold_seq;            /* seqlock, odd while a fold runs        */
     uint64_t threads_started;     /* shards claimed, ever                  */
     uint64_t threads_exited;      /* shards folded, ever                   */
-    uint64_t shared_users;        /* threads that used the shared shard    */
+    uint64_t shared_users;        /* threads that found no free shard      */
     uint64_t control_gen;         /* control block generation (later use)  */
     char comm[16];                /* process name at creation              */
     char exe[256];                /* /proc/self/exe at creation, truncated */

@@ -9,11 +9,15 @@
  *                      bit   40     pool (0 paged, 1 nonpaged)
  *                      bit   41     aligned: the backend's pointer is stored
  *                                   in the 8 bytes before the header
- *                      bits 42..45  epoch: the process generation (fork
+ *                      bits 42..46  epoch: the process generation (fork
  *                                   child = +1); blocks of another epoch are
- *                                   freed but not counted
- *                      bits 46..63  index of the tag in the segment's table,
- *                                   so that free needs no lookup
+ *                                   freed but not counted.  It wraps after
+ *                                   32 generations of fork: a block that
+ *                                   lives through 32 nested forks and is
+ *                                   freed in the 32nd child is counted there
+ *                      bits 47..63  index of the tag in the segment's table
+ *                                   (PT_MAX_TAGS <= 65536), so that free
+ *                                   needs no lookup
  *     offset 8  tag    the block's tag
  *     offset 12 check  hash(header address, w0, tag, per-process secret)
  *
@@ -54,8 +58,8 @@
 #define PT_W0_POOL (1ull << 40)
 #define PT_W0_ALIGNED (1ull << 41)
 #define PT_W0_EPOCH_SHIFT 42
-#define PT_W0_EPOCH_MASK 0xfull
-#define PT_W0_IDX_SHIFT 46
+#define PT_W0_EPOCH_MASK 0x1full
+#define PT_W0_IDX_SHIFT 47
 
 typedef struct pt_hdr {
     uint64_t w0;

@@ -36,7 +36,7 @@ typedef struct np_mapping {
     uint64_t magic;
     uint64_t map_size; /* bytes mapped (large) or NP_SLAB                */
     uint32_t cls;      /* size class (slab)                              */
-    uint32_t reserved;
+    uint32_t gen;      /* np_gen when last locked (see fork below)       */
     uint64_t pad[5];
 } np_mapping;
 _Static_assert(sizeof(np_mapping) == 64, "one line");
@@ -47,6 +47,10 @@ typedef struct np_free {
 
 static pt_spin np_lock;
 static np_free *np_lists[NP_CLASSES];
+/* Memory locks are not inherited across fork: a child's copy of a slab is
+ * ordinary memory.  Each fork bumps np_gen in the child, and a slab whose
+ * gen is older is locked again before a block of it is handed out. */
+static uint32_t np_gen;
 
 static void *map_aligned(size_t size)
 {
@@ -107,6 +111,7 @@ void *pt__np_alloc(size_t n)
         m->magic = NP_MAGIC_SLAB;
         m->map_size = NP_SLAB;
         m->cls = c;
+        m->gen = np_gen;
         /* Carve the slab; blocks start after the header line, rounded up to
          * the block size for classes above 64 bytes so that blocks do not
          * straddle more pages than needed. */
@@ -124,6 +129,15 @@ void *pt__np_alloc(size_t n)
             last = last->next;
         last->next = np_lists[c];
         f = head;
+    }
+    np_mapping *m = (np_mapping *)((uintptr_t)f & ~(uintptr_t)(NP_SLAB - 1));
+    if (PT_UNLIKELY(m->gen != np_gen)) {
+        if (mlock(m, NP_SLAB) != 0) {
+            pt__spin_unlock(&np_lock);
+            errno = ENOMEM;
+            return NULL;
+        }
+        m->gen = np_gen;
     }
     np_lists[c] = f->next;
     pt__spin_unlock(&np_lock);
@@ -157,9 +171,10 @@ void pt__np_fork_parent(void)
 
 void pt__np_fork_child(void)
 {
-    /* Locks held by mlock are not inherited by the child: its copies of
-     * nonpaged blocks are ordinary memory until touched... and the kernel
-     * gives the child no locked pages.  Lock the arena's slabs again would
-     * need a list of them; the child starts its own counters anyway. */
+    /* The child holds no memory locks (see np_gen); slabs are locked again
+     * as they are used.  Large blocks inherited from the parent stay
+     * unlocked: they were allocated by the parent and are not counted in
+     * the child. */
+    np_gen++;
     np_lock.v = 0;
 }

@@ -74,7 +74,7 @@ static uint8_t *gshift;                /* per entry: log2 of its grain    */
 static unsigned gshift_min;            /* log2(PT_PEAK_GRAIN)             */
 static int backend;
 static uint64_t secret;
-static uint64_t epoch;                 /* 0..15                            */
+static uint64_t epoch;                 /* 0..31 (PT_W0_EPOCH_MASK)         */
 static int limit_on[PT_POOL_COUNT];    /* exact `used` accounting active   */
 static inline int lim(unsigned pool)
 {
