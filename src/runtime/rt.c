@@ -75,6 +75,7 @@ static unsigned gshift_min;            /* log2(PT_PEAK_GRAIN)             */
 static int backend;
 static uint64_t secret;
 static uint64_t epoch;                 /* 0..31 (PT_W0_EPOCH_MASK)         */
+static uint64_t epoch_bits;            /* epoch << PT_W0_EPOCH_SHIFT       */
 static int limit_on[PT_POOL_COUNT];    /* exact `used` accounting active   */
 static inline int lim(unsigned pool)
 {
@@ -356,6 +357,7 @@ static void fork_child(void)
     uint64_t limits[PT_POOL_COUNT] = {seg_pools[0].limit, seg_pools[1].limit};
     uint32_t cur_tag = tls.cur_tag;
     epoch = (epoch + 1) & PT_W0_EPOCH_MASK;
+    epoch_bits = epoch << PT_W0_EPOCH_SHIFT;
     if (segment_create() == 0) {
         for (int p = 0; p < PT_POOL_COUNT; p++) {
             seg_pools[p].limit = limits[p];
@@ -576,6 +578,29 @@ static void count_shared(uint32_t idx, unsigned pool, uint64_t size, int is_free
 
 static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free);
 
+/* Count into this thread's shard `cs` (not NULL). */
+static inline void count_alloc_in(pt_seg_counts *cs, uint32_t idx, unsigned pool,
+                                  uint64_t size)
+{
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->allocs, ld(&c->allocs) + 1);
+    uint64_t b = ld(&c->bytes_alloc), nb = b + size;
+    st(&c->bytes_alloc, nb);
+    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
+        flush(idx, pool);
+}
+
+static inline void count_free_in(pt_seg_counts *cs, uint32_t idx, unsigned pool,
+                                 uint64_t size)
+{
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->frees, ld(&c->frees) + 1);
+    uint64_t b = ld(&c->bytes_freed), nb = b + size;
+    st(&c->bytes_freed, nb);
+    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
+        flush(idx, pool);
+}
+
 static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
 {
     pt_seg_counts *cs = tls.counts;
@@ -728,8 +753,7 @@ static inline void *finish(void *base, unsigned pool, uint64_t size,
                            uint32_t tag, uint32_t idx, uint64_t flags)
 {
     pt_hdr *h = (pt_hdr *)base;
-    uint64_t w0 = size | ((uint64_t)pool << 40) | flags |
-                  (epoch << PT_W0_EPOCH_SHIFT) |
+    uint64_t w0 = size | ((uint64_t)pool << 40) | flags | epoch_bits |
                   ((uint64_t)idx << PT_W0_IDX_SHIFT);
     h->w0 = w0;
     h->tag = tag;
@@ -768,13 +792,20 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero)
 {
     pt_tls *t = &tls;
     unsigned s = cache_slot(tag);
-    if (PT_LIKELY(t->cache[s].tag == tag && pool == PT_PAGED &&
-                  size <= PT_MAX_REQUEST && !lim(PT_PAGED) && t->counts)) {
+    pt_seg_counts *cs = t->counts;
+    /* One test for: paged pool, size fits the header, no paged maximum. */
+    if (PT_LIKELY(t->cache[s].tag == tag &&
+                  ((size >> PT_SIZE_BITS) | pool | (unsigned)lim(PT_PAGED)) == 0 && cs)) {
         uint32_t idx = t->cache[s].idx;
-        void *base = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
-        if (PT_UNLIKELY(!base))
+        pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+        if (PT_UNLIKELY(!h))
             return fail(idx, pool);
-        return finish(base, PT_PAGED, size, tag, idx, 0);
+        uint64_t w0 = size | epoch_bits | ((uint64_t)idx << PT_W0_IDX_SHIFT);
+        h->w0 = w0;
+        h->tag = tag;
+        h->check = check_live(h, w0, tag);
+        count_alloc_in(cs, idx, PT_PAGED, size);
+        return h + 1;
     }
     return alloc_slow(pool, size, tag, zero);
 }
@@ -885,10 +916,10 @@ void pt_free(void *p)
     }
     /* Fast path: a paged, unaligned block of this epoch, no paged maximum,
      * a private shard. */
-    if (PT_LIKELY((w0 & W0_SLOW_MASK) == (epoch << PT_W0_EPOCH_SHIFT) &&
-                  !lim(PT_PAGED) && tls.counts)) {
+    pt_seg_counts *cs = tls.counts;
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
         h->check = check_freed(h, tag);
-        count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED, w0 & PT_SIZE_MASK);
+        count_free_in(cs, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED, w0 & PT_SIZE_MASK);
         be_free(h);
         return;
     }
