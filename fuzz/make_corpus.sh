@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# fuzz/make_corpus.sh BUILD_DIR — regenerate the seed corpus of fuzz_segment
+# (fuzz/corpus/segment/) from a built tree: the synthetic image and snapshot
+# of tests/test_reader_parse, and a real snapshot of a small notmyfault
+# (PT_MAX_TAGS=16, so the file stays near 12 KiB).
+set -euo pipefail
+build=${1:?usage: fuzz/make_corpus.sh BUILD_DIR}
+out=$(cd "$(dirname "$0")" && pwd)/corpus/segment
+mkdir -p "$out"
+"$build/tests/test_reader_parse" --write-seeds "$out"
+PT_MAX_TAGS=16 PT_MAX_THREADS=2 "$build/demo/notmyfault" --quiet \
+    --leak nonpaged --load --duration 5 &
+pid=$!
+sleep 1
+"$build/src/cli/pooltag" snap -o "$out/notmyfault.ptsnap" "$pid"
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+chmod 644 "$out"/*
+ls -l "$out"

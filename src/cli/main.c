@@ -1,0 +1,103 @@
+/*
+ * main.c — `pooltag VERB [options] [args]`: finds the verb and hands it the
+ * arguments from the verb's name on (argv[0] of the verb is its name, so
+ * each verb runs getopt_long over its own options).
+ *
+ * `pooltag help VERB` is `pooltag VERB --help`; `pooltag --help` and
+ * `pooltag help` print the verb list.  Exit status 2 for an unknown verb.
+ */
+#include "cli.h"
+
+#include <string.h>
+
+#ifndef PT_VERSION
+#define PT_VERSION "0.1.0"
+#endif
+
+#ifdef PT_NO_MON
+int cmd_mon(int argc, char **argv)
+{
+    cli_err("mon", "this pooltag was built without the mon verb");
+    return PT_EXIT_USAGE;
+}
+#endif
+
+static const struct verb {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} verbs[] = {
+    {"mon", cmd_mon, "live per-tag table of a running process (poolmon)"},
+    {"used", cmd_used, "top pool consumers of a process or snapshot (!poolused)"},
+    {"vm", cmd_vm, "process memory and pool usage, maxima, failures (!vm 1)"},
+    {"snap", cmd_snap, "write a snapshot file of a running process"},
+};
+#define NVERBS (sizeof verbs / sizeof verbs[0])
+
+static void usage(FILE *f)
+{
+    fputs("Usage: pooltag VERB [options] [args]\n"
+          "       pooltag help [VERB]\n"
+          "       pooltag --version\n"
+          "\n"
+          "Per-tag memory counters of programs that use libpooltag (or run\n"
+          "under its preload), read from outside the process.\n"
+          "\n"
+          "Verbs:\n",
+          f);
+    for (size_t i = 0; i < NVERBS; i++)
+        fprintf(f, "  %-6s %s\n", verbs[i].name, verbs[i].summary);
+    fputs("  help   this text, or a verb's options: pooltag help VERB\n"
+          "\n"
+          "SOURCE is a PID (a running tagged process, read through /proc/PID)\n"
+          "or a snapshot file written by `pooltag snap`.  Tags are given as\n"
+          "text: Leak, Se (= \"Se  \"); they are case-sensitive.\n"
+          "\n"
+          "Exit status: 0 ok, 1 finding, 2 usage or input error.\n",
+          f);
+}
+
+static const struct verb *find_verb(const char *name)
+{
+    for (size_t i = 0; i < NVERBS; i++)
+        if (strcmp(verbs[i].name, name) == 0)
+            return &verbs[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_err(NULL, "missing VERB: one of mon, used, vm, snap (see "
+                      "pooltag --help)");
+        return PT_EXIT_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        usage(stdout);
+        return PT_EXIT_OK;
+    }
+    if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
+        printf("pooltag %s\n", PT_VERSION);
+        return PT_EXIT_OK;
+    }
+    if (strcmp(word, "help") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return PT_EXIT_OK;
+        }
+        const struct verb *v = find_verb(argv[2]);
+        if (!v) {
+            cli_err(NULL, "unknown verb '%s' (see pooltag --help)", argv[2]);
+            return PT_EXIT_USAGE;
+        }
+        char *args[] = {(char *)v->name, "--help", NULL};
+        return v->run(2, args);
+    }
+    const struct verb *v = find_verb(word);
+    if (!v) {
+        cli_err(NULL, "unknown verb '%s' (see pooltag --help)", word);
+        return PT_EXIT_USAGE;
+    }
+    return v->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,319 @@
+/*
+ * used.c — `pooltag used`: the top pool consumers, after WinDbg's !poolused.
+ *
+ * Data model: one reading (ptr_view) gives a row per tag with counters per
+ * pool.  A row shows, per pool, Allocs = outstanding blocks (allocs - frees)
+ * and Used = bytes in use (bytes_alloc - bytes_freed), then the tag's owner
+ * from pooltag.txt.  Rows are filtered (-i / -x), sorted (--sort), cut to
+ * the top N (-t); the TOTAL line sums every row that passed the filter,
+ * whether shown or not.  The table and --json print the same rows.
+ */
+#include "util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *VERB = "used";
+
+enum sort_key { SORT_NONPAGED, SORT_PAGED, SORT_ALLOCS, SORT_DIFF, SORT_TAG };
+
+static const struct {
+    const char *name;
+    const char *title;
+} sorts[] = {
+    [SORT_NONPAGED] = {"nonpaged", "NonPaged Pool Consumed"},
+    [SORT_PAGED] = {"paged", "Paged Pool Consumed"},
+    [SORT_ALLOCS] = {"allocs", "Allocations Made (NonPaged + Paged)"},
+    [SORT_DIFF] = {"diff", "Outstanding Allocations (NonPaged + Paged)"},
+    [SORT_TAG] = {"tag", "Tag"},
+};
+
+typedef struct row {
+    const pt_tag_info *t;
+    int64_t outstanding[PT_POOL_COUNT];
+    int64_t used[PT_POOL_COUNT];
+} row;
+
+static enum sort_key g_sort;
+
+static int64_t sort_value(const row *r)
+{
+    switch (g_sort) {
+    case SORT_NONPAGED: return r->used[PT_NONPAGED];
+    case SORT_PAGED: return r->used[PT_PAGED];
+    case SORT_ALLOCS:
+        return (int64_t)(r->t->pool[0].allocs + r->t->pool[1].allocs);
+    case SORT_DIFF: return r->outstanding[0] + r->outstanding[1];
+    case SORT_TAG: return 0;
+    }
+    return 0;
+}
+
+/* Tag order is the order of the text: compare byte by byte. */
+static int tag_cmp(uint32_t a, uint32_t b)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned x = (a >> (8 * i)) & 0xff, y = (b >> (8 * i)) & 0xff;
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const row *a = pa, *b = pb;
+    int64_t x = sort_value(a), y = sort_value(b);
+    if (x != y)
+        return x > y ? -1 : 1;
+    if (g_sort != SORT_TAG) {
+        /* Ties: the other measure of bytes, then the tag. */
+        int64_t xa = a->used[0] + a->used[1], yb = b->used[0] + b->used[1];
+        if (xa != yb)
+            return xa > yb ? -1 : 1;
+    }
+    return tag_cmp(a->t->tag, b->t->tag);
+}
+
+static void usage(FILE *f)
+{
+    fputs("Usage: pooltag used [-t N] [--sort=KEY] [-i PAT] [-x PAT] [--json] "
+          "SOURCE\n"
+          "\n"
+          "The top pool consumers of a process, like WinDbg's !poolused: per\n"
+          "tag, the outstanding allocations (Allocs) and bytes in use (Used)\n"
+          "in the NonPaged and Paged pools, with the owner and description\n"
+          "from pooltag.txt.  SOURCE is a PID or a snapshot file.\n"
+          "\n"
+          "  -t, --top N        show the first N tags (the TOTAL line still\n"
+          "                     counts every tag)\n"
+          "  -s, --sort KEY     nonpaged (default): NonPaged bytes in use\n"
+          "                     paged: Paged bytes in use\n"
+          "                     allocs: allocations made, both pools\n"
+          "                     diff: outstanding allocations, both pools\n"
+          "                     tag: tag text\n"
+          "  -i, --include PAT  only tags matching PAT (* and ?, repeatable)\n"
+          "  -x, --exclude PAT  leave out tags matching PAT (repeatable)\n"
+          "      --json         the same rows as JSON\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Tag database: $POOLTAG_DB, ~/.config/pooltag/pooltag.txt, then the\n"
+          "installed pooltag.txt.  Exit status 0 ok, 2 usage or input error.\n",
+          f);
+}
+
+static void desc_of(uint32_t tag, int overflow, char *buf, size_t size)
+{
+    const ptdb_entry *e = ptdb_lookup(tag);
+    char text[PT_TAG_TEXT_MAX];
+    if (e && *e->binary)
+        snprintf(buf, size, "%s - %s", e->binary, e->description);
+    else if (e)
+        snprintf(buf, size, "%s", e->description);
+    else if (overflow)
+        snprintf(buf, size,
+                 "pooltag - tags that found the table full (raise PT_MAX_TAGS)");
+    else
+        snprintf(buf, size, "UNKNOWN pooltag '%s', please update pooltag.txt",
+                 cli_tag(tag, text));
+}
+
+static void json_pool(FILE *f, const pt_counts *c, int with_peak)
+{
+    fprintf(f,
+            "{\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
+            ", \"outstanding\": %" PRId64 ", \"bytes_alloc\": %" PRIu64
+            ", \"bytes_freed\": %" PRIu64 ", \"used\": %" PRId64,
+            c->allocs, c->frees, cli_diff(c->allocs, c->frees), c->bytes_alloc,
+            c->bytes_freed, cli_diff(c->bytes_alloc, c->bytes_freed));
+    if (with_peak)
+        fprintf(f, ", \"peak\": %" PRIu64, c->peak);
+    fprintf(f, ", \"failures\": %" PRIu64 "}", c->failures);
+}
+
+static void print_json(const ptr_view *v, const char *spec, const row *rows,
+                       size_t nrows, size_t shown, const pt_counts *total)
+{
+    char text[PT_TAG_TEXT_MAX], desc[512];
+    FILE *f = stdout;
+    fputs("{\"source\": ", f);
+    cli_json_source(f, v, spec);
+    fputs(", \"sort\": ", f);
+    cli_json_str(f, sorts[g_sort].name);
+    fprintf(f, ", \"tags_total\": %zu, \"tags_shown\": %zu, \"tags\": [",
+            nrows, shown);
+    for (size_t i = 0; i < shown; i++) {
+        const pt_tag_info *t = rows[i].t;
+        const ptdb_entry *e = ptdb_lookup(t->tag);
+        int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
+        desc_of(t->tag, ovf, desc, sizeof desc);
+        fputs(i ? ",\n  {\"tag\": " : "\n  {\"tag\": ", f);
+        cli_json_str(f, cli_tag(t->tag, text));
+        fprintf(f, ", \"overflow\": %s, \"known\": %s, \"binary\": ",
+                ovf ? "true" : "false", e ? "true" : "false");
+        cli_json_str(f, e ? e->binary : "");
+        fputs(", \"description\": ", f);
+        cli_json_str(f, e ? e->description : desc);
+        fputs(", \"nonpaged\": ", f);
+        json_pool(f, &t->pool[PT_NONPAGED], 1);
+        fputs(", \"paged\": ", f);
+        json_pool(f, &t->pool[PT_PAGED], 1);
+        fputc('}', f);
+    }
+    fputs("],\n \"total\": {\"nonpaged\": ", f);
+    json_pool(f, &total[PT_NONPAGED], 0);
+    fputs(", \"paged\": ", f);
+    json_pool(f, &total[PT_PAGED], 0);
+    fputs("}}\n", f);
+}
+
+static void print_table(const ptr_view *v, const char *spec, const row *rows,
+                        size_t nrows, size_t shown, const pt_counts *total)
+{
+    char text[PT_TAG_TEXT_MAX], desc[512];
+    fputs("   ", stdout);
+    cli_describe(stdout, v, spec);
+    printf("\n\n   Sorting by %s\n\n", sorts[g_sort].title);
+    printf("             NonPaged                  Paged\n");
+    printf(" Tag      Allocs         Used     Allocs         Used\n\n");
+    for (size_t i = 0; i < shown; i++) {
+        const row *r = &rows[i];
+        desc_of(r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
+                sizeof desc);
+        printf(" %-4s %10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64
+               "  %s\n",
+               cli_tag(r->t->tag, text), r->outstanding[PT_NONPAGED],
+               r->used[PT_NONPAGED], r->outstanding[PT_PAGED],
+               r->used[PT_PAGED], desc);
+    }
+    if (nrows == 0)
+        printf(v->ntags ? " (no tag matches the patterns)\n"
+                        : " (no tagged allocations)\n");
+    printf("\n TOTAL%10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64 "\n",
+           cli_diff(total[PT_NONPAGED].allocs, total[PT_NONPAGED].frees),
+           cli_diff(total[PT_NONPAGED].bytes_alloc,
+                    total[PT_NONPAGED].bytes_freed),
+           cli_diff(total[PT_PAGED].allocs, total[PT_PAGED].frees),
+           cli_diff(total[PT_PAGED].bytes_alloc, total[PT_PAGED].bytes_freed));
+    if (shown < nrows)
+        printf("\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
+               nrows - shown == 1 ? "" : "s", shown);
+    if (!ptdb_path())
+        printf("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n");
+}
+
+int cmd_used(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, NULL, 't'},
+        {"sort", required_argument, NULL, 's'},
+        {"include", required_argument, NULL, 'i'},
+        {"exclude", required_argument, NULL, 'x'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t top = 0;
+    int json = 0, c, status = PT_EXIT_USAGE;
+    char **incl = calloc((size_t)argc + 1, sizeof *incl);
+    char **excl = calloc((size_t)argc + 1, sizeof *excl);
+    size_t nincl = 0, nexcl = 0;
+    ptr_view v;
+    row *rows = NULL;
+
+    memset(&v, 0, sizeof v);
+    g_sort = SORT_NONPAGED;
+    opterr = 0;
+    if (!incl || !excl) {
+        cli_err(VERB, "out of memory");
+        goto out;
+    }
+    while ((c = getopt_long(argc, argv, ":t:s:i:x:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (cli_parse_u64(optarg, &top) < 0 || top == 0) {
+                cli_err(VERB, "-t wants a number of tags >= 1, not '%s'",
+                        optarg);
+                goto out;
+            }
+            break;
+        case 's': {
+            size_t k;
+            for (k = 0; k < sizeof sorts / sizeof sorts[0]; k++)
+                if (strcmp(optarg, sorts[k].name) == 0)
+                    break;
+            if (k == sizeof sorts / sizeof sorts[0]) {
+                cli_err(VERB,
+                        "unknown sort key '%s' (use nonpaged, paged, allocs, "
+                        "diff or tag)",
+                        optarg);
+                goto out;
+            }
+            g_sort = (enum sort_key)k;
+            break;
+        }
+        case 'i': incl[nincl++] = optarg; break;
+        case 'x': excl[nexcl++] = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            usage(stdout);
+            status = PT_EXIT_OK;
+            goto out;
+        default:
+            cli_opt_error(VERB, argv, c);
+            goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        cli_err(VERB, optind >= argc
+                          ? "missing SOURCE: give a PID or a snapshot file "
+                            "(see pooltag used --help)"
+                          : "too many arguments (see pooltag used --help)");
+        goto out;
+    }
+    const char *spec = argv[optind];
+    if ((status = cli_read(VERB, spec, &v, NULL)) != PT_EXIT_OK)
+        goto out;
+
+    rows = calloc(v.ntags + 1, sizeof *rows);
+    if (!rows) {
+        cli_err(VERB, "out of memory");
+        status = PT_EXIT_USAGE;
+        goto out;
+    }
+    size_t nrows = 0;
+    pt_counts total[PT_POOL_COUNT];
+    memset(total, 0, sizeof total);
+    for (size_t i = 0; i < v.ntags; i++) {
+        const pt_tag_info *t = &v.tags[i];
+        if (!cli_tag_selected(t->tag, incl, excl))
+            continue;
+        row *r = &rows[nrows++];
+        r->t = t;
+        for (int p = 0; p < PT_POOL_COUNT; p++) {
+            const pt_counts *pc = &t->pool[p];
+            r->outstanding[p] = cli_diff(pc->allocs, pc->frees);
+            r->used[p] = cli_diff(pc->bytes_alloc, pc->bytes_freed);
+            total[p].allocs += pc->allocs;
+            total[p].frees += pc->frees;
+            total[p].bytes_alloc += pc->bytes_alloc;
+            total[p].bytes_freed += pc->bytes_freed;
+            total[p].failures += pc->failures;
+        }
+    }
+    qsort(rows, nrows, sizeof *rows, row_cmp);
+    size_t shown = top && top < nrows ? (size_t)top : nrows;
+    if (json)
+        print_json(&v, spec, rows, nrows, shown, total);
+    else
+        print_table(&v, spec, rows, nrows, shown, total);
+    status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
+out:
+    free(rows);
+    free(incl);
+    free(excl);
+    ptr_view_free(&v);
+    return status;
+}

@@ -1,0 +1,458 @@
+/*
+ * util.c — shared pieces of the pooltag command (cli.h, util.h): errors,
+ * the tag database, tag patterns, JSON strings, reading a source.
+ *
+ * The tag database
+ * ----------------
+ * data/pooltag.txt, one entry per line, as in the Windows Debugging Tools'
+ * file of the same name:
+ *
+ *     Tag - binary - description
+ *
+ * "//" starts a comment line; blank lines are ignored.  The tag field is the
+ * text before the first " - ": one to four characters, padded with spaces
+ * ("Se" is "Se  "), \xNN escapes allowed, case-sensitive.  A line with a
+ * single " - " has a description and no binary.  Lines that do not parse are
+ * skipped.  When a tag appears twice, the first entry wins.
+ *
+ * Search order: $POOLTAG_DB, $XDG_CONFIG_HOME/pooltag/pooltag.txt,
+ * ~/.config/pooltag/pooltag.txt, PREFIX/share/pooltag/pooltag.txt where
+ * PREFIX is the parent of this executable's directory (a relocated install),
+ * PT_DATADIR (the configured install), and the source tree's
+ * data/pooltag.txt (an uninstalled build).
+ *
+ * The file is read once, on the first lookup, into one buffer; entries point
+ * into it and are kept sorted by tag for binary search.
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PT_DATADIR
+#define PT_DATADIR "/usr/local/share/pooltag"
+#endif
+#ifndef PT_DATADIR_REL
+#define PT_DATADIR_REL "share/pooltag"   /* from the install prefix */
+#endif
+
+#define DB_MAX_BYTES (64u << 20)
+
+void cli_err(const char *verb, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "pooltag%s%s: ", verb ? " " : "", verb ? verb : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_opt_error(const char *verb, char **argv, int c)
+{
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    int is_long = strncmp(word, "--", 2) == 0;
+    if (c == ':')
+        cli_err(verb, "option '%s' needs a value (see pooltag %s --help)",
+                is_long || !optopt ? word : (char[]){'-', (char)optopt, 0},
+                verb);
+    else if (!is_long && optopt && optopt != '?')
+        cli_err(verb, "unknown option '-%c' (see pooltag %s --help)", optopt,
+                verb);
+    else
+        cli_err(verb, "unknown option '%s' (see pooltag %s --help)", word,
+                verb);
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tag database                                                           */
+
+typedef struct dbrow {
+    ptdb_entry e;
+    size_t line;      /* file order, to keep the first of duplicate tags */
+} dbrow;
+
+static struct {
+    int loaded;
+    char *path;
+    char *text;
+    dbrow *rows;
+    size_t n;
+} db;
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (!f)
+        return NULL;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            if (cap >= DB_MAX_BYTES)
+                break;
+            cap = cap ? cap * 2 : 65536;
+            char *nb = realloc(buf, cap);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+        size_t r = fread(buf + n, 1, cap - n - 1, f);
+        n += r;
+        if (r == 0)
+            break;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = 0;
+    return s;
+}
+
+static int by_tag(const void *a, const void *b)
+{
+    const dbrow *x = a, *y = b;
+    if (x->e.tag != y->e.tag)
+        return x->e.tag < y->e.tag ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void db_parse(char *text)
+{
+    size_t cap = 0, lineno = 0;
+    for (char *line = text; line && *line; lineno++) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char *s = line;
+        line = next;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s || *s == '\r' || (s[0] == '/' && s[1] == '/'))
+            continue;
+        char *sep = strstr(s, " - ");
+        if (!sep)
+            continue;
+        *sep = 0;
+        uint32_t tag;
+        char *tagtext = s;
+        size_t tl = strlen(tagtext);
+        while (tl && (tagtext[tl - 1] == ' ' || tagtext[tl - 1] == '\t'))
+            tagtext[--tl] = 0;
+        if (pt_tag_parse(tagtext, &tag) < 0)
+            continue;
+        char *rest = sep + 3, *binary = "", *desc;
+        char *sep2 = strstr(rest, " - ");
+        if (sep2) {
+            *sep2 = 0;
+            binary = trim(rest);
+            desc = trim(sep2 + 3);
+        } else {
+            desc = trim(rest);
+        }
+        if (db.n == cap) {
+            cap = cap ? cap * 2 : 256;
+            dbrow *nr = realloc(db.rows, cap * sizeof *nr);
+            if (!nr)
+                break;
+            db.rows = nr;
+        }
+        db.rows[db.n++] = (dbrow){{tag, binary, desc}, lineno};
+    }
+    if (db.n)
+        qsort(db.rows, db.n, sizeof *db.rows, by_tag);
+}
+
+static int db_try(const char *path)
+{
+    size_t len;
+    if (!path || !*path)
+        return 0;
+    char *text = read_file(path, &len);
+    if (!text)
+        return 0;
+    db.text = text;
+    db.path = strdup(path);
+    db_parse(text);
+    return 1;
+}
+
+static void db_load(void)
+{
+    char buf[4096];
+    const char *env;
+    if (db.loaded)
+        return;
+    db.loaded = 1;
+    if (db_try(getenv("POOLTAG_DB")))
+        return;
+    if ((env = getenv("XDG_CONFIG_HOME")) && *env) {
+        snprintf(buf, sizeof buf, "%s/pooltag/pooltag.txt", env);
+        if (db_try(buf))
+            return;
+    }
+    if ((env = getenv("HOME")) && *env) {
+        snprintf(buf, sizeof buf, "%s/.config/pooltag/pooltag.txt", env);
+        if (db_try(buf))
+            return;
+    }
+    /* The installed copy, relative to this executable first (an install
+     * under another prefix, e.g. cmake --install --prefix), then where
+     * the build was configured to install it. */
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = 0;
+        char *slash = strrchr(buf, '/');        /* PREFIX/bin/pooltag */
+        if (slash) {
+            *slash = 0;
+            slash = strrchr(buf, '/');
+            if (slash) {
+                *slash = 0;
+                size_t used = strlen(buf);
+                snprintf(buf + used, sizeof buf - used,
+                         "/" PT_DATADIR_REL "/pooltag.txt");
+                if (db_try(buf))
+                    return;
+            }
+        }
+    }
+    if (db_try(PT_DATADIR "/pooltag.txt"))
+        return;
+#ifdef PT_SRCDIR
+    db_try(PT_SRCDIR "/data/pooltag.txt");
+#endif
+}
+
+const ptdb_entry *ptdb_lookup(uint32_t tag)
+{
+    db_load();
+    size_t lo = 0, hi = db.n;
+    while (lo < hi) {   /* first entry with e.tag >= tag */
+        size_t mid = lo + (hi - lo) / 2;
+        if (db.rows[mid].e.tag < tag)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < db.n && db.rows[lo].e.tag == tag ? &db.rows[lo].e : NULL;
+}
+
+const char *ptdb_path(void)
+{
+    db_load();
+    return db.path;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Tags and patterns                                                      */
+
+int cli_glob(const char *pat, const char *text)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*text) {
+        if (*pat == '*') {
+            star = pat++;
+            resume = text;
+        } else if (*pat == '?' || *pat == *text) {
+            pat++;
+            text++;
+        } else if (star) {
+            pat = star + 1;
+            text = ++resume;
+        } else {
+            return 0;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == 0;
+}
+
+static int tag_matches(uint32_t tag, const char *pat)
+{
+    if (strpbrk(pat, "*?")) {
+        char text[PT_TAG_TEXT_MAX];
+        pt_tag_text(tag, text);
+        if (cli_glob(pat, text))
+            return 1;
+        size_t n = strlen(text);   /* "S?" matches "Se  " too */
+        while (n && text[n - 1] == ' ')
+            text[--n] = 0;
+        return cli_glob(pat, text);
+    }
+    uint32_t t;
+    return pt_tag_parse(pat, &t) == 0 && t == tag;
+}
+
+int cli_tag_selected(uint32_t tag, char *const *incl, char *const *excl)
+{
+    if (incl && incl[0]) {
+        int in = 0;
+        for (char *const *p = incl; *p && !in; p++)
+            in = tag_matches(tag, *p);
+        if (!in)
+            return 0;
+    }
+    if (excl)
+        for (char *const *p = excl; *p; p++)
+            if (tag_matches(tag, *p))
+                return 0;
+    return 1;
+}
+
+const char *cli_tag(uint32_t tag, char buf[PT_TAG_TEXT_MAX])
+{
+    return pt_tag_text(tag, buf);
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON                                                                   */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static int utf8_len(const unsigned char *s)
+{
+    int n;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        n = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        n = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        n = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void cli_json_str(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    fputc('"', f);
+    while (*s) {
+        int n = utf8_len(s);
+        if (*s == '"' || *s == '\\') {
+            fputc('\\', f);
+            fputc(*s++, f);
+        } else if (*s == '\n') {
+            fputs("\\n", f), s++;
+        } else if (*s == '\t') {
+            fputs("\\t", f), s++;
+        } else if (*s < 0x20 || *s == 0x7f || n == 0) {
+            /* Control characters, and bytes that are not UTF-8 (shown as
+             * the Latin-1 character of the same value). */
+            fprintf(f, "\\u%04x", *s++);
+        } else {
+            fwrite(s, 1, (size_t)n, f);
+            s += n;
+        }
+    }
+    fputc('"', f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sources                                                                */
+
+int cli_read(const char *verb, const char *spec, ptr_view *v,
+             ptr_source **out)
+{
+    char err[512];
+    ptr_source *s;
+    if (out)
+        *out = NULL;
+    if (ptr_open(spec, &s, err, sizeof err) < 0) {
+        cli_err(verb, "%s", err);
+        return PT_EXIT_USAGE;
+    }
+    if (ptr_read(s, v, err, sizeof err) < 0) {
+        cli_err(verb, "%s", err);
+        ptr_close(s);
+        return PT_EXIT_USAGE;
+    }
+    if (out)
+        *out = s;
+    else
+        ptr_close(s);
+    return PT_EXIT_OK;
+}
+
+static void fmt_time(uint64_t ns, char *buf, size_t size)
+{
+    time_t t = (time_t)(ns / 1000000000u);
+    struct tm tm;
+    if (!ns || !localtime_r(&t, &tm) ||
+        !strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(buf, size, "unknown time");
+}
+
+void cli_describe(FILE *f, const ptr_view *v, const char *spec)
+{
+    char when[64];
+    fmt_time(v->taken_ns, when, sizeof when);
+    if (v->kind == PTR_LIVE)
+        fprintf(f, "process %" PRIu32 " (%s), live reading at %s", v->pid,
+                v->comm, when);
+    else if (v->taken_ns)
+        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
+                v->pid, v->comm, when);
+    else
+        fprintf(f, "segment image %s of process %" PRIu32 " (%s)", spec,
+                v->pid, v->comm);
+}
+
+void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
+{
+    fputs("{\"kind\": ", f);
+    cli_json_str(f, v->kind == PTR_LIVE ? "live" : "snapshot");
+    fputs(", \"spec\": ", f);
+    cli_json_str(f, spec);
+    fprintf(f, ", \"pid\": %" PRIu32 ", \"comm\": ", v->pid);
+    cli_json_str(f, v->comm);
+    fputs(", \"exe\": ", f);
+    cli_json_str(f, v->exe);
+    fprintf(f,
+            ", \"segment_version\": %" PRIu32 ", \"start_ns\": %" PRIu64
+            ", \"taken_ns\": %" PRIu64 ", \"page_size\": %" PRIu32
+            ", \"max_tags\": %" PRIu32 ", \"backend\": \"%s\"}",
+            v->version, v->start_ns, v->taken_ns, v->page_size, v->max_tags,
+            v->flags & PT_SEGF_LIBC_BACKEND ? "libc" : "mimalloc");
+}

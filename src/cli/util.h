@@ -1,0 +1,36 @@
+/*
+ * util.h — helpers shared by the report verbs (used, vm, snap), beyond the
+ * contract in cli.h.  Implemented in util.c.
+ */
+#ifndef PT_CLI_UTIL_H
+#define PT_CLI_UTIL_H
+
+#include "cli.h"
+
+/* Report a getopt_long failure ('?' or ':') for argv[optind - 1] in the
+ * "pooltag VERB: ..." form, with a pointer to --help. */
+void cli_opt_error(const char *verb, char **argv, int c);
+
+/* Open SPEC and take one reading into *v.  On error prints the one-line
+ * message for VERB and returns PT_EXIT_USAGE; on success returns PT_EXIT_OK
+ * and the source in *out (the caller closes it) if out != NULL. */
+int cli_read(const char *verb, const char *spec, ptr_view *v,
+             ptr_source **out);
+
+/* One line that names the reading: "process 1234 (notmyfault), live at
+ * 12:01:02" or "snapshot FILE of process 1234 (notmyfault), taken ...". */
+void cli_describe(FILE *f, const ptr_view *v, const char *spec);
+
+/* The "source" JSON object for a reading (no trailing newline). */
+void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
+
+/* Parse a non-negative decimal integer; returns 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t *out);
+
+/* Signed difference a - b of two counters. */
+static inline int64_t cli_diff(uint64_t a, uint64_t b)
+{
+    return (int64_t)(a - b);
+}
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * parse.c — ptr_parse: turn untrusted segment bytes into a ptr_view.
+ *
+ * Data model
+ * ----------
+ * The input is `len` bytes that claim to be a pooltag segment (layout in
+ * src/common/segment.h).  They may come from a live process (which may be
+ * buggy), a snapshot file (which may be truncated or edited) or a fuzzer, so
+ * nothing in them is believed until checked:
+ *
+ *   1. magic, version, header_size and page_size are checked first, so that
+ *      a wrong file or a newer runtime gets a message that says so;
+ *   2. capacities are bounded (max_tags, max_shards, shard_hw <= max_shards)
+ *      and the shard stride must hold a shard of that many entries;
+ *   3. every region [off, off + size) is computed with overflow checks and
+ *      must lie inside the image, after the header, in the documented order
+ *      (pools < errors < keys < tagstat < retired < shards), not overlapping,
+ *      and aligned for the structures read from it.
+ *
+ * Only after that does pt_seg_sum_entry (segsum.c), which trusts the header,
+ * run over the image.  Its cost is bounded by the image size: a used entry
+ * costs one 64-byte read per shard in use, and the shards lie in the image.
+ *
+ * The image may be shorter than header.seg_size (a reader copies only the
+ * prefix up to the last shard in use); it must not be shorter than that.
+ */
+#include "ptread.h"
+#include "segsum.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+typedef struct region {
+    const char *name;
+    uint64_t off;
+    uint64_t size;  /* 0 when the multiplication overflowed: see valid */
+    int valid;
+    uint64_t align;
+} region;
+
+static int any_counts(const pt_tag_info *t)
+{
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        const pt_counts *c = &t->pool[p];
+        if (c->allocs || c->frees || c->bytes_alloc || c->bytes_freed ||
+            c->failures)
+            return 1;
+    }
+    return 0;
+}
+
+static int check_header(const pt_seg_header *h, size_t len, char *err,
+                        size_t errlen)
+{
+    if (h->version != PT_SEG_VERSION)
+        return fail(err, errlen,
+                    "segment version %u is not supported (this pooltag reads "
+                    "version %u)",
+                    h->version, PT_SEG_VERSION);
+    if (h->header_size < sizeof(pt_seg_header) || h->header_size % 8)
+        return fail(err, errlen, "corrupt segment: bad header size %u",
+                    h->header_size);
+    if (h->header_size > len)
+        return fail(err, errlen,
+                    "truncated segment: %zu bytes, the header alone is %u",
+                    len, h->header_size);
+    if (h->page_size == 0 || (h->page_size & (h->page_size - 1)) ||
+        h->page_size > (1u << 30))
+        return fail(err, errlen, "corrupt segment: bad page size %u",
+                    h->page_size);
+    if (h->max_tags > PT_SEG_MAX_TAGS_LIMIT)
+        return fail(err, errlen,
+                    "corrupt segment: max_tags %u exceeds the limit %u",
+                    h->max_tags, PT_SEG_MAX_TAGS_LIMIT);
+    if (h->max_shards > PT_SEG_MAX_SHARDS_LIMIT)
+        return fail(err, errlen,
+                    "corrupt segment: max_shards %u exceeds the limit %u",
+                    h->max_shards, PT_SEG_MAX_SHARDS_LIMIT);
+    if (h->shard_hw > h->max_shards)
+        return fail(err, errlen,
+                    "corrupt segment: shard_hw %u exceeds max_shards %u",
+                    h->shard_hw, h->max_shards);
+    if (h->shard_stride < pt_seg_shard_stride(h->max_tags) ||
+        h->shard_stride % 8)
+        return fail(err, errlen,
+                    "corrupt segment: shard stride %llu is too small for "
+                    "%u tags (needs %llu)",
+                    (unsigned long long)h->shard_stride, h->max_tags,
+                    (unsigned long long)pt_seg_shard_stride(h->max_tags));
+    return 0;
+}
+
+/* Check the regions in order; on success *end is the end of the last. */
+static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
+                         char *err, size_t errlen)
+{
+    uint64_t ntags = (uint64_t)h->max_tags + 1;
+    uint64_t shards_size;
+    int shards_ok = !__builtin_mul_overflow((uint64_t)h->shard_hw,
+                                            h->shard_stride, &shards_size);
+    region r[] = {
+        {"pools", h->pools_off, PT_SEG_NPOOLS * sizeof(pt_seg_pool), 1, 8},
+        {"errors", h->errors_off, PT_SEG_ERRORS * sizeof(pt_seg_error), 1, 8},
+        {"keys", h->keys_off, ntags * sizeof(uint32_t), 1, 4},
+        {"tagstat", h->tagstat_off, ntags * sizeof(pt_seg_tagstat), 1, 8},
+        {"retired", h->retired_off, ntags * sizeof(pt_seg_counts), 1, 8},
+        {"shards", h->shards_off, shards_ok ? shards_size : 0, shards_ok, 8},
+    };
+    uint64_t prev = h->header_size;
+    const char *prev_name = "header";
+
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        uint64_t e;
+        if (!r[i].valid || __builtin_add_overflow(r[i].off, r[i].size, &e))
+            return fail(err, errlen,
+                        "corrupt segment: %s region size overflows",
+                        r[i].name);
+        if (r[i].off % r[i].align)
+            return fail(err, errlen,
+                        "corrupt segment: %s offset %llu is misaligned",
+                        r[i].name, (unsigned long long)r[i].off);
+        if (r[i].off < prev)
+            return fail(err, errlen,
+                        "corrupt segment: %s offset %llu overlaps the %s "
+                        "region (which ends at %llu)",
+                        r[i].name, (unsigned long long)r[i].off, prev_name,
+                        (unsigned long long)prev);
+        if (e > h->seg_size)
+            return fail(err, errlen,
+                        "corrupt segment: %s region [%llu, %llu) lies "
+                        "outside the segment (%llu bytes)",
+                        r[i].name, (unsigned long long)r[i].off,
+                        (unsigned long long)e,
+                        (unsigned long long)h->seg_size);
+        if (e > len)
+            return fail(err, errlen,
+                        "truncated segment: the %s region ends at byte %llu "
+                        "but the image has %zu bytes",
+                        r[i].name, (unsigned long long)e, len);
+        prev = e;
+        prev_name = r[i].name;
+    }
+    *end = prev;
+    return 0;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const pt_seg_error *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
+              size_t errlen)
+{
+    pt_seg_header h;
+    uint64_t end = 0;
+    char *copy = NULL;
+    const char *seg = buf;
+
+    memset(v, 0, sizeof *v);
+    if (!buf || len < PT_SEG_MAGIC_LEN ||
+        memcmp(buf, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN) != 0)
+        return fail(err, errlen, "not a pooltag segment (bad magic)");
+    if (len < sizeof h)
+        return fail(err, errlen,
+                    "truncated segment: %zu bytes, the header alone is %zu",
+                    len, sizeof h);
+    memcpy(&h, buf, sizeof h);
+    if (check_header(&h, len, err, errlen) < 0 ||
+        check_regions(&h, len, &end, err, errlen) < 0)
+        return -1;
+
+    /* The structures are read in place: they need 8-byte alignment. */
+    if ((uintptr_t)buf % 8) {
+        copy = malloc(end);
+        if (!copy)
+            return fail(err, errlen, "out of memory (%llu bytes)",
+                        (unsigned long long)end);
+        memcpy(copy, buf, end);
+        seg = copy;
+    }
+
+    v->version = h.version;
+    v->pid = h.pid;
+    v->page_size = h.page_size;
+    v->max_tags = h.max_tags;
+    v->flags = h.flags;
+    v->on_error = h.on_error;
+    v->start_ns = h.start_ns;
+    v->errors_total = h.errors_total;
+    v->threads_started = h.threads_started;
+    v->threads_exited = h.threads_exited;
+    memcpy(v->comm, h.comm, sizeof h.comm);
+    v->comm[sizeof h.comm] = 0;
+    memcpy(v->exe, h.exe, sizeof h.exe);
+    v->exe[sizeof h.exe] = 0;
+
+    /* Rows: every used key, plus the overflow entry when it holds counts. */
+    const uint32_t *keys = (const uint32_t *)(seg + h.keys_off);
+    size_t used = 1;
+    for (uint32_t i = 0; i < h.max_tags; i++)
+        used += keys[i] != 0;
+    v->tags = calloc(used, sizeof *v->tags);
+    if (!v->tags) {
+        free(copy);
+        return fail(err, errlen, "out of memory (%zu tags)", used);
+    }
+    for (uint32_t i = 0; i <= h.max_tags; i++) {
+        pt_tag_info *t = &v->tags[v->ntags];
+        if (i < h.max_tags && keys[i] == 0)
+            continue;
+        pt_seg_sum_entry(seg, &h, h.shard_hw, i, t);
+        if (i == h.max_tags) {
+            if (!any_counts(t))
+                continue;
+            t->tag = PT_TAG("Ovfl");
+            t->flags |= PT_TAGINFO_OVERFLOW;
+        }
+        v->ntags++;
+    }
+
+    /* Pools: limit, peak and failures as recorded; counts summed over tags. */
+    const pt_seg_pool *pools = (const pt_seg_pool *)(seg + h.pools_off);
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        ptr_pool *o = &v->pool[p];
+        o->limit = pools[p].limit;
+        o->peak = pools[p].peak;
+        o->failures = pools[p].failures;
+        for (size_t i = 0; i < v->ntags; i++) {
+            const pt_counts *c = &v->tags[i].pool[p];
+            o->allocs += c->allocs;
+            o->frees += c->frees;
+            o->bytes_alloc += c->bytes_alloc;
+            o->bytes_freed += c->bytes_freed;
+        }
+        if (o->bytes_alloc >= o->bytes_freed &&
+            o->bytes_alloc - o->bytes_freed > o->peak)
+            o->peak = o->bytes_alloc - o->bytes_freed;
+    }
+
+    /* Error ring: used slots, oldest first. */
+    const pt_seg_error *ring = (const pt_seg_error *)(seg + h.errors_off);
+    for (unsigned i = 0; i < PT_SEG_ERRORS; i++)
+        if (ring[i].seq != 0)
+            v->errors[v->nerrors++] = ring[i];
+    qsort(v->errors, v->nerrors, sizeof v->errors[0], by_seq);
+
+    free(copy);
+    return 0;
+}
+
+void ptr_view_free(ptr_view *v)
+{
+    if (!v)
+        return;
+    free(v->tags);
+    v->tags = NULL;
+    v->ntags = 0;
+}

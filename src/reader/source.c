@@ -1,0 +1,237 @@
+/*
+ * source.c — ptr_open / ptr_read: one interface over every kind of source.
+ *
+ * Data model
+ * ----------
+ * A source is either live (a PID: live.c reads a fresh image at each
+ * ptr_read) or a file (read whole at ptr_open, validated there so that a bad
+ * file fails early, and parsed again at each ptr_read).  In both cases the
+ * source owns the bytes of the last image (ptr_raw) and the process figures
+ * that go with it (ptr_proc_info); the view that ptr_read fills owns only
+ * its tag array.
+ */
+#include "ptread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Files larger than this are not snapshots of any sane process. */
+#define MAX_FILE_BYTES (4ull << 30)
+
+struct ptr_source {
+    int kind;            /* PTR_LIVE or PTR_SNAPSHOT                       */
+    uint32_t pid;
+    char *path;          /* file sources                                   */
+    ptr_live *live;      /* live sources                                   */
+    char *buf;           /* live: last image; file: whole file             */
+    size_t cap, len;
+    const char *seg;     /* the segment image inside buf                   */
+    size_t seglen;
+    ptr_proc proc;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Prefix err with "PATH: " (messages about a file name the file). */
+static int with_path(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen) {
+        char *msg = strdup(err);
+        if (msg) {
+            snprintf(err, errlen, "%s: %s", path, msg);
+            free(msg);
+        }
+    }
+    return -1;
+}
+
+static int is_pid(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static int open_file(ptr_source *s, const char *path, char *err,
+                     size_t errlen)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return fail(err, errlen,
+                        "%s: no such file (give a PID or a snapshot file)",
+                        path);
+        return fail(err, errlen, "%s: %s", path, strerror(e));
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(err, errlen, "%s: not a regular file", path);
+    }
+    if ((uint64_t)st.st_size > MAX_FILE_BYTES) {
+        close(fd);
+        return fail(err, errlen, "%s: not a pooltag snapshot (%" PRIu64
+                    " bytes is too large)", path, (uint64_t)st.st_size);
+    }
+    size_t size = (size_t)st.st_size;
+    s->buf = malloc(size ? size : 1);
+    if (!s->buf) {
+        close(fd);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
+    size_t n = 0;
+    while (n < size) {
+        ssize_t r = read(fd, s->buf + n, size - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return fail(err, errlen, "%s: %s", path, strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    s->len = s->cap = n;
+
+    ptr_snapinfo info;
+    const void *seg;
+    if (ptr_snapshot_decode(s->buf, s->len, &seg, &s->seglen, &info, err,
+                            errlen) < 0)
+        return with_path(path, err, errlen);
+    s->seg = seg;
+    s->proc = info.proc;
+    s->pid = info.pid;
+    /* Parse once now so that a bad file is reported at open. */
+    ptr_view v;
+    if (ptr_parse(s->seg, s->seglen, &v, err, errlen) < 0)
+        return with_path(path, err, errlen);
+    if (info.raw)
+        s->pid = v.pid;
+    ptr_view_free(&v);
+    return 0;
+}
+
+int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
+{
+    ptr_source *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return fail(err, errlen, "out of memory");
+    if (!spec || !*spec) {
+        free(s);
+        return fail(err, errlen, "empty source: give a PID or a snapshot file");
+    }
+    if (is_pid(spec)) {
+        unsigned long long pid = strlen(spec) > 10 ? ~0ull : strtoull(spec, NULL, 10);
+        s->kind = PTR_LIVE;
+        if (pid == 0 || pid > INT32_MAX) {
+            free(s);
+            return fail(err, errlen, "no process with PID %s", spec);
+        }
+        s->pid = (uint32_t)pid;
+        if (ptr_live_open(s->pid, &s->live, err, errlen) < 0) {
+            free(s);
+            return -1;
+        }
+    } else {
+        s->kind = PTR_SNAPSHOT;
+        s->path = strdup(spec);
+        if (!s->path || open_file(s, spec, err, errlen) < 0) {
+            ptr_close(s);
+            return -1;
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    if (s->kind == PTR_LIVE) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (ptr_live_read(s->live, &s->buf, &s->cap, &s->len, &s->proc, err,
+                          errlen) < 0)
+            return -1;
+        s->seg = s->buf;
+        s->seglen = s->len;
+        if (ptr_parse(s->seg, s->seglen, v, err, errlen) < 0) {
+            char *msg = strdup(err ? err : "");
+            if (msg && err)
+                snprintf(err, errlen, "process %" PRIu32 ": %s", s->pid, msg);
+            free(msg);
+            return -1;
+        }
+        v->kind = PTR_LIVE;
+        v->taken_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        v->proc = s->proc;
+        return 0;
+    }
+    if (ptr_parse_snapshot(s->buf, s->len, v, err, errlen) < 0)
+        return with_path(s->path, err, errlen);
+    return 0;
+}
+
+int ptr_alive(ptr_source *s)
+{
+    return s->kind == PTR_LIVE ? ptr_live_alive(s->live) : 0;
+}
+
+int ptr_kind(const ptr_source *s)
+{
+    return s->kind;
+}
+
+uint32_t ptr_pid(const ptr_source *s)
+{
+    return s->pid;
+}
+
+void ptr_close(ptr_source *s)
+{
+    if (!s)
+        return;
+    ptr_live_close(s->live);
+    free(s->buf);
+    free(s->path);
+    free(s);
+}
+
+const void *ptr_raw(const ptr_source *s, size_t *len)
+{
+    *len = s->seglen;
+    return s->seg;
+}
+
+const ptr_proc *ptr_proc_info(const ptr_source *s)
+{
+    return &s->proc;
+}

@@ -1,0 +1,21 @@
+# Reader library tests: the segment parser and the snapshot format on
+# images built in memory (no runtime needed).  In the PT_SANITIZE build they
+# run under ASan+UBSan like everything else.
+add_executable(test_reader_parse ${CMAKE_CURRENT_SOURCE_DIR}/test_reader_parse.c)
+target_link_libraries(test_reader_parse PRIVATE ptread)
+target_include_directories(test_reader_parse PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME reader_parse COMMAND test_reader_parse)
+set_tests_properties(reader_parse PROPERTIES TIMEOUT 120)
+
+# Live reading against a running notmyfault through each of the three ways
+# (memfd descriptor, map_files, /proc/PID/mem) and the consistency of
+# repeated readings; exit 77 when notmyfault is not built.
+pt_shell_test(reader_live test_reader_live.sh 90)
+
+# Consistency while shards are folded: a child whose threads keep exiting,
+# read through the reader library as fast as possible (seqlock retry).
+add_executable(test_reader_churn ${CMAKE_CURRENT_SOURCE_DIR}/test_reader_churn.c)
+target_link_libraries(test_reader_churn PRIVATE ptread pooltag Threads::Threads)
+target_include_directories(test_reader_churn PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME reader_fold COMMAND test_reader_churn)
+set_tests_properties(reader_fold PROPERTIES TIMEOUT 60)
