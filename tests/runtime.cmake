@@ -36,6 +36,8 @@ target_link_libraries(rt_errors PRIVATE pooltag)
 pt_shell_test(rt_errors test_errors.sh 60)
 
 pt_shell_test(install install.sh 120)
+# Links an uninstrumented program against the library: not for sanitizer builds.
+set_tests_properties(install PROPERTIES LABELS nosan)
 
 # Regression tests from the runtime review.
 pt_c_test(test_rt_review_fold)
