@@ -35,9 +35,10 @@
  * 5. Keys are written once (0 -> tag, by compare-and-swap) and never change;
  *    an entry's index is stable for the life of the segment.
  * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
- *    thread: a thread pushes its local change to cur whenever its bytes
- *    allocated or bytes freed for the tag cross a multiple of the tag's
- *    grain, and when it exits.  The grain is max(peak_grain, 2^(floor(log2
+ *    thread: a thread pushes its local change to cur whenever its Bytes for
+ *    the tag has moved (up or down) by at least the tag's grain since its
+ *    last flush (flushed[i][pool] holds the value it last pushed), and when
+ *    it exits.  The grain is max(peak_grain, 2^(floor(log2
  *    cur) - 5)): at most 1/32 of the tag's Bytes, never below peak_grain.
  *    peak = max(cur) over time, so peak is within grain x (threads using
  *    the tag) of the true peak; readers report max(peak, current Bytes).

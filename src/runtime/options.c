@@ -184,7 +184,7 @@ void pt__options_load(int default_on_error)
     pt__opt.nonpaged_max = default_nonpaged_max();
     pt__opt.max_tags = 1024;
     pt__opt.max_threads = 128;
-    pt__opt.peak_grain = 4096;
+    pt__opt.peak_grain = 512;
     pt__opt.verbose = 0;
 
     for (size_t i = 0; i < NOPTS; i++) {

@@ -511,8 +511,8 @@ static void flush(uint32_t idx, unsigned pool)
     if (pc > 0)
         atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
     /* Adapt the grain to the tag's size: 1/32 of its Bytes, at least
-     * PT_PEAK_GRAIN, so that a busy tag flushes rarely and a small one
-     * keeps an exact-enough peak. */
+     * PT_PEAK_GRAIN, so that a big tag that moves flushes rarely and a
+     * small one keeps an exact-enough peak. */
     unsigned want = cur > 0 ? 63u - (unsigned)__builtin_clzll((uint64_t)cur) : 0;
     want = want > 5 + gshift_min ? want - 5 : gshift_min;
     if (want != gshift[idx])
@@ -578,26 +578,32 @@ static void count_shared(uint32_t idx, unsigned pool, uint64_t size, int is_free
 
 static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free);
 
-/* Count into this thread's shard `cs` (not NULL). */
-static inline void count_alloc_in(pt_seg_counts *cs, uint32_t idx, unsigned pool,
-                                  uint64_t size)
+/* Count into this thread's shard: counters `cs`, flushed values `fl` (not
+ * NULL).  A flush happens when the thread's Bytes for the entry has moved by
+ * the entry's grain since its last flush: in either direction, so a tag that
+ * allocates and frees at a steady level never flushes, and one that grows
+ * or shrinks flushes once per grain. */
+static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
+                                  unsigned pool, uint64_t size)
 {
     pt_seg_pool_counts *c = &cs[idx].pool[pool];
     st(&c->allocs, ld(&c->allocs) + 1);
-    uint64_t b = ld(&c->bytes_alloc), nb = b + size;
-    st(&c->bytes_alloc, nb);
-    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
+    uint64_t ba = ld(&c->bytes_alloc) + size;
+    st(&c->bytes_alloc, ba);
+    int64_t moved = (int64_t)(ba - ld(&c->bytes_freed)) - fl[2 * idx + pool];
+    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
         flush(idx, pool);
 }
 
-static inline void count_free_in(pt_seg_counts *cs, uint32_t idx, unsigned pool,
-                                 uint64_t size)
+static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
+                                 unsigned pool, uint64_t size)
 {
     pt_seg_pool_counts *c = &cs[idx].pool[pool];
     st(&c->frees, ld(&c->frees) + 1);
-    uint64_t b = ld(&c->bytes_freed), nb = b + size;
-    st(&c->bytes_freed, nb);
-    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
+    uint64_t bf = ld(&c->bytes_freed) + size;
+    st(&c->bytes_freed, bf);
+    int64_t moved = fl[2 * idx + pool] - (int64_t)(ld(&c->bytes_alloc) - bf);
+    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
         flush(idx, pool);
 }
 
@@ -608,12 +614,7 @@ static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
         count_slow(idx, pool, size, 0);
         return;
     }
-    pt_seg_pool_counts *c = &cs[idx].pool[pool];
-    st(&c->allocs, ld(&c->allocs) + 1);
-    uint64_t b = ld(&c->bytes_alloc), nb = b + size;
-    st(&c->bytes_alloc, nb);
-    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
-        flush(idx, pool);
+    count_alloc_in(cs, tls.flushed, idx, pool, size);
 }
 
 static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
@@ -623,12 +624,7 @@ static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
         count_slow(idx, pool, size, 1);
         return;
     }
-    pt_seg_pool_counts *c = &cs[idx].pool[pool];
-    st(&c->frees, ld(&c->frees) + 1);
-    uint64_t b = ld(&c->bytes_freed), nb = b + size;
-    st(&c->bytes_freed, nb);
-    if (PT_UNLIKELY((b ^ nb) >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)))
-        flush(idx, pool);
+    count_free_in(cs, tls.flushed, idx, pool, size);
 }
 
 static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free)
@@ -804,7 +800,7 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero)
         h->w0 = w0;
         h->tag = tag;
         h->check = check_live(h, w0, tag);
-        count_alloc_in(cs, idx, PT_PAGED, size);
+        count_alloc_in(cs, t->flushed, idx, PT_PAGED, size);
         return h + 1;
     }
     return alloc_slow(pool, size, tag, zero);
@@ -919,7 +915,8 @@ void pt_free(void *p)
     pt_seg_counts *cs = tls.counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
         h->check = check_freed(h, tag);
-        count_free_in(cs, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED, w0 & PT_SIZE_MASK);
+        count_free_in(cs, tls.flushed, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED,
+                      w0 & PT_SIZE_MASK);
         be_free(h);
         return;
     }
