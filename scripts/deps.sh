@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libmimalloc-dev libunwind-dev libelf-dev libdw-dev
   libncurses-dev libsqlite3-dev libmicrohttpd-dev
-  tmux procps sqlite3 gdb python3
+  tmux procps sqlite3 gdb python3 cppcheck
 )
 
 missing=()

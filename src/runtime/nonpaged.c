@@ -116,18 +116,22 @@ void *pt__np_alloc(size_t n)
          * the block size for classes above 64 bytes so that blocks do not
          * straddle more pages than needed. */
         size_t start = bsize > sizeof(np_mapping) ? bsize : sizeof(np_mapping);
-        np_free *head = NULL;
+        np_free *head = NULL, *tail = NULL;
         for (size_t off = NP_SLAB - bsize; off >= start; off -= bsize) {
             np_free *b = (np_free *)((char *)m + off);
             b->next = head;
             head = b;
+            if (!tail)
+                tail = b;
+        }
+        if (!head) { /* cannot happen: every class fits one block */
+            munmap(m, NP_SLAB);
+            errno = ENOMEM;
+            return NULL;
         }
         pt__spin_lock(&np_lock);
         /* Splice the new blocks in front of whatever others freed meanwhile. */
-        np_free *last = head;
-        while (last->next)
-            last = last->next;
-        last->next = np_lists[c];
+        tail->next = np_lists[c];
         f = head;
     }
     np_mapping *m = (np_mapping *)((uintptr_t)f & ~(uintptr_t)(NP_SLAB - 1));
