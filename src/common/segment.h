@@ -60,6 +60,7 @@
 /* Limits that a reader enforces on untrusted headers. */
 #define PT_SEG_MAX_TAGS_LIMIT (1u << 20)
 #define PT_SEG_MAX_SHARDS_LIMIT (1u << 16)
+#define PT_SEG_MAX_MODULES_LIMIT (1u << 16)
 
 /* header.flags */
 #define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */
@@ -109,7 +110,30 @@ typedef struct pt_seg_header {
     uint64_t control_gen;         /* control block generation (later use)  */
     char comm[16];                /* process name at creation              */
     char exe[256];                /* /proc/self/exe at creation, truncated */
+    /* Module table (the preload; 0 when absent).  Added in version 1
+     * without a bump: older segments have zeros here. */
+    uint64_t modules_off;         /* pt_seg_module[max_modules]            */
+    uint32_t max_modules;
+    uint32_t modules_used;        /* records written, in order             */
+    uint64_t modules_gen;         /* bumped after each change              */
 } pt_seg_header;
+
+/* One loaded ELF object, as the runtime saw it (the preload).  Records are
+ * appended and never moved; an unloaded module keeps its record with
+ * PT_MOD_UNLOADED set. */
+#define PT_MOD_UNLOADED 0x1u
+#define PT_MOD_MAIN 0x2u        /* the main executable                    */
+#define PT_MOD_RULE 0x4u        /* tag set by a rules file (PT_TAGS)      */
+#define PT_MOD_PATH_MAX 200
+typedef struct pt_seg_module {
+    uint64_t base;              /* load bias (l_addr)                     */
+    uint64_t start, end;        /* lowest and highest mapped address + 1  */
+    uint32_t tag;               /* the module's automatic tag             */
+    uint32_t flags;             /* PT_MOD_*                               */
+    uint32_t build_id_len;      /* 0..20                                  */
+    uint8_t build_id[20];
+    char path[PT_MOD_PATH_MAX]; /* NUL-terminated, truncated              */
+} pt_seg_module;
 
 typedef struct pt_seg_pool {
     uint64_t limit;     /* bytes; 0 = unlimited                            */
@@ -170,6 +194,8 @@ _Static_assert(offsetof(pt_seg_header, tags_used) == 120, "layout");
 _Static_assert(offsetof(pt_seg_header, fold_seq) == 136, "layout");
 _Static_assert(offsetof(pt_seg_header, comm) == 176, "layout");
 _Static_assert(offsetof(pt_seg_header, exe) == 192, "layout");
+_Static_assert(offsetof(pt_seg_header, modules_off) == 448, "layout");
+_Static_assert(sizeof(pt_seg_module) == 256, "module record");
 _Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
 _Static_assert(sizeof(pt_seg_error) == 64, "error record");
 _Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");

@@ -112,6 +112,13 @@ void pt__np_fork_prepare(void);
 void pt__np_fork_parent(void);
 void pt__np_fork_child(void);
 
+/* modules.c (preload only): module table and automatic tags. */
+#define PT_MAX_MODULES 512
+void pt__mod_init(pt_seg_header *seg);
+void pt__mod_fork_child(pt_seg_header *seg);
+uint32_t pt__mod_tag(const void *ra);
+uint32_t pt__mod_derive_tag(const char *path);
+
 /* rt.c: the segment, for report.c. */
 extern pt_seg_header *pt__seg;
 uint32_t pt__gettid(void);

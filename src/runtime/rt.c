@@ -99,10 +99,17 @@ typedef struct pt_tls {
     uint32_t shard;         /* shard index                                 */
     uint32_t ts;            /* TS_*                                        */
     uint32_t cur_tag;       /* pt_tag_push                                 */
-    uint32_t pad;
+    uint32_t busy;          /* inside the runtime's own setup (preload)    */
     struct {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
+#ifdef PT_PRELOAD
+    const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
+    struct {                /* return address -> tag and its index         */
+        const void *ra;
+        uint32_t tag, idx;
+    } racache[256];
+#endif
 } pt_tls;
 
 static __thread pt_tls tls __attribute__((tls_model("initial-exec")));
@@ -237,6 +244,8 @@ static int segment_create(void)
     off += ntags * sizeof(pt_seg_tagstat);
     uint64_t retired_off = off;
     off += ntags * sizeof(pt_seg_counts);
+    uint64_t modules_off = off;
+    off += PT_MAX_MODULES * sizeof(pt_seg_module);
     off = pt_seg_align(off, 4096);
     uint64_t shards_off = off;
     uint64_t stride = pt_seg_shard_stride(max_tags);
@@ -285,6 +294,11 @@ static int segment_create(void)
     h->on_error = (uint32_t)pt__opt.on_error;
     read_self("/proc/self/comm", h->comm, sizeof h->comm, 0);
     read_self("/proc/self/exe", h->exe, sizeof h->exe, 1);
+    h->modules_off = modules_off;
+    h->max_modules = PT_MAX_MODULES;
+#ifdef PT_PRELOAD
+    h->flags |= PT_SEGF_PRELOAD;
+#endif
 
     seg_base = p;
     seg_len = len;
@@ -363,6 +377,9 @@ static void fork_child(void)
             seg_pools[p].limit = limits[p];
             limit_on[p] = limits[p] != 0;
         }
+#ifdef PT_PRELOAD
+        pt__mod_fork_child(pt__seg);
+#endif
         munmap(old, old_len);
         if (old_fd >= 0)
             close(old_fd);
@@ -399,7 +416,12 @@ static void init_slow(void)
     if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQUIRE,
                                     __ATOMIC_ACQUIRE)) {
         init_pid = getpid();
+#ifdef PT_PRELOAD
+        /* Never kill a production program for a diagnostic. */
+        pt__options_load(PT_ONERR_REPORT);
+#else
         pt__options_load(PT_ONERR_ABORT);
+#endif
         backend = pt__opt.backend;
         if (backend == PT_BACKEND_LIBC)
             libc_resolve();
@@ -414,6 +436,9 @@ static void init_slow(void)
         }
         key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
         pthread_atfork(fork_prepare, fork_parent, fork_child);
+#ifdef PT_PRELOAD
+        pt__mod_init(pt__seg);
+#endif
         if (pt__opt.verbose)
             pt__options_print();
         __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
@@ -1157,3 +1182,363 @@ int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
     __atomic_store_n(&limit_on[pool], max_bytes != 0, __ATOMIC_RELEASE);
     return 0;
 }
+
+/* ---- the preload's entry points ----------------------------------------- */
+#ifdef PT_PRELOAD
+/*
+ * Allocation on behalf of an unmodified program.  The tag is the scope's
+ * (pt_tag_push) or the automatic tag of the module that called the
+ * allocator (modules.c): `ra` is the return address in the caller, or the
+ * caller of an interposed wrapper such as strdup (tls.site_ra).
+ *
+ * Before the runtime is ready, and while it sets itself up (dlsym, atfork
+ * registration), allocations come from a static bootstrap arena that is
+ * never freed; free and realloc recognise its addresses.
+ */
+#define BOOT_SIZE (1u << 20)
+static _Alignas(64) char boot_arena[BOOT_SIZE];
+static size_t boot_used;
+
+static int is_boot(const void *p)
+{
+    return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE;
+}
+
+/* 16 bytes before each bootstrap block hold its size. */
+static void *boot_alloc(size_t n, size_t align)
+{
+    if (align < 16)
+        align = 16;
+    size_t need = (n + 15) & ~(size_t)15;
+    size_t off = __atomic_load_n(&boot_used, __ATOMIC_RELAXED), start, end;
+    do {
+        start = ((off + 16 + align - 1) & ~(align - 1));
+        end = start + need;
+        if (end > BOOT_SIZE || end < start) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    } while (!__atomic_compare_exchange_n(&boot_used, &off, end, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    *(size_t *)(boot_arena + start - 16) = n;
+    return boot_arena + start; /* zeroed: static storage, never reused */
+}
+
+static size_t boot_size(const void *p)
+{
+    return *(const size_t *)((const char *)p - 16);
+}
+
+static inline unsigned ra_slot(const void *ra)
+{
+    return (unsigned)(((uintptr_t)ra * 0x9e3779b97f4a7c15ull) >> 56);
+}
+
+static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
+                                                     const void *ra, int zero)
+{
+    pt_tls *t = &tls;
+    if (PT_UNLIKELY(!ready())) {
+        if (t->busy)
+            return boot_alloc(size, align);
+        t->busy = 1;
+        ensure_init();
+        t->busy = 0;
+    }
+    if (PT_UNLIKELY(t->busy))
+        return boot_alloc(size, align);
+    uint32_t tag = t->cur_tag;
+    if (!tag) {
+        t->busy = 1;
+        tag = pt__mod_tag(t->site_ra ? t->site_ra : ra);
+        t->busy = 0;
+    }
+    void *p = align > 16 ? pt_alloc_aligned(PT_PAGED, size, align, tag)
+                         : alloc_slow(PT_PAGED, size, tag, zero);
+    if (!t->cur_tag && !t->site_ra && t->counts) {
+        unsigned s = ra_slot(ra);
+        t->racache[s].ra = ra;
+        t->racache[s].tag = tag;
+        t->racache[s].idx = tag_index(tag);
+    }
+    return p;
+}
+
+static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const void *ra,
+                                                              int zero)
+{
+    pt_tls *t = &tls;
+    unsigned s = ra_slot(ra);
+    pt_seg_counts *cs = t->counts;
+    if (PT_LIKELY(t->racache[s].ra == ra &&
+                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag |
+                   (uintptr_t)t->site_ra) == 0 &&
+                  cs)) {
+        uint32_t idx = t->racache[s].idx, tag = t->racache[s].tag;
+        pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+        if (PT_UNLIKELY(!h))
+            return fail(idx, PT_PAGED);
+        uint64_t w0 = size | epoch_bits | ((uint64_t)idx << PT_W0_IDX_SHIFT);
+        h->w0 = w0;
+        h->tag = tag;
+        h->check = check_live(h, w0, tag);
+        count_alloc_in(cs, t->flushed, idx, PT_PAGED, size);
+        return h + 1;
+    }
+    return pl_alloc_slow(size, 16, ra, zero);
+}
+
+__attribute__((visibility("default"))) void *pt__pl_malloc(size_t n, const void *ra)
+{
+    return pl_alloc(n, ra, 0);
+}
+
+__attribute__((visibility("default"))) void *pt__pl_calloc(size_t n, size_t size,
+                                                            const void *ra)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pl_alloc(total, ra, 1);
+}
+
+__attribute__((visibility("default"))) void *pt__pl_memalign(size_t align, size_t n,
+                                                             const void *ra)
+{
+    if (align <= 16)
+        return pl_alloc(n, ra, 0);
+    return pl_alloc_slow(n, align, ra, 0);
+}
+
+/* glibc's own free and malloc_usable_size, for blocks that are not ours. */
+static void (*foreign_free)(void *);
+static size_t (*foreign_usable)(void *);
+
+static void resolve_foreign(void)
+{
+    if (foreign_free)
+        return;
+    void *h = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_LAZY);
+    if (h) {
+        foreign_usable = (size_t(*)(void *))dlsym(h, "malloc_usable_size");
+        __atomic_store_n(&foreign_free, (void (*)(void *))dlsym(h, "free"), __ATOMIC_RELEASE);
+        dlclose(h);
+    }
+}
+
+/* Is p plausibly one of ours?  Returns 1 live, 0 not ours (foreign), and
+ * reports (returning -1) a double free or a damaged block of our heap. */
+static __attribute__((noinline)) int pl_classify(const void *p)
+{
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    if (backend == PT_BACKEND_MIMALLOC && !mi_is_in_heap_region(p))
+        return 0;
+    if (((uintptr_t)p & 4095) == 0 && backend == PT_BACKEND_LIBC)
+        return 0; /* glibc never returns page-aligned malloc blocks to us */
+    if (h->check == check_live(h, h->w0, h->tag))
+        return 1;
+    if (!ready())
+        return 0;
+    if (h->check == check_freed(h, h->tag)) {
+        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
+        return -1;
+    }
+    if (backend == PT_BACKEND_MIMALLOC) {
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+        return -1;
+    }
+    return 0; /* in glibc's heap but not ours: allocated by glibc itself */
+}
+
+static void free_foreign(void *p)
+{
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1;
+    resolve_foreign();
+    t->busy = was;
+    if (foreign_free)
+        foreign_free(p);
+}
+
+__attribute__((visibility("default"))) void pt__pl_free(void *p)
+{
+    if (PT_UNLIKELY(!p))
+        return;
+    if (PT_UNLIKELY(is_boot(p)))
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (PT_UNLIKELY(((uintptr_t)p & 4095) == 0)) {
+        /* The 16 bytes before a page-aligned foreign pointer may not be
+         * mapped: ask the backend before reading them. */
+        int c = pl_classify(p);
+        if (c == 0)
+            free_foreign(p);
+        if (c != 1)
+            return;
+        release(h);
+        return;
+    }
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
+        int c = pl_classify(p);
+        if (c == 0)
+            free_foreign(p);
+        if (c == 1)
+            release(h);
+        return;
+    }
+    pt_seg_counts *cs = tls.counts;
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
+        h->check = check_freed(h, tag);
+        count_free_in(cs, tls.flushed, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED,
+                      w0 & PT_SIZE_MASK);
+        be_free(h);
+        return;
+    }
+    release(h);
+}
+
+__attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
+{
+    if (!p)
+        return 0;
+    if (is_boot(p))
+        return boot_size(p);
+    int c = ((uintptr_t)p & 4095) == 0 ? pl_classify(p) : -2;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag)))
+        return (size_t)(h->w0 & PT_SIZE_MASK);
+    if (c == -2)
+        c = pl_classify(p);
+    if (c == 0) {
+        resolve_foreign();
+        return foreign_usable ? foreign_usable(p) : 0;
+    }
+    return 0;
+}
+
+__attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
+                                                             const void *ra)
+{
+    if (!p)
+        return pl_alloc(n, ra, 0);
+    if (is_boot(p)) {
+        void *q = pl_alloc(n, ra, 0);
+        if (q) {
+            size_t old = boot_size(p);
+            memcpy(q, p, old < n ? old : n);
+        }
+        return q;
+    }
+    int c = pl_classify(p);
+    if (c == 1) {
+        if (n == 0) {
+            /* glibc frees and returns NULL for realloc(p, 0). */
+            pt__pl_free(p);
+            return NULL;
+        }
+        return pt_realloc(p, n);
+    }
+    if (c < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* A block of glibc's: move it into our heap. */
+    resolve_foreign();
+    size_t old = foreign_usable ? foreign_usable(p) : 0;
+    void *q = pl_alloc(n, ra, 0);
+    if (q) {
+        memcpy(q, p, old < n ? old : n);
+        free_foreign(p);
+    }
+    return q;
+}
+
+/* Wrappers (strdup, asprintf, ...) name their caller as the site. */
+__attribute__((visibility("default"))) const void *pt__pl_site_push(const void *ra)
+{
+    const void *old = tls.site_ra;
+    if (!old)
+        tls.site_ra = ra;
+    return old;
+}
+
+__attribute__((visibility("default"))) void pt__pl_site_pop(const void *old)
+{
+    tls.site_ra = old;
+}
+
+/* The runtime's own setup must not re-enter the interposed allocator's
+ * tagging path: the preload marks calls into libc it makes itself. */
+__attribute__((visibility("default"))) uint32_t pt__pl_busy(uint32_t busy)
+{
+    uint32_t old = tls.busy;
+    tls.busy = busy;
+    return old;
+}
+
+__attribute__((visibility("default"))) void pt__pl_init(void)
+{
+    pt_tls *t = &tls;
+    if (ready())
+        return;
+    t->busy = 1;
+    ensure_init();
+    t->busy = 0;
+}
+
+/* Write the counters to a file at exit (PT_EXIT_REPORT): one line per tag
+ * and pool with any activity, "TAG\tPOOL\tALLOCS\tFREES\tBYTES_ALLOC\t
+ * BYTES_FREED", without allocating. */
+static pt_tag_info exit_rows[4096];
+
+__attribute__((visibility("default"))) void pt__pl_exit_report(const char *pattern)
+{
+    if (!ready() || !pattern || !*pattern)
+        return;
+    char path[512];
+    pt_buf pb = {path, 0, sizeof path};
+    for (const char *c = pattern; *c; c++) {
+        if (c[0] == '%' && c[1] == 'p') {
+            pt__bputu(&pb, (uint64_t)getpid());
+            c++;
+        } else {
+            char one[2] = {*c, 0};
+            pt__bputs(&pb, one);
+        }
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    size_t n = pt_tags_read(exit_rows, sizeof exit_rows / sizeof exit_rows[0]);
+    if (n > sizeof exit_rows / sizeof exit_rows[0])
+        n = sizeof exit_rows / sizeof exit_rows[0];
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned pool = 0; pool < PT_POOL_COUNT; pool++) {
+            const pt_counts *c = &exit_rows[i].pool[pool];
+            if (!c->allocs && !c->frees)
+                continue;
+            char line[256];
+            pt_buf b = {line, 0, sizeof line};
+            char tt[PT_TAG_TEXT_MAX];
+            pt__bputs(&b, pt_tag_text(exit_rows[i].tag, tt));
+            pt__bputs(&b, pool ? "\tnonpaged\t" : "\tpaged\t");
+            pt__bputu(&b, c->allocs);
+            pt__bputs(&b, "\t");
+            pt__bputu(&b, c->frees);
+            pt__bputs(&b, "\t");
+            pt__bputu(&b, c->bytes_alloc);
+            pt__bputs(&b, "\t");
+            pt__bputu(&b, c->bytes_freed);
+            pt__bputs(&b, "\n");
+            if (write(fd, b.p, b.len) < 0)
+                break;
+        }
+    }
+    close(fd);
+}
+#endif /* PT_PRELOAD */

@@ -1,0 +1,295 @@
+/*
+ * preload.c — libpooltag-preload.so: tags every allocation of an unmodified
+ * program (LD_PRELOAD, or `pooltag run`).
+ *
+ * This file only interposes: each entry point of the C allocator hands the
+ * request, with the return address of its caller, to the runtime
+ * (rt.c, built with PT_PRELOAD, and modules.c), which picks the tag of the
+ * calling module and counts.  The runtime is linked into this library, so a
+ * program that also links libpooltag.so uses this library's copy of every
+ * pt_* function: one runtime, one segment.
+ *
+ * Wrappers that allocate for their caller (strdup, asprintf, getline,
+ * realpath, ...) are interposed too, so that the allocation is charged to
+ * the code that called the wrapper, not to libc.  C++ operators are in
+ * preload_cxx.cc.
+ *
+ * Children: unless PT_FOLLOW_CHILDREN=1, the library removes itself from
+ * LD_PRELOAD at start (in place, without allocating), so programs that this
+ * one executes run untagged.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "preload.h"
+
+#define RA __builtin_return_address(0)
+#define EXPORT __attribute__((visibility("default")))
+
+EXPORT void *malloc(size_t n)
+{
+    return pt__pl_malloc(n, RA);
+}
+
+EXPORT void free(void *p)
+{
+    pt__pl_free(p);
+}
+
+EXPORT void cfree(void *p)
+{
+    pt__pl_free(p);
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+    return pt__pl_calloc(n, size, RA);
+}
+
+EXPORT void *realloc(void *p, size_t n)
+{
+    return pt__pl_realloc(p, n, RA);
+}
+
+EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pt__pl_realloc(p, total, RA);
+}
+
+static int pow2(size_t a)
+{
+    return a && !(a & (a - 1));
+}
+
+EXPORT void *memalign(size_t align, size_t n)
+{
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return pt__pl_memalign(align, n, RA);
+}
+
+EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return pt__pl_memalign(align, n, RA);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!pow2(align) || align % sizeof(void *))
+        return EINVAL;
+    int saved = errno;
+    void *p = pt__pl_memalign(align, n, RA);
+    if (!p)
+        return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+EXPORT void *valloc(size_t n)
+{
+    return pt__pl_memalign(4096, n, RA);
+}
+
+EXPORT void *pvalloc(size_t n)
+{
+    size_t r = (n + 4095) & ~(size_t)4095;
+    if (r < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return pt__pl_memalign(4096, r ? r : 4096, RA);
+}
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+    return pt__pl_usable(p);
+}
+
+/* ---- wrappers that allocate for their caller ---------------------------- */
+
+EXPORT char *strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = pt__pl_malloc(n, RA);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+EXPORT char *__strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = pt__pl_malloc(n, RA);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+EXPORT char *strndup(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *p = pt__pl_malloc(n + 1, RA);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+EXPORT char *__strndup(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    char *p = pt__pl_malloc(n + 1, RA);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+EXPORT wchar_t *wcsdup(const wchar_t *s)
+{
+    size_t n = (wcslen(s) + 1) * sizeof(wchar_t);
+    wchar_t *p = pt__pl_malloc(n, RA);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+/* The real libc function, looked up once (dlsym may allocate: the runtime
+ * serves those requests like any other). */
+#define REAL(name)                                                           \
+    static __typeof__(&name) real_##name;                                    \
+    if (!real_##name)                                                        \
+        real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name);
+
+EXPORT int vasprintf(char **strp, const char *fmt, va_list ap)
+{
+    REAL(vasprintf)
+    const void *old = pt__pl_site_push(RA);
+    int r = real_vasprintf ? real_vasprintf(strp, fmt, ap) : -1;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT int asprintf(char **strp, const char *fmt, ...)
+{
+    REAL(vasprintf)
+    const void *old = pt__pl_site_push(RA);
+    va_list ap;
+    va_start(ap, fmt);
+    int r = real_vasprintf ? real_vasprintf(strp, fmt, ap) : -1;
+    va_end(ap);
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT ssize_t getdelim(char **line, size_t *n, int delim, FILE *f)
+{
+    REAL(getdelim)
+    const void *old = pt__pl_site_push(RA);
+    ssize_t r = real_getdelim ? real_getdelim(line, n, delim, f) : -1;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT ssize_t getline(char **line, size_t *n, FILE *f)
+{
+    REAL(getdelim)
+    const void *old = pt__pl_site_push(RA);
+    ssize_t r = real_getdelim ? real_getdelim(line, n, '\n', f) : -1;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT char *realpath(const char *path, char *resolved)
+{
+    REAL(realpath)
+    const void *old = pt__pl_site_push(RA);
+    char *r = real_realpath ? real_realpath(path, resolved) : NULL;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT char *canonicalize_file_name(const char *path)
+{
+    REAL(realpath)
+    const void *old = pt__pl_site_push(RA);
+    char *r = real_realpath ? real_realpath(path, NULL) : NULL;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+EXPORT FILE *open_memstream(char **ptr, size_t *size)
+{
+    REAL(open_memstream)
+    const void *old = pt__pl_site_push(RA);
+    FILE *r = real_open_memstream ? real_open_memstream(ptr, size) : NULL;
+    pt__pl_site_pop(old);
+    return r;
+}
+
+/* ---- process life ------------------------------------------------------- */
+
+/* Remove this library from LD_PRELOAD in place (the string only shrinks),
+ * so that programs executed from here run untagged. */
+static void drop_from_ld_preload(void)
+{
+    extern char **environ;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+            continue;
+        char *val = *e + 11, *out = val, *in = val;
+        while (*in) {
+            char *end = in;
+            while (*end && *end != ':' && *end != ' ')
+                end++;
+            size_t len = (size_t)(end - in);
+            const char *base = in;
+            for (char *c = in; c < end; c++)
+                if (*c == '/')
+                    base = c + 1;
+            int ours = (size_t)(end - base) >= 21 && strncmp(base, "libpooltag-preload.so", 21) == 0;
+            if (!ours && len) {
+                if (out != val)
+                    *out++ = ':';
+                memmove(out, in, len);
+                out += len;
+            }
+            in = *end ? end + 1 : end;
+        }
+        *out = 0;
+    }
+}
+
+__attribute__((constructor(101))) static void preload_start(void)
+{
+    const char *follow = getenv("PT_FOLLOW_CHILDREN");
+    if (!follow || strcmp(follow, "1") != 0)
+        drop_from_ld_preload();
+    pt__pl_init();
+}
+
+__attribute__((destructor(101))) static void preload_end(void)
+{
+    pt__pl_exit_report(getenv("PT_EXIT_REPORT"));
+}

@@ -1,0 +1,23 @@
+/* preload.h — the runtime's entry points for the interposers (rt.c,
+ * PT_PRELOAD build).  `ra` is the return address in the code that asked. */
+#ifndef PT_PRELOAD_H
+#define PT_PRELOAD_H
+#include <stddef.h>
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+void *pt__pl_malloc(size_t n, const void *ra);
+void *pt__pl_calloc(size_t n, size_t size, const void *ra);
+void *pt__pl_memalign(size_t align, size_t n, const void *ra);
+void *pt__pl_realloc(void *p, size_t n, const void *ra);
+void pt__pl_free(void *p);
+size_t pt__pl_usable(void *p);
+const void *pt__pl_site_push(const void *ra);
+void pt__pl_site_pop(const void *old);
+void pt__pl_init(void);
+void pt__pl_exit_report(const char *pattern);
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,405 @@
+/*
+ * modules.c — loaded modules and their automatic tags (the preload).
+ *
+ * Data model
+ * ----------
+ * - Every loaded ELF object (dl_iterate_phdr) gets a record in the segment's
+ *   module table (pt_seg_module: address range, build-id, path, tag), so
+ *   that `pooltag` can say which module a tag stands for.
+ * - Each module has one tag.  A rules file (PT_TAGS, lines "GLOB TAG") is
+ *   consulted first; otherwise the tag is derived from the file name
+ *   (pt__mod_derive_tag, documented in docs/run.md):
+ *       drop a leading "lib" when at least 3 characters remain,
+ *       cut at the first ".so", take the first 4 characters, pad with
+ *       spaces:  libxml2.so.2 -> "xml2", libc.so.6 -> "libc",
+ *       python3.11 -> "pyth", ld-linux-x86-64.so.2 -> "ld-l".
+ *   Two modules never share a derived tag: a collision replaces the last
+ *   character with 1..9, then a..z (then the third as well).  The same path
+ *   loaded again gets its old tag back.
+ * - Lookups (return address -> tag) use a private sorted array of ranges,
+ *   rebuilt by a rescan when an address is not found in it (a dlopen since
+ *   the last scan).  A rebuilt array is published by pointer; old arrays are
+ *   never unmapped, so a reader racing a rescan reads valid (if stale)
+ *   memory.  Nothing here calls malloc.
+ *
+ * Lock order: scan_lock is taken alone (never with the fold or arena lock).
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MAX_RULES 256
+#define RULES_BUF (64 * 1024)
+
+typedef struct mod_range {
+    uintptr_t start, end;
+    uint32_t tag;
+    uint32_t rec; /* index of the segment record */
+} mod_range;
+
+typedef struct mod_index {
+    size_t n;
+    mod_range r[];
+} mod_index;
+
+typedef struct rule {
+    const char *glob;
+    uint32_t tag;
+} rule;
+
+static pt_spin scan_lock;
+static mod_index *cur_index; /* published sorted ranges */
+static pt_seg_header *mseg;
+static rule rules[MAX_RULES];
+static size_t nrules;
+static char rules_buf[RULES_BUF];
+
+static pt_seg_module *records(void)
+{
+    return (pt_seg_module *)((char *)mseg + mseg->modules_off);
+}
+
+/* ---- tags from names ---------------------------------------------------- */
+
+static int glob_match(const char *p, const char *s)
+{
+    const char *star = NULL, *ss = NULL;
+    while (*s) {
+        if (*p == '?' || *p == *s) {
+            p++;
+            s++;
+        } else if (*p == '*') {
+            star = p++;
+            ss = s;
+        } else if (star) {
+            p = star + 1;
+            s = ++ss;
+        } else {
+            return 0;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return *p == 0;
+}
+
+uint32_t pt__mod_derive_tag(const char *path)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    size_t len = strlen(name);
+    const char *so = strstr(name, ".so");
+    if (so)
+        len = (size_t)(so - name);
+    if (len >= 6 && strncmp(name, "lib", 3) == 0) {
+        name += 3;
+        len -= 3;
+    }
+    uint32_t tag = 0;
+    for (size_t i = 0; i < 4; i++) {
+        unsigned char c = i < len ? (unsigned char)name[i] : ' ';
+        tag |= (uint32_t)c << (8 * i);
+    }
+    if (tag == PT_TAG("    "))
+        tag = PT_TAG("Anon");
+    return tag;
+}
+
+static int tag_taken(uint32_t tag, const char *path, uint32_t nrec)
+{
+    pt_seg_module *r = records();
+    for (uint32_t i = 0; i < nrec; i++)
+        if (r[i].tag == tag && strncmp(r[i].path, path, PT_MOD_PATH_MAX - 1) != 0)
+            return 1;
+    return 0;
+}
+
+static uint32_t unique_tag(uint32_t tag, const char *path, uint32_t nrec)
+{
+    static const char alts[] = "123456789abcdefghijklmnopqrstuvwxyz";
+    if (!tag_taken(tag, path, nrec))
+        return tag;
+    for (int pos = 3; pos >= 2; pos--) {
+        for (const char *a = alts; *a; a++) {
+            uint32_t t = (tag & ~(0xffu << (8 * pos))) | ((uint32_t)(unsigned char)*a << (8 * pos));
+            if (!tag_taken(t, path, nrec))
+                return t;
+        }
+    }
+    return tag; /* 70 collisions of one prefix: share rather than fail */
+}
+
+static uint32_t tag_for(const char *path, uint32_t nrec, uint32_t *flags)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (size_t i = 0; i < nrules; i++) {
+        const char *target = strchr(rules[i].glob, '/') ? path : name;
+        if (glob_match(rules[i].glob, target)) {
+            *flags |= PT_MOD_RULE;
+            return rules[i].tag;
+        }
+    }
+    /* The same path seen before (dlclose + dlopen) keeps its tag. */
+    pt_seg_module *r = records();
+    for (uint32_t i = 0; i < nrec; i++)
+        if (!(r[i].flags & PT_MOD_RULE) && strncmp(r[i].path, path, PT_MOD_PATH_MAX - 1) == 0)
+            return r[i].tag;
+    return unique_tag(pt__mod_derive_tag(path), path, nrec);
+}
+
+/* ---- rules file --------------------------------------------------------- */
+
+/* Parse PT_TAGS without allocating.  Bad lines are reported once and
+ * skipped (`pooltag run` validates the file before starting the program). */
+static void load_rules(void)
+{
+    const char *file = getenv("PT_TAGS");
+    if (!file || !*file)
+        return;
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        pt__warn("cannot read PT_TAGS file ", file);
+        return;
+    }
+    ssize_t n = read(fd, rules_buf, sizeof rules_buf - 1);
+    close(fd);
+    if (n < 0)
+        n = 0;
+    rules_buf[n] = 0;
+    char *line = rules_buf;
+    while (line && *line && nrules < MAX_RULES) {
+        char *next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && *p != '#') {
+            char *glob = p;
+            while (*p && *p != ' ' && *p != '\t')
+                p++;
+            if (*p)
+                *p++ = 0;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            char *tagtext = p;
+            while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+                p++;
+            *p = 0;
+            uint32_t tag;
+            if (pt_tag_parse(tagtext, &tag) == 0) {
+                rules[nrules].glob = glob;
+                rules[nrules].tag = tag;
+                nrules++;
+            } else {
+                pt__warn("ignoring a PT_TAGS line without a valid tag: ", glob);
+            }
+        }
+        line = next;
+    }
+}
+
+/* ---- scanning ----------------------------------------------------------- */
+
+typedef struct scan_ctx {
+    mod_range *out;
+    size_t n, cap;
+    int first;
+} scan_ctx;
+
+static void read_build_id(const struct dl_phdr_info *info, pt_seg_module *m)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+        const char *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const char *name = p + sizeof *nh;
+            const char *desc = name + ((nh->n_namesz + 3) & ~3u);
+            const char *nx = desc + ((nh->n_descsz + 3) & ~3u);
+            if (nx > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0) {
+                uint32_t len = nh->n_descsz > 20 ? 20 : nh->n_descsz;
+                memcpy(m->build_id, desc, len);
+                m->build_id_len = len;
+                return;
+            }
+            p = nx;
+        }
+    }
+}
+
+static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    scan_ctx *c = arg;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    if (hi <= lo)
+        return 0;
+    char path[PT_MOD_PATH_MAX];
+    const char *name = info->dlpi_name;
+    uint32_t flags = 0;
+    if (c->first && (!name || !*name)) {
+        /* The main program: dl_iterate_phdr reports it first, nameless. */
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        path[n > 0 ? n : 0] = 0;
+        flags |= PT_MOD_MAIN;
+    } else if (!name || !*name) {
+        c->first = 0;
+        return 0; /* the vDSO */
+    } else {
+        strncpy(path, name, sizeof path - 1);
+        path[sizeof path - 1] = 0;
+    }
+    c->first = 0;
+
+    /* Existing record for this range? */
+    pt_seg_module *r = records();
+    uint32_t nrec = __atomic_load_n(&mseg->modules_used, __ATOMIC_ACQUIRE);
+    uint32_t rec = UINT32_MAX;
+    for (uint32_t i = 0; i < nrec; i++)
+        if (r[i].start == lo && r[i].end == hi && !(r[i].flags & PT_MOD_UNLOADED) &&
+            strncmp(r[i].path, path, PT_MOD_PATH_MAX - 1) == 0)
+            rec = i;
+    if (rec == UINT32_MAX && nrec < mseg->max_modules) {
+        pt_seg_module *m = &r[nrec];
+        memset(m, 0, sizeof *m);
+        m->base = info->dlpi_addr;
+        m->start = lo;
+        m->end = hi;
+        m->tag = tag_for(path, nrec, &flags);
+        m->flags = flags;
+        memcpy(m->path, path, sizeof m->path);
+        read_build_id(info, m);
+        rec = nrec;
+        __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
+    }
+    if (rec != UINT32_MAX && c->n < c->cap) {
+        c->out[c->n].start = lo;
+        c->out[c->n].end = hi;
+        c->out[c->n].tag = r[rec].tag;
+        c->out[c->n].rec = rec;
+        c->n++;
+    }
+    return 0;
+}
+
+/* Insertion sort: qsort may call malloc, and we are inside it. */
+static void sort_ranges(mod_range *r, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        mod_range x = r[i];
+        size_t j = i;
+        while (j > 0 && r[j - 1].start > x.start) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+}
+
+static void rescan(void)
+{
+    size_t cap = mseg->max_modules;
+    size_t bytes = sizeof(mod_index) + cap * sizeof(mod_range);
+    mod_index *ix = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (ix == MAP_FAILED)
+        return;
+    scan_ctx c = {ix->r, 0, cap, 1};
+    dl_iterate_phdr(scan_one, &c);
+    sort_ranges(ix->r, c.n);
+    ix->n = c.n;
+    /* Records of modules that are gone. */
+    pt_seg_module *r = records();
+    uint32_t nrec = mseg->modules_used;
+    for (uint32_t i = 0; i < nrec; i++) {
+        int live = 0;
+        for (size_t k = 0; k < c.n && !live; k++)
+            live = ix->r[k].rec == i;
+        if (!live)
+            r[i].flags |= PT_MOD_UNLOADED;
+    }
+    __atomic_store_n(&cur_index, ix, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&mseg->modules_gen, 1, __ATOMIC_RELEASE);
+}
+
+static int lookup(const mod_index *ix, uintptr_t a, uint32_t *tag)
+{
+    size_t lo = 0, hi = ix ? ix->n : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a < ix->r[mid].start)
+            hi = mid;
+        else if (a >= ix->r[mid].end)
+            lo = mid + 1;
+        else {
+            *tag = ix->r[mid].tag;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+uint32_t pt__mod_tag(const void *ra)
+{
+    uint32_t tag;
+    if (lookup(__atomic_load_n(&cur_index, __ATOMIC_ACQUIRE), (uintptr_t)ra, &tag))
+        return tag;
+    pt__spin_lock(&scan_lock);
+    if (!lookup(cur_index, (uintptr_t)ra, &tag)) {
+        rescan();
+        if (!lookup(cur_index, (uintptr_t)ra, &tag))
+            tag = PT_TAG("Anon"); /* code outside any module: JIT, trampolines */
+    }
+    pt__spin_unlock(&scan_lock);
+    return tag;
+}
+
+void pt__mod_init(pt_seg_header *seg)
+{
+    mseg = seg;
+    load_rules();
+    pt__spin_lock(&scan_lock);
+    rescan();
+    pt__spin_unlock(&scan_lock);
+}
+
+void pt__mod_fork_child(pt_seg_header *seg)
+{
+    /* The child has the same modules: copy the records, keep the index. */
+    pt_seg_header *old = mseg;
+    scan_lock.v = 0;
+    if (!old || !seg->modules_off)
+        return;
+    uint32_t n = old->modules_used < seg->max_modules ? old->modules_used : seg->max_modules;
+    memcpy((char *)seg + seg->modules_off, (char *)old + old->modules_off, (size_t)n * sizeof(pt_seg_module));
+    seg->modules_used = n;
+    mseg = seg;
+}
+
+void pt__mod_set_segment(pt_seg_header *seg)
+{
+    mseg = seg;
+}
