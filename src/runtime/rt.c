@@ -1333,10 +1333,11 @@ static void resolve_foreign(void)
 static __attribute__((noinline)) int pl_classify(const void *p)
 {
     const pt_hdr *h = (const pt_hdr *)p - 1;
+    /* With the glibc backend every block, ours or glibc's own, has readable
+     * bytes before it (glibc's chunk header, or our header inside the
+     * chunk); with mimalloc, a pointer outside mimalloc's heap is glibc's. */
     if (backend == PT_BACKEND_MIMALLOC && !mi_is_in_heap_region(p))
         return 0;
-    if (((uintptr_t)p & 4095) == 0 && backend == PT_BACKEND_LIBC)
-        return 0; /* glibc never returns page-aligned malloc blocks to us */
     if (h->check == check_live(h, h->w0, h->tag))
         return 1;
     if (!ready())
@@ -1370,7 +1371,7 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
     if (PT_UNLIKELY(is_boot(p)))
         return;
     pt_hdr *h = (pt_hdr *)p - 1;
-    if (PT_UNLIKELY(((uintptr_t)p & 4095) == 0)) {
+    if (PT_UNLIKELY(((uintptr_t)p & 4095) == 0) && backend == PT_BACKEND_MIMALLOC) {
         /* The 16 bytes before a page-aligned foreign pointer may not be
          * mapped: ask the backend before reading them. */
         int c = pl_classify(p);
