@@ -26,6 +26,7 @@ int cmd_mon(int argc, char **argv);
 int cmd_used(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* ---- tag database (data/pooltag.txt format: "Tag - binary - description")
  * Search path: $POOLTAG_DB, ~/.config/pooltag/pooltag.txt, the installed
@@ -38,6 +39,9 @@ typedef struct ptdb_entry {
     const char *description;
 } ptdb_entry;
 const ptdb_entry *ptdb_lookup(uint32_t tag);
+/* Describe the automatic tags of this reading's module table too (the
+ * preload): ptdb_lookup falls back to them.  Call after each ptr_read. */
+void cli_use_modules(const ptr_view *v);
 const char *ptdb_path(void);  /* file that was loaded, or NULL             */
 
 /* Glob match with '*' and '?' over a tag's text form (case-sensitive). */

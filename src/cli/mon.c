@@ -700,6 +700,7 @@ static int mon_update(mon *m, char *err, size_t errlen)
     memset(&v, 0, sizeof v);
     if (ptr_read(m->src, &v, err, errlen) < 0)
         return mon_gone(m) ? MR_GONE : MR_ERR;
+    cli_use_modules(&v);
     if (mon_take(m, &v) < 0) {
         snprintf(err, errlen, "out of memory");
         return MR_ERR;

@@ -252,6 +252,48 @@ static void db_load(void)
 #endif
 }
 
+/* Tags the preload derived from module names are described by the module
+ * table of the reading in use (cli_use_modules), when pooltag.txt does not
+ * know them. */
+static struct {
+    size_t n;
+    ptdb_entry *e;
+    char *text;
+} mods;
+
+void cli_use_modules(const ptr_view *v)
+{
+    free(mods.e);
+    free(mods.text);
+    mods.n = 0;
+    mods.e = calloc(v->nmodules ? v->nmodules : 1, sizeof *mods.e);
+    mods.text = calloc(v->nmodules ? v->nmodules : 1, 2 * PT_MOD_PATH_MAX + 64);
+    if (!mods.e || !mods.text)
+        return;
+    for (size_t i = 0; i < v->nmodules; i++) {
+        const pt_seg_module *m = &v->modules[i];
+        char *bin = mods.text + i * (2 * PT_MOD_PATH_MAX + 64);
+        char *desc = bin + PT_MOD_PATH_MAX;
+        const char *base = strrchr(m->path, '/');
+        snprintf(bin, PT_MOD_PATH_MAX, "%s", base ? base + 1 : m->path);
+        snprintf(desc, PT_MOD_PATH_MAX + 64, "%s tag of module %s%s",
+                 (m->flags & PT_MOD_RULE) ? "rules-file" : "automatic", m->path,
+                 (m->flags & PT_MOD_UNLOADED) ? " (unloaded)" : "");
+        mods.e[mods.n].tag = m->tag;
+        mods.e[mods.n].binary = bin;
+        mods.e[mods.n].description = desc;
+        mods.n++;
+    }
+}
+
+static const ptdb_entry *module_entry(uint32_t tag)
+{
+    for (size_t i = mods.n; i-- > 0;)
+        if (mods.e[i].tag == tag)
+            return &mods.e[i];
+    return NULL;
+}
+
 const ptdb_entry *ptdb_lookup(uint32_t tag)
 {
     db_load();
@@ -263,7 +305,9 @@ const ptdb_entry *ptdb_lookup(uint32_t tag)
         else
             hi = mid;
     }
-    return lo < db.n && db.rows[lo].e.tag == tag ? &db.rows[lo].e : NULL;
+    if (lo < db.n && db.rows[lo].e.tag == tag)
+        return &db.rows[lo].e;
+    return module_entry(tag);
 }
 
 const char *ptdb_path(void)
@@ -408,6 +452,7 @@ int cli_read(const char *verb, const char *spec, ptr_view *v,
         ptr_close(s);
         return PT_EXIT_USAGE;
     }
+    cli_use_modules(v);
     if (out)
         *out = s;
     else

@@ -112,6 +112,8 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
 {
     uint64_t ntags = (uint64_t)h->max_tags + 1;
     uint64_t shards_size;
+    /* The module table is optional (zeros in segments without it). */
+    int has_modules = h->modules_off != 0;
     int shards_ok = !__builtin_mul_overflow((uint64_t)h->shard_hw,
                                             h->shard_stride, &shards_size);
     region r[] = {
@@ -120,13 +122,23 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
         {"keys", h->keys_off, ntags * sizeof(uint32_t), 1, 4},
         {"tagstat", h->tagstat_off, ntags * sizeof(pt_seg_tagstat), 1, 8},
         {"retired", h->retired_off, ntags * sizeof(pt_seg_counts), 1, 8},
+        {"modules", h->modules_off, (uint64_t)h->max_modules * sizeof(pt_seg_module), 1, 8},
         {"shards", h->shards_off, shards_ok ? shards_size : 0, shards_ok, 8},
     };
     uint64_t prev = h->header_size;
     const char *prev_name = "header";
 
+    if (has_modules && (h->max_modules > PT_SEG_MAX_MODULES_LIMIT ||
+                        h->modules_used > h->max_modules))
+        return fail(err, errlen,
+                    "corrupt segment: module table of %u records with %u used",
+                    h->max_modules, h->modules_used);
+    if (!has_modules && (h->max_modules || h->modules_used))
+        return fail(err, errlen, "corrupt segment: module records without a table");
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         uint64_t e;
+        if (!strcmp(r[i].name, "modules") && !has_modules)
+            continue;
         if (!r[i].valid || __builtin_add_overflow(r[i].off, r[i].size, &e))
             return fail(err, errlen,
                         "corrupt segment: %s region size overflows",
@@ -262,6 +274,23 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             v->errors[v->nerrors++] = ring[i];
     qsort(v->errors, v->nerrors, sizeof v->errors[0], by_seq);
 
+    /* Module table: copied, every path forced to end in NUL. */
+    if (h.modules_off && h.modules_used) {
+        v->modules = malloc((size_t)h.modules_used * sizeof(pt_seg_module));
+        if (!v->modules) {
+            free(copy);
+            ptr_view_free(v);
+            return fail(err, errlen, "out of memory");
+        }
+        memcpy(v->modules, seg + h.modules_off, (size_t)h.modules_used * sizeof(pt_seg_module));
+        v->nmodules = h.modules_used;
+        for (size_t i = 0; i < v->nmodules; i++) {
+            v->modules[i].path[PT_MOD_PATH_MAX - 1] = 0;
+            if (v->modules[i].build_id_len > sizeof v->modules[i].build_id)
+                v->modules[i].build_id_len = 0;
+        }
+    }
+
     free(copy);
     return 0;
 }
@@ -273,4 +302,15 @@ void ptr_view_free(ptr_view *v)
     free(v->tags);
     v->tags = NULL;
     v->ntags = 0;
+    free(v->modules);
+    v->modules = NULL;
+    v->nmodules = 0;
+}
+
+const pt_seg_module *ptr_module_of_tag(const ptr_view *v, uint32_t tag)
+{
+    for (size_t i = v->nmodules; i-- > 0;)
+        if (v->modules[i].tag == tag)
+            return &v->modules[i];
+    return NULL;
 }

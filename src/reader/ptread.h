@@ -63,7 +63,12 @@ typedef struct ptr_view {
     size_t nerrors;       /* valid entries in errors[], oldest first       */
     pt_seg_error errors[PT_SEG_ERRORS];
     ptr_proc proc;
+    size_t nmodules;      /* module table (preload); paths NUL-terminated */
+    pt_seg_module *modules; /* malloc'd                                   */
 } ptr_view;
+
+/* The module whose automatic tag is `tag` (the newest record), or NULL. */
+const pt_seg_module *ptr_module_of_tag(const ptr_view *v, uint32_t tag);
 
 /*
  * Parse a segment image (len bytes at buf, untrusted).  The image may be

@@ -136,13 +136,18 @@ static uint32_t unique_tag(uint32_t tag, const char *path, uint32_t nrec)
     return tag; /* 70 collisions of one prefix: share rather than fail */
 }
 
-static uint32_t tag_for(const char *path, uint32_t nrec, uint32_t *flags)
+/* The tag of the module at `path`; `alias` is another name it goes by (the
+ * main program's command name, as in `ps`: g++ rather than the file
+ * x86_64-linux-gnu-g++-12 it links to), used before the file name. */
+static uint32_t tag_for(const char *path, const char *alias, uint32_t nrec, uint32_t *flags)
 {
     const char *name = strrchr(path, '/');
     name = name ? name + 1 : path;
     for (size_t i = 0; i < nrules; i++) {
-        const char *target = strchr(rules[i].glob, '/') ? path : name;
-        if (glob_match(rules[i].glob, target)) {
+        int hit = strchr(rules[i].glob, '/') ? glob_match(rules[i].glob, path)
+                                              : glob_match(rules[i].glob, name) ||
+                                                    (alias && glob_match(rules[i].glob, alias));
+        if (hit) {
             *flags |= PT_MOD_RULE;
             return rules[i].tag;
         }
@@ -152,7 +157,7 @@ static uint32_t tag_for(const char *path, uint32_t nrec, uint32_t *flags)
     for (uint32_t i = 0; i < nrec; i++)
         if (!(r[i].flags & PT_MOD_RULE) && strncmp(r[i].path, path, PT_MOD_PATH_MAX - 1) == 0)
             return r[i].tag;
-    return unique_tag(pt__mod_derive_tag(path), path, nrec);
+    return unique_tag(pt__mod_derive_tag(alias && *alias ? alias : path), path, nrec);
 }
 
 /* ---- rules file --------------------------------------------------------- */
@@ -258,7 +263,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (hi <= lo)
         return 0;
-    char path[PT_MOD_PATH_MAX];
+    char path[PT_MOD_PATH_MAX], comm[20] = "";
     const char *name = info->dlpi_name;
     uint32_t flags = 0;
     if (c->first && (!name || !*name)) {
@@ -266,6 +271,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
         path[n > 0 ? n : 0] = 0;
         flags |= PT_MOD_MAIN;
+        memcpy(comm, mseg->comm, sizeof mseg->comm);
+        comm[sizeof mseg->comm] = 0;
     } else if (!name || !*name) {
         c->first = 0;
         return 0; /* the vDSO */
@@ -289,7 +296,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         m->base = info->dlpi_addr;
         m->start = lo;
         m->end = hi;
-        m->tag = tag_for(path, nrec, &flags);
+        m->tag = tag_for(path, comm, nrec, &flags);
         m->flags = flags;
         memcpy(m->path, path, sizeof m->path);
         read_build_id(info, m);
