@@ -116,7 +116,27 @@ typedef struct pt_seg_header {
     uint32_t max_modules;
     uint32_t modules_used;        /* records written, in order             */
     uint64_t modules_gen;         /* bumped after each change              */
+    /* Call sites (0 when absent; added in version 1 without a bump: a
+     * reader that does not know them sees a larger shard stride). */
+    uint64_t sites_off;           /* pt_seg_site[max_sites + 1]            */
+    uint64_t site_retired_off;    /* pt_seg_counts[max_sites + 1]          */
+    uint32_t max_sites;           /* entry max_sites: the overflow site    */
+    uint32_t sites_used;
 } pt_seg_header;
+
+/* A call site: the code address that asked for memory (the caller of
+ * pt_alloc, or for the preload the first caller outside allocator wrappers)
+ * under one tag.  tagidx is the tag's table entry; the counters of a block
+ * go to its site's counters and to its site's tag.  An entry's tag is
+ * written last (0 = empty slot): readers that see it nonzero see addr and
+ * tagidx.  addr 0 is the tag's "other sites" entry, reserved when the tag
+ * is created and used when the site table is full; entry max_sites is the
+ * overflow site (tag Ovfl) for tags that have no such entry. */
+typedef struct pt_seg_site {
+    uint64_t addr;
+    uint32_t tag;
+    uint32_t tagidx;
+} pt_seg_site;
 
 /* One loaded ELF object, as the runtime saw it (the preload).  Records are
  * appended and never moved; an unloaded module keeps its record with
@@ -196,6 +216,8 @@ _Static_assert(offsetof(pt_seg_header, comm) == 176, "layout");
 _Static_assert(offsetof(pt_seg_header, exe) == 192, "layout");
 _Static_assert(offsetof(pt_seg_header, modules_off) == 448, "layout");
 _Static_assert(sizeof(pt_seg_module) == 256, "module record");
+_Static_assert(offsetof(pt_seg_header, sites_off) == 472, "layout");
+_Static_assert(sizeof(pt_seg_site) == 16, "site record");
 _Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
 _Static_assert(sizeof(pt_seg_error) == 64, "error record");
 _Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");
@@ -207,13 +229,27 @@ static inline uint64_t pt_seg_align(uint64_t x, uint64_t a)
     return (x + a - 1) & ~(a - 1);
 }
 
-/* The stride of one shard for a given table size. */
+/* The stride of one shard for a given table size, without sites (the tag
+ * part of a shard). */
 static inline uint64_t pt_seg_shard_stride(uint32_t max_tags)
 {
     uint64_t n = (uint64_t)max_tags + 1;
     return pt_seg_align(sizeof(pt_seg_shard_hdr) + n * sizeof(pt_seg_counts) +
                             n * 2 * sizeof(int64_t),
                         PT_SEG_LINE);
+}
+
+/* The stride with site counters after the tag part (max_sites 0: none). */
+static inline uint64_t pt_seg_shard_stride_sites(uint32_t max_tags, uint32_t max_sites)
+{
+    return pt_seg_shard_stride(max_tags) +
+           (max_sites ? ((uint64_t)max_sites + 1) * sizeof(pt_seg_counts) : 0);
+}
+
+/* Counters of site j in the shard that starts at `shard`. */
+static inline pt_seg_counts *pt_seg_shard_site_counts(void *shard, uint32_t max_tags, uint32_t j)
+{
+    return (pt_seg_counts *)((char *)shard + pt_seg_shard_stride(max_tags)) + j;
 }
 
 /* Counters of entry i in the shard that starts at `shard`. */

@@ -79,6 +79,7 @@ typedef struct pt_options {
     uint64_t nonpaged_max;   /* PT_NONPAGED_MAX                             */
     uint32_t max_tags;       /* PT_MAX_TAGS, a power of two                 */
     uint32_t max_threads;    /* PT_MAX_THREADS: private shards              */
+    uint32_t max_sites;      /* PT_MAX_SITES, a power of two                */
     uint64_t peak_grain;     /* PT_PEAK_GRAIN, a power of two               */
     int verbose;             /* PT_VERBOSE                                  */
 } pt_options;

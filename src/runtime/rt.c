@@ -68,6 +68,11 @@ static pt_seg_counts *seg_retired;
 static char *seg_shards;
 static uint64_t seg_stride;
 static pt_seg_pool *seg_pools;
+static pt_seg_site *seg_sites;         /* site table (keys)                */
+static pt_seg_counts *seg_site_retired;
+static uint32_t site_mask;             /* max_sites - 1                    */
+static uint32_t site_ovfl;             /* max_sites: the overflow site     */
+static pt_spin site_lock;              /* site inserts (slow path only)    */
 static uint32_t tag_mask;              /* max_tags - 1                     */
 static uint32_t ovfl_idx;              /* max_tags                         */
 static uint8_t *gshift;                /* per entry: log2 of its grain    */
@@ -103,11 +108,16 @@ typedef struct pt_tls {
     struct {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
+    pt_seg_counts *scounts; /* this thread's site counters, or NULL        */
+    struct {                /* (caller, tag) -> site and tag index         */
+        const void *ra;
+        uint32_t tag, sidx, tidx;
+    } scache[PT_TLS_CACHE];
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
     struct {                /* return address -> tag and its index         */
         const void *ra;
-        uint32_t tag, idx;
+        uint32_t tag, sidx, tidx;
     } racache[256];
 #endif
 } pt_tls;
@@ -244,11 +254,17 @@ static int segment_create(void)
     off += ntags * sizeof(pt_seg_tagstat);
     uint64_t retired_off = off;
     off += ntags * sizeof(pt_seg_counts);
+    uint32_t max_sites = pt__opt.max_sites;
+    uint64_t nsites = (uint64_t)max_sites + 1;
+    uint64_t sites_off = off;
+    off += nsites * sizeof(pt_seg_site);
+    uint64_t site_retired_off = off;
+    off += nsites * sizeof(pt_seg_counts);
     uint64_t modules_off = off;
     off += PT_MAX_MODULES * sizeof(pt_seg_module);
     off = pt_seg_align(off, 4096);
     uint64_t shards_off = off;
-    uint64_t stride = pt_seg_shard_stride(max_tags);
+    uint64_t stride = pt_seg_shard_stride_sites(max_tags, max_sites);
     off += stride * max_shards;
     size_t len = (size_t)pt_seg_align(off, 4096);
 
@@ -296,6 +312,9 @@ static int segment_create(void)
     read_self("/proc/self/exe", h->exe, sizeof h->exe, 1);
     h->modules_off = modules_off;
     h->max_modules = PT_MAX_MODULES;
+    h->sites_off = sites_off;
+    h->site_retired_off = site_retired_off;
+    h->max_sites = max_sites;
 #ifdef PT_PRELOAD
     h->flags |= PT_SEGF_PRELOAD;
 #endif
@@ -309,6 +328,10 @@ static int segment_create(void)
     seg_shards = seg_base + shards_off;
     seg_stride = stride;
     seg_pools = (pt_seg_pool *)(seg_base + pools_off);
+    seg_sites = (pt_seg_site *)(seg_base + sites_off);
+    seg_site_retired = (pt_seg_counts *)(seg_base + site_retired_off);
+    site_mask = max_sites - 1;
+    site_ovfl = max_sites;
     tag_mask = max_tags - 1;
     ovfl_idx = max_tags;
     gshift_min = (unsigned)__builtin_ctzll(pt__opt.peak_grain);
@@ -324,6 +347,11 @@ static int segment_create(void)
     memset(gshift, (int)gshift_min, (size_t)ntags);
 
     seg_keys[ovfl_idx] = PT_TAG_OVFL;
+    /* The overflow site: blocks whose site found the table full and whose
+     * tag has no "other sites" entry; counted under the Ovfl tag. */
+    seg_sites[site_ovfl].tag = PT_TAG_OVFL;
+    seg_sites[site_ovfl].tagidx = ovfl_idx;
+    h->sites_used = 0;
     seg_tagstat[ovfl_idx].flags = PT_SEG_TAG_OVERFLOW;
     ((pt_seg_shard_hdr *)seg_shards)->state = PT_SHARD_SHARED;
     seg_pools[PT_PAGED].limit = pt__opt.paged_max;
@@ -365,6 +393,7 @@ static void fork_child(void)
 {
     pt__np_fork_child();
     fold_lock.v = 0;
+    site_lock.v = 0;
     char *old = seg_base;
     size_t old_len = seg_len;
     int old_fd = seg_fd;
@@ -474,6 +503,8 @@ static inline unsigned cache_slot(uint32_t tag)
     return (tag * 0x9e3779b1u) >> (32 - 6); /* PT_TLS_CACHE == 64 */
 }
 
+static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tidx);
+
 static uint32_t tag_index_slow(uint32_t tag)
 {
     ensure_init();
@@ -495,6 +526,7 @@ static uint32_t tag_index_slow(uint32_t tag)
                                             __ATOMIC_ACQUIRE)) {
                 __atomic_fetch_add(&pt__seg->tags_used, 1, __ATOMIC_RELAXED);
                 idx = i;
+                site_find(tag, 0, 1, i); /* the tag's "other sites" entry */
                 break;
             }
             if (zero == tag) {
@@ -515,6 +547,60 @@ static inline uint32_t tag_index(uint32_t tag)
     if (PT_LIKELY(tls.cache[s].tag == tag))
         return tls.cache[s].idx;
     return tag_index_slow(tag);
+}
+
+/* ---- sites ------------------------------------------------------------ */
+
+static inline uint32_t site_hash(uint32_t tag, uintptr_t addr)
+{
+    uint64_t x = ((uint64_t)addr ^ ((uint64_t)tag << 29)) * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 40) & site_mask;
+}
+
+/* Find the site (tag, addr), or insert it.  Entries are never removed;
+ * inserts take site_lock and publish addr last, so lookups need no lock.
+ * When the table is full: the tag's "other sites" entry (addr 0), reserved
+ * when the tag was created, or else the overflow site. */
+static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tidx)
+{
+    uint32_t h = site_hash(tag, addr);
+    for (uint32_t n = 0; n <= site_mask; n++) {
+        pt_seg_site *e = &seg_sites[(h + n) & site_mask];
+        uint32_t t = __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE);
+        if (t == 0) {
+            if (!insert)
+                return UINT32_MAX;
+            pt__spin_lock(&site_lock);
+            if (__atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == 0) {
+                e->addr = addr;
+                e->tagidx = tidx;
+                __atomic_store_n(&e->tag, tag, __ATOMIC_RELEASE);
+                __atomic_fetch_add(&pt__seg->sites_used, 1, __ATOMIC_RELAXED);
+                pt__spin_unlock(&site_lock);
+                return (h + n) & site_mask;
+            }
+            pt__spin_unlock(&site_lock);
+            t = __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE);
+        }
+        if (t == tag && e->addr == addr)
+            return (h + n) & site_mask;
+    }
+    return UINT32_MAX;
+}
+
+static __attribute__((noinline)) uint32_t site_index(uint32_t tag, uint32_t tidx, const void *ra)
+{
+    if (tidx == ovfl_idx)
+        return site_ovfl;
+    uint32_t s = site_find(tag, (uintptr_t)ra, 1, tidx);
+    if (s == UINT32_MAX)
+        s = site_find(tag, 0, 0, tidx);
+    return s == UINT32_MAX ? site_ovfl : s;
+}
+
+static inline unsigned scache_slot(const void *ra, uint32_t tag)
+{
+    return (unsigned)((((uintptr_t)ra ^ tag) * 0x9e3779b97f4a7c15ull) >> 58);
 }
 
 /* ---- counting ----------------------------------------------------------- */
@@ -568,6 +654,7 @@ static int claim_shard(void)
         tls.shard = i;
         tls.counts = pt_seg_shard_counts(sh, 0);
         tls.flushed = pt_seg_shard_flushed(sh, h->max_tags, 0);
+        tls.scounts = pt_seg_shard_site_counts(sh, h->max_tags, 0);
         tls.ts = TS_PRIVATE;
         if (tls.cache[0].tag == 0)
             tls.cache[0].tag = PT_CACHE_POISON;
@@ -579,17 +666,23 @@ static int claim_shard(void)
 
 /* Counting for a thread without a private shard: atomic adds into shard 0,
  * exact cur and peak. */
-static void count_shared(uint32_t idx, unsigned pool, uint64_t size, int is_free)
+static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
 {
     pt_seg_pool_counts *c = &pt_seg_shard_counts(seg_shards, idx)->pool[pool];
+    pt_seg_pool_counts *sc =
+        &pt_seg_shard_site_counts(seg_shards, pt__seg->max_tags, sidx)->pool[pool];
     int64_t d;
     if (is_free) {
         __atomic_fetch_add(&c->frees, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&c->bytes_freed, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->frees, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->bytes_freed, size, __ATOMIC_RELAXED);
         d = -(int64_t)size;
     } else {
         __atomic_fetch_add(&c->allocs, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&c->bytes_alloc, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->allocs, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->bytes_alloc, size, __ATOMIC_RELAXED);
         d = (int64_t)size;
     }
     int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
@@ -601,16 +694,19 @@ static void count_shared(uint32_t idx, unsigned pool, uint64_t size, int is_free
         atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
 }
 
-static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free);
+static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
 
 /* Count into this thread's shard: counters `cs`, flushed values `fl` (not
  * NULL).  A flush happens when the thread's Bytes for the entry has moved by
  * the entry's grain since its last flush: in either direction, so a tag that
  * allocates and frees at a steady level never flushes, and one that grows
  * or shrinks flushes once per grain. */
-static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
-                                  unsigned pool, uint64_t size)
+static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                  uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
+    pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
+    st(&sc->allocs, ld(&sc->allocs) + 1);
+    st(&sc->bytes_alloc, ld(&sc->bytes_alloc) + size);
     pt_seg_pool_counts *c = &cs[idx].pool[pool];
     st(&c->allocs, ld(&c->allocs) + 1);
     uint64_t ba = ld(&c->bytes_alloc) + size;
@@ -620,9 +716,12 @@ static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
         flush(idx, pool);
 }
 
-static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
-                                 unsigned pool, uint64_t size)
+static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                 uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
+    pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
+    st(&sc->frees, ld(&sc->frees) + 1);
+    st(&sc->bytes_freed, ld(&sc->bytes_freed) + size);
     pt_seg_pool_counts *c = &cs[idx].pool[pool];
     st(&c->frees, ld(&c->frees) + 1);
     uint64_t bf = ld(&c->bytes_freed) + size;
@@ -632,40 +731,40 @@ static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, uint32_t idx,
         flush(idx, pool);
 }
 
-static inline void count_alloc(uint32_t idx, unsigned pool, uint64_t size)
+static inline void count_alloc(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
     pt_seg_counts *cs = tls.counts;
     if (PT_UNLIKELY(!cs)) {
-        count_slow(idx, pool, size, 0);
+        count_slow(idx, sidx, pool, size, 0);
         return;
     }
-    count_alloc_in(cs, tls.flushed, idx, pool, size);
+    count_alloc_in(cs, tls.flushed, tls.scounts, idx, sidx, pool, size);
 }
 
-static inline void count_free(uint32_t idx, unsigned pool, uint64_t size)
+static inline void count_free(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
     pt_seg_counts *cs = tls.counts;
     if (PT_UNLIKELY(!cs)) {
-        count_slow(idx, pool, size, 1);
+        count_slow(idx, sidx, pool, size, 1);
         return;
     }
-    count_free_in(cs, tls.flushed, idx, pool, size);
+    count_free_in(cs, tls.flushed, tls.scounts, idx, sidx, pool, size);
 }
 
-static void count_slow(uint32_t idx, unsigned pool, uint64_t size, int is_free)
+static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
 {
     if (tls.ts == TS_NEW && claim_shard()) {
         if (is_free)
-            count_free(idx, pool, size);
+            count_free(idx, sidx, pool, size);
         else
-            count_alloc(idx, pool, size);
+            count_alloc(idx, sidx, pool, size);
         return;
     }
     if (tls.ts == TS_NEW) {
         tls.ts = TS_SHARED;
         __atomic_fetch_add(&pt__seg->shared_users, 1, __ATOMIC_RELAXED);
     }
-    count_shared(idx, pool, size, is_free);
+    count_shared(idx, sidx, pool, size, is_free);
 }
 
 /* Fold this thread's shard into `retired` (key destructor at thread exit). */
@@ -700,6 +799,23 @@ static void thread_exit(void *arg)
             tls.flushed[2 * i + p] = 0;
         }
     }
+    for (uint32_t i = 0; i <= site_ovfl; i++) {
+        if (!__atomic_load_n(&seg_sites[i].tag, __ATOMIC_RELAXED))
+            continue;
+        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
+            pt_seg_pool_counts *s = &tls.scounts[i].pool[p], *r = &seg_site_retired[i].pool[p];
+            if (!ld(&s->allocs) && !ld(&s->frees))
+                continue;
+            st(&r->allocs, ld(&r->allocs) + ld(&s->allocs));
+            st(&r->frees, ld(&r->frees) + ld(&s->frees));
+            st(&r->bytes_alloc, ld(&r->bytes_alloc) + ld(&s->bytes_alloc));
+            st(&r->bytes_freed, ld(&r->bytes_freed) + ld(&s->bytes_freed));
+            st(&s->allocs, 0);
+            st(&s->frees, 0);
+            st(&s->bytes_alloc, 0);
+            st(&s->bytes_freed, 0);
+        }
+    }
     __atomic_fetch_add(&h->fold_seq, 1, __ATOMIC_RELEASE); /* even */
     __atomic_fetch_add(&h->threads_exited, 1, __ATOMIC_RELAXED);
     sh->tid = 0;
@@ -707,6 +823,7 @@ static void thread_exit(void *arg)
     pt__spin_unlock(&fold_lock);
     tls.counts = NULL;
     tls.flushed = NULL;
+    tls.scounts = NULL;
     tls.ts = TS_DEAD;
 }
 
@@ -770,26 +887,54 @@ static inline void pool_mem_free(unsigned pool, void *base)
         pt__np_free(base);
 }
 
-static inline void *finish(void *base, unsigned pool, uint64_t size,
-                           uint32_t tag, uint32_t idx, uint64_t flags)
+/* Write the header of a new block and count it.  The header holds the
+ * site index; the tag index is the site's. */
+static inline void *finish(void *base, unsigned pool, uint64_t size, uint32_t tag,
+                           uint32_t idx, uint32_t sidx, uint64_t flags)
 {
     pt_hdr *h = (pt_hdr *)base;
     uint64_t w0 = size | ((uint64_t)pool << 40) | flags | epoch_bits |
-                  ((uint64_t)idx << PT_W0_IDX_SHIFT);
+                  ((uint64_t)sidx << PT_W0_IDX_SHIFT);
     h->w0 = w0;
     h->tag = tag;
     h->check = check_live(h, w0, tag);
-    count_alloc(idx, pool, size);
+    count_alloc(idx, sidx, pool, size);
     return h + 1;
 }
 
+/* Tag and site of a request: tidx from the tag table, sidx from the site
+ * table, through this thread's (caller, tag) cache.  The tag index used
+ * for counting is the site's (the overflow site counts under Ovfl). */
+static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_t *sidx)
+{
+    unsigned s = scache_slot(ra, tag);
+    if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag)) {
+        *tidx = tls.scache[s].tidx;
+        *sidx = tls.scache[s].sidx;
+        return;
+    }
+    uint32_t t = tag_index(tag);
+    uint32_t si = site_index(tag, t, ra);
+    t = seg_sites[si].tagidx;
+    if (tls.counts) { /* cached only once the thread has its shard */
+        tls.scache[s].ra = ra;
+        tls.scache[s].tag = tag;
+        tls.scache[s].tidx = t;
+        tls.scache[s].sidx = si;
+    }
+    *tidx = t;
+    *sidx = si;
+}
+
 /* Every case the fast path leaves out: untagged, nonpaged, pool maxima,
- * oversized requests, a thread without a private shard or a cached index. */
-static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size,
-                                                  uint32_t tag, int zero)
+ * oversized requests, a thread without a private shard or a cached site. */
+static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, uint32_t tag,
+                                                  int zero, const void *ra)
 {
     tag = effective_tag(tag);
-    uint32_t idx = tag_index(tag);
+    uint32_t idx, sidx;
+    ensure_init();
+    site_of(tag, ra, &idx, &sidx);
     if (PT_UNLIKELY(pool > PT_NONPAGED)) {
         errno = EINVAL;
         return NULL;
@@ -803,37 +948,40 @@ static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size,
         limit_give(pool, size);
         return fail(idx, pool);
     }
-    return finish(base, pool, size, tag, idx, 0);
+    return finish(base, pool, size, tag, idx, sidx, 0);
 }
 
-/* The fast path: a paged block of a tag this thread has used before, no
- * paged maximum, a private shard.  No lock, no atomic read-modify-write. */
+/* The fast path: a paged block from a (caller, tag) this thread has used
+ * before, no paged maximum, a private shard.  No lock, no atomic
+ * read-modify-write. */
 static inline __attribute__((always_inline)) void *
-alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero)
+alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
 {
     pt_tls *t = &tls;
-    unsigned s = cache_slot(tag);
+    unsigned s = scache_slot(ra, tag);
     pt_seg_counts *cs = t->counts;
     /* One test for: paged pool, size fits the header, no paged maximum. */
-    if (PT_LIKELY(t->cache[s].tag == tag &&
+    if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
                   ((size >> PT_SIZE_BITS) | pool | (unsigned)lim(PT_PAGED)) == 0 && cs)) {
-        uint32_t idx = t->cache[s].idx;
+        uint32_t idx = t->scache[s].tidx, sidx = t->scache[s].sidx;
         pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
         if (PT_UNLIKELY(!h))
             return fail(idx, pool);
-        uint64_t w0 = size | epoch_bits | ((uint64_t)idx << PT_W0_IDX_SHIFT);
+        uint64_t w0 = size | epoch_bits | ((uint64_t)sidx << PT_W0_IDX_SHIFT);
         h->w0 = w0;
         h->tag = tag;
         h->check = check_live(h, w0, tag);
-        count_alloc_in(cs, t->flushed, idx, PT_PAGED, size);
+        count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
         return h + 1;
     }
-    return alloc_slow(pool, size, tag, zero);
+    return alloc_slow(pool, size, tag, zero, ra);
 }
+
+#define CALLER __builtin_return_address(0)
 
 void *pt_alloc(pt_pool pool, size_t size, uint32_t tag)
 {
-    return alloc_fast((unsigned)pool, size, tag, 0);
+    return alloc_fast((unsigned)pool, size, tag, 0, CALLER);
 }
 
 void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
@@ -843,19 +991,22 @@ void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
         tag = effective_tag(tag);
         return fail(tag_index(tag), (unsigned)pool > PT_NONPAGED ? 0 : (unsigned)pool);
     }
-    return alloc_fast((unsigned)pool, total, tag, 1);
+    return alloc_fast((unsigned)pool, total, tag, 1, CALLER);
 }
 
-void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
+static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                           const void *ra)
 {
     if (alignment == 0 || (alignment & (alignment - 1))) {
         errno = EINVAL;
         return NULL;
     }
     if (alignment <= 16)
-        return alloc_fast((unsigned)pool, size, tag, 0);
+        return alloc_fast((unsigned)pool, size, tag, 0, ra);
     tag = effective_tag(tag);
-    uint32_t idx = tag_index(tag);
+    uint32_t idx, sidx;
+    ensure_init();
+    site_of(tag, ra, &idx, &sidx);
     unsigned pl = (unsigned)pool;
     if (pl > PT_NONPAGED) {
         errno = EINVAL;
@@ -876,7 +1027,12 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
     uintptr_t user = ((uintptr_t)base + 24 + alignment - 1) & ~(uintptr_t)(alignment - 1);
     pt_hdr *h = (pt_hdr *)user - 1;
     ((void **)h)[-1] = base;
-    return finish(h, pl, size, tag, idx, PT_W0_ALIGNED);
+    return finish(h, pl, size, tag, idx, sidx, PT_W0_ALIGNED);
+}
+
+void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
+{
+    return alloc_aligned(pool, size, alignment, tag, CALLER);
 }
 
 /* Report why the header of p is not a live block's. */
@@ -899,6 +1055,17 @@ static inline int header_ok(const pt_hdr *h, const void *p)
     return 0;
 }
 
+/* Site and tag index of a live block of this epoch. */
+static inline uint32_t block_site(uint64_t w0)
+{
+    return (uint32_t)(w0 >> PT_W0_IDX_SHIFT);
+}
+
+static inline uint32_t site_tag_index(uint32_t sidx)
+{
+    return seg_sites[sidx].tagidx;
+}
+
 /* Free a block whose header was validated; give_limit = 0 when the caller
  * already gave its bytes back to the pool maximum (pt_realloc). */
 static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
@@ -909,7 +1076,8 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     unsigned pool = (unsigned)(w0 >> 40) & 1;
     h->check = check_freed(h, tag);
     if (PT_LIKELY(((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch)) {
-        count_free((uint32_t)(w0 >> PT_W0_IDX_SHIFT), pool, size);
+        uint32_t sidx = block_site(w0);
+        count_free(site_tag_index(sidx), sidx, pool, size);
         if (give_limit)
             limit_give(pool, size);
     }
@@ -937,10 +1105,12 @@ void pt_free(void *p)
     }
     /* Fast path: a paged, unaligned block of this epoch, no paged maximum,
      * a private shard. */
-    pt_seg_counts *cs = tls.counts;
+    pt_tls *t = &tls;
+    pt_seg_counts *cs = t->counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
         h->check = check_freed(h, tag);
-        count_free_in(cs, tls.flushed, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED,
+        uint32_t sidx = block_site(w0);
+        count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0 & PT_SIZE_MASK);
         be_free(h);
         return;
@@ -960,10 +1130,12 @@ void pt_free_tag(void *p, uint32_t tag)
     release(h);
 }
 
-void *pt_realloc(void *p, size_t size)
+/* pt_realloc keeps the block's tag and site.  A block inherited across
+ * fork (another epoch) is charged to its tag's "other sites" entry. */
+static void *realloc_block(void *p, size_t size, const void *ra)
 {
     if (!p)
-        return pt_alloc(PT_PAGED, size, 0);
+        return alloc_fast(PT_PAGED, size, 0, 0, ra);
     if (size == 0) {
         pt_free(p);
         return NULL;
@@ -978,9 +1150,14 @@ void *pt_realloc(void *p, size_t size)
     uint64_t old = w0 & PT_SIZE_MASK;
     unsigned pool = (unsigned)(w0 >> 40) & 1;
     int same_epoch = ((w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK) == epoch;
-    /* The header's index belongs to the segment of its epoch: look the tag
-     * up again for a block inherited across fork. */
-    uint32_t idx = same_epoch ? (uint32_t)(w0 >> PT_W0_IDX_SHIFT) : tag_index(tag);
+    uint32_t sidx, idx;
+    if (same_epoch) {
+        sidx = block_site(w0);
+    } else {
+        uint32_t t = tag_index(tag);
+        sidx = site_index(tag, t, NULL);
+    }
+    idx = site_tag_index(sidx);
     if (size > PT_MAX_REQUEST)
         return fail(idx, pool);
     /* Bytes the old block holds against the pool maximum: only the growth
@@ -988,12 +1165,20 @@ void *pt_realloc(void *p, size_t size)
     uint64_t held = same_epoch ? old : 0;
     if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
         limit_give(pool, held);
-        void *n = pt_alloc((pt_pool)pool, size, tag);
-        if (!n) {
+        void *n;
+        if (lim(pool) && limit_take(pool, size) != 0) {
             if (lim(pool))
                 __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
-            return NULL;
+            return fail(idx, pool);
         }
+        void *base = pool_mem(pool, size + PT_HDR_SIZE, 0);
+        if (!base) {
+            limit_give(pool, size);
+            if (lim(pool))
+                __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
+            return fail(idx, pool);
+        }
+        n = finish(base, pool, size, tag, idx, sidx, 0);
         memcpy(n, p, old < size ? old : size);
         release_ex(h, 0);
         return n;
@@ -1007,10 +1192,15 @@ void *pt_realloc(void *p, size_t size)
         return fail(idx, pool);
     }
     if (same_epoch)
-        count_free(idx, pool, old);
+        count_free(idx, sidx, pool, old);
     if (held > size)
         limit_give(pool, held - size);
-    return finish(nh, pool, size, tag, idx, 0);
+    return finish(nh, pool, size, tag, idx, sidx, 0);
+}
+
+void *pt_realloc(void *p, size_t size)
+{
+    return realloc_block(p, size, CALLER);
 }
 
 uint32_t pt_tag_of(const void *p)
@@ -1253,13 +1443,17 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         tag = pt__mod_tag(t->site_ra ? t->site_ra : ra);
         t->busy = 0;
     }
-    void *p = align > 16 ? pt_alloc_aligned(PT_PAGED, size, align, tag)
-                         : alloc_slow(PT_PAGED, size, tag, zero);
+    const void *site = t->site_ra ? t->site_ra : ra;
+    void *p = align > 16 ? alloc_aligned(PT_PAGED, size, align, tag, site)
+                         : alloc_slow(PT_PAGED, size, tag, zero, site);
     if (!t->cur_tag && !t->site_ra && t->counts) {
+        uint32_t tidx, sidx;
+        site_of(tag, ra, &tidx, &sidx);
         unsigned s = ra_slot(ra);
         t->racache[s].ra = ra;
         t->racache[s].tag = tag;
-        t->racache[s].idx = tag_index(tag);
+        t->racache[s].tidx = tidx;
+        t->racache[s].sidx = sidx;
     }
     return p;
 }
@@ -1274,15 +1468,15 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
                   ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag |
                    (uintptr_t)t->site_ra) == 0 &&
                   cs)) {
-        uint32_t idx = t->racache[s].idx, tag = t->racache[s].tag;
+        uint32_t idx = t->racache[s].tidx, sidx = t->racache[s].sidx, tag = t->racache[s].tag;
         pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
         if (PT_UNLIKELY(!h))
             return fail(idx, PT_PAGED);
-        uint64_t w0 = size | epoch_bits | ((uint64_t)idx << PT_W0_IDX_SHIFT);
+        uint64_t w0 = size | epoch_bits | ((uint64_t)sidx << PT_W0_IDX_SHIFT);
         h->w0 = w0;
         h->tag = tag;
         h->check = check_live(h, w0, tag);
-        count_alloc_in(cs, t->flushed, idx, PT_PAGED, size);
+        count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
         return h + 1;
     }
     return pl_alloc_slow(size, 16, ra, zero);
@@ -1392,10 +1586,12 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
             release(h);
         return;
     }
-    pt_seg_counts *cs = tls.counts;
+    pt_tls *t = &tls;
+    pt_seg_counts *cs = t->counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
         h->check = check_freed(h, tag);
-        count_free_in(cs, tls.flushed, (uint32_t)(w0 >> PT_W0_IDX_SHIFT), PT_PAGED,
+        uint32_t sidx = block_site(w0);
+        count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0 & PT_SIZE_MASK);
         be_free(h);
         return;
@@ -1442,7 +1638,7 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
             pt__pl_free(p);
             return NULL;
         }
-        return pt_realloc(p, n);
+        return realloc_block(p, n, ra);
     }
     if (c < 0) {
         errno = EINVAL;
