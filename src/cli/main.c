@@ -27,6 +27,7 @@ static const struct verb {
     int (*run)(int argc, char **argv);
     const char *summary;
 } verbs[] = {
+    {"run", cmd_run, "start a program with every allocation tagged (the preload)"},
     {"mon", cmd_mon, "live per-tag table of a running process (poolmon)"},
     {"used", cmd_used, "top pool consumers of a process or snapshot (!poolused)"},
     {"vm", cmd_vm, "process memory and pool usage, maxima, failures (!vm 1)"},

@@ -61,6 +61,7 @@
 #define PT_SEG_MAX_TAGS_LIMIT (1u << 20)
 #define PT_SEG_MAX_SHARDS_LIMIT (1u << 16)
 #define PT_SEG_MAX_MODULES_LIMIT (1u << 16)
+#define PT_SEG_MAX_SITES_LIMIT (1u << 20)
 
 /* header.flags */
 #define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */

@@ -16,6 +16,21 @@ static void add_counts(pt_counts *dst, const pt_seg_pool_counts *src)
     dst->bytes_freed += ld64(&src->bytes_freed);
 }
 
+void pt_seg_sum_site(const char *seg, const pt_seg_header *h, uint32_t shard_hw, uint32_t j,
+                     pt_counts out[PT_POOL_COUNT])
+{
+    const pt_seg_counts *ret = (const pt_seg_counts *)(seg + h->site_retired_off) + j;
+    memset(out, 0, PT_POOL_COUNT * sizeof *out);
+    for (unsigned p = 0; p < PT_SEG_NPOOLS; p++)
+        add_counts(&out[p], &ret->pool[p]);
+    for (uint32_t s = 0; s < shard_hw; s++) {
+        const char *shard = seg + h->shards_off + (uint64_t)s * h->shard_stride;
+        const pt_seg_counts *c = pt_seg_shard_site_counts((void *)shard, h->max_tags, j);
+        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++)
+            add_counts(&out[p], &c->pool[p]);
+    }
+}
+
 void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
                       uint32_t shard_hw, uint32_t i, pt_tag_info *out)
 {

@@ -19,4 +19,9 @@
 void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
                       uint32_t shard_hw, uint32_t i, pt_tag_info *out);
 
+/* Counters of site j, summed over site_retired and the shards' site
+ * counters (the header must have sites: max_sites != 0). */
+void pt_seg_sum_site(const char *seg, const pt_seg_header *h, uint32_t shard_hw, uint32_t j,
+                     pt_counts out[PT_POOL_COUNT]);
+
 #endif

@@ -114,6 +114,8 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
     uint64_t shards_size;
     /* The module table is optional (zeros in segments without it). */
     int has_modules = h->modules_off != 0;
+    int has_sites = h->sites_off != 0;
+    uint64_t nsites = has_sites ? (uint64_t)h->max_sites + 1 : 0;
     int shards_ok = !__builtin_mul_overflow((uint64_t)h->shard_hw,
                                             h->shard_stride, &shards_size);
     region r[] = {
@@ -122,6 +124,8 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
         {"keys", h->keys_off, ntags * sizeof(uint32_t), 1, 4},
         {"tagstat", h->tagstat_off, ntags * sizeof(pt_seg_tagstat), 1, 8},
         {"retired", h->retired_off, ntags * sizeof(pt_seg_counts), 1, 8},
+        {"sites", h->sites_off, nsites * sizeof(pt_seg_site), 1, 8},
+        {"site_retired", h->site_retired_off, nsites * sizeof(pt_seg_counts), 1, 8},
         {"modules", h->modules_off, (uint64_t)h->max_modules * sizeof(pt_seg_module), 1, 8},
         {"shards", h->shards_off, shards_ok ? shards_size : 0, shards_ok, 8},
     };
@@ -135,9 +139,20 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
                     h->max_modules, h->modules_used);
     if (!has_modules && (h->max_modules || h->modules_used))
         return fail(err, errlen, "corrupt segment: module records without a table");
+    if (has_sites && (h->max_sites == 0 || h->max_sites > PT_SEG_MAX_SITES_LIMIT ||
+                      h->sites_used > h->max_sites + 1u || !h->site_retired_off))
+        return fail(err, errlen, "corrupt segment: site table of %u entries with %u used",
+                    h->max_sites, h->sites_used);
+    if (!has_sites && (h->max_sites || h->sites_used || h->site_retired_off))
+        return fail(err, errlen, "corrupt segment: site fields without a site table");
+    if (has_sites && h->shard_stride < pt_seg_shard_stride_sites(h->max_tags, h->max_sites))
+        return fail(err, errlen, "corrupt segment: shard stride %llu has no room for %u sites",
+                    (unsigned long long)h->shard_stride, h->max_sites);
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         uint64_t e;
         if (!strcmp(r[i].name, "modules") && !has_modules)
+            continue;
+        if (!strncmp(r[i].name, "site", 4) && !has_sites)
             continue;
         if (!r[i].valid || __builtin_add_overflow(r[i].off, r[i].size, &e))
             return fail(err, errlen,
@@ -274,6 +289,34 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             v->errors[v->nerrors++] = ring[i];
     qsort(v->errors, v->nerrors, sizeof v->errors[0], by_seq);
 
+    /* Call sites with any counts. */
+    if (h.sites_off) {
+        const pt_seg_site *st = (const pt_seg_site *)(seg + h.sites_off);
+        size_t n = 0;
+        for (uint32_t j = 0; j <= h.max_sites; j++)
+            if (st[j].tag)
+                n++;
+        v->sites = calloc(n ? n : 1, sizeof *v->sites);
+        if (!v->sites) {
+            free(copy);
+            ptr_view_free(v);
+            return fail(err, errlen, "out of memory");
+        }
+        for (uint32_t j = 0; j <= h.max_sites; j++) {
+            if (!st[j].tag)
+                continue;
+            struct ptr_site *o = &v->sites[v->nsites];
+            pt_seg_sum_site(seg, &h, h.shard_hw, j, o->pool);
+            if (!o->pool[0].allocs && !o->pool[1].allocs && !o->pool[0].frees &&
+                !o->pool[1].frees)
+                continue;
+            o->addr = st[j].addr;
+            o->tag = st[j].tag;
+            o->overflow = j == h.max_sites;
+            v->nsites++;
+        }
+    }
+
     /* Module table: copied, every path forced to end in NUL. */
     if (h.modules_off && h.modules_used) {
         v->modules = malloc((size_t)h.modules_used * sizeof(pt_seg_module));
@@ -305,6 +348,9 @@ void ptr_view_free(ptr_view *v)
     free(v->modules);
     v->modules = NULL;
     v->nmodules = 0;
+    free(v->sites);
+    v->sites = NULL;
+    v->nsites = 0;
 }
 
 const pt_seg_module *ptr_module_of_tag(const ptr_view *v, uint32_t tag)

@@ -63,6 +63,13 @@ typedef struct ptr_view {
     size_t nerrors;       /* valid entries in errors[], oldest first       */
     pt_seg_error errors[PT_SEG_ERRORS];
     ptr_proc proc;
+    size_t nsites;        /* call sites with any counts                   */
+    struct ptr_site {
+        uint64_t addr;    /* code address; 0 = the tag's other sites      */
+        uint32_t tag;
+        uint32_t overflow; /* the overflow site (site table full)         */
+        pt_counts pool[PT_POOL_COUNT];
+    } *sites;             /* malloc'd, table order                        */
     size_t nmodules;      /* module table (preload); paths NUL-terminated */
     pt_seg_module *modules; /* malloc'd                                   */
 } ptr_view;

@@ -1,0 +1,937 @@
+/*
+ * run.c — `pooltag run [options] -- CMD [ARGS...]`: start an unmodified
+ * program with every allocation tagged, by loading libpooltag-preload.so
+ * into it through LD_PRELOAD.
+ *
+ * Data model
+ * ----------
+ * run is a translator from options to the environment the preload reads,
+ * followed by an exec:
+ *
+ *     option               variable               when the option is absent
+ *     --backend=B          PT_BACKEND=B           $PT_BACKEND passes through
+ *     --tags FILE          PT_TAGS=/abs/FILE      $PT_TAGS passes through
+ *     --wrapper PAT ...    PT_WRAPPERS=P1,P2      $PT_WRAPPERS passes through
+ *     --on-error=P         PT_ON_ERROR=P          $PT_ON_ERROR passes through
+ *     --paged-max SIZE     PT_PAGED_MAX=bytes     $PT_PAGED_MAX passes through
+ *     --nonpaged-max SIZE  PT_NONPAGED_MAX=bytes  $PT_NONPAGED_MAX passes through
+ *     --verbose            PT_VERBOSE=1           $PT_VERBOSE passes through
+ *     --follow-children    PT_FOLLOW_CHILDREN=1   PT_FOLLOW_CHILDREN removed
+ *     (always)             LD_PRELOAD=PRELOAD[:previous entries]
+ *
+ * An option overrides the variable; a variable that comes from the
+ * environment is checked exactly as the option would be, so a bad value is
+ * an error here rather than a warning the preload prints and ignores.
+ * Following children is decided by the flag alone: `pooltag run` without it
+ * always means "only CMD is tagged".
+ *
+ * PT_PRELOAD_ACTIVE, which the preload sets in its own process, is removed:
+ * one inherited from a tagged parent says nothing about CMD.
+ *
+ * Invariants
+ * ----------
+ * - Everything is checked before the exec: once CMD runs, run is gone and
+ *   can no longer say anything.  Errors are one line, exit status 2; a CMD
+ *   that is missing or cannot be executed gives 127 / 126 as a shell would.
+ * - run execs CMD in place (no fork): the PID the user sees is the tagged
+ *   program's, signals reach it directly, and its exit status (or the
+ *   signal that killed it) is run's.
+ * - LD_PRELOAD holds exactly one libpooltag-preload.so, first: earlier
+ *   copies (a run inside a run) are removed, other entries kept in order.
+ * - CMD must be able to take the preload: a dynamically linked ELF of this
+ *   build's class and machine (or a script, whose interpreter gets it), not
+ *   one the loader runs in secure mode (set-ID, file capabilities), where
+ *   LD_PRELOAD is dropped and the program would run untagged unnoticed.
+ * - Nothing is written to stdout; stdin, stdout and stderr are CMD's
+ *   untouched, and every file run opens is closed (or close-on-exec).
+ *
+ * The preload is found through $POOLTAG_PRELOAD, else relative to this
+ * executable (the build tree's src/preload, then an install's library
+ * directories), then the configured install directory (PT_LIBDIR).
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#ifndef PT_LIBDIR
+#define PT_LIBDIR "/usr/local/lib"         /* configured install libdir     */
+#endif
+#ifndef PT_LIBDIR_REL
+#define PT_LIBDIR_REL "lib"                /* the same, from the prefix     */
+#endif
+#ifndef PT_MULTIARCH
+#define PT_MULTIARCH ""                    /* e.g. x86_64-linux-gnu         */
+#endif
+
+#define PRELOAD_NAME "libpooltag-preload.so"
+
+/* The runtime's largest request (PT_MAX_REQUEST in src/runtime/internal.h:
+ * 40-bit sizes less a page); a pool maximum above it is refused there. */
+#define RUN_MAX_POOL ((1ull << 40) - 1 - 4096)
+
+/* What the preload reads of a rules file (MAX_RULES and RULES_BUF - 1 in
+ * src/runtime/modules.c): more would be dropped there without a word. */
+#define RUN_RULES_MAX 256
+#define RUN_RULES_BYTES 65535
+
+#define RUN_EXIT_NOEXEC 126
+#define RUN_EXIT_NOTFOUND 127
+
+static const char *VERB = "run";
+
+typedef struct run_cfg {
+    const char *backend;     /* as given (checked later), NULL = env      */
+    const char *on_error;    /* as given (checked later), NULL = env      */
+    const char *tags;        /* rules file as given, NULL = env           */
+    char *wrappers;          /* comma-joined --wrapper values, NULL = env */
+    const char *paged_max;   /* SIZE text as given, NULL = env            */
+    const char *nonpaged_max;
+    int follow;              /* --follow-children                         */
+    int verbose;             /* --verbose                                 */
+} run_cfg;
+
+/* What run learned about an ELF file (its header and program headers). */
+typedef struct elf_id {
+    int is_elf;
+    unsigned char cls;       /* ELFCLASS32 / ELFCLASS64                   */
+    uint16_t type;           /* ET_EXEC, ET_DYN                           */
+    uint16_t machine;
+    int has_interp;          /* PT_INTERP: started by the dynamic loader  */
+    int is_pie;              /* DF_1_PIE: an executable, not a library    */
+} elf_id;
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: pooltag run [options] -- CMD [ARGS...]\n"
+        "\n"
+        "Start CMD with every allocation tagged: libpooltag-preload.so is\n"
+        "loaded into it (LD_PRELOAD) and charges each malloc, calloc, realloc,\n"
+        "free, operator new/delete ... to a tag named after the module that\n"
+        "asked for it.  No rebuild of CMD is needed.\n"
+        "\n"
+        "run replaces itself with CMD (exec, no fork): the PID of `pooltag\n"
+        "run` is CMD's PID, signals go straight to CMD, and CMD's exit status\n"
+        "is run's.  Inspect it while it runs:\n"
+        "    pooltag run -- redis-server &\n"
+        "    pooltag mon $!;  pooltag used $!;  pooltag vm $!;  pooltag snap $!\n"
+        "\n"
+        "Options:\n"
+        "  --backend=mimalloc|libc  allocator behind pooltag (default\n"
+        "                           mimalloc; libc perturbs the program least)\n"
+        "  --tags FILE              tag rules, one \"GLOB TAG\" per line: a module\n"
+        "                           whose file name (full path when GLOB has a\n"
+        "                           '/') matches GLOB gets TAG (1-4 characters,\n"
+        "                           \\xNN escapes); the first matching rule wins;\n"
+        "                           '#' starts a comment line\n"
+        "  --wrapper PAT            treat functions matching PAT (a glob, e.g.\n"
+        "                           'xmalloc*') as allocator wrappers: the call\n"
+        "                           site is their caller; repeatable\n"
+        "  --follow-children        programs CMD execs are tagged too (each with\n"
+        "                           its own counters); without it only CMD is\n"
+        "  --on-error=report|abort  what a bad or double free does (default\n"
+        "                           report: counted and logged, CMD goes on)\n"
+        "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes; 0 =\n"
+        "                           unlimited, the default)\n"
+        "  --nonpaged-max SIZE      nonpaged pool maximum (default: 64M, or half\n"
+        "                           of RLIMIT_MEMLOCK when that is lower)\n"
+        "  -v, --verbose            print what run does and, from CMD, the\n"
+        "                           settings in effect (PT_VERBOSE=1)\n"
+        "  -h, --help               this text\n"
+        "\n"
+        "Each option sets the PT_ variable the preload reads (PT_BACKEND,\n"
+        "PT_TAGS, PT_WRAPPERS, PT_FOLLOW_CHILDREN, PT_ON_ERROR, PT_PAGED_MAX,\n"
+        "PT_NONPAGED_MAX, PT_VERBOSE); a variable already in the environment is\n"
+        "used when its option is not given, and is checked the same way.\n"
+        "CMD is looked up in PATH.  The preload is $POOLTAG_PRELOAD, else the\n"
+        "one beside this pooltag (../preload/, ../lib/), else the one in\n"
+        PT_LIBDIR ".\n"
+        "\n"
+        "Exit status: CMD's (128+N when a signal N killed it); 2 usage or\n"
+        "input error, 126 CMD cannot be executed, 127 CMD not found -- all\n"
+        "reported before CMD starts.\n",
+        f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Checking values                                                        */
+
+/* Index of s in the '|' separated choices (ASCII case ignored, as the
+ * runtime does), or -1. */
+static int choice(const char *s, const char *const *choices)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcasecmp(s, choices[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Parse SIZE as the runtime does: decimal digits, then optionally K, M, G
+ * or T (powers of 1024), an optional "i", an optional "B".  Returns 0 and
+ * *out, or -1 for bad text or a value over RUN_MAX_POOL. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    unsigned shift = 0;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    if (*p) {
+        switch (*p | 0x20) {
+        case 'k': shift = 10; p++; break;
+        case 'm': shift = 20; p++; break;
+        case 'g': shift = 30; p++; break;
+        case 't': shift = 40; p++; break;
+        case 'b': break;
+        default: return -1;
+        }
+        if (shift && (*p | 0x20) == 'i')
+            p++;
+        if ((*p | 0x20) == 'b')
+            p++;
+        if (*p)
+            return -1;
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    v <<= shift;
+    if (v > RUN_MAX_POOL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Check an enumerated setting; `what` names its source in messages
+ * ("--backend", "PT_BACKEND (from the environment)"), `noun` the thing. */
+static int check_enum(const char *what, const char *noun, const char *val,
+                      const char *const *choices, const char **canon)
+{
+    int i = choice(val, choices);
+    if (i < 0) {
+        cli_err(VERB, "%s: unknown %s '%s' (use %s or %s)", what, noun, val,
+                choices[0], choices[1]);
+        return -1;
+    }
+    *canon = choices[i];
+    return 0;
+}
+
+static int check_size(const char *what, const char *val, char *buf,
+                      size_t size)
+{
+    uint64_t v;
+    if (parse_size(val, &v) < 0) {
+        cli_err(VERB,
+                "%s: '%s' is not a size (digits with an optional K, M, G or "
+                "T suffix, at most %llu bytes; 0 = unlimited)",
+                what, val, (unsigned long long)RUN_MAX_POOL);
+        return -1;
+    }
+    snprintf(buf, size, "%" PRIu64, v);
+    return 0;
+}
+
+/* Append one --wrapper value (itself possibly a comma-separated list) to
+ * *list.  Returns 0, or -1 after an error message. */
+static int add_wrapper(char **list, const char *pat)
+{
+    size_t n = strlen(pat);
+    if (n == 0 || pat[0] == ',' || pat[n - 1] == ',' || strstr(pat, ",,")) {
+        cli_err(VERB, "--wrapper wants a function name pattern such as "
+                      "'xmalloc*', not '%s'", pat);
+        return -1;
+    }
+    for (const char *p = pat; *p; p++)
+        if (isspace((unsigned char)*p)) {
+            cli_err(VERB, "--wrapper '%s': a function name pattern has no "
+                          "spaces", pat);
+            return -1;
+        }
+    size_t old = *list ? strlen(*list) : 0;
+    char *nl = realloc(*list, old + n + 2);
+    if (!nl) {
+        cli_err(VERB, "out of memory");
+        return -1;
+    }
+    if (old)
+        nl[old++] = ',';
+    memcpy(nl + old, pat, n + 1);
+    *list = nl;
+    return 0;
+}
+
+/* Check the rules file PATH line by line (the format in the usage text and
+ * docs/run.md) and put its absolute path in abs (PATH_MAX bytes), so CMD
+ * finds it whatever its working directory.  `what` names the source for
+ * messages about the file itself ("--tags", "PT_TAGS from the
+ * environment").  Returns 0, or -1 after a one-line message that names the
+ * line and what is wrong with it. */
+static int check_rules(const char *what, const char *path, char *abs)
+{
+    struct stat st;
+    FILE *f;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0, nrules = 0;
+    ssize_t len;
+    int rc = -1;
+
+    if (!*path) {
+        cli_err(VERB, "%s: empty file name", what);
+        return -1;
+    }
+    if (stat(path, &st) < 0) {
+        cli_err(VERB, "%s: cannot read rules file '%s': %s", what, path,
+                strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cli_err(VERB, "%s: rules file '%s' is not a regular file", what,
+                path);
+        return -1;
+    }
+    if (st.st_size > RUN_RULES_BYTES) {
+        cli_err(VERB, "%s: rules file '%s' is %lld bytes; the preload reads "
+                      "at most %d", what, path, (long long)st.st_size,
+                RUN_RULES_BYTES);
+        return -1;
+    }
+    if (!(f = fopen(path, "re"))) {
+        cli_err(VERB, "%s: cannot read rules file '%s': %s", what, path,
+                strerror(errno));
+        return -1;
+    }
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (memchr(line, 0, (size_t)len)) {
+            cli_err(VERB, "%s:%zu: a NUL byte (the rules file is text: "
+                          "GLOB TAG per line)", path, lineno);
+            goto out;
+        }
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = 0;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s || *s == '#')
+            continue;
+        char *glob = s;
+        while (*s && *s != ' ' && *s != '\t')
+            s++;
+        char *glob_end = s;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *tag = s;
+        while (*s && *s != ' ' && *s != '\t')
+            s++;
+        char *tag_end = s;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        *glob_end = 0;
+        if (!*tag) {
+            cli_err(VERB, "%s:%zu: '%s' has no tag (a rule is GLOB TAG, "
+                          "e.g. 'libxml2.so* xml2')", path, lineno, glob);
+            goto out;
+        }
+        if (*s) {
+            cli_err(VERB, "%s:%zu: unexpected '%s' after the tag (a rule "
+                          "is GLOB TAG; a tag has no spaces, write one as "
+                          "\\x20)", path, lineno, s);
+            goto out;
+        }
+        *tag_end = 0;
+        uint32_t t;
+        if (pt_tag_parse(tag, &t) < 0) {
+            cli_err(VERB, "%s:%zu: bad tag '%s': 1 to 4 characters, "
+                          "\\xNN for any other byte", path, lineno, tag);
+            goto out;
+        }
+        if (++nrules > RUN_RULES_MAX) {
+            cli_err(VERB, "%s:%zu: more than %d rules; the preload reads "
+                          "at most %d", path, lineno, RUN_RULES_MAX,
+                    RUN_RULES_MAX);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        cli_err(VERB, "%s: cannot read rules file '%s': %s", what, path,
+                strerror(errno));
+        goto out;
+    }
+    if (!realpath(path, abs)) {
+        cli_err(VERB, "%s: cannot resolve '%s': %s", what, path,
+                strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* ELF files                                                              */
+
+/* Read the ELF identity of PATH into *id.  A file that is not ELF (a
+ * script) gives is_elf = 0.  Returns 0, or -1 with errno when the file
+ * cannot be read at all. */
+static int elf_identify(const char *path, elf_id *id)
+{
+    unsigned char h[sizeof(Elf64_Ehdr)];
+    memset(id, 0, sizeof *id);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(h, ELFMAG, SELFMAG) != 0 ||
+        (h[EI_CLASS] != ELFCLASS32 && h[EI_CLASS] != ELFCLASS64) ||
+        h[EI_DATA] != ELFDATA2LSB) {
+        close(fd);
+        return 0;   /* not ELF, or not one this little-endian tool reads */
+    }
+    id->is_elf = 1;
+    id->cls = h[EI_CLASS];
+    uint64_t phoff;
+    uint16_t phentsize, phnum;
+    if (id->cls == ELFCLASS64) {
+        Elf64_Ehdr e;
+        if (n < (ssize_t)sizeof e) {
+            close(fd);
+            return 0;
+        }
+        memcpy(&e, h, sizeof e);
+        id->type = e.e_type, id->machine = e.e_machine;
+        phoff = e.e_phoff, phentsize = e.e_phentsize, phnum = e.e_phnum;
+    } else {
+        Elf32_Ehdr e;
+        memcpy(&e, h, sizeof e);
+        id->type = e.e_type, id->machine = e.e_machine;
+        phoff = e.e_phoff, phentsize = e.e_phentsize, phnum = e.e_phnum;
+    }
+    size_t want = id->cls == ELFCLASS64 ? sizeof(Elf64_Phdr)
+                                        : sizeof(Elf32_Phdr);
+    if (phentsize != want)
+        phnum = 0;
+    uint64_t dyn_off = 0, dyn_size = 0;
+    for (uint16_t i = 0; i < phnum; i++) {
+        unsigned char ph[sizeof(Elf64_Phdr)];
+        if (pread(fd, ph, want, (off_t)(phoff + (uint64_t)i * want)) !=
+            (ssize_t)want)
+            break;
+        uint32_t type;
+        memcpy(&type, ph, sizeof type);   /* p_type leads both layouts */
+        if (type == PT_INTERP)
+            id->has_interp = 1;
+        if (type == PT_DYNAMIC && id->cls == ELFCLASS64) {
+            Elf64_Phdr p;
+            memcpy(&p, ph, sizeof p);
+            dyn_off = p.p_offset, dyn_size = p.p_filesz;
+        }
+    }
+    /* DT_FLAGS_1 & DF_1_PIE marks an executable, which ld.so refuses to
+     * preload even though it is ET_DYN like a library. */
+    for (uint64_t o = 0; dyn_size && o + sizeof(Elf64_Dyn) <= dyn_size &&
+                         o < 4096 * sizeof(Elf64_Dyn);
+         o += sizeof(Elf64_Dyn)) {
+        Elf64_Dyn d;
+        if (pread(fd, &d, sizeof d, (off_t)(dyn_off + o)) != sizeof d ||
+            d.d_tag == DT_NULL)
+            break;
+        if (d.d_tag == DT_FLAGS_1 && (d.d_un.d_val & DF_1_PIE))
+            id->is_pie = 1;
+    }
+    close(fd);
+    return 0;
+}
+
+static const char *elf_class_name(unsigned char cls)
+{
+    return cls == ELFCLASS64 ? "64-bit" : "32-bit";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Finding the preload                                                    */
+
+/* Is PATH a usable preload for this pooltag (a shared object of the same
+ * class and machine)?  On no, writes the reason into why. */
+static int preload_ok(const char *path, const elf_id *self, char *why,
+                      size_t size)
+{
+    struct stat st;
+    elf_id id;
+    if (stat(path, &st) < 0) {
+        snprintf(why, size, "%s", strerror(errno));
+        return 0;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, size, "not a regular file");
+        return 0;
+    }
+    if (elf_identify(path, &id) < 0) {
+        snprintf(why, size, "%s", strerror(errno));
+        return 0;
+    }
+    if (!id.is_elf || id.type != ET_DYN || id.is_pie) {
+        snprintf(why, size, "not an ELF shared object");
+        return 0;
+    }
+    if (self->is_elf &&
+        (id.cls != self->cls || id.machine != self->machine)) {
+        snprintf(why, size, "built for another machine (%s, e_machine %u)",
+                 elf_class_name(id.cls), id.machine);
+        return 0;
+    }
+    return 1;
+}
+
+/* Find the preload into out (PATH_MAX bytes, absolute).  Returns 0, or -1
+ * after the error message. */
+static int find_preload(const elf_id *self, char *out)
+{
+    char why[256], exe[PATH_MAX], cand[PATH_MAX + 128];
+    const char *env = getenv("POOLTAG_PRELOAD");
+
+    if (env && *env) {
+        if (!preload_ok(env, self, why, sizeof why)) {
+            cli_err(VERB, "POOLTAG_PRELOAD=%s: %s", env, why);
+            return -1;
+        }
+        if (!realpath(env, out)) {
+            cli_err(VERB, "POOLTAG_PRELOAD=%s: %s", env, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+
+    /* Candidates, in order: under the executable's prefix (the parent of
+     * its directory; /proc/self/exe is canonical, so cutting two path
+     * components is the real ".."), "" entries skipped; then the
+     * configured install directory. */
+    const char *rel[] = {"preload", PT_LIBDIR_REL, "lib",
+                         *PT_MULTIARCH ? "lib/" PT_MULTIARCH : ""};
+    const size_t nrel = sizeof rel / sizeof rel[0];
+    char dirs[sizeof rel / sizeof rel[0] + 1][PATH_MAX + 64];
+    size_t ndirs = 0;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *cut = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    if (cut) {
+        *cut = 0;                              /* PREFIX/bin */
+        cut = strrchr(exe, '/');
+        if (cut)
+            *cut = 0;                          /* PREFIX ("" for /) */
+    }
+    for (size_t i = 0; i <= nrel; i++) {
+        char dir[PATH_MAX + 64];
+        if (i < nrel) {
+            if (!cut || !*rel[i])
+                continue;
+            snprintf(dir, sizeof dir, "%s/%s", exe, rel[i]);
+        } else {
+            snprintf(dir, sizeof dir, "%s", PT_LIBDIR);
+        }
+        size_t k = 0;
+        while (k < ndirs && strcmp(dirs[k], dir) != 0)
+            k++;
+        if (k < ndirs)
+            continue;                          /* looked there already */
+        memcpy(dirs[ndirs++], dir, sizeof dir);
+        snprintf(cand, sizeof cand, "%s/" PRELOAD_NAME, dir);
+        if (preload_ok(cand, self, why, sizeof why) && realpath(cand, out))
+            return 0;
+    }
+    char looked[1024] = "";
+    size_t ll = 0;
+    for (size_t k = 0; k < ndirs && ll < sizeof looked; k++)
+        ll += (size_t)snprintf(looked + ll, sizeof looked - ll, "%s%s",
+                               k ? ", " : "", dirs[k]);
+    cli_err(VERB, "cannot find " PRELOAD_NAME " (looked in %s); set "
+                  "POOLTAG_PRELOAD to its path", looked);
+    return -1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Finding CMD                                                            */
+
+/* Resolve CMD as execvp would: a name with a '/' as is, else the first
+ * PATH entry (an empty one is the current directory) holding an executable
+ * regular file.  Returns 0 with the path in out (PATH_MAX bytes), or the
+ * exit status a shell gives (127 not found, 126 found but not executable)
+ * after printing "cannot run 'CMD': reason". */
+static int find_cmd(const char *cmd, char *out)
+{
+    struct stat st;
+    int err = ENOENT;
+
+    if (strchr(cmd, '/')) {
+        if (stat(cmd, &st) < 0)
+            err = errno;
+        else if (S_ISDIR(st.st_mode))
+            err = EISDIR;
+        else if (!S_ISREG(st.st_mode) ||
+                 faccessat(AT_FDCWD, cmd, X_OK, AT_EACCESS) < 0)
+            err = EACCES;
+        else if (strlen(cmd) >= PATH_MAX)
+            err = ENAMETOOLONG;
+        else {
+            strcpy(out, cmd);
+            return 0;
+        }
+    } else if (*cmd) {
+        char defpath[256];
+        const char *path = getenv("PATH");
+        if (!path) {
+            if (!confstr(_CS_PATH, defpath, sizeof defpath))
+                snprintf(defpath, sizeof defpath, "/bin:/usr/bin");
+            path = defpath;
+        }
+        for (const char *p = path;; p++) {
+            const char *e = p + strcspn(p, ":");
+            int dl = (int)(e - p);
+            if (snprintf(out, PATH_MAX, "%.*s%s%s", dl, p, dl ? "/" : "",
+                         cmd) < PATH_MAX &&
+                stat(out, &st) == 0) {
+                if (S_ISREG(st.st_mode) &&
+                    faccessat(AT_FDCWD, out, X_OK, AT_EACCESS) == 0)
+                    return 0;
+                err = EACCES;   /* keep looking; report this if no other */
+            }
+            if (!*e)
+                break;
+            p = e;
+        }
+    }
+    cli_err(VERB, "cannot run '%s': %s", cmd,
+            err == EISDIR ? "Is a directory" : strerror(err));
+    return err == ENOENT || err == ENOTDIR ? RUN_EXIT_NOTFOUND
+                                           : RUN_EXIT_NOEXEC;
+}
+
+/* Check that the preload can load into the program at PATH: a dynamically
+ * linked ELF of our class and machine, or a script (whose interpreter gets
+ * the preload).  Returns 0, or PT_EXIT_USAGE after a message. */
+static int check_loadable(const char *cmd, const char *path,
+                          const elf_id *self, int follow)
+{
+    elf_id id;
+    struct stat st;
+    /* Secure execution (AT_SECURE): the loader drops LD_PRELOAD for a
+     * program that gains privileges, so it would run untagged. */
+    if (stat(path, &st) == 0 &&
+        (((st.st_mode & S_ISUID) && st.st_uid != getuid()) ||
+         ((st.st_mode & S_ISGID) && st.st_gid != getgid()))) {
+        cli_err(VERB, "'%s' is set-%s-ID: the loader ignores LD_PRELOAD for "
+                      "it, so it cannot be tagged", cmd,
+                st.st_mode & S_ISUID ? "user" : "group");
+        return PT_EXIT_USAGE;
+    }
+    if (getuid() != 0 && getxattr(path, "security.capability", NULL, 0) > 0) {
+        cli_err(VERB, "'%s' has file capabilities: the loader ignores "
+                      "LD_PRELOAD for it, so it cannot be tagged", cmd);
+        return PT_EXIT_USAGE;
+    }
+    if (elf_identify(path, &id) < 0)
+        return 0;   /* execute-only: the kernel can still start it */
+    if (!id.is_elf) {
+        /* A script: the kernel starts its #! interpreter with our
+         * environment, so the interpreter is what gets tagged.  Through
+         * `#!/usr/bin/env NAME`, only env would be without
+         * --follow-children: say so, as a note, and go on. */
+        char buf[256];
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        if (n > 2 && buf[0] == '#' && buf[1] == '!' && !follow) {
+            buf[n] = 0;
+            char *s = buf + 2;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            size_t w = strcspn(s, " \t\r\n");
+            if (w >= 4 && strncmp(s + w - 4, "/env", 4) == 0)
+                fprintf(stderr,
+                        "pooltag %s: note: '%s' starts through %.*s, which "
+                        "execs the interpreter untagged; use "
+                        "--follow-children or run the interpreter directly\n",
+                        VERB, cmd, (int)w, s);
+        }
+        return 0;
+    }
+    if (self->is_elf &&
+        (id.cls != self->cls || id.machine != self->machine)) {
+        cli_err(VERB, "'%s' is a %s program for e_machine %u: the %s preload "
+                      "cannot load into it",
+                cmd, elf_class_name(id.cls), id.machine,
+                elf_class_name(self->cls));
+        return PT_EXIT_USAGE;
+    }
+    /* No PT_INTERP: a static executable (ET_EXEC, or a static PIE).  An
+     * ET_DYN without it and without DF_1_PIE is a library run directly
+     * (ld.so itself), which does honour LD_PRELOAD. */
+    if (!id.has_interp && (id.type == ET_EXEC || id.is_pie) && !follow) {
+        cli_err(VERB, "'%s' is statically linked: LD_PRELOAD cannot load "
+                      "into it (with --follow-children, the programs it "
+                      "execs are tagged)", cmd);
+        return PT_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The environment                                                        */
+
+/* Is the LD_PRELOAD entry e[0..n) a libpooltag-preload.so (any copy,
+ * any version suffix)?  The same test the preload uses on itself. */
+static int is_preload_entry(const char *e, size_t n)
+{
+    size_t pl = sizeof PRELOAD_NAME - 1, b = n;
+    while (b && e[b - 1] != '/')
+        b--;
+    return n - b >= pl && memcmp(e + b, PRELOAD_NAME, pl) == 0;
+}
+
+/* LD_PRELOAD = PRELOAD, then the entries of the old value (separated by
+ * ':' or spaces, as ld.so reads it) that are not a libpooltag-preload.so.
+ * Returns 0 or -1 after a message. */
+static int set_ld_preload(const char *preload)
+{
+    const char *old = getenv("LD_PRELOAD");
+    size_t cap = strlen(preload) + (old ? strlen(old) : 0) + 2, len;
+    char *v = malloc(cap);
+    if (!v) {
+        cli_err(VERB, "out of memory");
+        return -1;
+    }
+    len = (size_t)snprintf(v, cap, "%s", preload);
+    for (const char *p = old; p && *p;) {
+        size_t n = strcspn(p, ": \t");
+        if (n && !is_preload_entry(p, n)) {
+            v[len++] = ':';
+            memcpy(v + len, p, n);
+            len += n;
+        }
+        p += n;
+        p += strspn(p, ": \t");
+    }
+    v[len] = 0;
+    int rc = setenv("LD_PRELOAD", v, 1);
+    free(v);
+    if (rc < 0) {
+        cli_err(VERB, "cannot set LD_PRELOAD: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_var(const char *name, const char *value)
+{
+    if (setenv(name, value, 1) < 0) {
+        cli_err(VERB, "cannot set %s: %s", name, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The value of setting NAME: the option's if given, else the
+ * environment's.  *what names the source for messages. */
+static const char *setting(const char *opt_val, const char *opt_name,
+                           const char *env_name, char *what, size_t size)
+{
+    if (opt_val) {
+        snprintf(what, size, "%s", opt_name);
+        return opt_val;
+    }
+    const char *e = getenv(env_name);
+    snprintf(what, size, "%s (from the environment)", env_name);
+    if (e && !*e) {             /* exported but empty: not set */
+        unsetenv(env_name);
+        e = NULL;
+    }
+    return e;
+}
+
+/* Check every setting and export it.  Returns 0 or PT_EXIT_USAGE. */
+static int export_settings(const run_cfg *cfg)
+{
+    static const char *const backends[] = {"mimalloc", "libc", NULL};
+    static const char *const policies[] = {"report", "abort", NULL};
+    char what[64], buf[64], abs[PATH_MAX];
+    const char *v, *canon;
+
+    if ((v = setting(cfg->backend, "--backend", "PT_BACKEND", what,
+                     sizeof what))) {
+        if (check_enum(what, "backend", v, backends, &canon) < 0 ||
+            set_var("PT_BACKEND", canon) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if ((v = setting(cfg->on_error, "--on-error", "PT_ON_ERROR", what,
+                     sizeof what))) {
+        if (check_enum(what, "error policy", v, policies, &canon) < 0 ||
+            set_var("PT_ON_ERROR", canon) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if ((v = setting(cfg->paged_max, "--paged-max", "PT_PAGED_MAX", what,
+                     sizeof what))) {
+        if (check_size(what, v, buf, sizeof buf) < 0 ||
+            set_var("PT_PAGED_MAX", buf) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if ((v = setting(cfg->nonpaged_max, "--nonpaged-max", "PT_NONPAGED_MAX",
+                     what, sizeof what))) {
+        if (check_size(what, v, buf, sizeof buf) < 0 ||
+            set_var("PT_NONPAGED_MAX", buf) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if ((v = setting(cfg->tags, "--tags", "PT_TAGS", what, sizeof what))) {
+        if (check_rules(what, v, abs) < 0 || set_var("PT_TAGS", abs) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if (cfg->wrappers && set_var("PT_WRAPPERS", cfg->wrappers) < 0)
+        return PT_EXIT_USAGE;
+    if (cfg->follow) {
+        if (set_var("PT_FOLLOW_CHILDREN", "1") < 0)
+            return PT_EXIT_USAGE;
+    } else {
+        unsetenv("PT_FOLLOW_CHILDREN");
+    }
+    if (cfg->verbose && set_var("PT_VERBOSE", "1") < 0)
+        return PT_EXIT_USAGE;
+    /* Set by the preload in its own process; one inherited from a tagged
+     * parent says nothing about CMD. */
+    unsetenv("PT_PRELOAD_ACTIVE");
+    return 0;
+}
+
+static void print_verbose(const char *preload, const char *path)
+{
+    static const char *const shown[] = {
+        "LD_PRELOAD", "PT_BACKEND", "PT_TAGS", "PT_WRAPPERS",
+        "PT_FOLLOW_CHILDREN", "PT_ON_ERROR", "PT_PAGED_MAX",
+        "PT_NONPAGED_MAX", "PT_VERBOSE", NULL};
+    fprintf(stderr, "pooltag %s: preload %s\n", VERB, preload);
+    for (int i = 0; shown[i]; i++) {
+        const char *v = getenv(shown[i]);
+        if (v)
+            fprintf(stderr, "pooltag %s:   %s=%s\n", VERB, shown[i], v);
+    }
+    fprintf(stderr, "pooltag %s: exec %s as pid %ld\n", VERB, path,
+            (long)getpid());
+}
+
+/* ---------------------------------------------------------------------- */
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"backend", required_argument, NULL, 'b'},
+        {"tags", required_argument, NULL, 't'},
+        {"wrapper", required_argument, NULL, 'w'},
+        {"follow-children", no_argument, NULL, 'f'},
+        {"on-error", required_argument, NULL, 'e'},
+        {"paged-max", required_argument, NULL, 'p'},
+        {"nonpaged-max", required_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    run_cfg cfg;
+    char path[PATH_MAX], preload[PATH_MAX];
+    elf_id self;
+    int c, status = PT_EXIT_USAGE;
+
+    memset(&cfg, 0, sizeof cfg);
+    opterr = 0;
+    /* '+': stop at CMD, so its own options are left to it. Only the long
+     * forms (and -v, -h) exist, so that no letter is taken from CMD. */
+    while ((c = getopt_long(argc, argv, "+:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'b': cfg.backend = optarg; break;
+        case 't': cfg.tags = optarg; break;
+        case 'w':
+            if (add_wrapper(&cfg.wrappers, optarg) < 0)
+                goto out;
+            break;
+        case 'f': cfg.follow = 1; break;
+        case 'e': cfg.on_error = optarg; break;
+        case 'p': cfg.paged_max = optarg; break;
+        case 'n': cfg.nonpaged_max = optarg; break;
+        case 'v': cfg.verbose = 1; break;
+        case 'h':
+            usage(stdout);
+            status = PT_EXIT_OK;
+            goto out;
+        default:
+            cli_opt_error(VERB, argv, c);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        cli_err(VERB, "missing CMD: pooltag run [options] -- CMD [ARGS...] "
+                      "(see pooltag run --help)");
+        goto out;
+    }
+    char **cmdv = argv + optind;
+
+    if (elf_identify("/proc/self/exe", &self) < 0)
+        memset(&self, 0, sizeof self);   /* no class check then */
+    if ((status = export_settings(&cfg)) != 0)
+        goto out;
+    if ((status = find_cmd(cmdv[0], path)) != 0)
+        goto out;
+    if ((status = check_loadable(cmdv[0], path, &self, cfg.follow)) != 0)
+        goto out;
+    status = PT_EXIT_USAGE;
+    if (find_preload(&self, preload) < 0)
+        goto out;
+    if (strpbrk(preload, ": \t")) {
+        cli_err(VERB, "the preload's path '%s' has a ':' or a space, which "
+                      "LD_PRELOAD cannot hold; set POOLTAG_PRELOAD to a "
+                      "copy elsewhere", preload);
+        goto out;
+    }
+    if (set_ld_preload(preload) < 0)
+        goto out;
+    if (cfg.verbose)
+        print_verbose(preload, path);
+    fflush(NULL);
+
+    execv(path, cmdv);
+    if (errno == ENOEXEC) {
+        /* No #! line and not a binary: execvp runs it with the shell, and
+         * so does every shell; so does run (the shell is then tagged). */
+        int n = 0;
+        while (cmdv[n])
+            n++;
+        char **shv = calloc((size_t)n + 2, sizeof *shv);
+        if (shv) {
+            shv[0] = "sh";
+            shv[1] = path;
+            memcpy(shv + 2, cmdv + 1, (size_t)n * sizeof *shv);
+            execv("/bin/sh", shv);
+            free(shv);
+        }
+    }
+    int err = errno;
+    cli_err(VERB, "cannot run '%s': %s", cmdv[0], strerror(err));
+    status = err == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+out:
+    free(cfg.wrappers);
+    return status;
+}
