@@ -8,11 +8,20 @@ build=${1:?usage: fuzz/make_corpus.sh BUILD_DIR}
 out=$(cd "$(dirname "$0")" && pwd)/corpus/segment
 mkdir -p "$out"
 "$build/tests/test_reader_parse" --write-seeds "$out"
-PT_MAX_TAGS=16 PT_MAX_THREADS=2 "$build/demo/notmyfault" --quiet \
+PT_MAX_TAGS=16 PT_MAX_SITES=16 PT_MAX_MODULES=16 PT_MAX_THREADS=2 "$build/demo/notmyfault" --quiet \
     --leak nonpaged --load --duration 5 &
 pid=$!
 sleep 1
 "$build/src/cli/pooltag" snap -o "$out/notmyfault.ptsnap" "$pid"
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+# A preloaded process: module table and call sites, kept small.
+PT_MAX_TAGS=16 PT_MAX_SITES=16 PT_MAX_MODULES=16 PT_MAX_THREADS=2 \
+    LD_PRELOAD="$build/src/preload/libpooltag-preload.so" \
+    /usr/bin/python3 -c 'import time; x = [str(i) * 50 for i in range(3000)]; time.sleep(5)' &
+pid=$!
+sleep 1.5
+"$build/src/cli/pooltag" snap -o "$out/preload.ptsnap" "$pid"
 kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 chmod 644 "$out"/*

@@ -80,6 +80,7 @@ typedef struct pt_options {
     uint32_t max_tags;       /* PT_MAX_TAGS, a power of two                 */
     uint32_t max_threads;    /* PT_MAX_THREADS: private shards              */
     uint32_t max_sites;      /* PT_MAX_SITES, a power of two                */
+    uint32_t max_modules;    /* PT_MAX_MODULES: module table records        */
     uint64_t peak_grain;     /* PT_PEAK_GRAIN, a power of two               */
     int verbose;             /* PT_VERBOSE                                  */
 } pt_options;
@@ -114,7 +115,6 @@ void pt__np_fork_parent(void);
 void pt__np_fork_child(void);
 
 /* modules.c (preload only): module table and automatic tags. */
-#define PT_MAX_MODULES 512
 void pt__mod_init(pt_seg_header *seg);
 void pt__mod_fork_child(pt_seg_header *seg);
 uint32_t pt__mod_tag(const void *ra);

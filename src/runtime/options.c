@@ -42,6 +42,8 @@ static opt_desc opt_table[] = {
      "tag table capacity (power of two)"},
     {"PT_MAX_SITES", OPT_COUNT, NULL, &pt__opt.max_sites, 16, 1u << 16, 1,
      "call-site table capacity (power of two)"},
+    {"PT_MAX_MODULES", OPT_COUNT, NULL, &pt__opt.max_modules, 16, 1u << 16, 0,
+     "module table capacity (the preload)"},
     {"PT_MAX_THREADS", OPT_COUNT, NULL, &pt__opt.max_threads, 1, 4096, 0,
      "threads with private counter shards"},
     {"PT_PEAK_GRAIN", OPT_SIZE, NULL, &pt__opt.peak_grain, 64, 1u << 30, 1,
@@ -187,6 +189,7 @@ void pt__options_load(int default_on_error)
     pt__opt.max_tags = 1024;
     pt__opt.max_threads = 128;
     pt__opt.max_sites = 4096;
+    pt__opt.max_modules = 512;
     pt__opt.peak_grain = 512;
     pt__opt.verbose = 0;
 
@@ -219,7 +222,7 @@ void pt__options_load(int default_on_error)
                 if (o->pow2)
                     v = round_pow2(v);
                 if (o->field == &pt__opt.max_tags || o->field == &pt__opt.max_threads ||
-                    o->field == &pt__opt.max_sites)
+                    o->field == &pt__opt.max_sites || o->field == &pt__opt.max_modules)
                     *(uint32_t *)o->field = (uint32_t)v;
                 else
                     *(uint64_t *)o->field = v;
@@ -260,7 +263,7 @@ void pt__options_print(void)
         } else if (o->kind == OPT_BOOL) {
             pt__bputu(&b, (uint64_t)*(int *)o->field);
         } else if (o->field == &pt__opt.max_tags || o->field == &pt__opt.max_threads ||
-                   o->field == &pt__opt.max_sites) {
+                   o->field == &pt__opt.max_sites || o->field == &pt__opt.max_modules) {
             pt__bputu(&b, *(uint32_t *)o->field);
         } else {
             uint64_t v = *(uint64_t *)o->field;

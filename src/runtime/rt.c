@@ -261,7 +261,7 @@ static int segment_create(void)
     uint64_t site_retired_off = off;
     off += nsites * sizeof(pt_seg_counts);
     uint64_t modules_off = off;
-    off += PT_MAX_MODULES * sizeof(pt_seg_module);
+    off += (uint64_t)pt__opt.max_modules * sizeof(pt_seg_module);
     off = pt_seg_align(off, 4096);
     uint64_t shards_off = off;
     uint64_t stride = pt_seg_shard_stride_sites(max_tags, max_sites);
@@ -311,7 +311,7 @@ static int segment_create(void)
     read_self("/proc/self/comm", h->comm, sizeof h->comm, 0);
     read_self("/proc/self/exe", h->exe, sizeof h->exe, 1);
     h->modules_off = modules_off;
-    h->max_modules = PT_MAX_MODULES;
+    h->max_modules = pt__opt.max_modules;
     h->sites_off = sites_off;
     h->site_retired_off = site_retired_off;
     h->max_sites = max_sites;
