@@ -119,6 +119,16 @@ void pt__mod_init(pt_seg_header *seg);
 void pt__mod_fork_child(pt_seg_header *seg);
 uint32_t pt__mod_tag(const void *ra);
 uint32_t pt__mod_derive_tag(const char *path);
+/* PT_WRAPPERS: is `ra` inside a function the user named as an allocator
+ * wrapper?  (0 when no wrappers were named.) */
+int pt__mod_in_wrapper(const void *ra);
+extern int pt__mod_have_wrappers;
+
+/* elfsyms.c: call cb(arg, name, value, size) for each function symbol of an
+ * ELF64 image (the symbol table, else the dynamic one); returns how many
+ * calls returned nonzero.  Bounds-checked: the image is untrusted. */
+typedef int (*pt_elf_sym_cb)(void *arg, const char *name, uint64_t value, uint64_t size);
+size_t pt__elf_scan_funcs(const void *image, size_t len, pt_elf_sym_cb cb, void *arg);
 
 /* rt.c: the segment, for report.c. */
 extern pt_seg_header *pt__seg;

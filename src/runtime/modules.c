@@ -61,6 +61,19 @@ static rule rules[MAX_RULES];
 static size_t nrules;
 static char rules_buf[RULES_BUF];
 
+/* PT_WRAPPERS: function-name globs and the address ranges they matched. */
+#define MAX_WRAP_GLOBS 32
+#define MAX_WRAP_RANGES 1024
+static char wrap_buf[1024];
+static const char *wrap_globs[MAX_WRAP_GLOBS];
+static size_t nwrap_globs;
+typedef struct wrap_range {
+    uintptr_t start, end;
+} wrap_range;
+static wrap_range wrap_ranges[MAX_WRAP_RANGES];
+static size_t nwrap_ranges; /* published with release after each scan */
+int pt__mod_have_wrappers;
+
 static pt_seg_module *records(void)
 {
     return (pt_seg_module *)((char *)mseg + mseg->modules_off);
@@ -212,6 +225,77 @@ static void load_rules(void)
     }
 }
 
+/* ---- allocator wrappers named by the user ------------------------------- */
+
+static void load_wrappers(void)
+{
+    const char *w = getenv("PT_WRAPPERS");
+    if (!w || !*w)
+        return;
+    strncpy(wrap_buf, w, sizeof wrap_buf - 1);
+    for (char *p = wrap_buf; *p && nwrap_globs < MAX_WRAP_GLOBS;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        wrap_globs[nwrap_globs++] = p;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        if (*p)
+            *p++ = 0;
+    }
+    pt__mod_have_wrappers = nwrap_globs > 0;
+}
+
+typedef struct wrap_ctx {
+    uintptr_t bias;
+} wrap_ctx;
+
+static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
+{
+    wrap_ctx *c = arg;
+    for (size_t i = 0; i < nwrap_globs; i++) {
+        if (glob_match(wrap_globs[i], name)) {
+            size_t n = __atomic_load_n(&nwrap_ranges, __ATOMIC_RELAXED);
+            if (n >= MAX_WRAP_RANGES)
+                return 0;
+            wrap_ranges[n].start = c->bias + value;
+            wrap_ranges[n].end = c->bias + value + size;
+            __atomic_store_n(&nwrap_ranges, n + 1, __ATOMIC_RELEASE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Map the module's file read-only and record its wrapper functions. */
+static void scan_wrappers(const char *path, uintptr_t bias)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    off_t len = lseek(fd, 0, SEEK_END);
+    if (len > 0) {
+        void *img = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (img != MAP_FAILED) {
+            wrap_ctx c = {bias};
+            pt__elf_scan_funcs(img, (size_t)len, wrap_sym, &c);
+            munmap(img, (size_t)len);
+        }
+    }
+    close(fd);
+}
+
+int pt__mod_in_wrapper(const void *ra)
+{
+    size_t n = __atomic_load_n(&nwrap_ranges, __ATOMIC_ACQUIRE);
+    uintptr_t a = (uintptr_t)ra;
+    for (size_t i = 0; i < n; i++)
+        if (a >= wrap_ranges[i].start && a < wrap_ranges[i].end)
+            return 1;
+    return 0;
+}
+
 /* ---- scanning ----------------------------------------------------------- */
 
 typedef struct scan_ctx {
@@ -300,6 +384,8 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         m->flags = flags;
         memcpy(m->path, path, sizeof m->path);
         read_build_id(info, m);
+        if (pt__mod_have_wrappers)
+            scan_wrappers(path, info->dlpi_addr);
         rec = nrec;
         __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
     }
@@ -388,6 +474,7 @@ void pt__mod_init(pt_seg_header *seg)
 {
     mseg = seg;
     load_rules();
+    load_wrappers();
     pt__spin_lock(&scan_lock);
     rescan();
     pt__spin_unlock(&scan_lock);

@@ -37,6 +37,10 @@
 #include <unistd.h>
 
 #include <mimalloc.h>
+#ifdef PT_PRELOAD
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#endif
 
 #include "segsum.h"
 
@@ -1419,6 +1423,20 @@ static size_t boot_size(const void *p)
     return *(const size_t *)((const char *)p - 16);
 }
 
+/* The first caller outside the user's allocator wrappers (PT_WRAPPERS):
+ * `ra` lies in a wrapper, so walk the stack (libunwind, only on this path)
+ * past every wrapper frame. */
+static const void *wrapper_caller(const void *ra)
+{
+    void *frames[32];
+    int n = unw_backtrace(frames, 32), i = 0;
+    while (i < n && frames[i] != ra)
+        i++;
+    while (i < n && pt__mod_in_wrapper(frames[i]))
+        i++;
+    return i < n ? frames[i] : ra;
+}
+
 static inline unsigned ra_slot(const void *ra)
 {
     return (unsigned)(((uintptr_t)ra * 0x9e3779b97f4a7c15ull) >> 56);
@@ -1437,16 +1455,20 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
     }
     if (PT_UNLIKELY(t->busy))
         return boot_alloc(size, align);
+    const void *site = t->site_ra ? t->site_ra : ra;
+    int wrapped = !t->site_ra && pt__mod_have_wrappers && pt__mod_in_wrapper(ra);
+    if (wrapped)
+        site = wrapper_caller(ra);
     uint32_t tag = t->cur_tag;
     if (!tag) {
         t->busy = 1;
-        tag = pt__mod_tag(t->site_ra ? t->site_ra : ra);
+        tag = pt__mod_tag(site);
         t->busy = 0;
     }
-    const void *site = t->site_ra ? t->site_ra : ra;
     void *p = align > 16 ? alloc_aligned(PT_PAGED, size, align, tag, site)
                          : alloc_slow(PT_PAGED, size, tag, zero, site);
-    if (!t->cur_tag && !t->site_ra && t->counts) {
+    /* A wrapper's return address stands for many sites: never cached. */
+    if (!t->cur_tag && !t->site_ra && !wrapped && t->counts) {
         uint32_t tidx, sidx;
         site_of(tag, ra, &tidx, &sidx);
         unsigned s = ra_slot(ra);
