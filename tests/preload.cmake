@@ -15,3 +15,11 @@ foreach(t preload_prog preload_cxx ptplug)
   endif()
 endforeach()
 pt_shell_test(preload test_preload.sh 300)
+
+# User-named allocator wrappers (PT_WRAPPERS): the fixture keeps its symbols.
+add_executable(wrap_prog ${CMAKE_CURRENT_SOURCE_DIR}/wrap_prog.c)
+target_compile_options(wrap_prog PRIVATE -O2 -fno-builtin -fno-inline)
+if(PT_SANITIZE)
+  target_compile_options(wrap_prog PRIVATE -fno-sanitize=all)
+  target_link_options(wrap_prog PRIVATE -fno-sanitize=all)
+endif()
