@@ -27,6 +27,7 @@ int cmd_used(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_sites(int argc, char **argv);
 
 /* ---- tag database (data/pooltag.txt format: "Tag - binary - description")
  * Search path: $POOLTAG_DB, ~/.config/pooltag/pooltag.txt, the installed

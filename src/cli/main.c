@@ -32,6 +32,7 @@ static const struct verb {
     {"used", cmd_used, "top pool consumers of a process or snapshot (!poolused)"},
     {"vm", cmd_vm, "process memory and pool usage, maxima, failures (!vm 1)"},
     {"snap", cmd_snap, "write a snapshot file of a running process"},
+    {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -69,8 +70,13 @@ static const struct verb *find_verb(const char *name)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        cli_err(NULL, "missing VERB: one of mon, used, vm, snap (see "
-                      "pooltag --help)");
+        /* Every verb, from the table, so the list cannot go stale. */
+        char list[256] = "";
+        for (size_t i = 0; i < NVERBS; i++) {
+            strncat(list, verbs[i].name, sizeof list - strlen(list) - 1);
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        }
+        cli_err(NULL, "missing VERB: one of %shelp (see pooltag --help)", list);
         return PT_EXIT_USAGE;
     }
     const char *word = argv[1];

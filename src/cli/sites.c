@@ -1,0 +1,499 @@
+/*
+ * sites.c — `pooltag sites`: the call sites of one tag.
+ *
+ * Data model: one reading (ptr_view) holds the site table, one row per
+ * (tag, code address) with counters per pool (ptr_view.sites).  The sites
+ * of a tag add up to the tag exactly (segment invariant), so the TOTAL line
+ * equals what `pooltag used` shows for the tag in the same reading.
+ *
+ * A row shows Allocs (made), Frees, Diff (outstanding) and Bytes (in use),
+ * each summed over both pools, the pools the site used, its address and
+ * its name: module!symbol+0xoff and file:line (symbolize.h).  Two kinds of
+ * row have no address: the tag's "other sites" entry (its blocks once the
+ * site table was full) and the overflow site (tags with no such entry).
+ *
+ * Which modules name the addresses:
+ *   1. the segment's module table (the preload), newest record first;
+ *   2. for a live process, its /proc/PID/maps (a program linked with
+ *      libpooltag has no module table; for the preload it is a fallback);
+ *   3. for a snapshot without a module table, the maps of the process it
+ *      was taken from if that process is still running with the same
+ *      segment (same PID and segment start time); otherwise addresses
+ *      stay raw and a note says why.
+ */
+#include "symbolize.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *VERB = "sites";
+
+enum sort_key { SORT_BYTES, SORT_ALLOCS, SORT_DIFF };
+
+static const struct {
+    const char *name;
+    const char *title;
+} sorts[] = {
+    [SORT_BYTES] = {"bytes", "Bytes in use"},
+    [SORT_ALLOCS] = {"allocs", "Allocations made"},
+    [SORT_DIFF] = {"diff", "Outstanding allocations"},
+};
+
+typedef struct row {
+    const struct ptr_site *s;
+    uint64_t allocs, frees;
+    int64_t diff, bytes;
+    sym_info sym;
+    int have_modules;   /* the symbolizer had modules to look in */
+} row;
+
+static enum sort_key g_sort;
+
+static int64_t sort_value(const row *r)
+{
+    switch (g_sort) {
+    case SORT_BYTES: return r->bytes;
+    case SORT_ALLOCS: return (int64_t)r->allocs;
+    case SORT_DIFF: return r->diff;
+    }
+    return 0;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const row *a = pa, *b = pb;
+    int64_t x = sort_value(a), y = sort_value(b);
+    if (x != y)
+        return x > y ? -1 : 1;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->allocs != b->allocs)
+        return a->allocs > b->allocs ? -1 : 1;
+    if (a->s->addr != b->s->addr)
+        return a->s->addr < b->s->addr ? -1 : 1;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fputs("Usage: pooltag sites [-t N] [--sort=KEY] [--json] [--debuginfod] SOURCE TAG\n"
+          "\n"
+          "The call sites of one tag: which code allocated the tag's memory.\n"
+          "One row per site (the code address that called the allocator, for\n"
+          "the preload the first caller outside allocator wrappers) with\n"
+          "Allocs (made), Frees, Diff (outstanding) and Bytes (in use) over both\n"
+          "pools, the site as module!symbol+0xoff and file:line where debuginfo\n"
+          "exists.  SOURCE is a PID or a snapshot file; TAG is text: Leak, Se.\n"
+          "\n"
+          "  -t, --top N        show the first N sites (TOTAL counts them all)\n"
+          "  -s, --sort KEY     bytes (default): bytes in use\n"
+          "                     allocs: allocations made\n"
+          "                     diff: outstanding allocations\n"
+          "      --json         the same rows as JSON\n"
+          "      --debuginfod   let elfutils download debuginfo from the servers\n"
+          "                     in $DEBUGINFOD_URLS (off: lookups stay offline)\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Debuginfo is found next to each file, in .debug/, and by build-id in\n"
+          "/usr/lib/debug/.build-id.  Exit status 0 ok (also when the tag has no\n"
+          "allocations), 2 usage or input error.\n",
+          f);
+}
+
+/* "P", "NP" or "P+NP": the pools a site allocated from. */
+static const char *pools_of(const struct ptr_site *s)
+{
+    int np = s->pool[PT_NONPAGED].allocs || s->pool[PT_NONPAGED].frees;
+    int p = s->pool[PT_PAGED].allocs || s->pool[PT_PAGED].frees;
+    return np && p ? "P+NP" : np ? "NP" : "P";
+}
+
+static const char *special_site(const struct ptr_site *s)
+{
+    if (s->overflow)
+        return "(overflow site: tag table or site table full)";
+    if (s->addr == 0)
+        return "(other sites: site table full)";
+    return NULL;
+}
+
+/* module!symbol+0xoff, module+0xoff or "?" */
+static void site_name(const row *r, char *buf, size_t size)
+{
+    const sym_info *y = &r->sym;
+    if (y->module && y->symbol)
+        snprintf(buf, size, "%s!%s+0x%" PRIx64, y->module, y->symbol, y->symoff);
+    else if (y->module)
+        snprintf(buf, size, "%s+0x%" PRIx64, y->module, y->modoff);
+    else if (r->have_modules)
+        snprintf(buf, size, "?");   /* no module maps the address */
+    else
+        buf[0] = 0;                 /* nothing to name it with: see the note */
+}
+
+static void json_pool(FILE *f, const pt_counts *c)
+{
+    fprintf(f,
+            "{\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"outstanding\": %" PRId64
+            ", \"bytes_alloc\": %" PRIu64 ", \"bytes_freed\": %" PRIu64 ", \"used\": %" PRId64
+            "}",
+            c->allocs, c->frees, cli_diff(c->allocs, c->frees), c->bytes_alloc, c->bytes_freed,
+            cli_diff(c->bytes_alloc, c->bytes_freed));
+}
+
+static void json_sums(FILE *f, const pt_counts *c)
+{
+    uint64_t a = c[0].allocs + c[1].allocs, fr = c[0].frees + c[1].frees;
+    int64_t by = cli_diff(c[0].bytes_alloc, c[0].bytes_freed) +
+                 cli_diff(c[1].bytes_alloc, c[1].bytes_freed);
+    fprintf(f,
+            "\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"diff\": %" PRId64
+            ", \"bytes\": %" PRId64 ", \"nonpaged\": ",
+            a, fr, cli_diff(a, fr), by);
+    json_pool(f, &c[PT_NONPAGED]);
+    fputs(", \"paged\": ", f);
+    json_pool(f, &c[PT_PAGED]);
+}
+
+typedef struct report {
+    const ptr_view *v;
+    const char *spec;
+    uint32_t tag;
+    const row *rows;
+    size_t nrows, shown;
+    pt_counts total[PT_POOL_COUNT];   /* sum of every site of the tag     */
+    const pt_tag_info *ti;            /* the tag's own row, or NULL       */
+    const char *symbolized_with;      /* "module table", ... or "none"    */
+    char note[512];                   /* about symbolization, or ""       */
+} report;
+
+static void print_json(const report *rp)
+{
+    char text[PT_TAG_TEXT_MAX], buf[1024];
+    FILE *f = stdout;
+    fputs("{\"source\": ", f);
+    cli_json_source(f, rp->v, rp->spec);
+    fputs(", \"tag\": ", f);
+    cli_json_str(f, cli_tag(rp->tag, text));
+    const ptdb_entry *e = ptdb_lookup(rp->tag);
+    fputs(", \"description\": ", f);
+    if (e && *e->binary)
+        snprintf(buf, sizeof buf, "%s - %s", e->binary, e->description);
+    else
+        snprintf(buf, sizeof buf, "%s", e ? e->description : "");
+    cli_json_str(f, buf);
+    fputs(", \"sort\": ", f);
+    cli_json_str(f, sorts[g_sort].name);
+    fputs(", \"symbolized_with\": ", f);
+    cli_json_str(f, rp->symbolized_with);
+    fputs(", \"note\": ", f);
+    cli_json_str(f, rp->note);
+    fprintf(f, ", \"sites_total\": %zu, \"sites_shown\": %zu, \"sites\": [", rp->nrows, rp->shown);
+    for (size_t i = 0; i < rp->shown; i++) {
+        const row *r = &rp->rows[i];
+        const sym_info *y = &r->sym;
+        fprintf(f, "%s\n  {\"address\": \"0x%" PRIx64 "\", \"other_sites\": %s, \"overflow\": %s",
+                i ? "," : "", r->s->addr, r->s->addr == 0 && !r->s->overflow ? "true" : "false",
+                r->s->overflow ? "true" : "false");
+        fputs(", \"module\": ", f);
+        cli_json_str(f, y->module ? y->module : "");
+        fputs(", \"path\": ", f);
+        cli_json_str(f, y->path ? y->path : "");
+        fprintf(f, ", \"module_offset\": \"0x%" PRIx64 "\", \"symbol\": ",
+                y->module ? y->modoff : 0);
+        cli_json_str(f, y->symbol ? y->symbol : "");
+        fprintf(f, ", \"symbol_offset\": %" PRIu64 ", \"file\": ", y->symbol ? y->symoff : 0);
+        cli_json_str(f, y->file ? y->file : "");
+        fprintf(f, ", \"line\": %d, \"note\": ", y->line);
+        cli_json_str(f, y->note ? y->note : "");
+        fputs(", ", f);
+        json_sums(f, r->s->pool);
+        fputc('}', f);
+    }
+    fputs("],\n \"total\": {", f);
+    json_sums(f, rp->total);
+    fputs("}}\n", f);
+}
+
+static void print_table(const report *rp)
+{
+    char text[PT_TAG_TEXT_MAX], name[1024];
+    const ptdb_entry *e = ptdb_lookup(rp->tag);
+    fputs("   ", stdout);
+    cli_describe(stdout, rp->v, rp->spec);
+    printf("\n\n   Call sites of tag '%s'", cli_tag(rp->tag, text));
+    if (e && *e->binary)
+        printf(" (%s - %s)", e->binary, e->description);
+    else if (e)
+        printf(" (%s)", e->description);
+    printf(", sorted by %s\n\n", sorts[g_sort].title);
+    printf("     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
+    for (size_t i = 0; i < rp->shown; i++) {
+        const row *r = &rp->rows[i];
+        const char *special = special_site(r->s);
+        printf(" %10" PRIu64 " %10" PRIu64 " %10" PRId64 " %12" PRId64 " %-4s  ", r->allocs,
+               r->frees, r->diff, r->bytes, pools_of(r->s));
+        if (special) {
+            printf("%-14s  %s\n", "-", special);
+            continue;
+        }
+        site_name(r, name, sizeof name);
+        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", name);
+        if (r->sym.file)
+            printf("  %s:%d", r->sym.file, r->sym.line);
+        if (r->sym.note)
+            printf("  [%s]", r->sym.note);
+        putchar('\n');
+    }
+    const pt_counts *t = rp->total;
+    uint64_t a = t[0].allocs + t[1].allocs, f = t[0].frees + t[1].frees;
+    int64_t np_diff = cli_diff(t[PT_NONPAGED].allocs, t[PT_NONPAGED].frees);
+    int64_t np_used = cli_diff(t[PT_NONPAGED].bytes_alloc, t[PT_NONPAGED].bytes_freed);
+    int64_t p_diff = cli_diff(t[PT_PAGED].allocs, t[PT_PAGED].frees);
+    int64_t p_used = cli_diff(t[PT_PAGED].bytes_alloc, t[PT_PAGED].bytes_freed);
+    printf("\n %10" PRIu64 " %10" PRIu64 " %10" PRId64 " %12" PRId64 " %-4s  TOTAL\n", a, f,
+           cli_diff(a, f), np_used + p_used, "");
+    printf("\n   TOTAL by pool: NonPaged Diff %" PRId64 " Bytes %" PRId64 ", Paged Diff %" PRId64
+           " Bytes %" PRId64 " (the Allocs and Used of pooltag used)\n",
+           np_diff, np_used, p_diff, p_used);
+    if (rp->shown < rp->nrows)
+        printf("\n   %zu more site%s not shown (-t %zu)\n", rp->nrows - rp->shown,
+               rp->nrows - rp->shown == 1 ? "" : "s", rp->shown);
+    if (rp->ti) {
+        /* The sites add up to the tag; a live process that allocates while
+         * it is read can be caught between the two counters. */
+        const pt_counts *c = rp->ti->pool;
+        if (c[0].allocs != t[0].allocs || c[1].allocs != t[1].allocs ||
+            c[0].frees != t[0].frees || c[1].frees != t[1].frees ||
+            c[0].bytes_alloc != t[0].bytes_alloc || c[1].bytes_alloc != t[1].bytes_alloc ||
+            c[0].bytes_freed != t[0].bytes_freed || c[1].bytes_freed != t[1].bytes_freed)
+            printf("\n   The tag's own counters differ slightly: the process was "
+                   "allocating while it was read.\n");
+    }
+    if (rp->note[0])
+        printf("\n   %s\n", rp->note);
+}
+
+/* Is process `pid` still running with the segment this snapshot came from? */
+static int same_process_running(const ptr_view *v)
+{
+    char spec[16], err[256];
+    ptr_source *s;
+    ptr_view lv;
+    int same = 0;
+    if (!v->pid)
+        return 0;
+    snprintf(spec, sizeof spec, "%" PRIu32, v->pid);
+    if (ptr_open(spec, &s, err, sizeof err) < 0)
+        return 0;
+    memset(&lv, 0, sizeof lv);
+    if (ptr_read(s, &lv, err, sizeof err) == 0)
+        same = lv.pid == v->pid && lv.start_ns == v->start_ns;
+    ptr_view_free(&lv);
+    ptr_close(s);
+    return same;
+}
+
+/* Fill the symbolizer with the modules that name this reading's addresses;
+ * sets rp->symbolized_with and rp->note. */
+static void load_modules(sym_ctx *sc, ptr_source *src, report *rp)
+{
+    const ptr_view *v = rp->v;
+    char err[256];
+    int have_table = v->nmodules > 0, have_maps = 0;
+    for (size_t i = v->nmodules; i-- > 0;) {
+        const pt_seg_module *m = &v->modules[i];
+        if (!m->path[0] || m->end <= m->start)
+            continue;
+        if (sym_add_module(sc, m->path, NULL, m->base, m->start, m->end, m->build_id,
+                           m->build_id_len,
+                           (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0) < 0)
+            break;
+    }
+    if (ptr_kind(src) == PTR_LIVE) {
+        if (sym_add_proc_maps(sc, ptr_pid(src), err, sizeof err) >= 0)
+            have_maps = 1;
+        else if (!have_table)
+            snprintf(rp->note, sizeof rp->note, "Addresses are not symbolized: %s.", err);
+    } else if (!have_table) {
+        if (same_process_running(v) && sym_add_proc_maps(sc, v->pid, err, sizeof err) >= 0) {
+            have_maps = 1;
+            snprintf(rp->note, sizeof rp->note,
+                     "The snapshot has no module table; addresses were named with the "
+                     "modules of process %" PRIu32 ", which is still running.",
+                     v->pid);
+        } else {
+            snprintf(rp->note, sizeof rp->note,
+                     "Addresses are not symbolized: the snapshot has no module table (the "
+                     "program was linked with libpooltag, not run under the preload) and "
+                     "process %" PRIu32 " is no longer running (or cannot be read).  Read "
+                     "the PID live, or read the snapshot while the process runs.",
+                     v->pid);
+        }
+    }
+    rp->symbolized_with = have_table && have_maps ? "module table and process maps"
+                          : have_table            ? "module table"
+                          : have_maps             ? "process maps"
+                                                  : "none";
+}
+
+int cmd_sites(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"top", required_argument, NULL, 't'},
+        {"sort", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"debuginfod", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t top = 0;
+    int json = 0, network = 0, c, status = PT_EXIT_USAGE;
+    ptr_view v;
+    ptr_source *src = NULL;
+    row *rows = NULL;
+    sym_ctx *sc = NULL;
+    report rp;
+
+    memset(&v, 0, sizeof v);
+    memset(&rp, 0, sizeof rp);
+    g_sort = SORT_BYTES;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:s:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            if (cli_parse_u64(optarg, &top) < 0 || top == 0) {
+                cli_err(VERB, "-t wants a number of sites >= 1, not '%s'", optarg);
+                goto out;
+            }
+            break;
+        case 's': {
+            size_t k;
+            for (k = 0; k < sizeof sorts / sizeof sorts[0]; k++)
+                if (strcmp(optarg, sorts[k].name) == 0)
+                    break;
+            if (k == sizeof sorts / sizeof sorts[0]) {
+                cli_err(VERB, "unknown sort key '%s' (use bytes, allocs or diff)", optarg);
+                goto out;
+            }
+            g_sort = (enum sort_key)k;
+            break;
+        }
+        case 'j': json = 1; break;
+        case 'd': network = 1; break;
+        case 'h':
+            usage(stdout);
+            status = PT_EXIT_OK;
+            goto out;
+        default:
+            cli_opt_error(VERB, argv, c);
+            goto out;
+        }
+    }
+    if (argc - optind != 2) {
+        cli_err(VERB, argc - optind == 0   ? "missing SOURCE and TAG: give a PID or a snapshot "
+                                             "file, and a tag (see pooltag sites --help)"
+                      : argc - optind == 1 ? "missing TAG after SOURCE: give a tag such as "
+                                             "Leak (see pooltag sites --help)"
+                                           : "too many arguments (see pooltag sites --help)");
+        goto out;
+    }
+    const char *spec = argv[optind], *tagword = argv[optind + 1];
+    uint32_t tag;
+    if (pt_tag_parse(tagword, &tag) < 0) {
+        cli_err(VERB,
+                "bad tag '%s': a tag is 1 to 4 characters (\\xNN escapes allowed), "
+                "such as Leak or Se",
+                tagword);
+        goto out;
+    }
+    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
+        goto out;
+    size_t seglen = 0;
+    const void *seg = ptr_raw(src, &seglen);
+    pt_seg_header h;
+    memset(&h, 0, sizeof h);
+    if (seg && seglen >= sizeof h)
+        memcpy(&h, seg, sizeof h);
+    if (!h.sites_off) {
+        cli_err(VERB,
+                "%s has no call-site counters (its pooltag runtime predates them); "
+                "use pooltag used",
+                spec);
+        goto out;
+    }
+
+    rp.v = &v;
+    rp.spec = spec;
+    rp.tag = tag;
+    rp.symbolized_with = "none";
+    for (size_t i = 0; i < v.ntags; i++)
+        if (v.tags[i].tag == tag)
+            rp.ti = &v.tags[i];
+    rows = calloc(v.nsites + 1, sizeof *rows);
+    if (!rows) {
+        cli_err(VERB, "out of memory");
+        goto out;
+    }
+    size_t nrows = 0;
+    for (size_t i = 0; i < v.nsites; i++) {
+        const struct ptr_site *s = &v.sites[i];
+        if (s->tag != tag)
+            continue;
+        row *r = &rows[nrows++];
+        r->s = s;
+        for (int p = 0; p < PT_POOL_COUNT; p++) {
+            const pt_counts *pc = &s->pool[p];
+            r->allocs += pc->allocs;
+            r->frees += pc->frees;
+            r->bytes += cli_diff(pc->bytes_alloc, pc->bytes_freed);
+            rp.total[p].allocs += pc->allocs;
+            rp.total[p].frees += pc->frees;
+            rp.total[p].bytes_alloc += pc->bytes_alloc;
+            rp.total[p].bytes_freed += pc->bytes_freed;
+        }
+        r->diff = cli_diff(r->allocs, r->frees);
+    }
+    if (nrows == 0 && !json) {
+        char text[PT_TAG_TEXT_MAX];
+        printf("no allocations with tag '%s' in ", cli_tag(tag, text));
+        cli_describe(stdout, &v, spec);
+        putchar('\n');
+        status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
+        goto out;
+    }
+    qsort(rows, nrows, sizeof *rows, row_cmp);
+    size_t shown = top && top < nrows ? (size_t)top : nrows;
+
+    sc = sym_new(network);
+    if (!sc) {
+        cli_err(VERB, "out of memory");
+        goto out;
+    }
+    if (nrows)
+        load_modules(sc, src, &rp);
+    for (size_t i = 0; i < shown; i++) {
+        rows[i].have_modules = sym_nmodules(sc) > 0;
+        if (!special_site(rows[i].s))
+            sym_lookup(sc, rows[i].s->addr, 1, &rows[i].sym);
+    }
+
+    rp.rows = rows;
+    rp.nrows = nrows;
+    rp.shown = shown;
+    if (json)
+        print_json(&rp);
+    else
+        print_table(&rp);
+    status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
+out:
+    sym_free(sc);
+    free(rows);
+    ptr_view_free(&v);
+    if (src)
+        ptr_close(src);
+    return status;
+}
