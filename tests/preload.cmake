@@ -1,11 +1,15 @@
 # The preload on programs of our own.
-add_executable(preload_prog ${CMAKE_CURRENT_SOURCE_DIR}/preload_prog.c)
+# The test programs compile tagtext.c themselves (not ptcommon's objects,
+# which carry the sanitizers in a PT_SANITIZE build).
+add_executable(preload_prog ${CMAKE_CURRENT_SOURCE_DIR}/preload_prog.c
+  ${PROJECT_SOURCE_DIR}/src/common/tagtext.c)
 target_include_directories(preload_prog PRIVATE ${PROJECT_SOURCE_DIR}/include ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(preload_prog PRIVATE -fno-builtin)
-target_link_libraries(preload_prog PRIVATE $<TARGET_OBJECTS:ptcommon> Threads::Threads ${CMAKE_DL_LIBS})
-add_executable(preload_cxx ${CMAKE_CURRENT_SOURCE_DIR}/preload_cxx.cc)
+target_link_libraries(preload_prog PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
+add_executable(preload_cxx ${CMAKE_CURRENT_SOURCE_DIR}/preload_cxx.cc
+  ${PROJECT_SOURCE_DIR}/src/common/tagtext.c)
 target_include_directories(preload_cxx PRIVATE ${PROJECT_SOURCE_DIR}/include)
-target_link_libraries(preload_cxx PRIVATE $<TARGET_OBJECTS:ptcommon> ${CMAKE_DL_LIBS})
+target_link_libraries(preload_cxx PRIVATE ${CMAKE_DL_LIBS})
 add_library(ptplug SHARED ${CMAKE_CURRENT_SOURCE_DIR}/preload_plugin.c)
 set_target_properties(ptplug PROPERTIES OUTPUT_NAME ptplug)
 foreach(t preload_prog preload_cxx ptplug)

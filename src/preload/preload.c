@@ -31,7 +31,12 @@
 #include "preload.h"
 
 #define RA __builtin_return_address(0)
-#define EXPORT __attribute__((visibility("default")))
+/* This file is compiled with default visibility (src/preload/CMakeLists.txt):
+ * every function defined here is an interposer and must be exported.  An
+ * attribute would not do: glibc's headers may already define some of them
+ * (getline as an extern inline at -O2), and clang refuses an attribute that
+ * follows a definition. */
+#define EXPORT
 
 EXPORT void *malloc(size_t n)
 {
