@@ -114,10 +114,12 @@ void pt__np_fork_prepare(void);
 void pt__np_fork_parent(void);
 void pt__np_fork_child(void);
 
-/* modules.c (preload only): module table and automatic tags. */
+/* modules.c: module table (both builds) and automatic tags (preload). */
 void pt__mod_init(pt_seg_header *seg);
 void pt__mod_fork_child(pt_seg_header *seg);
 uint32_t pt__mod_tag(const void *ra);
+/* Make sure the module holding `ra` is in the table (rescans if not). */
+void pt__mod_note(const void *ra);
 uint32_t pt__mod_derive_tag(const char *path);
 /* PT_WRAPPERS: is `ra` inside a function the user named as an allocator
  * wrapper?  (0 when no wrappers were named.) */

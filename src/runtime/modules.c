@@ -470,6 +470,11 @@ uint32_t pt__mod_tag(const void *ra)
     return tag;
 }
 
+void pt__mod_note(const void *ra)
+{
+    (void)pt__mod_tag(ra);
+}
+
 void pt__mod_init(pt_seg_header *seg)
 {
     mseg = seg;

@@ -410,9 +410,7 @@ static void fork_child(void)
             seg_pools[p].limit = limits[p];
             limit_on[p] = limits[p] != 0;
         }
-#ifdef PT_PRELOAD
         pt__mod_fork_child(pt__seg);
-#endif
         munmap(old, old_len);
         if (old_fd >= 0)
             close(old_fd);
@@ -469,9 +467,10 @@ static void init_slow(void)
         }
         key_ok = pthread_key_create(&exit_key, thread_exit) == 0;
         pthread_atfork(fork_prepare, fork_parent, fork_child);
-#ifdef PT_PRELOAD
+        /* The module table: the preload needs it for tags; for a linked
+         * program it lets `pooltag sites` name functions from a snapshot
+         * after the process is gone. */
         pt__mod_init(pt__seg);
-#endif
         if (pt__opt.verbose)
             pt__options_print();
         __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
@@ -596,6 +595,8 @@ static __attribute__((noinline)) uint32_t site_index(uint32_t tag, uint32_t tidx
 {
     if (tidx == ovfl_idx)
         return site_ovfl;
+    if (ra)
+        pt__mod_note(ra); /* a new site may lie in a module loaded since */
     uint32_t s = site_find(tag, (uintptr_t)ra, 1, tidx);
     if (s == UINT32_MAX)
         s = site_find(tag, 0, 0, tidx);
