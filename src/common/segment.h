@@ -28,10 +28,11 @@
  *    shard[s].counts[i].  Shard 0 is the shared shard, updated with atomic
  *    adds by threads that have no private shard; shards 1.. belong to one
  *    thread each and are written by that thread alone with plain stores.
- * 4. Counters only grow, except during a fold: when a thread exits, its shard
- *    is added to `retired` and zeroed under the header's fold_seq seqlock
- *    (odd while a fold runs).  A reader that wants a consistent sum reads
- *    fold_seq before and after copying and retries if it changed or is odd.
+ * 4. Counters only grow.  When a thread exits, its shard is released with its
+ *    counts in place and the next owner adds to them, so `retired` and
+ *    fold_seq stay zero (they remain for readers of the former protocol,
+ *    which folded exiting shards into `retired` under the fold_seq seqlock;
+ *    readers still retry while fold_seq is odd or changes).
  * 5. Keys are written once (0 -> tag, by compare-and-swap) and never change;
  *    an entry's index is stable for the life of the segment.
  * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
@@ -106,7 +107,7 @@ typedef struct pt_seg_header {
     uint64_t errors_total;        /* caller errors detected                */
     uint64_t fold_seq;            /* seqlock, odd while a fold runs        */
     uint64_t threads_started;     /* shards claimed, ever                  */
-    uint64_t threads_exited;      /* shards folded, ever                   */
+    uint64_t threads_exited;      /* shards released, ever                 */
     uint64_t shared_users;        /* threads that found no free shard      */
     uint64_t control_gen;         /* control block generation (later use)  */
     char comm[16];                /* process name at creation              */

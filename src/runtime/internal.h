@@ -30,14 +30,16 @@
  * Counting
  * --------
  * See src/common/segment.h for the segment and its invariants.  Each thread
- * owns one shard (claimed at its first allocation, folded into `retired` at
- * exit by a pthread key destructor) and updates it with relaxed loads and
- * stores: no atomic read-modify-write, no shared cache line.  Threads without
- * a shard (more threads than PT_MAX_THREADS, or allocating after their
- * shard was folded) use shard 0 with atomic adds.
+ * owns one shard (claimed at its first allocation, released with its counts
+ * in place at exit by a pthread key destructor; the next owner adds to
+ * them) and updates it with relaxed loads and stores: no atomic
+ * read-modify-write, no shared cache line.  Threads without a shard (more
+ * threads than PT_MAX_THREADS, or allocating after their exit handler ran)
+ * use shard 0 with atomic adds.
  *
- * Lock order: pt__fold_lock, then the nonpaged arena lock.  Both are taken in
- * the pthread_atfork prepare handler in that order.
+ * Lock order: fold_lock (rt.c, now only taken around fork), then the
+ * nonpaged arena lock.  Both are taken in the pthread_atfork prepare
+ * handler in that order.
  */
 #ifndef PT_INTERNAL_H
 #define PT_INTERNAL_H

@@ -772,7 +772,10 @@ static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size
     count_shared(idx, sidx, pool, size, is_free);
 }
 
-/* Fold this thread's shard into `retired` (key destructor at thread exit). */
+/* Thread exit (pthread key destructor): push this thread's unflushed
+ * changes to the tags' cur/peak and give the shard back.  The counts stay
+ * in the shard: the next thread that claims it adds to them, so counters
+ * only ever grow and a reader never has to care about thread exits. */
 static void thread_exit(void *arg)
 {
     (void)arg;
@@ -782,50 +785,19 @@ static void thread_exit(void *arg)
     }
     pt_seg_header *h = pt__seg;
     pt_seg_shard_hdr *sh = (pt_seg_shard_hdr *)(seg_shards + (uint64_t)tls.shard * seg_stride);
-    pt__spin_lock(&fold_lock);
-    __atomic_fetch_add(&h->fold_seq, 1, __ATOMIC_ACQ_REL); /* odd */
     for (uint32_t i = 0; i <= ovfl_idx; i++) {
         if (!__atomic_load_n(&seg_keys[i], __ATOMIC_RELAXED))
             continue;
-        pt_seg_counts *c = &tls.counts[i];
         for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
-            pt_seg_pool_counts *s = &c->pool[p], *r = &seg_retired[i].pool[p];
-            if (!ld(&s->allocs) && !ld(&s->frees))
-                continue;
-            flush(i, p);
-            st(&r->allocs, ld(&r->allocs) + ld(&s->allocs));
-            st(&r->frees, ld(&r->frees) + ld(&s->frees));
-            st(&r->bytes_alloc, ld(&r->bytes_alloc) + ld(&s->bytes_alloc));
-            st(&r->bytes_freed, ld(&r->bytes_freed) + ld(&s->bytes_freed));
-            st(&s->allocs, 0);
-            st(&s->frees, 0);
-            st(&s->bytes_alloc, 0);
-            st(&s->bytes_freed, 0);
-            tls.flushed[2 * i + p] = 0;
+            pt_seg_pool_counts *c = &tls.counts[i].pool[p];
+            int64_t net = (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
+            if (net != tls.flushed[2 * i + p])
+                flush(i, p);
         }
     }
-    for (uint32_t i = 0; i <= site_ovfl; i++) {
-        if (!__atomic_load_n(&seg_sites[i].tag, __ATOMIC_RELAXED))
-            continue;
-        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
-            pt_seg_pool_counts *s = &tls.scounts[i].pool[p], *r = &seg_site_retired[i].pool[p];
-            if (!ld(&s->allocs) && !ld(&s->frees))
-                continue;
-            st(&r->allocs, ld(&r->allocs) + ld(&s->allocs));
-            st(&r->frees, ld(&r->frees) + ld(&s->frees));
-            st(&r->bytes_alloc, ld(&r->bytes_alloc) + ld(&s->bytes_alloc));
-            st(&r->bytes_freed, ld(&r->bytes_freed) + ld(&s->bytes_freed));
-            st(&s->allocs, 0);
-            st(&s->frees, 0);
-            st(&s->bytes_alloc, 0);
-            st(&s->bytes_freed, 0);
-        }
-    }
-    __atomic_fetch_add(&h->fold_seq, 1, __ATOMIC_RELEASE); /* even */
     __atomic_fetch_add(&h->threads_exited, 1, __ATOMIC_RELAXED);
     sh->tid = 0;
     __atomic_store_n(&sh->state, PT_SHARD_FREE, __ATOMIC_RELEASE);
-    pt__spin_unlock(&fold_lock);
     tls.counts = NULL;
     tls.flushed = NULL;
     tls.scounts = NULL;
