@@ -8,6 +8,8 @@ pkgs=(
   libmimalloc-dev libunwind-dev libelf-dev libdw-dev
   libncurses-dev libsqlite3-dev libmicrohttpd-dev
   tmux procps sqlite3 gdb python3 cppcheck
+  # Real programs run under the preload (tests/real_*.sh, bench/real_bench.sh).
+  redis-server redis-tools libpython3.11-testsuite g++ git time
 )
 
 missing=()
