@@ -33,7 +33,7 @@ expect_error snap "permission denied reading process $pid" "${UID1[@]}" "$POOLTA
 # Root may read it; so may its own user, by each way open to a non-root user.
 timeout 20 "$POOLTAG" used "$pid" >"$T/root" || fail "root cannot read uid 65534's process"
 [ "$(first_row "$T/root")" = Cach ] || [ "$(first_row "$T/root")" = Conf ] || fail "root reading: $(first_row "$T/root")"
-for via in "" fd mem; do
+for via in "" mem; do
     POOLTAG_READ_VIA=$via timeout 20 "${NOBODY[@]}" "$POOLTAG" used -i Leak "$pid" >"$T/same" ||
         fail "uid 65534 cannot read its own process (via '${via:-any}')"
     grep -q '^ Leak ' "$T/same" || fail "uid 65534 reading has no Leak (via '${via:-any}')"

@@ -323,6 +323,13 @@ static int segment_create(void)
     h->flags |= PT_SEGF_PRELOAD;
 #endif
 
+    /* The mapping keeps the memfd alive; the descriptor itself would be
+     * visible to the program (a child listing its fds would see it, and it
+     * would take the lowest free number).  Readers use /proc/PID/map_files
+     * or /proc/PID/mem instead. */
+    if (fd >= 0)
+        close(fd);
+    fd = -1;
     seg_base = p;
     seg_len = len;
     seg_fd = fd;
