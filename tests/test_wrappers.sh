@@ -28,4 +28,15 @@ without=$(sites_of X=1)
 if grep -E '^ +20 +0 +20 +40000 .*my_xmalloc' <<<"$without" >/dev/null && ! grep -q caller_one <<<"$without"; then
   echo "ok   no wrappers: the site is my_xmalloc"
 else echo "FAIL no wrappers:"; echo "$without"; fail=1; fi
+# A function rule (PT_TAGS "func:GLOB TAG") tags what the function allocates.
+rules=$(mktemp); printf 'func:my_x* Xmal\n' > "$rules"
+timeout 60 env PT_TAGS="$rules" LD_PRELOAD="$P" "$prog" > "$out" &
+bg=$!
+for _ in $(seq 100); do [ -s "$out" ] && break; sleep 0.05; done
+pid=$(head -1 "$out")
+used=$("$POOLTAG" used "$pid")
+kill "$pid" 2>/dev/null; wait "$bg" 2>/dev/null; pid=; rm -f "$rules"
+if grep -E '^ Xmal +0 +0 +20 +40000 ' <<<"$used" >/dev/null; then
+  echo "ok   function rule: my_xmalloc's blocks are tagged Xmal"
+else echo "FAIL function rule:"; echo "$used"; fail=1; fi
 exit $fail

@@ -74,6 +74,18 @@ static wrap_range wrap_ranges[MAX_WRAP_RANGES];
 static size_t nwrap_ranges; /* published with release after each scan */
 int pt__mod_have_wrappers;
 
+/* Rules of the form "func:GLOB TAG": allocations made directly by a
+ * function whose name matches get TAG, whatever its module. */
+#define MAX_FUNC_RANGES 1024
+static rule func_rules[MAX_RULES];
+static size_t nfunc_rules;
+typedef struct func_range {
+    uintptr_t start, end;
+    uint32_t tag;
+} func_range;
+static func_range func_ranges[MAX_FUNC_RANGES];
+static size_t nfunc_ranges;
+
 static pt_seg_module *records(void)
 {
     return (pt_seg_module *)((char *)mseg + mseg->modules_off);
@@ -213,7 +225,11 @@ static void load_rules(void)
                 p++;
             *p = 0;
             uint32_t tag;
-            if (pt_tag_parse(tagtext, &tag) == 0) {
+            if (pt_tag_parse(tagtext, &tag) == 0 && strncmp(glob, "func:", 5) == 0) {
+                func_rules[nfunc_rules].glob = glob + 5;
+                func_rules[nfunc_rules].tag = tag;
+                nfunc_rules++;
+            } else if (pt_tag_parse(tagtext, &tag) == 0) {
                 rules[nrules].glob = glob;
                 rules[nrules].tag = tag;
                 nrules++;
@@ -254,6 +270,18 @@ typedef struct wrap_ctx {
 static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
 {
     wrap_ctx *c = arg;
+    for (size_t i = 0; i < nfunc_rules; i++) {
+        if (glob_match(func_rules[i].glob, name)) {
+            size_t n = __atomic_load_n(&nfunc_ranges, __ATOMIC_RELAXED);
+            if (n < MAX_FUNC_RANGES) {
+                func_ranges[n].start = c->bias + value;
+                func_ranges[n].end = c->bias + value + size;
+                func_ranges[n].tag = func_rules[i].tag;
+                __atomic_store_n(&nfunc_ranges, n + 1, __ATOMIC_RELEASE);
+            }
+            break;
+        }
+    }
     for (size_t i = 0; i < nwrap_globs; i++) {
         if (glob_match(wrap_globs[i], name)) {
             size_t n = __atomic_load_n(&nwrap_ranges, __ATOMIC_RELAXED);
@@ -384,7 +412,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         m->flags = flags;
         memcpy(m->path, path, sizeof m->path);
         read_build_id(info, m);
-        if (pt__mod_have_wrappers)
+        if (pt__mod_have_wrappers || nfunc_rules)
             scan_wrappers(path, info->dlpi_addr);
         rec = nrec;
         __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
@@ -458,6 +486,10 @@ static int lookup(const mod_index *ix, uintptr_t a, uint32_t *tag)
 uint32_t pt__mod_tag(const void *ra)
 {
     uint32_t tag;
+    size_t nf = __atomic_load_n(&nfunc_ranges, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < nf; i++)
+        if ((uintptr_t)ra >= func_ranges[i].start && (uintptr_t)ra < func_ranges[i].end)
+            return func_ranges[i].tag;
     if (lookup(__atomic_load_n(&cur_index, __ATOMIC_ACQUIRE), (uintptr_t)ra, &tag))
         return tag;
     pt__spin_lock(&scan_lock);
