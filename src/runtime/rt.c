@@ -935,6 +935,23 @@ static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, ui
     return finish(base, pool, size, tag, idx, sidx, 0);
 }
 
+/* The common end of both fast paths: a paged block with its header,
+ * counted in this thread's shard `cs`. */
+static inline __attribute__((always_inline)) void *
+paged_block(pt_tls *t, pt_seg_counts *cs, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx,
+            int zero)
+{
+    pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+    if (PT_UNLIKELY(!h))
+        return fail(idx, PT_PAGED);
+    uint64_t w0 = size | epoch_bits | ((uint64_t)sidx << PT_W0_IDX_SHIFT);
+    h->w0 = w0;
+    h->tag = tag;
+    h->check = check_live(h, w0, tag);
+    count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
+    return h + 1;
+}
+
 /* The fast path: a paged block from a (caller, tag) this thread has used
  * before, no paged maximum, a private shard.  No lock, no atomic
  * read-modify-write. */
@@ -947,16 +964,7 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
     /* One test for: paged pool, size fits the header, no paged maximum. */
     if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
                   ((size >> PT_SIZE_BITS) | pool | (unsigned)lim(PT_PAGED)) == 0 && cs)) {
-        uint32_t idx = t->scache[s].tidx, sidx = t->scache[s].sidx;
-        pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
-        if (PT_UNLIKELY(!h))
-            return fail(idx, pool);
-        uint64_t w0 = size | epoch_bits | ((uint64_t)sidx << PT_W0_IDX_SHIFT);
-        h->w0 = w0;
-        h->tag = tag;
-        h->check = check_live(h, w0, tag);
-        count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
-        return h + 1;
+        return paged_block(t, cs, size, tag, t->scache[s].tidx, t->scache[s].sidx, zero);
     }
     return alloc_slow(pool, size, tag, zero, ra);
 }
@@ -1076,19 +1084,10 @@ static void release(pt_hdr *h)
 
 #define W0_SLOW_MASK (PT_W0_POOL | PT_W0_ALIGNED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
 
-void pt_free(void *p)
+/* Free a block whose header (w0, tag) was validated.  Fast path: a paged,
+ * unaligned block of this epoch, no paged maximum, a private shard. */
+static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag)
 {
-    if (PT_UNLIKELY(!p))
-        return;
-    pt_hdr *h = (pt_hdr *)p - 1;
-    uint64_t w0 = h->w0;
-    uint32_t tag = h->tag;
-    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
-        bad_header(h, p);
-        return;
-    }
-    /* Fast path: a paged, unaligned block of this epoch, no paged maximum,
-     * a private shard. */
     pt_tls *t = &tls;
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
@@ -1100,6 +1099,20 @@ void pt_free(void *p)
         return;
     }
     release(h);
+}
+
+void pt_free(void *p)
+{
+    if (PT_UNLIKELY(!p))
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
+        bad_header(h, p);
+        return;
+    }
+    free_live(h, w0, tag);
 }
 
 void pt_free_tag(void *p, uint32_t tag)
@@ -1470,16 +1483,8 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
                   ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag |
                    (uintptr_t)t->site_ra) == 0 &&
                   cs)) {
-        uint32_t idx = t->racache[s].tidx, sidx = t->racache[s].sidx, tag = t->racache[s].tag;
-        pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
-        if (PT_UNLIKELY(!h))
-            return fail(idx, PT_PAGED);
-        uint64_t w0 = size | epoch_bits | ((uint64_t)sidx << PT_W0_IDX_SHIFT);
-        h->w0 = w0;
-        h->tag = tag;
-        h->check = check_live(h, w0, tag);
-        count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
-        return h + 1;
+        return paged_block(t, cs, size, t->racache[s].tag, t->racache[s].tidx,
+                           t->racache[s].sidx, zero);
     }
     return pl_alloc_slow(size, 16, ra, zero);
 }
@@ -1588,17 +1593,7 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
             release(h);
         return;
     }
-    pt_tls *t = &tls;
-    pt_seg_counts *cs = t->counts;
-    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
-        h->check = check_freed(h, tag);
-        uint32_t sidx = block_site(w0);
-        count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
-                      w0 & PT_SIZE_MASK);
-        be_free(h);
-        return;
-    }
-    release(h);
+    free_live(h, w0, tag);
 }
 
 __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
