@@ -131,44 +131,35 @@ EXPORT size_t malloc_usable_size(void *p)
 
 /* ---- wrappers that allocate for their caller ---------------------------- */
 
+/* Copy the first n bytes of s and a NUL, charged to `ra`. */
+static inline __attribute__((always_inline)) char *dup_n(const char *s, size_t n, const void *ra)
+{
+    char *p = pt__pl_malloc(n + 1, ra);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
 EXPORT char *strdup(const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *p = pt__pl_malloc(n, RA);
-    if (p)
-        memcpy(p, s, n);
-    return p;
+    return dup_n(s, strlen(s), RA);
 }
 
 EXPORT char *__strdup(const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *p = pt__pl_malloc(n, RA);
-    if (p)
-        memcpy(p, s, n);
-    return p;
+    return dup_n(s, strlen(s), RA);
 }
 
 EXPORT char *strndup(const char *s, size_t max)
 {
-    size_t n = strnlen(s, max);
-    char *p = pt__pl_malloc(n + 1, RA);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
+    return dup_n(s, strnlen(s, max), RA);
 }
 
 EXPORT char *__strndup(const char *s, size_t max)
 {
-    size_t n = strnlen(s, max);
-    char *p = pt__pl_malloc(n + 1, RA);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
+    return dup_n(s, strnlen(s, max), RA);
 }
 
 EXPORT wchar_t *wcsdup(const wchar_t *s)

@@ -64,19 +64,7 @@ typedef struct mapping {
     unsigned long inode;
 } mapping;
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define fail ptr__fail
 
 /* Read a small /proc file into buf (NUL terminated).  Returns the length or
  * -1 with errno set. */

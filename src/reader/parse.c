@@ -32,10 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#define fail ptr__fail
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int ptr__fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;

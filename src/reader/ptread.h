@@ -121,6 +121,10 @@ int ptr_snapshot_write(const char *path, const void *seg, size_t seglen,
 /* ---------------------------------------------------------------------- */
 /* Internal: shared by the reader sources, the fuzz targets and the tests. */
 
+/* Format a one-line message into err[0..errlen) and return -1 (parse.c). */
+int ptr__fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Parse a whole file image held in memory: a snapshot (magic "PTSNAP\0\0",
  * docs/snapshot-format.md) or a raw segment image (magic "POOLTAG\0").  This

@@ -72,19 +72,7 @@ typedef struct snap_header {
 _Static_assert(sizeof(snap_header) == 128, "snapshot header is 128 bytes");
 _Static_assert(offsetof(snap_header, crc32) == 120, "crc32 at 120");
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define fail ptr__fail
 
 /* CRC-32, polynomial 0xedb88320 (the one of zlib, gzip and PNG). */
 static uint32_t crc_table[256];

@@ -38,19 +38,7 @@ struct ptr_source {
     ptr_proc proc;
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define fail ptr__fail
 
 /* Prefix err with "PATH: " (messages about a file name the file). */
 static int with_path(const char *path, char *err, size_t errlen)
