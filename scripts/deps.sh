@@ -10,6 +10,9 @@ pkgs=(
   tmux procps sqlite3 gdb python3 cppcheck
   # Real programs run under the preload (tests/real_*.sh, bench/real_bench.sh).
   redis-server redis-tools libpython3.11-testsuite g++ git time
+  # `pooltag serve` is tested against a real Prometheus; the HTML report and
+  # the dashboard in headless Chromium.
+  prometheus chromium fonts-dejavu-core
 )
 
 missing=()

@@ -33,6 +33,9 @@ static const struct verb {
     {"vm", cmd_vm, "process memory and pool usage, maxima, failures (!vm 1)"},
     {"snap", cmd_snap, "write a snapshot file of a running process"},
     {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
+    {"log", cmd_log, "sample counters into a SQLite log over time (logman)"},
+    {"trend", cmd_trend, "leak or load? a verdict per tag from a log (perfmon)"},
+    {"serve", cmd_serve, "Prometheus /metrics and a live dashboard of all tagged processes"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

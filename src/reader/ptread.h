@@ -106,6 +106,14 @@ int ptr_kind(const ptr_source *s);
 uint32_t ptr_pid(const ptr_source *s);
 void ptr_close(ptr_source *s);
 
+/*
+ * The tagged processes this user may read (every one, for root): PIDs whose
+ * /proc/PID/maps shows the pooltag segment, ascending, the caller excluded.
+ * *pids is malloc'd (free it); *n may be 0.  Errors only when /proc cannot
+ * be listed or memory runs out.
+ */
+int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen);
+
 /* Raw copy of the segment image as last read, used by `pooltag snap`.
  * Points into the source; valid until the next ptr_read or ptr_close. */
 const void *ptr_raw(const ptr_source *s, size_t *len);
