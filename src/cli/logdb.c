@@ -328,8 +328,9 @@ int logdb_open(const char *path, int exists, uint64_t interval_ms,
     int created = 0, fresh = exists != 1;
     *out = NULL;
     if (!exists) {
-        /* Create the file ourselves: errno says why it cannot be. */
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        /* Create the file ourselves: errno says why it cannot be.  Mode
+         * 0600 like a snapshot: it names processes and their memory. */
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
             return fail(err, errlen, "cannot create %s: %s", path,
                         strerror(errno));
