@@ -18,11 +18,11 @@
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked and waited for with
  * sigtimedwait between rounds, so one arriving mid-round lets the round
  * finish; the logger then marks the open series 'logger stopped' and exits
- * 0.  SIGKILL loses nothing committed (WAL, see logdb.c).
+ * 0.  SIGKILL loses nothing committed (WAL, see logw.c).
  *
- * The database layer is logdb.c.
+ * The database layer is logw.c.
  */
-#include "logdb.h"
+#include "logw.h"
 #include "util.h"
 
 #include <errno.h>
@@ -170,7 +170,7 @@ typedef struct target {
 } target;
 
 typedef struct logger {
-    logdb *db;
+    logw *db;
     const char *path;
     target *t;
     size_t n, cap;
@@ -236,7 +236,7 @@ static int end_target(logger *L, target *t, const char *reason, int keep_src,
                 t->samples == 1 ? "" : "s");
     if (!t->row)
         return 0;
-    return logdb_end(L->db, t->row, real_ns(), reason, err, errlen);
+    return logw_end(L->db, t->row, real_ns(), reason, err, errlen);
 }
 
 /* --all: start following tagged processes we do not follow yet. */
@@ -277,7 +277,7 @@ static void rescan(logger *L)
 /* One round: read every open target, write one transaction. */
 static int round_once(logger *L, char *err, size_t errlen)
 {
-    if (logdb_begin(L->db, err, errlen) < 0)
+    if (logw_begin(L->db, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < L->n; i++) {
         target *t = &L->t[i];
@@ -300,7 +300,7 @@ static int round_once(logger *L, char *err, size_t errlen)
         int r = 0;
         if (!t->row) {
             snprintf(t->comm, sizeof t->comm, "%s", v.comm);
-            r = logdb_process(L->db, &v, &t->row, err, errlen);
+            r = logw_process(L->db, &v, &t->row, err, errlen);
             if (r == 0) {
                 L->processes++;
                 if (L->all && !L->quiet)
@@ -309,19 +309,19 @@ static int round_once(logger *L, char *err, size_t errlen)
             }
         }
         if (r == 0)
-            r = logdb_sample(L->db, t->row, &v, err, errlen);
+            r = logw_sample(L->db, t->row, &v, err, errlen);
         ptr_view_free(&v);
         if (r < 0)
             goto bad;
         t->samples++;
         L->samples++;
     }
-    if (logdb_commit(L->db, err, errlen) < 0)
+    if (logw_commit(L->db, err, errlen) < 0)
         goto bad;
     compact(L);
     uint64_t gone;
     int small;
-    if (logdb_trim(L->db, &gone, &small, err, errlen) < 0)
+    if (logw_trim(L->db, &gone, &small, err, errlen) < 0)
         return -1;
     L->deleted += gone;
     if (small && !L->warned_small && !L->quiet) {
@@ -331,7 +331,7 @@ static int round_once(logger *L, char *err, size_t errlen)
     }
     return 0;
 bad:
-    logdb_rollback(L->db);
+    logw_rollback(L->db);
     return -1;
 }
 
@@ -464,7 +464,7 @@ int cmd_log(int argc, char **argv)
 
     /* Check everything before creating anything: the file, then each PID
      * (opened and read once). */
-    int exists = logdb_check(out, err, sizeof err);
+    int exists = logw_check(out, err, sizeof err);
     if (exists < 0) {
         cli_err(VERB, "%s", err);
         return PT_EXIT_USAGE;
@@ -508,7 +508,7 @@ int cmd_log(int argc, char **argv)
     }
     sigprocmask(SIG_BLOCK, &sigs, &old);
 
-    if (logdb_open(out, exists, interval / NS_PER_MS, cap, &L.db, err,
+    if (logw_open(out, exists, interval / NS_PER_MS, cap, &L.db, err,
                    sizeof err) < 0) {
         cli_err(VERB, "%s", err);
         sigprocmask(SIG_SETMASK, &old, NULL);
@@ -550,23 +550,23 @@ int cmd_log(int argc, char **argv)
 
     /* Open series end here: the logger stopped (signal, --duration). */
     if (status == PT_EXIT_OK && open_targets(&L)) {
-        if (logdb_begin(L.db, err, sizeof err) < 0) {
+        if (logw_begin(L.db, err, sizeof err) < 0) {
             cli_err(VERB, "%s", err);
             status = PT_EXIT_USAGE;
         } else {
             int bad = 0;
             for (size_t i = 0; i < L.n && !bad; i++)
                 if (!L.t[i].ended && L.t[i].row)
-                    bad = logdb_end(L.db, L.t[i].row, real_ns(), why, err,
+                    bad = logw_end(L.db, L.t[i].row, real_ns(), why, err,
                                     sizeof err) < 0;
-            if (bad || logdb_commit(L.db, err, sizeof err) < 0) {
-                logdb_rollback(L.db);
+            if (bad || logw_commit(L.db, err, sizeof err) < 0) {
+                logw_rollback(L.db);
                 cli_err(VERB, "%s", err);
                 status = PT_EXIT_USAGE;
             }
         }
     }
-    logdb_close(L.db);
+    logw_close(L.db);
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (status == PT_EXIT_OK && !L.quiet) {
         char extra[128] = "";

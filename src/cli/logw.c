@@ -1,5 +1,5 @@
 /*
- * logdb.c — the SQLite side of `pooltag log`: creating or reopening a
+ * logw.c — the SQLite side of `pooltag log`: creating or reopening a
  * counter log, writing samples, and keeping a capped log circular.  The
  * format is the contract in docs/log-format.md; this file is its writer.
  *
@@ -23,7 +23,7 @@
  * kept small too: auto-checkpoints every cap/8 bytes of WAL, a
  * journal_size_limit of cap/8, and a TRUNCATE checkpoint after each trim.
  */
-#include "logdb.h"
+#include "logw.h"
 
 #include "cli.h"
 
@@ -120,7 +120,7 @@ typedef struct tagslot {
     uint8_t state;
 } tagslot;
 
-struct logdb {
+struct logw {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *st[ST_COUNT];
@@ -141,7 +141,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int dberr(logdb *d, char *err, size_t errlen, const char *what)
+static int dberr(logw *d, char *err, size_t errlen, const char *what)
 {
     return fail(err, errlen, "cannot %s %s: %s", what, d->path,
                 sqlite3_errmsg(d->db));
@@ -153,7 +153,7 @@ static uint32_t be32(const unsigned char *p)
            (uint32_t)p[2] << 8 | p[3];
 }
 
-int logdb_check(const char *path, char *err, size_t errlen)
+int logw_check(const char *path, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) < 0) {
@@ -204,7 +204,7 @@ int logdb_check(const char *path, char *err, size_t errlen)
     return 1;
 }
 
-static int exec(logdb *d, const char *sql, char *err, size_t errlen,
+static int exec(logw *d, const char *sql, char *err, size_t errlen,
                 const char *what)
 {
     if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -213,7 +213,7 @@ static int exec(logdb *d, const char *sql, char *err, size_t errlen,
 }
 
 /* Run a one-value query (a PRAGMA or SELECT); *out = its integer. */
-static int query_int(logdb *d, const char *sql, int64_t *out)
+static int query_int(logw *d, const char *sql, int64_t *out)
 {
     sqlite3_stmt *s;
     int rc = sqlite3_prepare_v2(d->db, sql, -1, &s, NULL);
@@ -228,7 +228,7 @@ static int query_int(logdb *d, const char *sql, int64_t *out)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int meta_set(logdb *d, const char *key, const char *value)
+static int meta_set(logw *d, const char *key, const char *value)
 {
     sqlite3_stmt *s = d->st[ST_META];
     sqlite3_reset(s);
@@ -237,7 +237,7 @@ static int meta_set(logdb *d, const char *key, const char *value)
     return sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
 }
 
-static int meta_u64(logdb *d, const char *key, uint64_t v)
+static int meta_u64(logw *d, const char *key, uint64_t v)
 {
     char buf[32];
     snprintf(buf, sizeof buf, "%" PRIu64, v);
@@ -251,7 +251,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int prepare_all(logdb *d, char *err, size_t errlen)
+static int prepare_all(logw *d, char *err, size_t errlen)
 {
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v3(d->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -261,7 +261,7 @@ static int prepare_all(logdb *d, char *err, size_t errlen)
 }
 
 /* An existing log: the tables must be there (the header said it is ours). */
-static int check_tables(logdb *d, char *err, size_t errlen)
+static int check_tables(logw *d, char *err, size_t errlen)
 {
     sqlite3_stmt *s;
     int ok = 0;
@@ -289,7 +289,7 @@ static int check_tables(logdb *d, char *err, size_t errlen)
     return 0;
 }
 
-static int create_schema(logdb *d, uint64_t interval_ms, uint64_t max_size,
+static int create_schema(logw *d, uint64_t interval_ms, uint64_t max_size,
                          char *err, size_t errlen)
 {
     char sql[128], host[256] = "";
@@ -322,8 +322,8 @@ bad:
     return -1;
 }
 
-int logdb_open(const char *path, int exists, uint64_t interval_ms,
-               uint64_t max_size, logdb **out, char *err, size_t errlen)
+int logw_open(const char *path, int exists, uint64_t interval_ms,
+               uint64_t max_size, logw **out, char *err, size_t errlen)
 {
     int created = 0, fresh = exists != 1;
     *out = NULL;
@@ -337,7 +337,7 @@ int logdb_open(const char *path, int exists, uint64_t interval_ms,
         close(fd);
         created = 1;
     }
-    logdb *d = calloc(1, sizeof *d);
+    logw *d = calloc(1, sizeof *d);
     if (!d || !(d->path = strdup(path))) {
         free(d);
         fail(err, errlen, "out of memory");
@@ -412,7 +412,7 @@ int logdb_open(const char *path, int exists, uint64_t interval_ms,
     *out = d;
     return 0;
 bad:
-    logdb_close(d);
+    logw_close(d);
 gone:
     if (created) {
         /* Nothing useful was written: leave no half-made file behind. */
@@ -428,7 +428,7 @@ gone:
     return -1;
 }
 
-void logdb_close(logdb *d)
+void logw_close(logw *d)
 {
     if (!d)
         return;
@@ -441,18 +441,18 @@ void logdb_close(logdb *d)
     free(d);
 }
 
-int logdb_begin(logdb *d, char *err, size_t errlen)
+int logw_begin(logw *d, char *err, size_t errlen)
 {
     d->round_first = 0;
     return exec(d, "BEGIN IMMEDIATE", err, errlen, "write to");
 }
 
-int logdb_commit(logdb *d, char *err, size_t errlen)
+int logw_commit(logw *d, char *err, size_t errlen)
 {
     return exec(d, "COMMIT", err, errlen, "write to");
 }
 
-void logdb_rollback(logdb *d)
+void logw_rollback(logw *d)
 {
     if (!sqlite3_get_autocommit(d->db))
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
@@ -464,7 +464,7 @@ static int64_t i64(uint64_t v)
     return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-static int step_done(logdb *d, sqlite3_stmt *s, char *err, size_t errlen)
+static int step_done(logw *d, sqlite3_stmt *s, char *err, size_t errlen)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -473,7 +473,7 @@ static int step_done(logdb *d, sqlite3_stmt *s, char *err, size_t errlen)
     return 0;
 }
 
-int logdb_process(logdb *d, const ptr_view *v, int64_t *id, char *err,
+int logw_process(logw *d, const ptr_view *v, int64_t *id, char *err,
                   size_t errlen)
 {
     sqlite3_stmt *s = d->st[ST_PROCESS];
@@ -488,7 +488,7 @@ int logdb_process(logdb *d, const ptr_view *v, int64_t *id, char *err,
     return 0;
 }
 
-static tagslot *tag_slot(logdb *d, uint32_t tag)
+static tagslot *tag_slot(logw *d, uint32_t tag)
 {
     if (2 * (d->ntags + 1) > d->tagcap) {
         size_t ncap = d->tagcap ? 2 * d->tagcap : 256;
@@ -515,7 +515,7 @@ static tagslot *tag_slot(logdb *d, uint32_t tag)
 
 /* Name the tag in the tag table the first time this run meets it (and
  * again once a description turns up). */
-static int name_tag(logdb *d, const pt_tag_info *t, char *err, size_t errlen)
+static int name_tag(logw *d, const pt_tag_info *t, char *err, size_t errlen)
 {
     tagslot *slot = tag_slot(d, t->tag);
     if (!slot)
@@ -552,7 +552,7 @@ static int name_tag(logdb *d, const pt_tag_info *t, char *err, size_t errlen)
     return 0;
 }
 
-int logdb_sample(logdb *d, int64_t id, const ptr_view *v, char *err,
+int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
                  size_t errlen)
 {
     sqlite3_stmt *s = d->st[ST_SAMPLE];
@@ -605,7 +605,7 @@ int logdb_sample(logdb *d, int64_t id, const ptr_view *v, char *err,
     return step_done(d, s, err, errlen);
 }
 
-int logdb_end(logdb *d, int64_t id, uint64_t end_ns, const char *reason,
+int logw_end(logw *d, int64_t id, uint64_t end_ns, const char *reason,
               char *err, size_t errlen)
 {
     sqlite3_stmt *s = d->st[ST_END];
@@ -615,7 +615,7 @@ int logdb_end(logdb *d, int64_t id, uint64_t end_ns, const char *reason,
     return step_done(d, s, err, errlen);
 }
 
-static int used_bytes(logdb *d, uint64_t *out)
+static int used_bytes(logw *d, uint64_t *out)
 {
     int64_t pages, freep, psize;
     if (query_int(d, "PRAGMA page_count", &pages) < 0 ||
@@ -626,7 +626,7 @@ static int used_bytes(logdb *d, uint64_t *out)
     return 0;
 }
 
-int logdb_trim(logdb *d, uint64_t *deleted, int *too_small, char *err,
+int logw_trim(logw *d, uint64_t *deleted, int *too_small, char *err,
                size_t errlen)
 {
     uint64_t used;
@@ -708,7 +708,7 @@ out:
     sqlite3_finalize(del_t);
     sqlite3_finalize(del_s);
     if (r < 0) {
-        logdb_rollback(d);
+        logw_rollback(d);
         return -1;
     }
     /* The deletes went through the WAL: fold it in and cut it back.  A busy
