@@ -1,0 +1,136 @@
+/*
+ * serve.h — internals of `pooltag serve` (serve*.c), shared with the fuzz
+ * target fuzz/fuzz_http.c.
+ *
+ * Data model.  One scrape reads every tagged process of the user once and
+ * reduces each reading (ptr_view) to an sv_proc: the process figures, the
+ * pool totals and a bounded list of rows — the member tags (at most 2N, see
+ * below) and one "other" row.  Every output (Prometheus text 0.0.4,
+ * OpenMetrics 1.0, the dashboard's JSON) is rendered from that one sv_scrape
+ * by walking one table of metric families (serve_metrics.c), so the formats
+ * never disagree.
+ *
+ * Bounded cardinality and counters.  Per process, the member tags are
+ *     members(k) = top N by bytes in use at scrape k
+ *                  ∪ (members(k-1) ∩ top 2N at scrape k)
+ * so the top N are always shown, a tag near the border does not flap, and
+ * there are at most 2N member series (+ other) per (process, pool).  A
+ * member's counters are the tag's own counters (the same numbers as
+ * `pooltag used --json`).  The "other" row's counters are not a sum over
+ * the current non-members (that sum drops when a tag joins the members,
+ * which Prometheus would read as a counter reset): they accumulate, per
+ * tag, the increments seen between two scrapes while the tag was not a
+ * member.  So every exported counter is monotonic, and the sum of rate()
+ * over a process's series is the process's true rate (the raw values of a
+ * tag that has been in "other" are counted in both its own series and in
+ * other's).  Gauges (bytes, blocks) of "other" are the plain sums over the
+ * current non-members.
+ */
+#ifndef PT_SERVE_H
+#define PT_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ptread.h"
+
+/* Counters kept per (tag, pool). */
+enum { SV_ALLOCS, SV_FREES, SV_BALLOC, SV_BFREED, SV_FAILURES, SV_NC };
+
+#define SV_TOP_DEFAULT 20
+#define SV_TOP_MAX 1000
+
+/* A growable output buffer; on allocation failure `failed` is set and
+ * further appends are dropped. */
+typedef struct sv_buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} sv_buf;
+void sv_put(sv_buf *b, const char *s, size_t n);
+void sv_puts(sv_buf *b, const char *s);
+void sv_printf(sv_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append bytes as a label value / JSON string body: valid UTF-8 kept,
+ * other bytes and control characters written as the text \xNN, then
+ * escaped for the format (json != 0: JSON; else Prometheus label). */
+void sv_put_text(sv_buf *b, const char *s, size_t n, int json);
+
+/* One exported row: a member tag or "other". */
+typedef struct sv_row {
+    char tag[PT_TAG_TEXT_MAX]; /* escaped tag text, or "other"            */
+    int other;
+    uint64_t c[PT_POOL_COUNT][SV_NC]; /* counters                          */
+    int64_t bytes[PT_POOL_COUNT];     /* gauges: bytes in use, blocks      */
+    int64_t blocks[PT_POOL_COUNT];
+} sv_row;
+
+typedef struct sv_proc {
+    uint32_t pid;
+    char comm[17];
+    uint64_t start_ns;
+    ptr_proc proc;
+    ptr_pool pool[PT_POOL_COUNT];
+    int64_t bytes[PT_POOL_COUNT];     /* bytes in use, all tags            */
+    uint64_t errors_total;
+    size_t ntags;
+    size_t nrows;                     /* members (bytes desc) + other last */
+    sv_row *rows;
+} sv_proc;
+
+typedef struct sv_scrape {
+    uint64_t time_ms;                 /* CLOCK_REALTIME                    */
+    double seconds;                   /* time taken to read               */
+    uint64_t read_errors_total;       /* since start                       */
+    size_t top;
+    size_t nprocs;
+    sv_proc *procs;
+} sv_scrape;
+void sv_scrape_free(sv_scrape *s);
+
+/* Per-process accounting state (membership, counters of "other"). */
+typedef struct sv_state sv_state;
+sv_state *sv_state_new(size_t top);
+void sv_state_free(sv_state *st);
+size_t sv_state_top(const sv_state *st);
+/* Start a scrape: processes not touched before sv_state_end are dropped. */
+void sv_state_begin(sv_state *st);
+void sv_state_end(sv_state *st);
+/* Keep a process's state although it could not be read this time. */
+void sv_state_keep(sv_state *st, uint32_t pid);
+/* Account one reading and fill *out (rows malloc'd).  -1: out of memory. */
+int sv_account(sv_state *st, const ptr_view *v, sv_proc *out);
+uint64_t *sv_state_read_errors(sv_state *st);
+
+/* Read every tagged process of the user (serve.c's collector). */
+int sv_collect_live(sv_state *st, sv_scrape *out);
+
+enum sv_format { SV_PROM = 0, SV_OPENMETRICS = 1, SV_JSON = 2 };
+void sv_render(const sv_scrape *s, int format, sv_buf *b);
+
+/* Content types of the formats. */
+#define SV_CT_PROM "text/plain; version=0.0.4; charset=utf-8"
+#define SV_CT_OPENMETRICS \
+    "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* Does this Accept header prefer OpenMetrics 1.0 over the text format? */
+int sv_accept_openmetrics(const char *accept);
+
+/* ---- HTTP (serve_http.c) ---- */
+struct MHD_Daemon;
+typedef struct sv_server {
+    sv_state *st;
+    /* Fill *out with a fresh scrape; 0 ok, -1 error (answered with 500). */
+    int (*collect)(struct sv_server *srv, sv_scrape *out);
+    void *arg;
+    uint64_t requests;
+} sv_server;
+
+/* Start a daemon on fd (listen socket), or with no listen socket when
+ * fd < 0 and external polling (the fuzzer).  NULL on failure. */
+struct MHD_Daemon *sv_start(sv_server *srv, int fd);
+
+/* The dashboard page (serve_page.c). */
+extern const char sv_page_html[];
+
+#endif

@@ -1,0 +1,725 @@
+/*
+ * serve_metrics.c — `pooltag serve`: per-process accounting (top N +
+ * other, see serve.h for the model and why "other" accumulates increments)
+ * and the three renderings of a scrape: Prometheus text 0.0.4, OpenMetrics
+ * 1.0 and the dashboard's JSON.  The two metric formats walk one table of
+ * families (`families[]`); nothing here reads /proc, so the fuzz target
+ * links this file as it is.
+ */
+#include "serve.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------- */
+/* Output buffer                                                           */
+
+void sv_put(sv_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+void sv_puts(sv_buf *b, const char *s)
+{
+    sv_put(b, s, strlen(s));
+}
+
+void sv_printf(sv_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        b->failed = 1;
+    else
+        sv_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4, within n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t k;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0)
+        k = 2, cp = s[0] & 0x1f;
+    else if ((s[0] & 0xf0) == 0xe0)
+        k = 3, cp = s[0] & 0x0f;
+    else if ((s[0] & 0xf8) == 0xf0)
+        k = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return k;
+}
+
+/*
+ * Text of untrusted bytes (a command name can hold any byte but NUL):
+ * printable ASCII and valid UTF-8 as they are, control characters and
+ * bytes that are not UTF-8 as the four characters \xNN (so the value stays
+ * readable and distinct), then the format's escapes: a Prometheus label
+ * value escapes backslash, quote and newline; JSON escapes backslash and
+ * quote (no control character is left to escape).
+ */
+void sv_put_text(sv_buf *b, const char *str, size_t n, int json)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    (void)json; /* both formats escape the same two characters here */
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_seq(s + i, n - i);
+        if (k == 0 || s[i] < 0x20 || s[i] == 0x7f) {
+            char esc[6] = {'\\', '\\', 'x', hex[s[i] >> 4], hex[s[i] & 15], 0};
+            sv_put(b, esc, 5);
+            i++;
+        } else if (s[i] == '\\' || s[i] == '"') {
+            char esc[2] = {'\\', (char)s[i]};
+            sv_put(b, esc, 2);
+            i++;
+        } else {
+            sv_put(b, (const char *)s + i, k);
+            i += k;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Accounting state                                                        */
+
+typedef struct tagst {
+    uint64_t key;                      /* tag | overflow flag << 32        */
+    int member;
+    uint64_t last[PT_POOL_COUNT][SV_NC];
+} tagst;
+
+typedef struct procst {
+    uint32_t pid;
+    uint64_t start_ns;
+    int touched;
+    size_t ntags;
+    tagst *tags;                       /* sorted by key                    */
+    uint64_t other[PT_POOL_COUNT][SV_NC];
+} procst;
+
+struct sv_state {
+    size_t top;
+    size_t n, cap;
+    procst *p;
+    uint64_t read_errors;
+};
+
+sv_state *sv_state_new(size_t top)
+{
+    sv_state *st = calloc(1, sizeof *st);
+    if (st)
+        st->top = top;
+    return st;
+}
+
+void sv_state_free(sv_state *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        free(st->p[i].tags);
+    free(st->p);
+    free(st);
+}
+
+size_t sv_state_top(const sv_state *st)
+{
+    return st->top;
+}
+
+uint64_t *sv_state_read_errors(sv_state *st)
+{
+    return &st->read_errors;
+}
+
+void sv_state_begin(sv_state *st)
+{
+    for (size_t i = 0; i < st->n; i++)
+        st->p[i].touched = 0;
+}
+
+void sv_state_end(sv_state *st)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->p[i].touched)
+            st->p[j++] = st->p[i];
+        else
+            free(st->p[i].tags);
+    }
+    st->n = j;
+}
+
+static procst *find_proc(sv_state *st, uint32_t pid)
+{
+    for (size_t i = 0; i < st->n; i++)
+        if (st->p[i].pid == pid)
+            return &st->p[i];
+    return NULL;
+}
+
+void sv_state_keep(sv_state *st, uint32_t pid)
+{
+    procst *p = find_proc(st, pid);
+    if (p)
+        p->touched = 1;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const tagst *)a)->key, y = ((const tagst *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+/* Tag order is the order of the text: compare byte by byte. */
+static int tag_cmp(uint32_t a, uint32_t b)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned x = (a >> (8 * i)) & 0xff, y = (b >> (8 * i)) & 0xff;
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+typedef struct ranked {
+    const pt_tag_info *t;
+    int64_t bytes;
+} ranked;
+
+static int rank_cmp(const void *pa, const void *pb)
+{
+    const ranked *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    int c = tag_cmp(a->t->tag, b->t->tag);
+    if (c)
+        return c;
+    return (a->t->flags & PT_TAGINFO_OVERFLOW) <
+                   (b->t->flags & PT_TAGINFO_OVERFLOW)
+               ? -1
+               : (a->t->flags & PT_TAGINFO_OVERFLOW) !=
+                     (b->t->flags & PT_TAGINFO_OVERFLOW);
+}
+
+static void counters_of(const pt_counts *pc, uint64_t c[SV_NC])
+{
+    c[SV_ALLOCS] = pc->allocs;
+    c[SV_FREES] = pc->frees;
+    c[SV_BALLOC] = pc->bytes_alloc;
+    c[SV_BFREED] = pc->bytes_freed;
+    c[SV_FAILURES] = pc->failures;
+}
+
+int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
+{
+    memset(out, 0, sizeof *out);
+    procst *ps = find_proc(st, v->pid);
+    if (ps && ps->start_ns != v->start_ns) {
+        /* The PID was reused: a new process, new counters. */
+        free(ps->tags);
+        ps->tags = NULL;
+        ps->ntags = 0;
+        memset(ps->other, 0, sizeof ps->other);
+        ps->start_ns = v->start_ns;
+    }
+    if (!ps) {
+        if (st->n == st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 16;
+            procst *p = realloc(st->p, cap * sizeof *p);
+            if (!p)
+                return -1;
+            st->p = p;
+            st->cap = cap;
+        }
+        ps = &st->p[st->n++];
+        memset(ps, 0, sizeof *ps);
+        ps->pid = v->pid;
+        ps->start_ns = v->start_ns;
+    }
+    ps->touched = 1;
+
+    size_t nt = v->ntags;
+    ranked *rk = calloc(nt + 1, sizeof *rk);
+    tagst *nts = calloc(nt + 1, sizeof *nts);
+    out->rows = calloc(2 * st->top + 1, sizeof *out->rows);
+    if (!rk || !nts || !out->rows) {
+        free(rk);
+        free(nts);
+        free(out->rows);
+        out->rows = NULL;
+        return -1;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        const pt_tag_info *t = &v->tags[i];
+        rk[i].t = t;
+        for (int p = 0; p < PT_POOL_COUNT; p++)
+            rk[i].bytes += (int64_t)(t->pool[p].bytes_alloc -
+                                     t->pool[p].bytes_freed);
+    }
+    qsort(rk, nt, sizeof *rk, rank_cmp);
+
+    sv_row other;
+    size_t nrows = 0;
+    memset(&other, 0, sizeof other);
+    for (size_t r = 0; r < nt; r++) {
+        const pt_tag_info *t = rk[r].t;
+        tagst *ns = &nts[r];
+        ns->key = t->tag | (uint64_t)(t->flags & PT_TAGINFO_OVERFLOW) << 32;
+        const tagst *old =
+            ps->tags ? bsearch(ns, ps->tags, ps->ntags, sizeof *ps->tags,
+                               key_cmp)
+                     : NULL;
+        int was = old && old->member;
+        ns->member = r < st->top || (was && r < 2 * st->top);
+        uint64_t c[PT_POOL_COUNT][SV_NC];
+        for (int p = 0; p < PT_POOL_COUNT; p++) {
+            counters_of(&t->pool[p], c[p]);
+            for (int k = 0; k < SV_NC; k++) {
+                uint64_t before = old ? old->last[p][k] : 0;
+                /* Counters only grow; a smaller value (not expected) adds
+                 * nothing rather than wrapping. */
+                if (!ns->member && c[p][k] > before)
+                    ps->other[p][k] += c[p][k] - before;
+                ns->last[p][k] = c[p][k];
+            }
+        }
+        if (ns->member && nrows < 2 * st->top) {
+            sv_row *row = &out->rows[nrows++];
+            pt_tag_text(t->tag, row->tag);
+            memcpy(row->c, c, sizeof c);
+            for (int p = 0; p < PT_POOL_COUNT; p++) {
+                row->bytes[p] = (int64_t)(t->pool[p].bytes_alloc -
+                                          t->pool[p].bytes_freed);
+                row->blocks[p] =
+                    (int64_t)(t->pool[p].allocs - t->pool[p].frees);
+            }
+        } else {
+            ns->member = 0;
+            for (int p = 0; p < PT_POOL_COUNT; p++) {
+                other.bytes[p] += (int64_t)(t->pool[p].bytes_alloc -
+                                            t->pool[p].bytes_freed);
+                other.blocks[p] +=
+                    (int64_t)(t->pool[p].allocs - t->pool[p].frees);
+            }
+        }
+    }
+    /* "other" always last, always present. */
+    sv_row *o = &out->rows[nrows];
+    *o = other;
+    strcpy(o->tag, "other");
+    o->other = 1;
+    memcpy(o->c, ps->other, sizeof o->c);
+    out->nrows = nrows + 1;
+
+    qsort(nts, nt, sizeof *nts, key_cmp);
+    free(ps->tags);
+    ps->tags = nts;
+    ps->ntags = nt;
+    free(rk);
+
+    out->pid = v->pid;
+    memcpy(out->comm, v->comm, sizeof out->comm);
+    out->comm[sizeof out->comm - 1] = 0;
+    out->start_ns = v->start_ns;
+    out->proc = v->proc;
+    memcpy(out->pool, v->pool, sizeof out->pool);
+    for (int p = 0; p < PT_POOL_COUNT; p++)
+        out->bytes[p] = (int64_t)(v->pool[p].bytes_alloc - v->pool[p].bytes_freed);
+    out->errors_total = v->errors_total;
+    out->ntags = nt;
+    return 0;
+}
+
+void sv_scrape_free(sv_scrape *s)
+{
+    for (size_t i = 0; i < s->nprocs; i++)
+        free(s->procs[i].rows);
+    free(s->procs);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Metric families                                                         */
+
+enum scope { SC_GLOBAL, SC_PROC, SC_POOL, SC_ROW };
+enum ftype { FT_GAUGE, FT_COUNTER };
+enum field {
+    F_PROCS, F_SECONDS, F_READ_ERRORS,
+    F_RSS, F_COMMITTED, F_START, F_TAGS, F_ERRORS,
+    F_POOL_BYTES, F_POOL_PEAK, F_POOL_LIMIT, F_POOL_FAILURES,
+    F_BYTES, F_BLOCKS, F_ALLOCS, F_FREES, F_FAILURES, F_BALLOC, F_BFREED,
+};
+
+/* name: the family name (a counter's samples add _total); unit: the
+ * OpenMetrics UNIT (the name ends with it) or NULL. */
+static const struct family {
+    const char *name;
+    int type, scope, field;
+    const char *unit;
+    const char *help;
+} families[] = {
+    {"pooltag_pool_bytes", FT_GAUGE, SC_ROW, F_BYTES, "bytes",
+     "Bytes in use by the tag in the pool (top N tags per process, the rest "
+     "summed as tag other)"},
+    {"pooltag_pool_blocks", FT_GAUGE, SC_ROW, F_BLOCKS, NULL,
+     "Outstanding allocations of the tag in the pool (allocs - frees)"},
+    {"pooltag_allocs", FT_COUNTER, SC_ROW, F_ALLOCS, NULL,
+     "Successful allocations of the tag in the pool (other: counted while "
+     "the tags were not in the top)"},
+    {"pooltag_frees", FT_COUNTER, SC_ROW, F_FREES, NULL,
+     "Frees of the tag in the pool"},
+    {"pooltag_failures", FT_COUNTER, SC_ROW, F_FAILURES, NULL,
+     "Allocations of the tag refused (pool maximum reached, out of memory)"},
+    {"pooltag_allocated_bytes", FT_COUNTER, SC_ROW, F_BALLOC, "bytes",
+     "Bytes requested by the tag's allocations in the pool"},
+    {"pooltag_freed_bytes", FT_COUNTER, SC_ROW, F_BFREED, "bytes",
+     "Bytes released by the tag's frees in the pool"},
+    {"pooltag_process_pool_bytes", FT_GAUGE, SC_POOL, F_POOL_BYTES, "bytes",
+     "Bytes in use in the pool, all tags of the process"},
+    {"pooltag_process_pool_peak_bytes", FT_GAUGE, SC_POOL, F_POOL_PEAK,
+     "bytes", "Highest bytes in use seen in the pool"},
+    {"pooltag_process_pool_limit_bytes", FT_GAUGE, SC_POOL, F_POOL_LIMIT,
+     "bytes", "Pool maximum (PT_PAGED_MAX, PT_NONPAGED_MAX); absent when "
+              "unlimited"},
+    {"pooltag_process_pool_failures", FT_COUNTER, SC_POOL, F_POOL_FAILURES,
+     NULL, "Allocations refused in the pool, all tags"},
+    {"pooltag_process_resident_bytes", FT_GAUGE, SC_PROC, F_RSS, "bytes",
+     "Resident set size of the process (VmRSS)"},
+    {"pooltag_process_committed_bytes", FT_GAUGE, SC_PROC, F_COMMITTED,
+     "bytes", "Private writable memory of the process (VmData + VmStk)"},
+    {"pooltag_process_start_time_seconds", FT_GAUGE, SC_PROC, F_START,
+     "seconds", "When the process created its pooltag segment (Unix time)"},
+    {"pooltag_process_tags", FT_GAUGE, SC_PROC, F_TAGS, NULL,
+     "Tags in the process's tag table (exported: the top N and other)"},
+    {"pooltag_process_errors", FT_COUNTER, SC_PROC, F_ERRORS, NULL,
+     "Errors the runtime detected (bad or double frees, tag mismatches)"},
+    {"pooltag_processes", FT_GAUGE, SC_GLOBAL, F_PROCS, NULL,
+     "Tagged processes read by this scrape"},
+    {"pooltag_scrape_duration_seconds", FT_GAUGE, SC_GLOBAL, F_SECONDS,
+     "seconds", "Time taken to read every tagged process"},
+    {"pooltag_read_errors", FT_COUNTER, SC_GLOBAL, F_READ_ERRORS, NULL,
+     "Tagged processes that could not be read (since the exporter started; "
+     "processes that exit are not errors)"},
+};
+
+static const char *const pool_names[PT_POOL_COUNT] = {
+    [PT_PAGED] = "paged", [PT_NONPAGED] = "nonpaged"};
+
+/* A row's pool is exported once the tag ever used it (counters never go
+ * back to zero, so a series does not come and go); "other" always. */
+static int row_pool_used(const sv_row *r, int p)
+{
+    return r->other || r->c[p][SV_ALLOCS] || r->c[p][SV_FAILURES];
+}
+
+/* The sample value as text; 0 when there is no sample. */
+static int value_of(const struct family *f, const sv_scrape *s,
+                    const sv_proc *pr, const sv_row *r, int p, char *o,
+                    size_t n)
+{
+    switch ((enum field)f->field) {
+    case F_PROCS: snprintf(o, n, "%zu", s->nprocs); return 1;
+    case F_SECONDS: snprintf(o, n, "%.6f", s->seconds); return 1;
+    case F_READ_ERRORS:
+        snprintf(o, n, "%" PRIu64, s->read_errors_total);
+        return 1;
+    case F_RSS:
+        if (!pr->proc.valid)
+            return 0;
+        snprintf(o, n, "%" PRIu64, pr->proc.rss_kb * 1024);
+        return 1;
+    case F_COMMITTED:
+        if (!pr->proc.valid)
+            return 0;
+        snprintf(o, n, "%" PRIu64, pr->proc.commit_kb * 1024);
+        return 1;
+    case F_START:
+        snprintf(o, n, "%" PRIu64 ".%03" PRIu64, pr->start_ns / 1000000000u,
+                 pr->start_ns / 1000000u % 1000u);
+        return 1;
+    case F_TAGS: snprintf(o, n, "%zu", pr->ntags); return 1;
+    case F_ERRORS: snprintf(o, n, "%" PRIu64, pr->errors_total); return 1;
+    case F_POOL_BYTES: snprintf(o, n, "%" PRId64, pr->bytes[p]); return 1;
+    case F_POOL_PEAK: snprintf(o, n, "%" PRIu64, pr->pool[p].peak); return 1;
+    case F_POOL_LIMIT:
+        if (!pr->pool[p].limit)
+            return 0;
+        snprintf(o, n, "%" PRIu64, pr->pool[p].limit);
+        return 1;
+    case F_POOL_FAILURES:
+        snprintf(o, n, "%" PRIu64, pr->pool[p].failures);
+        return 1;
+    case F_BYTES: snprintf(o, n, "%" PRId64, r->bytes[p]); return 1;
+    case F_BLOCKS: snprintf(o, n, "%" PRId64, r->blocks[p]); return 1;
+    case F_ALLOCS: snprintf(o, n, "%" PRIu64, r->c[p][SV_ALLOCS]); return 1;
+    case F_FREES: snprintf(o, n, "%" PRIu64, r->c[p][SV_FREES]); return 1;
+    case F_FAILURES:
+        snprintf(o, n, "%" PRIu64, r->c[p][SV_FAILURES]);
+        return 1;
+    case F_BALLOC: snprintf(o, n, "%" PRIu64, r->c[p][SV_BALLOC]); return 1;
+    case F_BFREED: snprintf(o, n, "%" PRIu64, r->c[p][SV_BFREED]); return 1;
+    }
+    return 0;
+}
+
+static void sample(sv_buf *b, const struct family *f, const sv_scrape *s,
+                   const sv_proc *pr, const sv_row *r, int p)
+{
+    char val[64];
+    if (!value_of(f, s, pr, r, p, val, sizeof val))
+        return;
+    sv_puts(b, f->name);
+    if (f->type == FT_COUNTER)
+        sv_puts(b, "_total");
+    if (pr) {
+        sv_printf(b, "{pid=\"%" PRIu32 "\",comm=\"", pr->pid);
+        sv_put_text(b, pr->comm, strlen(pr->comm), 0);
+        sv_puts(b, "\"");
+        if (r) {
+            sv_puts(b, ",tag=\"");
+            sv_put_text(b, r->tag, strlen(r->tag), 0);
+            sv_puts(b, "\"");
+        }
+        if (f->scope == SC_POOL || f->scope == SC_ROW)
+            sv_printf(b, ",pool=\"%s\"", pool_names[p]);
+        sv_puts(b, "}");
+    }
+    sv_printf(b, " %s\n", val);
+}
+
+static void render_metrics(const sv_scrape *s, int om, sv_buf *b)
+{
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        const struct family *f = &families[i];
+        const char *suffix = f->type == FT_COUNTER && !om ? "_total" : "";
+        sv_printf(b, "# HELP %s%s %s\n", f->name, suffix, f->help);
+        sv_printf(b, "# TYPE %s%s %s\n", f->name, suffix,
+                  f->type == FT_COUNTER ? "counter" : "gauge");
+        if (om && f->unit)
+            sv_printf(b, "# UNIT %s %s\n", f->name, f->unit);
+        if (f->scope == SC_GLOBAL) {
+            sample(b, f, s, NULL, NULL, 0);
+            continue;
+        }
+        for (size_t k = 0; k < s->nprocs; k++) {
+            const sv_proc *pr = &s->procs[k];
+            if (f->scope == SC_PROC) {
+                sample(b, f, s, pr, NULL, 0);
+            } else if (f->scope == SC_POOL) {
+                for (int p = 0; p < PT_POOL_COUNT; p++)
+                    sample(b, f, s, pr, NULL, p);
+            } else {
+                for (size_t r = 0; r < pr->nrows; r++)
+                    for (int p = 0; p < PT_POOL_COUNT; p++)
+                        if (row_pool_used(&pr->rows[r], p))
+                            sample(b, f, s, pr, &pr->rows[r], p);
+            }
+        }
+    }
+    if (om)
+        sv_puts(b, "# EOF\n");
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON for the dashboard (/api/v1/processes)                              */
+
+static void json_str(sv_buf *b, const char *s)
+{
+    sv_puts(b, "\"");
+    sv_put_text(b, s, strlen(s), 1);
+    sv_puts(b, "\"");
+}
+
+static void render_json(const sv_scrape *s, sv_buf *b)
+{
+    sv_printf(b,
+              "{\"time_ms\": %" PRIu64 ", \"scrape_seconds\": %.6f, "
+              "\"top\": %zu, \"read_errors\": %" PRIu64 ", \"processes\": [",
+              s->time_ms, s->seconds, s->top, s->read_errors_total);
+    for (size_t k = 0; k < s->nprocs; k++) {
+        const sv_proc *pr = &s->procs[k];
+        sv_printf(b, "%s\n {\"pid\": %" PRIu32 ", \"comm\": ", k ? "," : "",
+                  pr->pid);
+        json_str(b, pr->comm);
+        sv_printf(b,
+                  ", \"start_ns\": %" PRIu64 ", \"rss_bytes\": %" PRIu64
+                  ", \"committed_bytes\": %" PRIu64 ", \"tags\": %zu"
+                  ", \"errors\": %" PRIu64 ", \"pools\": {",
+                  pr->start_ns, pr->proc.valid ? pr->proc.rss_kb * 1024 : 0,
+                  pr->proc.valid ? pr->proc.commit_kb * 1024 : 0, pr->ntags,
+                  pr->errors_total);
+        for (int p = 0; p < PT_POOL_COUNT; p++)
+            sv_printf(b,
+                      "%s\"%s\": {\"bytes\": %" PRId64 ", \"peak\": %" PRIu64
+                      ", \"limit\": %" PRIu64 ", \"failures\": %" PRIu64
+                      ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 "}",
+                      p ? ", " : "", pool_names[p], pr->bytes[p],
+                      pr->pool[p].peak, pr->pool[p].limit,
+                      pr->pool[p].failures, pr->pool[p].allocs,
+                      pr->pool[p].frees);
+        sv_puts(b, "}, \"rows\": [");
+        for (size_t r = 0; r < pr->nrows; r++) {
+            const sv_row *row = &pr->rows[r];
+            sv_puts(b, r ? ",\n  {\"tag\": " : "\n  {\"tag\": ");
+            json_str(b, row->tag);
+            sv_printf(b, ", \"other\": %s", row->other ? "true" : "false");
+            for (int p = 0; p < PT_POOL_COUNT; p++)
+                sv_printf(b,
+                          ", \"%s\": {\"bytes\": %" PRId64
+                          ", \"blocks\": %" PRId64 ", \"allocs\": %" PRIu64
+                          ", \"frees\": %" PRIu64 ", \"failures\": %" PRIu64
+                          "}",
+                          pool_names[p], row->bytes[p], row->blocks[p],
+                          row->c[p][SV_ALLOCS], row->c[p][SV_FREES],
+                          row->c[p][SV_FAILURES]);
+            sv_puts(b, "}");
+        }
+        sv_puts(b, "]}");
+    }
+    sv_puts(b, "]}\n");
+}
+
+void sv_render(const sv_scrape *s, int format, sv_buf *b)
+{
+    if (format == SV_JSON)
+        render_json(s, b);
+    else
+        render_metrics(s, format == SV_OPENMETRICS, b);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Content negotiation                                                     */
+
+static int lower_eq(const char *s, size_t n, const char *lit)
+{
+    size_t m = strlen(lit);
+    if (n != m)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lit[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* q-value "0", "1", "0.xyz", "1.000" in thousandths; -1 when malformed. */
+static int parse_q(const char *s, size_t n)
+{
+    if (n == 0 || (s[0] != '0' && s[0] != '1'))
+        return -1;
+    int v = (s[0] - '0') * 1000;
+    if (n == 1)
+        return v;
+    if (s[1] != '.' || n > 5)
+        return -1;
+    int scale = 100;
+    for (size_t i = 2; i < n; i++, scale /= 10) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v += (s[i] - '0') * scale;
+    }
+    return v > 1000 ? -1 : v;
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t'))
+        (*s)++, (*n)--;
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+/*
+ * Accept: a comma-separated list of media ranges with parameters.
+ * OpenMetrics is served when application/openmetrics-text (version 1.0.0
+ * or unversioned) has a q-value > 0 at least as high as the best of
+ * text/plain, text/ and * / *.  Malformed elements are ignored.
+ */
+int sv_accept_openmetrics(const char *accept)
+{
+    int q_om = -1, q_text = -1;
+    if (!accept)
+        return 0;
+    const char *s = accept;
+    while (*s) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *semi = memchr(s, ';', len);
+        const char *type = s;
+        size_t tlen = semi ? (size_t)(semi - s) : len;
+        trim(&type, &tlen);
+        int q = 1000, version_ok = 1;
+        const char *par = semi ? semi + 1 : NULL;
+        while (par && par < s + len) {
+            const char *pe = memchr(par, ';', (size_t)(s + len - par));
+            size_t plen = pe ? (size_t)(pe - par) : (size_t)(s + len - par);
+            const char *eq = memchr(par, '=', plen);
+            if (eq) {
+                const char *k = par, *v = eq + 1;
+                size_t kl = (size_t)(eq - par),
+                       vl = plen - (size_t)(eq - par) - 1;
+                trim(&k, &kl);
+                trim(&v, &vl);
+                if (lower_eq(k, kl, "q")) {
+                    q = parse_q(v, vl);
+                } else if (lower_eq(k, kl, "version")) {
+                    version_ok = lower_eq(v, vl, "1.0.0");
+                }
+            }
+            par = pe ? pe + 1 : NULL;
+        }
+        if (q >= 0) {
+            if (lower_eq(type, tlen, "application/openmetrics-text")) {
+                if (version_ok && q > q_om)
+                    q_om = q;
+            } else if (lower_eq(type, tlen, "text/plain") ||
+                       lower_eq(type, tlen, "text/*") ||
+                       lower_eq(type, tlen, "*/*")) {
+                if (q > q_text)
+                    q_text = q;
+            }
+        }
+        s = end ? end + 1 : s + len;
+    }
+    return q_om > 0 && q_om >= q_text;
+}
