@@ -201,13 +201,13 @@ int main(int argc, char **argv)
             n++;
         }
         vd_input in = {.t = T_, .y = Y_, .n = n};
-        vd_result r;
-        vd_judge(&in, &r);
+        vd_result res;
+        vd_judge(&in, &res);
         sweeps++;
-        if (r.verdict == VD_LEAK) {
+        if (res.verdict == VD_LEAK) {
             false_leaks++;
             printf("FALSE LEAK noise=%.3f periods=%.2f phase=%.2f amp=%g (%s)\n",
-                   noise, periods, phase, amp, r.why);
+                   noise, periods, phase, amp, res.why);
         }
     }
     printf("trend_verdict: %d false leaks in %d random loads and noise\n",

@@ -54,7 +54,9 @@ typedef struct line_data {
 
 static void fmt_elapsed(double s, char *buf, size_t size)
 {
-    if (s < 120)
+    if (s < 10)
+        snprintf(buf, size, "%.3g s", s);
+    else if (s < 120)
         snprintf(buf, size, "%.0f s", s);
     else if (s < 7200)
         snprintf(buf, size, "%.0f min", s / 60);
@@ -91,7 +93,11 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
         ymax = 1;
     if (tmax <= 0)
         tmax = 1;
-    double ystep = nice_step(ymax, 4), ytop = ceil(ymax * 1.02 / ystep) * ystep;
+    /* Steps that are round in the unit the labels use (KiB, MiB, ...). */
+    double unit = 1;
+    while (ymax / unit >= 1024 && unit < 1e18)
+        unit *= 1024;
+    double ystep = nice_step(ymax / unit, 4) * unit, ytop = ceil(ymax * 1.02 / ystep) * ystep;
     double pw = W - ML - MR, ph = H - MT - MB;
 
     fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
