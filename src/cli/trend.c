@@ -6,7 +6,7 @@
  * Data model: a series is one process × tag × pool (bytes in use over
  * time, with the tag's cumulative allocations), or one process's pool
  * total (sample.paged_bytes / nonpaged_bytes, with the sum of the tags'
- * allocations).  logdb.c reads the log with bounded memory (one process's
+ * allocations).  ldb_log.c reads the log with bounded memory (one process's
  * thinned samples and one series at a time); verdict.c judges each series;
  * the rows (verdict and evidence, no points) are kept, sorted — processes
  * with the fastest leak first, and in each process leaks by rate, then
@@ -216,7 +216,7 @@ static int proc_cmp(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
-int tr_collect(tr_report *rep, logdb *db, const char *path, const char *tagpat,
+int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat,
                long long pid, char *err, size_t errsize)
 {
     memset(rep, 0, sizeof *rep);
@@ -560,7 +560,7 @@ int cmd_trend(int argc, char **argv)
     const char *path = argv[optind];
 
     char err[512];
-    logdb *db;
+    ldb_log *db;
     if (ldb_open(&db, path, err, sizeof err)) {
         cli_err(VERB, "%s: %s", path, err);
         return PT_EXIT_USAGE;

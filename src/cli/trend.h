@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "logdb.h"
+#include "ldb_log.h"
 #include "verdict.h"
 
 #define TR_MAX_ROWS 200000   /* series in one report                     */
@@ -30,7 +30,7 @@ typedef struct tr_proc {
 } tr_proc;
 
 typedef struct tr_report {
-    logdb *db;
+    ldb_log *db;
     const char *path;
     const char *tagpat;      /* --tag, or NULL                            */
     tr_row *rows;
@@ -43,7 +43,7 @@ typedef struct tr_report {
 /* Judge every selected series of the log.  tagpat: glob over tag text
  * (NULL = all, and the pool totals too); pid < 0: every process.  Returns
  * 0, or -1 with a one-line message in err. */
-int tr_collect(tr_report *rep, logdb *db, const char *path, const char *tagpat,
+int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat,
                long long pid, char *err, size_t errsize);
 void tr_free(tr_report *rep);
 

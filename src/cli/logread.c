@@ -1,5 +1,5 @@
 /*
- * logdb.c — reader of counter logs (logdb.h, docs/log-format.md).
+ * ldb_log.c — reader of counter logs (ldb_log.h, docs/log-format.md).
  *
  * The log is opened read-only and read inside one read transaction, so a
  * logger that is still writing (WAL mode) does not change what we see
@@ -9,7 +9,7 @@
  * are errors; text is copied with bounds; the samples of one process are
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
  */
-#include "logdb.h"
+#include "ldb_log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -24,7 +24,7 @@ typedef struct tagname {
     char *text, *binary, *description;
 } tagname;
 
-struct logdb {
+struct ldb_log {
     sqlite3 *db;
     long max_steps, steps;
     int64_t interval_ms, created_ns, nsamples;
@@ -51,13 +51,13 @@ static void fail(char *err, size_t size, const char *fmt, ...)
 
 static int progress(void *arg)
 {
-    logdb *l = arg;
+    ldb_log *l = arg;
     l->steps++;
     return l->max_steps > 0 && l->steps > l->max_steps;
 }
 
 /* SQLite's message, phrased for a person. */
-static const char *why(logdb *l, int rc)
+static const char *why(ldb_log *l, int rc)
 {
     if (rc == SQLITE_NOTADB)
         return "not a SQLite database";
@@ -87,7 +87,7 @@ static char *dup_text(const unsigned char *src)
 }
 
 /* Prepare or fail with a message naming what was being read. */
-static sqlite3_stmt *prep(logdb *l, const char *sql, const char *what,
+static sqlite3_stmt *prep(ldb_log *l, const char *sql, const char *what,
                           char *err, size_t size)
 {
     sqlite3_stmt *st = NULL;
@@ -104,7 +104,7 @@ static sqlite3_stmt *prep(logdb *l, const char *sql, const char *what,
     return st;
 }
 
-static int pragma_int(logdb *l, const char *sql, int64_t *out, char *err,
+static int pragma_int(ldb_log *l, const char *sql, int64_t *out, char *err,
                       size_t size)
 {
     sqlite3_stmt *st = prep(l, sql, NULL, err, size);
@@ -142,7 +142,7 @@ static int by_tag(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int load(logdb *l, char *err, size_t size)
+static int load(ldb_log *l, char *err, size_t size)
 {
     int64_t v;
     if (pragma_int(l, "PRAGMA application_id", &v, err, size))
@@ -265,7 +265,7 @@ dberr:
     return -1;
 }
 
-static int finish_open(logdb *l, logdb **out, char *err, size_t size)
+static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)
 {
     sqlite3_busy_timeout(l->db, 2000);
     sqlite3_progress_handler(l->db, 1000, progress, l);
@@ -277,7 +277,7 @@ static int finish_open(logdb *l, logdb **out, char *err, size_t size)
     return 0;
 }
 
-int ldb_open(logdb **out, const char *path, char *err, size_t size)
+int ldb_open(ldb_log **out, const char *path, char *err, size_t size)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -297,7 +297,7 @@ int ldb_open(logdb **out, const char *path, char *err, size_t size)
              "docs/log-format.md)");
         return -1;
     }
-    logdb *l = calloc(1, sizeof *l);
+    ldb_log *l = calloc(1, sizeof *l);
     if (!l) {
         fail(err, size, "out of memory");
         return -1;
@@ -312,11 +312,11 @@ int ldb_open(logdb **out, const char *path, char *err, size_t size)
     return finish_open(l, out, err, size);
 }
 
-int ldb_open_image(logdb **out, const void *data, size_t size, long max_steps,
+int ldb_open_image(ldb_log **out, const void *data, size_t size, long max_steps,
                    char *err, size_t errsize)
 {
     *out = NULL;
-    logdb *l = calloc(1, sizeof *l);
+    ldb_log *l = calloc(1, sizeof *l);
     if (!l) {
         fail(err, errsize, "out of memory");
         return -1;
@@ -349,7 +349,7 @@ int ldb_open_image(logdb **out, const void *data, size_t size, long max_steps,
     return finish_open(l, out, err, errsize);
 }
 
-void ldb_close(logdb *l)
+void ldb_close(ldb_log *l)
 {
     if (!l)
         return;
@@ -365,18 +365,18 @@ void ldb_close(logdb *l)
     free(l);
 }
 
-int64_t ldb_interval_ms(const logdb *l) { return l->interval_ms; }
-const char *ldb_host(const logdb *l) { return l->host; }
-int64_t ldb_created_ns(const logdb *l) { return l->created_ns; }
-int64_t ldb_nsamples(const logdb *l) { return l->nsamples; }
-size_t ldb_nprocs(const logdb *l) { return l->nprocs; }
+int64_t ldb_interval_ms(const ldb_log *l) { return l->interval_ms; }
+const char *ldb_host(const ldb_log *l) { return l->host; }
+int64_t ldb_created_ns(const ldb_log *l) { return l->created_ns; }
+int64_t ldb_nsamples(const ldb_log *l) { return l->nsamples; }
+size_t ldb_nprocs(const ldb_log *l) { return l->nprocs; }
 
-const ldb_proc *ldb_proc_at(const logdb *l, size_t i)
+const ldb_proc *ldb_proc_at(const ldb_log *l, size_t i)
 {
     return i < l->nprocs ? &l->procs[i] : NULL;
 }
 
-static const tagname *find_tag(const logdb *l, uint32_t tag)
+static const tagname *find_tag(const ldb_log *l, uint32_t tag)
 {
     if (!l->ntags)
         return NULL;
@@ -384,7 +384,7 @@ static const tagname *find_tag(const logdb *l, uint32_t tag)
     return bsearch(&key, l->tags, l->ntags, sizeof *l->tags, by_tag);
 }
 
-const char *ldb_tag_text(const logdb *l, uint32_t tag, char buf[PT_TAG_TEXT_MAX])
+const char *ldb_tag_text(const ldb_log *l, uint32_t tag, char buf[PT_TAG_TEXT_MAX])
 {
     const tagname *t = find_tag(l, tag);
     if (t && t->text && *t->text && strlen(t->text) < PT_TAG_TEXT_MAX) {
@@ -398,13 +398,13 @@ const char *ldb_tag_text(const logdb *l, uint32_t tag, char buf[PT_TAG_TEXT_MAX]
     return pt_tag_text(tag, buf);
 }
 
-const char *ldb_tag_binary(const logdb *l, uint32_t tag)
+const char *ldb_tag_binary(const ldb_log *l, uint32_t tag)
 {
     const tagname *t = find_tag(l, tag);
     return t && t->binary && *t->binary ? t->binary : NULL;
 }
 
-const char *ldb_tag_description(const logdb *l, uint32_t tag)
+const char *ldb_tag_description(const ldb_log *l, uint32_t tag)
 {
     const tagname *t = find_tag(l, tag);
     return t && t->description && *t->description ? t->description : NULL;
@@ -430,7 +430,7 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int ldb_load_samples(logdb *l, size_t i, ldb_samples *s, char *err,
+int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
                      size_t size)
 {
     memset(s, 0, sizeof *s);
@@ -537,7 +537,7 @@ static long find_sample(const ldb_samples *s, int64_t id)
     return lo < s->n && s->sorted_id[lo] == id ? (long)s->sorted_ix[lo] : -1;
 }
 
-int ldb_each_series(logdb *l, ldb_samples *s, int only, uint32_t only_tag,
+int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
                     int only_pool, ldb_series_fn fn, void *ctx, char *err,
                     size_t size)
 {

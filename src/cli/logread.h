@@ -1,5 +1,5 @@
 /*
- * logdb.h — the reader of counter logs (docs/log-format.md) for `pooltag
+ * ldb_log.h — the reader of counter logs (docs/log-format.md) for `pooltag
  * trend`: opens a log read-only, checks that it is one (application_id,
  * user_version, tables and columns), and loads series with bounded memory.
  *
@@ -11,8 +11,8 @@
  * LDB_MAX_TAGS tag names; a log beyond them is read in part or refused
  * with a message, never loaded whole.
  */
-#ifndef PT_LOGDB_H
-#define PT_LOGDB_H
+#ifndef PT_LOGREAD_H
+#define PT_LOGREAD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +25,7 @@
 #define LDB_MAX_PROCS 4096
 #define LDB_MAX_TAGS 65536
 
-typedef struct logdb logdb;
+typedef struct ldb_log ldb_log;
 
 typedef struct ldb_proc {
     int64_t id, pid;
@@ -64,30 +64,30 @@ typedef struct ldb_series {
 } ldb_series;
 
 /* Open PATH read-only and validate it. */
-int ldb_open(logdb **out, const char *path, char *err, size_t errsize);
+int ldb_open(ldb_log **out, const char *path, char *err, size_t errsize);
 /* The same over a database image in memory (the fuzz target); the image
  * is copied.  max_steps bounds the SQL work (0 = no bound). */
-int ldb_open_image(logdb **out, const void *data, size_t size,
+int ldb_open_image(ldb_log **out, const void *data, size_t size,
                    long max_steps, char *err, size_t errsize);
-void ldb_close(logdb *db);
+void ldb_close(ldb_log *db);
 
 /* meta table values (0 / "" when absent). */
-int64_t ldb_interval_ms(const logdb *db);
-const char *ldb_host(const logdb *db);
-int64_t ldb_created_ns(const logdb *db);
-int64_t ldb_nsamples(const logdb *db);  /* all samples in the log */
+int64_t ldb_interval_ms(const ldb_log *db);
+const char *ldb_host(const ldb_log *db);
+int64_t ldb_created_ns(const ldb_log *db);
+int64_t ldb_nsamples(const ldb_log *db);  /* all samples in the log */
 
-size_t ldb_nprocs(const logdb *db);
-const ldb_proc *ldb_proc_at(const logdb *db, size_t i);
+size_t ldb_nprocs(const ldb_log *db);
+const ldb_proc *ldb_proc_at(const ldb_log *db, size_t i);
 
 /* Tag text (the log's tag table, else pt_tag_text) and the log's own
  * binary/description for it (NULL when absent). */
-const char *ldb_tag_text(const logdb *db, uint32_t tag, char buf[PT_TAG_TEXT_MAX]);
-const char *ldb_tag_binary(const logdb *db, uint32_t tag);
-const char *ldb_tag_description(const logdb *db, uint32_t tag);
+const char *ldb_tag_text(const ldb_log *db, uint32_t tag, char buf[PT_TAG_TEXT_MAX]);
+const char *ldb_tag_binary(const ldb_log *db, uint32_t tag);
+const char *ldb_tag_description(const ldb_log *db, uint32_t tag);
 
 /* Load the kept samples of process i. */
-int ldb_load_samples(logdb *db, size_t i, ldb_samples *s, char *err,
+int ldb_load_samples(ldb_log *db, size_t i, ldb_samples *s, char *err,
                      size_t errsize);
 void ldb_samples_free(ldb_samples *s);
 
@@ -97,7 +97,7 @@ void ldb_samples_free(ldb_samples *s);
  * s->allocs (only complete when only == 0).  Returns -1 with err on a
  * database error. */
 typedef int (*ldb_series_fn)(void *ctx, const ldb_series *series);
-int ldb_each_series(logdb *db, ldb_samples *s, int only, uint32_t only_tag,
+int ldb_each_series(ldb_log *db, ldb_samples *s, int only, uint32_t only_tag,
                     int only_pool, ldb_series_fn fn, void *ctx, char *err,
                     size_t errsize);
 
