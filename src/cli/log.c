@@ -1,10 +1,589 @@
-/* log.c — `pooltag log` (issue 4): placeholder until the verb lands. */
-#include "cli.h"
+/*
+ * log.c — `pooltag log -o FILE.db [--interval T] [--max-size N] [--all]
+ * [--duration T] PID...`: sample the counters of tagged processes into a
+ * counter log (SQLite, docs/log-format.md) that `pooltag trend` reads.
+ *
+ * Data model: a target is one process followed through one reader source
+ * (ptr_open), whose identity check (process start time) tells a PID reused
+ * by another process from the one we follow: the reading fails and
+ * ptr_alive says 0, so the series ends as 'exited'.  Each round reads every
+ * target and writes one transaction: a sample row per target, its tag rows,
+ * tag names (first sight), and the ends of targets that went away.
+ *
+ * Timing: rounds start at absolute CLOCK_MONOTONIC deadlines start + k *
+ * interval, so the interval does not drift; a round that overruns skips the
+ * ticks it missed.  Sample times are CLOCK_REALTIME (the reading's
+ * taken_ns).
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked and waited for with
+ * sigtimedwait between rounds, so one arriving mid-round lets the round
+ * finish; the logger then marks the open series 'logger stopped' and exits
+ * 0.  SIGKILL loses nothing committed (WAL, see logdb.c).
+ *
+ * The database layer is logdb.c.
+ */
+#include "logdb.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *VERB = "log";
+
+#define NS_PER_MS 1000000ull
+#define NS_PER_S 1000000000ull
+#define MIN_INTERVAL_NS (10 * NS_PER_MS)
+#define MAX_INTERVAL_NS (86400 * NS_PER_S)
+#define MAX_DURATION_NS (366 * 86400 * NS_PER_S)
+#define MAX_FAILS 3    /* consecutive failed readings of a live process */
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: pooltag log -o FILE.db [--interval T] [--max-size N] "
+        "[--duration T]\n"
+        "                   [--quiet] PID...\n"
+        "       pooltag log -o FILE.db --all [options]\n"
+        "\n"
+        "Sample the pooltag counters of running processes into a counter log,\n"
+        "an SQLite database (format: docs/log-format.md) that `pooltag trend`\n"
+        "and sqlite3 read.  Every interval, for each process: every tag's\n"
+        "counters in each pool, the pool totals, RSS and commit.  Each round is\n"
+        "one transaction: a logger killed even with SIGKILL leaves a database\n"
+        "that opens and holds every sample it wrote.\n"
+        "\n"
+        "The logger ends by itself when every PID has exited (each exit is\n"
+        "recorded as 'exited'), at the end of --duration, or on SIGINT,\n"
+        "SIGTERM or SIGHUP: it finishes the current round and marks the open\n"
+        "series 'logger stopped'.  A line on stderr says what was written.\n"
+        "\n"
+        "  -o, --output FILE   the log: a new (or empty) file, or a pooltag\n"
+        "                      log of this format to append to; anything else\n"
+        "                      is refused and left untouched\n"
+        "  -i, --interval T    time between samples (default 5s): 250ms, 5s,\n"
+        "                      1m, 1h, or a number of seconds; at least 10ms\n"
+        "  -m, --max-size N    cap the log at N bytes, circularly: the oldest\n"
+        "                      samples are deleted to stay under it.  512K,\n"
+        "                      100M, 1G (x1024) or bytes; at least 64K; 0 = no\n"
+        "                      cap (default)\n"
+        "  -a, --all           follow every tagged process of this user (all,\n"
+        "                      for root), including ones that start later;\n"
+        "                      runs until stopped or --duration ends it\n"
+        "  -d, --duration T    stop after T (same units as --interval)\n"
+        "  -q, --quiet         print nothing but errors\n"
+        "  -h, --help          this text\n"
+        "\n"
+        "Exit status 0 when the log was written, 2 for a usage error, a\n"
+        "process that cannot be read at start, a file that is not a pooltag\n"
+        "log, or a write error.\n",
+        f);
+}
+
+/* ---- option values --------------------------------------------------- */
+
+/* "250ms", "5s", "1.5m", "1h", "7" (seconds) -> ns.  0 ok, -1 bad. */
+static int parse_time(const char *s, uint64_t *out)
+{
+    uint64_t whole = 0, frac = 0, fdiv = 1;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (whole > UINT64_MAX / 10 / NS_PER_S)
+            return -1;
+        whole = whole * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (fdiv < NS_PER_S) {   /* nanosecond digits at most */
+                frac = frac * 10 + (uint64_t)(*p - '0');
+                fdiv *= 10;
+            }
+    }
+    uint64_t unit;
+    if (!*p || strcmp(p, "s") == 0)
+        unit = NS_PER_S;
+    else if (strcmp(p, "ms") == 0)
+        unit = NS_PER_MS;
+    else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
+        unit = 60 * NS_PER_S;
+    else if (strcmp(p, "h") == 0)
+        unit = 3600 * NS_PER_S;
+    else
+        return -1;
+    if (whole > MAX_DURATION_NS / unit)
+        return -1;
+    *out = whole * unit + frac * (unit / fdiv);
+    return 0;
+}
+
+/* "100M", "512K", "1G", "64KiB", "4096" -> bytes (x1024 units). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    int shift = 0;
+    switch (*p) {
+    case 0: break;
+    case 'k': case 'K': shift = 10; p++; break;
+    case 'm': case 'M': shift = 20; p++; break;
+    case 'g': case 'G': shift = 30; p++; break;
+    case 't': case 'T': shift = 40; p++; break;
+    default: return -1;
+    }
+    if (shift && *p && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0)
+        return -1;
+    if (!shift && *p)
+        return -1;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+/* ---- targets --------------------------------------------------------- */
+
+typedef struct target {
+    uint32_t pid;
+    ptr_source *src;   /* kept after an error end: its identity check
+                          keeps --all from reopening the same process   */
+    int64_t row;       /* process row, 0 until the first sample         */
+    int ended;
+    int fails;
+    char comm[17];
+    uint64_t samples;
+} target;
+
+typedef struct logger {
+    logdb *db;
+    const char *path;
+    target *t;
+    size_t n, cap;
+    int all, quiet;
+    uint64_t samples, processes, deleted;
+    int warned_small;
+} logger;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static target *add_target(logger *L, uint32_t pid, ptr_source *src)
+{
+    if (L->n == L->cap) {
+        size_t ncap = L->cap ? 2 * L->cap : 16;
+        target *nt = realloc(L->t, ncap * sizeof *nt);
+        if (!nt)
+            return NULL;
+        L->t = nt;
+        L->cap = ncap;
+    }
+    target *t = &L->t[L->n++];
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    t->src = src;
+    return t;
+}
+
+/* Drop ended targets whose source is closed (their rows are written). */
+static void compact(logger *L)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < L->n; i++)
+        if (!L->t[i].ended || L->t[i].src)
+            L->t[j++] = L->t[i];
+    L->n = j;
+}
+
+/* End a target's series in the current transaction. */
+static int end_target(logger *L, target *t, const char *reason, int keep_src,
+                      char *err, size_t errlen)
+{
+    t->ended = 1;
+    if (!keep_src) {
+        ptr_close(t->src);
+        t->src = NULL;
+    }
+    if (!L->quiet)
+        cli_err(VERB, "process %" PRIu32 " (%s): %s after %" PRIu64
+                      " sample%s",
+                t->pid, t->comm[0] ? t->comm : "?", reason, t->samples,
+                t->samples == 1 ? "" : "s");
+    if (!t->row)
+        return 0;
+    return logdb_end(L->db, t->row, real_ns(), reason, err, errlen);
+}
+
+/* --all: start following tagged processes we do not follow yet. */
+static void rescan(logger *L)
+{
+    uint32_t *pids;
+    size_t n;
+    char err[512];
+    if (ptr_list_tagged(&pids, &n, err, sizeof err) < 0) {
+        if (!L->quiet)
+            cli_err(VERB, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int known = 0;
+        for (size_t k = 0; k < L->n && !known; k++) {
+            target *t = &L->t[k];
+            /* The same process (its source's identity still holds). */
+            known = t->pid == pids[i] && t->src && ptr_alive(t->src);
+        }
+        if (known)
+            continue;
+        char spec[16];
+        ptr_source *s;
+        snprintf(spec, sizeof spec, "%" PRIu32, pids[i]);
+        /* A process that cannot be opened (starting, exiting, another
+         * user's) is tried again next round. */
+        if (ptr_open(spec, &s, err, sizeof err) < 0)
+            continue;
+        if (!add_target(L, pids[i], s)) {
+            ptr_close(s);
+            break;
+        }
+    }
+    free(pids);
+}
+
+/* One round: read every open target, write one transaction. */
+static int round_once(logger *L, char *err, size_t errlen)
+{
+    if (logdb_begin(L->db, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < L->n; i++) {
+        target *t = &L->t[i];
+        ptr_view v;
+        char rerr[512];
+        if (t->ended)
+            continue;
+        if (ptr_read(t->src, &v, rerr, sizeof rerr) < 0) {
+            if (!ptr_alive(t->src)) {
+                if (end_target(L, t, "exited", 0, err, errlen) < 0)
+                    goto bad;
+            } else if (++t->fails >= MAX_FAILS) {
+                if (end_target(L, t, rerr, 1, err, errlen) < 0)
+                    goto bad;
+            }
+            continue;
+        }
+        t->fails = 0;
+        cli_use_modules(&v);
+        int r = 0;
+        if (!t->row) {
+            snprintf(t->comm, sizeof t->comm, "%s", v.comm);
+            r = logdb_process(L->db, &v, &t->row, err, errlen);
+            if (r == 0) {
+                L->processes++;
+                if (L->all && !L->quiet)
+                    cli_err(VERB, "following process %" PRIu32 " (%s)",
+                            t->pid, t->comm);
+            }
+        }
+        if (r == 0)
+            r = logdb_sample(L->db, t->row, &v, err, errlen);
+        ptr_view_free(&v);
+        if (r < 0)
+            goto bad;
+        t->samples++;
+        L->samples++;
+    }
+    if (logdb_commit(L->db, err, errlen) < 0)
+        goto bad;
+    compact(L);
+    uint64_t gone;
+    int small;
+    if (logdb_trim(L->db, &gone, &small, err, errlen) < 0)
+        return -1;
+    L->deleted += gone;
+    if (small && !L->warned_small && !L->quiet) {
+        L->warned_small = 1;
+        cli_err(VERB, "warning: --max-size is too small for one round of "
+                      "samples; the log keeps only the newest round");
+    }
+    return 0;
+bad:
+    logdb_rollback(L->db);
+    return -1;
+}
+
+static int open_targets(logger *L)
+{
+    for (size_t i = 0; i < L->n; i++)
+        if (!L->t[i].ended)
+            return 1;
+    return 0;
+}
+
+/* Sleep until the absolute monotonic time `until` or a stop signal.
+ * Returns 1 when a signal asks to stop. */
+static int wait_until(const sigset_t *sigs, uint64_t until)
+{
+    for (;;) {
+        uint64_t now = mono_ns();
+        struct timespec ts = {0, 0};
+        if (until > now) {
+            uint64_t d = until - now;
+            ts.tv_sec = (time_t)(d / NS_PER_S);
+            ts.tv_nsec = (long)(d % NS_PER_S);
+        }
+        int sig = sigtimedwait(sigs, NULL, &ts);
+        if (sig > 0)
+            return 1;
+        if (errno == EAGAIN && mono_ns() >= until)
+            return 0;
+        /* EINTR (another signal) or an early wake-up: wait again. */
+    }
+}
 
 int cmd_log(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_err("log", "not built yet");
-    return PT_EXIT_USAGE;
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"interval", required_argument, NULL, 'i'},
+        {"max-size", required_argument, NULL, 'm'},
+        {"all", no_argument, NULL, 'a'},
+        {"duration", required_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    logger L;
+    const char *out = NULL;
+    uint64_t interval = 5 * NS_PER_S, cap = 0, duration = 0;
+    int c, status = PT_EXIT_USAGE;
+    char err[1024];
+
+    memset(&L, 0, sizeof L);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:i:m:ad:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'i':
+            if (parse_time(optarg, &interval) < 0 ||
+                interval > MAX_INTERVAL_NS) {
+                cli_err(VERB,
+                        "bad interval '%s': use e.g. 250ms, 5s, 1m or a "
+                        "number of seconds (at most 24h)",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            if (interval < MIN_INTERVAL_NS) {
+                cli_err(VERB, "interval '%s' is too short: the minimum is 10ms",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            break;
+        case 'm':
+            if (parse_size(optarg, &cap) < 0) {
+                cli_err(VERB,
+                        "bad size '%s': use e.g. 512K, 100M, 1G, a number of "
+                        "bytes, or 0 for no cap",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            if (cap && cap < LOG_MIN_CAP) {
+                cli_err(VERB,
+                        "--max-size %s is too small to hold a useful log: use "
+                        "at least 64K, or 0 for no cap",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            break;
+        case 'a': L.all = 1; break;
+        case 'd':
+            if (parse_time(optarg, &duration) < 0 || duration == 0) {
+                cli_err(VERB,
+                        "bad duration '%s': use e.g. 30s, 10m, 2h or a "
+                        "number of seconds (more than 0)",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            break;
+        case 'q': L.quiet = 1; break;
+        case 'h': usage(stdout); return PT_EXIT_OK;
+        default: cli_opt_error(VERB, argv, c); return PT_EXIT_USAGE;
+        }
+    }
+    if (!out || !*out) {
+        cli_err(VERB, "missing -o FILE.db: where to write the log (see "
+                      "pooltag log --help)");
+        return PT_EXIT_USAGE;
+    }
+    if (L.all && optind < argc) {
+        cli_err(VERB, "--all follows every tagged process: give no PID with "
+                      "it (see pooltag log --help)");
+        return PT_EXIT_USAGE;
+    }
+    if (!L.all && optind >= argc) {
+        cli_err(VERB, "missing PID: give the processes to log, or --all (see "
+                      "pooltag log --help)");
+        return PT_EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++) {
+        const char *a = argv[i];
+        if (!*a || strspn(a, "0123456789") != strlen(a)) {
+            cli_err(VERB, "'%s' is not a PID: log follows running processes",
+                    a);
+            return PT_EXIT_USAGE;
+        }
+        for (int k = optind; k < i; k++)
+            if (strtoull(argv[k], NULL, 10) == strtoull(a, NULL, 10)) {
+                cli_err(VERB, "PID %s is given twice", a);
+                return PT_EXIT_USAGE;
+            }
+    }
+
+    /* Check everything before creating anything: the file, then each PID
+     * (opened and read once). */
+    int exists = logdb_check(out, err, sizeof err);
+    if (exists < 0) {
+        cli_err(VERB, "%s", err);
+        return PT_EXIT_USAGE;
+    }
+    L.path = out;
+    for (int i = optind; i < argc; i++) {
+        ptr_source *s;
+        ptr_view v;
+        if (ptr_open(argv[i], &s, err, sizeof err) < 0) {
+            cli_err(VERB, "%s", err);
+            goto done;
+        }
+        if (ptr_read(s, &v, err, sizeof err) < 0) {
+            cli_err(VERB, "%s", err);
+            ptr_close(s);
+            goto done;
+        }
+        target *t = add_target(&L, ptr_pid(s), s);
+        if (!t) {
+            ptr_view_free(&v);
+            ptr_close(s);
+            cli_err(VERB, "out of memory");
+            goto done;
+        }
+        snprintf(t->comm, sizeof t->comm, "%s", v.comm);
+        ptr_view_free(&v);
+    }
+
+    /* Stop signals wait for the end of a round (see wait_until).  One that
+     * is ignored stays ignored (nohup; SIGINT of a background job): a
+     * blocked signal would be queued for sigtimedwait even so. */
+    sigset_t sigs, old;
+    static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    sigemptyset(&sigs);
+    for (size_t i = 0; i < sizeof stop_sigs / sizeof stop_sigs[0]; i++) {
+        struct sigaction sa;
+        if (sigaction(stop_sigs[i], NULL, &sa) == 0 &&
+            sa.sa_handler == SIG_IGN)
+            continue;
+        sigaddset(&sigs, stop_sigs[i]);
+    }
+    sigprocmask(SIG_BLOCK, &sigs, &old);
+
+    if (logdb_open(out, exists, interval / NS_PER_MS, cap, &L.db, err,
+                   sizeof err) < 0) {
+        cli_err(VERB, "%s", err);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        goto done;
+    }
+
+    const uint64_t start = mono_ns();
+    const uint64_t end = duration ? start + duration : UINT64_MAX;
+    uint64_t tick = 0, rounds = 0, busy = 0, worst = 0;
+    const char *why = "logger stopped";
+    status = PT_EXIT_OK;
+    for (;;) {
+        uint64_t t0 = mono_ns();
+        if (L.all)
+            rescan(&L);
+        if (round_once(&L, err, sizeof err) < 0) {
+            cli_err(VERB, "%s", err);
+            status = PT_EXIT_USAGE;
+            break;
+        }
+        uint64_t spent = mono_ns() - t0;
+        rounds++;
+        busy += spent;
+        if (spent > worst)
+            worst = spent;
+        if (!L.all && !open_targets(&L))
+            break;
+        /* Next tick on the absolute grid; skip ticks a slow round missed. */
+        uint64_t now = mono_ns();
+        tick = (now - start) / interval + 1;
+        uint64_t next = start + tick * interval;
+        if (next > end) {
+            wait_until(&sigs, end);
+            break;
+        }
+        if (wait_until(&sigs, next))
+            break;
+    }
+
+    /* Open series end here: the logger stopped (signal, --duration). */
+    if (status == PT_EXIT_OK && open_targets(&L)) {
+        if (logdb_begin(L.db, err, sizeof err) < 0) {
+            cli_err(VERB, "%s", err);
+            status = PT_EXIT_USAGE;
+        } else {
+            int bad = 0;
+            for (size_t i = 0; i < L.n && !bad; i++)
+                if (!L.t[i].ended && L.t[i].row)
+                    bad = logdb_end(L.db, L.t[i].row, real_ns(), why, err,
+                                    sizeof err) < 0;
+            if (bad || logdb_commit(L.db, err, sizeof err) < 0) {
+                logdb_rollback(L.db);
+                cli_err(VERB, "%s", err);
+                status = PT_EXIT_USAGE;
+            }
+        }
+    }
+    logdb_close(L.db);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (status == PT_EXIT_OK && !L.quiet) {
+        char extra[128] = "";
+        if (L.deleted)
+            snprintf(extra, sizeof extra, ", %" PRIu64 " oldest deleted (cap)",
+                     L.deleted);
+        cli_err(VERB,
+                "wrote %" PRIu64 " sample%s of %" PRIu64 " process%s to %s%s; "
+                "a round took %.2f ms on average, %.2f ms at most",
+                L.samples, L.samples == 1 ? "" : "s", L.processes,
+                L.processes == 1 ? "" : "es", out, extra,
+                rounds ? (double)busy / (double)rounds / 1e6 : 0.0,
+                (double)worst / 1e6);
+    }
+done:
+    for (size_t i = 0; i < L.n; i++)
+        ptr_close(L.t[i].src);
+    free(L.t);
+    return status;
 }

@@ -1,5 +1,5 @@
 /*
- * ldb_log.c — reader of counter logs (ldb_log.h, docs/log-format.md).
+ * logread.c — reader of counter logs (logread.h, docs/log-format.md).
  *
  * The log is opened read-only and read inside one read transaction, so a
  * logger that is still writing (WAL mode) does not change what we see
@@ -9,7 +9,7 @@
  * are errors; text is copied with bounds; the samples of one process are
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
  */
-#include "ldb_log.h"
+#include "logread.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /*
- * ldb_log.h — the reader of counter logs (docs/log-format.md) for `pooltag
+ * logread.h — the reader of counter logs (docs/log-format.md) for `pooltag
  * trend`: opens a log read-only, checks that it is one (application_id,
  * user_version, tables and columns), and loads series with bounded memory.
  *

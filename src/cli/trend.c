@@ -6,7 +6,7 @@
  * Data model: a series is one process × tag × pool (bytes in use over
  * time, with the tag's cumulative allocations), or one process's pool
  * total (sample.paged_bytes / nonpaged_bytes, with the sum of the tags'
- * allocations).  ldb_log.c reads the log with bounded memory (one process's
+ * allocations).  logread.c reads the log with bounded memory (one process's
  * thinned samples and one series at a time); verdict.c judges each series;
  * the rows (verdict and evidence, no points) are kept, sorted — processes
  * with the fastest leak first, and in each process leaks by rate, then

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "ldb_log.h"
+#include "logread.h"
 #include "verdict.h"
 
 #define TR_MAX_ROWS 200000   /* series in one report                     */

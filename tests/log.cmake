@@ -1,0 +1,14 @@
+# `pooltag log`: counter logs in SQLite (docs/log.md, docs/log-format.md).
+# The shell tests need demo/notmyfault and the sqlite3 command-line tool
+# (exit 77 = skipped when either is missing).  log_manytags is a program
+# with N tags (the cost of a round; a circular log that fills fast).
+add_executable(log_manytags ${CMAKE_CURRENT_SOURCE_DIR}/log_manytags.c)
+target_link_libraries(log_manytags PRIVATE pooltag)
+
+pt_shell_test(log_basic log_basic.sh 60)
+pt_shell_test(log_signals log_signals.sh 60)
+pt_shell_test(log_cap log_cap.sh 60)
+pt_shell_test(log_multi log_multi.sh 60)
+pt_shell_test(log_all log_all.sh 60)
+pt_shell_test(log_errors log_errors.sh 60)
+pt_shell_test(log_manytags log_manytags.sh 60)
