@@ -3,7 +3,7 @@
 for the `pooltag trend` tests.
 
   trend_gen.py OUT.db [--interval S] [--span S] [--jitter]
-                      [--leave-wal] [--break KIND]
+                      [--leave-wal] [--break KIND] [--page-size N]
 
 The log holds four processes:
   pid 1001 'mixed'    every shape of tests/trend_verdict.c as its own tag,
@@ -141,7 +141,7 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     out = args.pop(0)
-    interval, span, jitter, leave_wal, brk = 5.0, 1200.0, False, False, None
+    interval, span, jitter, leave_wal, brk, page = 5.0, 1200.0, False, False, None, 0
     while args:
         a = args.pop(0)
         if a == "--interval":
@@ -152,6 +152,8 @@ def main():
             jitter = True
         elif a == "--leave-wal":
             leave_wal = True
+        elif a == "--page-size":
+            page = int(args.pop(0))
         elif a == "--break":
             brk = args.pop(0)
         else:
@@ -168,6 +170,8 @@ def main():
         db.close()
         return
     db = sqlite3.connect(out)
+    if page:
+        db.execute("PRAGMA page_size = %d" % page)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     schema = SCHEMA
