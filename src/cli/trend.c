@@ -178,22 +178,13 @@ static int on_series(void *arg, const ldb_series *se)
     return add_row(w->rep, &row, w->err, w->errsize) ? -2 : 0;
 }
 
-static const tr_report *g_rep; /* qsort context */
+static const size_t *g_pos; /* qsort context: report position of a process */
 
 static int row_cmp(const void *pa, const void *pb)
 {
     const tr_row *a = pa, *b = pb;
-    if (a->proc != b->proc) {
-        /* Processes in report order: position in rep->procs. */
-        size_t ia = 0, ib = 0;
-        for (size_t i = 0; i < g_rep->nprocs; i++) {
-            if (g_rep->procs[i].index == a->proc)
-                ia = i;
-            if (g_rep->procs[i].index == b->proc)
-                ib = i;
-        }
-        return ia < ib ? -1 : 1;
-    }
+    if (a->proc != b->proc)
+        return g_pos[a->proc] < g_pos[b->proc] ? -1 : 1;
     int ra = vd_rank(a->r.verdict), rb = vd_rank(b->r.verdict);
     if (ra != rb)
         return ra < rb ? -1 : 1;
@@ -246,6 +237,7 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
         tp->first_ns = s.base_ns;
         tp->last_ns = s.base_ns + (int64_t)llround(s.t[s.n - 1] * 1e9);
         tp->worst_leak = -1;
+        size_t first_row = rep->nrows;
         walk w = {.rep = rep, .proc = i, .s = &s, .err = err, .errsize = errsize};
         int rc = ldb_each_series(db, &s, 0, 0, 0, on_series, &w, err, errsize);
         if (rc == 0 && !tagpat) {
@@ -261,6 +253,10 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
         ldb_samples_free(&s);
         if (rc)
             return -1;
+        for (size_t r = first_row; r < rep->nrows; r++)
+            if (rep->rows[r].r.verdict == VD_LEAK &&
+                rep->rows[r].r.rate > tp->worst_leak)
+                tp->worst_leak = rep->rows[r].r.rate;
     }
     if (rep->nprocs == 0) {
         if (pid >= 0)
@@ -273,18 +269,17 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
         snprintf(err, errsize, "no tag matches '%s' in the log", tagpat ? tagpat : "");
         return -1;
     }
-    for (size_t r = 0; r < rep->nrows; r++) {
-        const tr_row *row = &rep->rows[r];
-        if (row->r.verdict != VD_LEAK)
-            continue;
-        for (size_t i = 0; i < rep->nprocs; i++)
-            if (rep->procs[i].index == row->proc &&
-                row->r.rate > rep->procs[i].worst_leak)
-                rep->procs[i].worst_leak = row->r.rate;
-    }
     qsort(rep->procs, rep->nprocs, sizeof *rep->procs, proc_cmp);
-    g_rep = rep;
+    size_t *pos = calloc(np, sizeof *pos);
+    if (!pos) {
+        snprintf(err, errsize, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < rep->nprocs; i++)
+        pos[rep->procs[i].index] = i;
+    g_pos = pos;
     qsort(rep->rows, rep->nrows, sizeof *rep->rows, row_cmp);
+    free(pos);
     return 0;
 }
 
