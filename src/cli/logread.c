@@ -1,0 +1,635 @@
+/*
+ * logread.c — reader of counter logs (logread.h, docs/log-format.md).
+ *
+ * The log is opened read-only and read inside one read transaction, so a
+ * logger that is still writing (WAL mode) does not change what we see
+ * half-way.  Nothing is trusted: the identity pragmas and every table and
+ * column the reader uses are checked before any data is read; values out
+ * of their documented range (a pool other than 0/1, a tag beyond 32 bits)
+ * are errors; text is copied with bounds; the samples of one process are
+ * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
+ */
+#include "logread.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tagname {
+    uint32_t tag;
+    char *text, *binary, *description;
+} tagname;
+
+struct ldb_log {
+    sqlite3 *db;
+    long max_steps, steps;
+    int64_t interval_ms, created_ns, nsamples;
+    char host[256];
+    ldb_proc *procs;
+    size_t nprocs;
+    tagname *tags;
+    size_t ntags;
+};
+
+static void fail(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void fail(char *err, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+    /* One line: a message from SQLite could hold a newline. */
+    for (char *p = err; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+static int progress(void *arg)
+{
+    ldb_log *l = arg;
+    l->steps++;
+    return l->max_steps > 0 && l->steps > l->max_steps;
+}
+
+/* SQLite's message, phrased for a person. */
+static const char *why(ldb_log *l, int rc)
+{
+    if (rc == SQLITE_NOTADB)
+        return "not a SQLite database";
+    if (rc == SQLITE_CORRUPT)
+        return "the database is corrupt";
+    if (rc == SQLITE_INTERRUPT)
+        return "the log is too large to read within the bound";
+    return sqlite3_errmsg(l->db);
+}
+
+static void copy_text(char *dst, size_t size, const unsigned char *src)
+{
+    snprintf(dst, size, "%s", src ? (const char *)src : "");
+}
+
+static char *dup_text(const unsigned char *src)
+{
+    if (!src)
+        return NULL;
+    size_t n = strnlen((const char *)src, 4096);
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, src, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+/* Prepare or fail with a message naming what was being read. */
+static sqlite3_stmt *prep(ldb_log *l, const char *sql, const char *what,
+                          char *err, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(l->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        if (rc == SQLITE_ERROR && what)
+            fail(err, size, "not a pooltag counter log of version %d: %s (%s)",
+                 LDB_VERSION, what, sqlite3_errmsg(l->db));
+        else
+            fail(err, size, "%s", why(l, rc));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int pragma_int(ldb_log *l, const char *sql, int64_t *out, char *err,
+                      size_t size)
+{
+    sqlite3_stmt *st = prep(l, sql, NULL, err, size);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        fail(err, size, "%s", why(l, rc));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* The tables and columns this reader uses (docs/log-format.md). */
+static const struct {
+    const char *table, *sql;
+} schema[] = {
+    {"meta", "SELECT key, value FROM meta LIMIT 0"},
+    {"process", "SELECT id, pid, start_ns, comm, exe, first_ns, last_ns, "
+                "end_ns, end_reason FROM process LIMIT 0"},
+    {"sample", "SELECT id, process, t_ns, rss_kb, commit_kb, paged_bytes, "
+               "nonpaged_bytes, paged_max, nonpaged_max, paged_failures, "
+               "nonpaged_failures, errors FROM sample LIMIT 0"},
+    {"tag_sample", "SELECT sample, tag, pool, allocs, frees, bytes_alloc, "
+                   "bytes_freed, bytes, failures FROM tag_sample LIMIT 0"},
+    {"tag", "SELECT tag, text, binary, description FROM tag LIMIT 0"},
+};
+
+static int by_tag(const void *a, const void *b)
+{
+    uint32_t x = ((const tagname *)a)->tag, y = ((const tagname *)b)->tag;
+    return x < y ? -1 : x > y;
+}
+
+static int load(ldb_log *l, char *err, size_t size)
+{
+    int64_t v;
+    if (pragma_int(l, "PRAGMA application_id", &v, err, size))
+        return -1;
+    if (v != LDB_APPLICATION_ID) {
+        fail(err, size, "not a pooltag counter log (application_id %lld, "
+             "expected %d)", (long long)v, LDB_APPLICATION_ID);
+        return -1;
+    }
+    if (pragma_int(l, "PRAGMA user_version", &v, err, size))
+        return -1;
+    if (v != LDB_VERSION) {
+        fail(err, size, "counter log format version %lld is not supported "
+             "(this pooltag reads version %d)", (long long)v, LDB_VERSION);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "table %s", schema[i].table);
+        sqlite3_stmt *st = prep(l, schema[i].sql, what, err, size);
+        if (!st)
+            return -1;
+        sqlite3_finalize(st);
+    }
+
+    /* One snapshot for everything that follows. */
+    if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        fail(err, size, "%s", sqlite3_errmsg(l->db));
+        return -1;
+    }
+
+    sqlite3_stmt *st = prep(l, "SELECT key, value FROM meta LIMIT 256", NULL,
+                            err, size);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        if (!k)
+            continue;
+        if (strcmp(k, "interval_ms") == 0)
+            l->interval_ms = sqlite3_column_int64(st, 1);
+        else if (strcmp(k, "created_ns") == 0)
+            l->created_ns = sqlite3_column_int64(st, 1);
+        else if (strcmp(k, "host") == 0)
+            copy_text(l->host, sizeof l->host, sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto dberr;
+
+    st = prep(l, "SELECT id, pid, start_ns, comm, exe, first_ns, last_ns, "
+                 "end_ns, end_reason FROM process ORDER BY id LIMIT 4097",
+              NULL, err, size);
+    if (!st)
+        return -1;
+    l->procs = calloc(LDB_MAX_PROCS, sizeof *l->procs);
+    if (!l->procs) {
+        sqlite3_finalize(st);
+        fail(err, size, "out of memory");
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (l->nprocs == LDB_MAX_PROCS) {
+            sqlite3_finalize(st);
+            fail(err, size, "more than %d processes in one log", LDB_MAX_PROCS);
+            return -1;
+        }
+        ldb_proc *p = &l->procs[l->nprocs++];
+        p->id = sqlite3_column_int64(st, 0);
+        p->pid = sqlite3_column_int64(st, 1);
+        p->start_ns = sqlite3_column_int64(st, 2);
+        copy_text(p->comm, sizeof p->comm, sqlite3_column_text(st, 3));
+        copy_text(p->exe, sizeof p->exe, sqlite3_column_text(st, 4));
+        p->first_ns = sqlite3_column_int64(st, 5);
+        p->last_ns = sqlite3_column_int64(st, 6);
+        p->ended = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        p->end_ns = p->ended ? sqlite3_column_int64(st, 7) : 0;
+        copy_text(p->end_reason, sizeof p->end_reason, sqlite3_column_text(st, 8));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto dberr;
+
+    st = prep(l, "SELECT tag, text, binary, description FROM tag LIMIT 65537",
+              NULL, err, size);
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 tag = sqlite3_column_int64(st, 0);
+        if (tag < 0 || tag > (sqlite3_int64)UINT32_MAX || l->ntags == LDB_MAX_TAGS)
+            continue;
+        if (!l->tags) {
+            l->tags = calloc(LDB_MAX_TAGS, sizeof *l->tags);
+            if (!l->tags)
+                break;
+        }
+        tagname *t = &l->tags[l->ntags++];
+        t->tag = (uint32_t)tag;
+        t->text = dup_text(sqlite3_column_text(st, 1));
+        t->binary = dup_text(sqlite3_column_text(st, 2));
+        t->description = dup_text(sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        goto dberr;
+    if (l->ntags)
+        qsort(l->tags, l->ntags, sizeof *l->tags, by_tag);
+
+    if (pragma_int(l, "SELECT COUNT(*) FROM sample", &l->nsamples, err, size))
+        return -1;
+    if (l->nprocs == 0 || l->nsamples == 0) {
+        fail(err, size, "the log holds no samples (was `pooltag log` stopped "
+             "before its first reading?)");
+        return -1;
+    }
+    return 0;
+dberr:
+    fail(err, size, "%s", why(l, rc));
+    return -1;
+}
+
+static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)
+{
+    sqlite3_busy_timeout(l->db, 2000);
+    sqlite3_progress_handler(l->db, 1000, progress, l);
+    if (load(l, err, size)) {
+        ldb_close(l);
+        return -1;
+    }
+    *out = l;
+    return 0;
+}
+
+int ldb_open(ldb_log **out, const char *path, char *err, size_t size)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, size, "cannot open: %s", strerror(errno));
+        return -1;
+    }
+    char head[16];
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got == 0) {
+        fail(err, size, "empty file, not a pooltag counter log");
+        return -1;
+    }
+    if (got < sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
+        fail(err, size, "not a SQLite database (a counter log is one; see "
+             "docs/log-format.md)");
+        return -1;
+    }
+    ldb_log *l = calloc(1, sizeof *l);
+    if (!l) {
+        fail(err, size, "out of memory");
+        return -1;
+    }
+    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        fail(err, size, "cannot open: %s", l->db ? sqlite3_errmsg(l->db)
+                                                : "out of memory");
+        ldb_close(l);
+        return -1;
+    }
+    return finish_open(l, out, err, size);
+}
+
+int ldb_open_image(ldb_log **out, const void *data, size_t size, long max_steps,
+                   char *err, size_t errsize)
+{
+    *out = NULL;
+    ldb_log *l = calloc(1, sizeof *l);
+    if (!l) {
+        fail(err, errsize, "out of memory");
+        return -1;
+    }
+    l->max_steps = max_steps;
+    if (sqlite3_open_v2(":memory:", &l->db, SQLITE_OPEN_READWRITE, NULL) !=
+        SQLITE_OK) {
+        fail(err, errsize, "cannot open an in-memory database");
+        ldb_close(l);
+        return -1;
+    }
+    unsigned char *copy = sqlite3_malloc64(size ? size : 1);
+    if (!copy) {
+        fail(err, errsize, "out of memory");
+        ldb_close(l);
+        return -1;
+    }
+    memcpy(copy, data, size);
+    /* An image of a WAL database reads as a rollback one in memory. */
+    if (size >= 20 && copy[18] == 2 && copy[19] == 2)
+        copy[18] = copy[19] = 1;
+    if (sqlite3_deserialize(l->db, "main", copy, (sqlite3_int64)size,
+                            (sqlite3_int64)size,
+                            SQLITE_DESERIALIZE_FREEONCLOSE |
+                                SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+        fail(err, errsize, "cannot load the image: %s", sqlite3_errmsg(l->db));
+        ldb_close(l);
+        return -1;
+    }
+    return finish_open(l, out, err, errsize);
+}
+
+void ldb_close(ldb_log *l)
+{
+    if (!l)
+        return;
+    if (l->db)
+        sqlite3_close_v2(l->db);  /* ends the read transaction too */
+    for (size_t i = 0; i < l->ntags; i++) {
+        free(l->tags[i].text);
+        free(l->tags[i].binary);
+        free(l->tags[i].description);
+    }
+    free(l->tags);
+    free(l->procs);
+    free(l);
+}
+
+int64_t ldb_interval_ms(const ldb_log *l) { return l->interval_ms; }
+const char *ldb_host(const ldb_log *l) { return l->host; }
+int64_t ldb_created_ns(const ldb_log *l) { return l->created_ns; }
+int64_t ldb_nsamples(const ldb_log *l) { return l->nsamples; }
+size_t ldb_nprocs(const ldb_log *l) { return l->nprocs; }
+
+const ldb_proc *ldb_proc_at(const ldb_log *l, size_t i)
+{
+    return i < l->nprocs ? &l->procs[i] : NULL;
+}
+
+static const tagname *find_tag(const ldb_log *l, uint32_t tag)
+{
+    if (!l->ntags)
+        return NULL;
+    tagname key = {.tag = tag};
+    return bsearch(&key, l->tags, l->ntags, sizeof *l->tags, by_tag);
+}
+
+const char *ldb_tag_text(const ldb_log *l, uint32_t tag, char buf[PT_TAG_TEXT_MAX])
+{
+    const tagname *t = find_tag(l, tag);
+    if (t && t->text && *t->text && strlen(t->text) < PT_TAG_TEXT_MAX) {
+        uint32_t parsed;
+        /* Only a text that names this very tag: a log cannot rename one. */
+        if (pt_tag_parse(t->text, &parsed) == 0 && parsed == tag) {
+            memcpy(buf, t->text, strlen(t->text) + 1);
+            return buf;
+        }
+    }
+    return pt_tag_text(tag, buf);
+}
+
+const char *ldb_tag_binary(const ldb_log *l, uint32_t tag)
+{
+    const tagname *t = find_tag(l, tag);
+    return t && t->binary && *t->binary ? t->binary : NULL;
+}
+
+const char *ldb_tag_description(const ldb_log *l, uint32_t tag)
+{
+    const tagname *t = find_tag(l, tag);
+    return t && t->description && *t->description ? t->description : NULL;
+}
+
+void ldb_samples_free(ldb_samples *s)
+{
+    free(s->id);
+    free(s->t);
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        free(s->bytes[p]);
+        free(s->allocs[p]);
+    }
+    free(s->sorted_id);
+    free(s->sorted_ix);
+    memset(s, 0, sizeof *s);
+}
+
+static int64_t *g_sort_ids;   /* qsort context: single-threaded CLI */
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = g_sort_ids[*(const uint32_t *)a], y = g_sort_ids[*(const uint32_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
+                     size_t size)
+{
+    memset(s, 0, sizeof *s);
+    const ldb_proc *p = ldb_proc_at(l, i);
+    if (!p) {
+        fail(err, size, "no process %zu", i);
+        return -1;
+    }
+    sqlite3_stmt *st = prep(l, "SELECT COUNT(*) FROM sample WHERE process = ?",
+                            NULL, err, size);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, p->id);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        fail(err, size, "%s", why(l, rc));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    s->total = sqlite3_column_int64(st, 0);
+    s->proc_id = p->id;
+    sqlite3_finalize(st);
+    if (s->total <= 0)
+        return 0;
+
+    int64_t stride = (s->total + LDB_MAX_POINTS - 1) / LDB_MAX_POINTS;
+    size_t cap = (size_t)(s->total < LDB_MAX_POINTS ? s->total : LDB_MAX_POINTS) + 1;
+    s->id = calloc(cap, sizeof *s->id);
+    s->t = calloc(cap, sizeof *s->t);
+    for (int q = 0; q < PT_POOL_COUNT; q++) {
+        s->bytes[q] = calloc(cap, sizeof *s->bytes[q]);
+        s->allocs[q] = calloc(cap, sizeof *s->allocs[q]);
+    }
+    s->sorted_id = calloc(cap, sizeof *s->sorted_id);
+    s->sorted_ix = calloc(cap, sizeof *s->sorted_ix);
+    if (!s->id || !s->t || !s->bytes[0] || !s->bytes[1] || !s->allocs[0] ||
+        !s->allocs[1] || !s->sorted_id || !s->sorted_ix) {
+        ldb_samples_free(s);
+        fail(err, size, "out of memory");
+        return -1;
+    }
+
+    st = prep(l, "SELECT id, t_ns, paged_bytes, nonpaged_bytes, paged_max, "
+                 "nonpaged_max, rss_kb FROM sample WHERE process = ? "
+                 "ORDER BY t_ns, id", NULL, err, size);
+    if (!st) {
+        ldb_samples_free(s);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, p->id);
+    int64_t row = 0;
+    int last_in = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        /* Every row is written to slot n; every stride-th row is kept
+         * (n grows).  The newest row is kept too: it stays in slot n. */
+        size_t at = s->n;
+        int64_t t_ns = sqlite3_column_int64(st, 1);
+        if (row == 0)
+            s->base_ns = t_ns;
+        s->id[at] = sqlite3_column_int64(st, 0);
+        /* Differences of int64 nanoseconds as double seconds; unsigned
+         * arithmetic avoids overflow on hostile values. */
+        s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
+        s->bytes[0][at] = (double)sqlite3_column_int64(st, 2);
+        s->bytes[1][at] = (double)sqlite3_column_int64(st, 3);
+        double pm = (double)sqlite3_column_int64(st, 4);
+        double nm = (double)sqlite3_column_int64(st, 5);
+        s->pool_max[0] = pm > 0 ? pm : 0;
+        s->pool_max[1] = nm > 0 ? nm : 0;
+        s->rss_kb = (double)sqlite3_column_int64(st, 6);
+        last_in = row % stride == 0 && s->n < cap - 1;
+        if (last_in)
+            s->n++;
+        row++;
+    }
+    if (row > 0 && !last_in)
+        s->n++;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fail(err, size, "%s", why(l, rc));
+        ldb_samples_free(s);
+        return -1;
+    }
+    for (size_t k = 0; k < s->n; k++)
+        s->sorted_ix[k] = (uint32_t)k;
+    g_sort_ids = s->id;
+    qsort(s->sorted_ix, s->n, sizeof *s->sorted_ix, by_id);
+    for (size_t k = 0; k < s->n; k++)
+        s->sorted_id[k] = s->id[s->sorted_ix[k]];
+    return 0;
+}
+
+/* Index of sample id among the kept samples, or -1. */
+static long find_sample(const ldb_samples *s, int64_t id)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->sorted_id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->sorted_id[lo] == id ? (long)s->sorted_ix[lo] : -1;
+}
+
+int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
+                    int only_pool, ldb_series_fn fn, void *ctx, char *err,
+                    size_t size)
+{
+    if (s->n == 0)
+        return 0;
+    double *t = malloc(s->n * sizeof *t), *y = malloc(s->n * sizeof *y),
+           *a = malloc(s->n * sizeof *a);
+    size_t *ix = malloc(s->n * sizeof *ix);
+    int ret = 0, rc;
+    sqlite3_stmt *st = NULL;
+    if (!t || !y || !a || !ix) {
+        fail(err, size, "out of memory");
+        ret = -1;
+        goto out;
+    }
+    for (int q = 0; q < PT_POOL_COUNT; q++)
+        if (!only)
+            memset(s->allocs[q], 0, s->n * sizeof *s->allocs[q]);
+    st = prep(l, only ? "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes "
+                        "FROM tag_sample ts JOIN sample s ON s.id = ts.sample "
+                        "WHERE s.process = ?1 AND ts.tag = ?2 AND ts.pool = ?3 "
+                        "ORDER BY s.t_ns, s.id"
+                      : "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes "
+                        "FROM tag_sample ts JOIN sample s ON s.id = ts.sample "
+                        "WHERE s.process = ?1 "
+                        "ORDER BY ts.tag, ts.pool, s.t_ns, s.id",
+              NULL, err, size);
+    if (!st) {
+        ret = -1;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, s->proc_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)only_tag);
+    sqlite3_bind_int(st, 3, only_pool);
+
+    ldb_series cur = {.t = t, .bytes = y, .allocs = a, .ix = ix};
+    int have = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_int64 tag = sqlite3_column_int64(st, 1);
+        sqlite3_int64 pool = sqlite3_column_int64(st, 2);
+        if (tag < 0 || tag > (sqlite3_int64)UINT32_MAX) {
+            fail(err, size, "malformed log: tag value %lld is not 32 bits",
+                 (long long)tag);
+            ret = -1;
+            goto out;
+        }
+        if (pool < 0 || pool >= PT_POOL_COUNT) {
+            fail(err, size, "malformed log: pool %lld (expected 0 or 1)",
+                 (long long)pool);
+            ret = -1;
+            goto out;
+        }
+        long k = find_sample(s, sqlite3_column_int64(st, 0));
+        if (k < 0)
+            continue;   /* thinned out */
+        if (have && (cur.tag != (uint32_t)tag || cur.pool != (int)pool)) {
+            if ((ret = fn(ctx, &cur)) != 0)
+                goto out;
+            have = 0;
+        }
+        if (!have) {
+            cur.tag = (uint32_t)tag;
+            cur.pool = (int)pool;
+            cur.n = 0;
+            have = 1;
+        }
+        double allocs = (double)sqlite3_column_int64(st, 3);
+        if (!only)
+            s->allocs[pool][k] += allocs;
+        /* Time order, one point per sample, whatever a damaged file says. */
+        if (cur.n > 0 && ix[cur.n - 1] >= (size_t)k)
+            continue;
+        if (cur.n >= s->n)
+            continue;
+        ix[cur.n] = (size_t)k;
+        t[cur.n] = s->t[k];
+        y[cur.n] = (double)sqlite3_column_int64(st, 4);
+        a[cur.n] = allocs;
+        cur.n++;
+    }
+    if (rc != SQLITE_DONE) {
+        fail(err, size, "%s", why(l, rc));
+        ret = -1;
+        goto out;
+    }
+    if (have)
+        ret = fn(ctx, &cur);
+out:
+    sqlite3_finalize(st);
+    free(t);
+    free(y);
+    free(a);
+    free(ix);
+    return ret;
+}

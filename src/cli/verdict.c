@@ -1,0 +1,340 @@
+/*
+ * verdict.c — leak or load?  (verdict.h; the method is in docs/trend.md)
+ *
+ * A leak never gives memory back; a load does when the work falls.  Bytes
+ * over time are all we have, so the question is asked of the shape:
+ *
+ *  1. Too few samples or too short a span: unknown.  A change under
+ *     VD_FLAT_FRAC of the level: steady.
+ *  2. Swings.  A zigzag with a threshold of VD_SWING_FRAC of the range
+ *     finds the significant peaks and troughs.  Sampling-independent: it
+ *     looks at values, not at how many samples there are.
+ *  3. No significant fall (monotone up to small wiggles): the pace is
+ *     the slope of a line through each third of the span, and the rise is
+ *     counted per eighth.  Still rising at the end at the earlier pace
+ *     and rising in most eighths: leak.  Rise slowing down at the end:
+ *     warm-up.  A few steps only: unknown.  A fall: load.
+ *  4. Significant falls: the troughs are the floor the load returns to.
+ *     At least VD_MIN_TROUGHS troughs, mostly rising, a line through them
+ *     that fits and rises by a noticeable part of the range, peaks not
+ *     falling: a leak under the load, its rate the troughs' slope.
+ *     Otherwise a wiggle under VD_NOISE_FRAC of the level is steady (noise)
+ *     and anything larger is load.
+ *
+ * Everything is computed in one or two passes with a few sums: no
+ * allocation, bounded time, no dependence on the sampling interval beyond
+ * needing a few samples per eighth of the span.
+ */
+#include "verdict.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const names[VD_COUNT] = {
+    [VD_LEAK] = "leak",     [VD_LOAD] = "load",       [VD_WARMUP] = "warm-up",
+    [VD_STEADY] = "steady", [VD_UNKNOWN] = "unknown",
+};
+
+const char *vd_name(vd_verdict v)
+{
+    return (unsigned)v < VD_COUNT ? names[v] : "unknown";
+}
+
+int vd_rank(vd_verdict v)
+{
+    return (unsigned)v < VD_COUNT ? (int)v : (int)VD_UNKNOWN;
+}
+
+/* Running least-squares line through points (x, y): Welford-style updates
+ * keep it exact enough for nanosecond timestamps turned into seconds. */
+typedef struct line {
+    double n, mx, my, sxx, syy, sxy;
+} line;
+
+static void line_add(line *l, double x, double y)
+{
+    l->n += 1;
+    double dx = x - l->mx, dy = y - l->my;
+    l->mx += dx / l->n;
+    l->my += dy / l->n;
+    l->sxx += dx * (x - l->mx);
+    l->syy += dy * (y - l->my);
+    l->sxy += dx * (y - l->my);
+}
+
+static double line_slope(const line *l)
+{
+    return l->sxx > 0 ? l->sxy / l->sxx : 0;
+}
+
+/* R²: NaN when y does not vary (nothing to explain). */
+static double line_r2(const line *l)
+{
+    if (l->sxx <= 0 || l->syy <= 0)
+        return NAN;
+    double r2 = (l->sxy * l->sxy) / (l->sxx * l->syy);
+    return r2 > 1 ? 1 : r2;
+}
+
+/* Slope over its standard error (n - 2 degrees of freedom). */
+static double line_tstat(const line *l)
+{
+    if (l->n < 3 || l->sxx <= 0)
+        return 0;
+    double b = l->sxy / l->sxx;
+    double sse = l->syy - b * l->sxy;
+    if (sse <= 0)
+        return INFINITY;
+    return b / sqrt(sse / (l->n - 2) / l->sxx);
+}
+
+static double pearson(const line *l)
+{
+    if (l->sxx <= 0 || l->syy <= 0)
+        return NAN;
+    double r = l->sxy / sqrt(l->sxx * l->syy);
+    return r > 1 ? 1 : r < -1 ? -1 : r;
+}
+
+/* Zigzag state: significant turning points with threshold h. */
+typedef struct zigzag {
+    double h;
+    int dir;              /* 0 undecided, 1 rising, -1 falling */
+    double hi, hi_t, lo, lo_t;
+    line troughs, peaks;
+    int ntroughs, npeaks, trough_rises;
+    double last_trough, first_trough_t, last_trough_t;
+} zigzag;
+
+static void zz_trough(zigzag *z)
+{
+    if (z->ntroughs > 0 && z->lo > z->last_trough)
+        z->trough_rises++;
+    z->last_trough = z->lo;
+    if (z->ntroughs == 0)
+        z->first_trough_t = z->lo_t;
+    z->last_trough_t = z->lo_t;
+    z->ntroughs++;
+    line_add(&z->troughs, z->lo_t, z->lo);
+}
+
+static void zz_peak(zigzag *z)
+{
+    z->npeaks++;
+    line_add(&z->peaks, z->hi_t, z->hi);
+}
+
+static void zz_add(zigzag *z, double t, double y)
+{
+    switch (z->dir) {
+    case 0:
+        if (y > z->hi)
+            z->hi = y, z->hi_t = t;
+        if (y < z->lo)
+            z->lo = y, z->lo_t = t;
+        if (y - z->lo >= z->h) {
+            zz_trough(z);
+            z->dir = 1;
+            z->hi = y, z->hi_t = t;
+        } else if (z->hi - y >= z->h) {
+            zz_peak(z);
+            z->dir = -1;
+            z->lo = y, z->lo_t = t;
+        }
+        break;
+    case 1:
+        if (y > z->hi) {
+            z->hi = y, z->hi_t = t;
+        } else if (z->hi - y >= z->h) {
+            zz_peak(z);
+            z->dir = -1;
+            z->lo = y, z->lo_t = t;
+        }
+        break;
+    default:
+        if (y < z->lo) {
+            z->lo = y, z->lo_t = t;
+        } else if (y - z->lo >= z->h) {
+            zz_trough(z);
+            z->dir = 1;
+            z->hi = y, z->hi_t = t;
+        }
+        break;
+    }
+}
+
+static void set(vd_result *r, vd_verdict v, const char *why)
+{
+    r->verdict = v;
+    r->why = why;
+}
+
+void vd_judge(const vd_input *in, vd_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->r2 = NAN;
+    r->corr = NAN;
+    r->hours_to_max = NAN;
+    r->fit = "linear";
+    r->n = in->n;
+    set(r, VD_UNKNOWN, "no samples");
+    if (in->n == 0 || !in->t || !in->y)
+        return;
+
+    const double *t = in->t, *y = in->y;
+    size_t n = in->n;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(t[i]) || !isfinite(y[i]) ||
+            (in->allocs && !isfinite(in->allocs[i]))) {
+            set(r, VD_UNKNOWN, "bad values");
+            return;
+        }
+        if (i > 0 && t[i] < t[i - 1]) {
+            set(r, VD_UNKNOWN, "time goes backwards");
+            return;
+        }
+    }
+
+    /* Pass 1: extremes, the line, time without decrease, activity. */
+    double t0 = t[0], span = t[n - 1] - t[0];
+    line all = {0}, act = {0};
+    double up_time = 0, maxfall = 0, runmax = y[0];
+    r->first = y[0];
+    r->last = y[n - 1];
+    r->min = r->max = y[0];
+    r->span_s = span;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] < r->min)
+            r->min = y[i];
+        if (y[i] > r->max)
+            r->max = y[i];
+        if (y[i] > runmax)
+            runmax = y[i];
+        if (runmax - y[i] > maxfall)
+            maxfall = runmax - y[i];
+        line_add(&all, t[i] - t0, y[i]);
+        if (i > 0) {
+            double dt = t[i] - t[i - 1];
+            if (y[i] >= y[i - 1])
+                up_time += span > 0 ? dt : 1;
+            if (in->allocs && dt > 0)
+                line_add(&act, (in->allocs[i] - in->allocs[i - 1]) / dt, y[i]);
+        }
+    }
+    r->nondecr = n > 1 ? up_time / (span > 0 ? span : (double)(n - 1)) : 1;
+    r->corr = pearson(&act);
+    double slope = line_slope(&all);          /* bytes per second */
+    r->rate = slope * 3600;
+    r->r2 = line_r2(&all);
+
+    if (n < VD_MIN_SAMPLES) {
+        set(r, VD_UNKNOWN, "too few samples");
+        goto out;
+    }
+    if (span < VD_MIN_SPAN_S) {
+        set(r, VD_UNKNOWN, "span too short");
+        goto out;
+    }
+
+    double range = r->max - r->min;
+    double scale = fmax(fmax(fabs(r->max), fabs(r->min)), 1);
+    if (range <= VD_FLAT_FRAC * scale) {
+        set(r, VD_STEADY, range == 0 ? "flat" : "within 2%");
+        goto out;
+    }
+
+    if (maxfall < VD_SWING_FRAC * range) {
+        /* Monotone up to small wiggles.  A line through each third of
+         * the span gives the pace; eighths tell sustained growth from a
+         * few steps. */
+        line third[3] = {{0}};
+        double elast[8] = {0}, eprev = y[0];
+        int eseen[8] = {0};
+        for (size_t i = 0; i < n; i++) {
+            double u = (t[i] - t0) / span;
+            int k = (int)(u * 3), e = (int)(u * 8);
+            k = k > 2 ? 2 : k < 0 ? 0 : k;
+            e = e > 7 ? 7 : e < 0 ? 0 : e;
+            line_add(&third[k], t[i] - t0, y[i]);
+            elast[e] = y[i];
+            eseen[e] = 1;
+        }
+        if (third[0].n < 2 || third[1].n < 2 || third[2].n < 2) {
+            set(r, VD_UNKNOWN, "samples unevenly spread");
+            goto out;
+        }
+        double growth = third[2].my - third[0].my;
+        double sig = VD_FLAT_FRAC * scale;
+        if (growth < -sig) {
+            set(r, VD_LOAD, "fell");
+            goto out;
+        }
+        if (growth <= sig) {
+            set(r, VD_STEADY, "no trend");
+            goto out;
+        }
+        int ebins = 0, egrew = 0;
+        for (int e = 0; e < 8; e++) {
+            if (!eseen[e])
+                continue;
+            ebins++;
+            if (elast[e] - eprev > growth / 32)
+                egrew++;
+            eprev = elast[e];
+        }
+        double early = fmax(line_slope(&third[0]), line_slope(&third[1]));
+        double late = line_slope(&third[2]);
+        if (late < VD_LATE_RATIO * early) {
+            set(r, VD_WARMUP, "rise slowing");
+        } else if (2 * egrew < ebins) {
+            set(r, VD_UNKNOWN, "grew in steps");
+        } else {
+            set(r, VD_LEAK, r->nondecr >= 0.999 ? "never fell" : "steady rise");
+            r->rate = fmax(slope, 0) * 3600;
+        }
+        goto out;
+    }
+
+    /* Significant swings: look at the troughs. */
+    zigzag z = {.h = VD_SWING_FRAC * range, .hi = y[0], .lo = y[0],
+                .hi_t = 0, .lo_t = 0};
+    for (size_t i = 0; i < n; i++)
+        zz_add(&z, t[i] - t0, y[i]);
+    r->troughs = z.ntroughs;
+    if (z.ntroughs >= VD_MIN_TROUGHS) {
+        double ts = line_slope(&z.troughs);
+        double rise = ts * (z.last_trough_t - z.first_trough_t);
+        double tr2 = line_r2(&z.troughs);
+        int pairs = z.ntroughs - 1;
+        int peaks_ok = z.npeaks < 2 || line_slope(&z.peaks) >= 0.25 * ts;
+        /* Either the troughs climb nearly every time along a line that
+         * fits, or (sampling phase makes trough values noisy) there are
+         * enough of them for the slope to stand well above its error. */
+        int few = z.ntroughs < 5;
+        int climbing = 4 * z.trough_rises >= 3 * pairs && tr2 >= 0.7 &&
+                       (!few || z.trough_rises == pairs);
+        int significant = !few && line_tstat(&z.troughs) >= 4;
+        if (ts > 0 && (climbing || significant) &&
+            rise >= VD_FLAT_FRAC * scale &&
+            rise >= (few ? 0.1 : 0.05) * range && peaks_ok) {
+            set(r, VD_LEAK, "troughs rising");
+            r->fit = "troughs";
+            r->rate = ts * 3600;
+            r->r2 = tr2;
+            goto out;
+        }
+    }
+    if (range <= VD_NOISE_FRAC * scale)
+        set(r, VD_STEADY, "noise");
+    else
+        set(r, VD_LOAD, z.npeaks + z.ntroughs >= 3 ? "rises and falls"
+                                                   : "rose and fell");
+
+out:
+    if (in->pool_max > 0) {
+        if (r->rate > 0)
+            r->hours_to_max = fmax(in->pool_max - in->pool_now, 0) / r->rate;
+        else
+            r->hours_to_max = INFINITY;
+    }
+}

@@ -1,0 +1,15 @@
+# Tests of `pooltag trend` (issue 4): the verdict algorithm on generated
+# series (C), generated counter logs with known answers at two sampling
+# intervals, malformed logs, the HTML report in headless Chromium, and a
+# live notmyfault run logged by `pooltag log`.
+add_executable(trend_verdict ${CMAKE_CURRENT_SOURCE_DIR}/trend_verdict.c
+  ${PROJECT_SOURCE_DIR}/src/cli/verdict.c)
+target_include_directories(trend_verdict PRIVATE ${PROJECT_SOURCE_DIR}/src/cli)
+target_link_libraries(trend_verdict PRIVATE m)
+add_test(NAME trend_verdict COMMAND trend_verdict)
+set_tests_properties(trend_verdict PROPERTIES TIMEOUT 60)
+
+pt_shell_test(trend_synthetic trend_synthetic.sh 90)
+pt_shell_test(trend_errors trend_errors.sh 60)
+pt_shell_test(trend_html trend_html.sh 90)
+pt_shell_test(trend_live trend_live.sh 90)
