@@ -57,6 +57,8 @@ def shapes(T):
         "Zero": (1, 0, lambda t: 0, "steady"),
         "Late": (0, 0.4, lambda t: 1000 * (t - 0.4 * T), "leak"),
         "Stdy": (0, 0, lambda t: 65536, "steady"),
+        # A warm-up with a leak behind it: the rise slows, then holds.
+        "WrmL": (0, 0, lambda t: 2e6 * (1 - math.exp(-t / (T / 8))) + 800 * t, "leak"),
     }
 
 
@@ -212,6 +214,9 @@ def main():
     for k, v in sh.items():
         expect["1001 %s %s" % (k, "paged" if v[0] == 0 else "nonpaged")] = v[3]
     expect["1001 (total) nonpaged"] = "steady"   # Nois + Zero
+    # Warm-ups, loads and three leaks: the warm-up slows, the leaks hold
+    # the pace to the end, so the paged pool leaks.
+    expect["1001 (total) paged"] = "leak"
     write_process(db, 1002, "oneshot", {"Leak": (0, 0, sh["Leak"][2])}, span,
                   interval, jitter, nsamples=1)
     expect["1002 Leak paged"] = "unknown"

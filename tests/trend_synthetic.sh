@@ -99,8 +99,12 @@ grep -q '^Process 100[123]' "$T/t4.txt" && fail "--pid 1004 shows other processe
 # descriptions from the tag database.
 first_proc=$(grep -m1 '^Process' "$T/t.txt" | awk '{print $2}')
 [ "$first_proc" = 1001 ] || fail "first process is $first_proc, not the fastest leaker"
-awk '/^Process 1001/{getline; getline; print $1, $2; exit}' "$T/t.txt" | grep -q '^leak Late$' ||
-    fail "first row of 1001 is not the fastest leak: $(sed -n '1,6p' "$T/t.txt")"
+# The pool total heads its process when one of its tags leaks; then the
+# leaking tags, fastest first.
+awk '/^Process 1001/{getline; getline; print $1, $2; exit}' "$T/t.txt" | grep -q '^leak (total)$' ||
+    fail "first row of 1001 is not its leaking pool total: $(sed -n '1,6p' "$T/t.txt")"
+awk '/^Process 1001/{getline; getline; getline; print $1, $2; exit}' "$T/t.txt" | grep -q '^leak Late$' ||
+    fail "first tag row of 1001 is not the fastest leak: $(sed -n '1,6p' "$T/t.txt")"
 grep -q 'Leak .*notmyfault' "$T/t.txt" || fail "no description from pooltag.txt for Leak"
 grep -q 'exited)' "$T/t.txt" || fail "exited process not marked in its header"
 # --help, bad options.

@@ -207,6 +207,35 @@ static int proc_cmp(const void *pa, const void *pb)
     return a->index < b->index ? -1 : a->index > b->index;
 }
 
+/*
+ * A pool total is the sum of its tags: when a tag of the pool leaks, the
+ * pool leaks, however its total looks (a leak behind a warm-up or a load of
+ * other tags is hard to see in the sum; that is what tags are for).  The
+ * total's rate is then the sum of its leaking tags' rates.
+ */
+static void pool_from_tags(const tr_report *rep, size_t first_row,
+                           const vd_input *in, tr_row *total)
+{
+    double rate = 0;
+    int leaking = 0;
+    for (size_t r = first_row; r < rep->nrows; r++) {
+        const tr_row *t = &rep->rows[r];
+        if (!t->total && t->pool == total->pool && t->r.verdict == VD_LEAK) {
+            rate += t->r.rate;
+            leaking++;
+        }
+    }
+    if (!leaking || total->r.verdict == VD_LEAK)
+        return;
+    total->r.verdict = VD_LEAK;
+    total->r.why = leaking == 1 ? "a tag leaks" : "tags leak";
+    total->r.fit = "tags";
+    total->r.rate = rate;
+    if (in->pool_max > 0)
+        total->r.hours_to_max =
+            rate > 0 ? fmax(in->pool_max - in->pool_now, 0) / rate : INFINITY;
+}
+
 int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat,
                long long pid, char *err, size_t errsize)
 {
@@ -247,6 +276,7 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
                                .pool_now = s.bytes[q][s.n - 1]};
                 tr_row row = {.proc = i, .pool = q, .total = 1};
                 vd_judge(&in, &row.r);
+                pool_from_tags(rep, first_row, &in, &row);
                 rc = add_row(rep, &row, err, errsize);
             }
         }

@@ -247,7 +247,7 @@ void vd_judge(const vd_input *in, vd_result *r)
         /* Monotone up to small wiggles.  A line through each third of
          * the span gives the pace; eighths tell sustained growth from a
          * few steps. */
-        line third[3] = {{0}};
+        line third[3] = {{0}}, sixth[2] = {{0}};
         double elast[8] = {0}, eprev = y[0];
         int eseen[8] = {0};
         for (size_t i = 0; i < n; i++) {
@@ -256,6 +256,8 @@ void vd_judge(const vd_input *in, vd_result *r)
             k = k > 2 ? 2 : k < 0 ? 0 : k;
             e = e > 7 ? 7 : e < 0 ? 0 : e;
             line_add(&third[k], t[i] - t0, y[i]);
+            if (k == 2)
+                line_add(&sixth[u >= 5.0 / 6 ? 1 : 0], t[i] - t0, y[i]);
             elast[e] = y[i];
             eseen[e] = 1;
         }
@@ -284,7 +286,18 @@ void vd_judge(const vd_input *in, vd_result *r)
         }
         double early = fmax(line_slope(&third[0]), line_slope(&third[1]));
         double late = line_slope(&third[2]);
-        if (late < VD_LATE_RATIO * early) {
+        /* A warm-up keeps slowing down to its plateau; growth that slowed
+         * once and then holds its pace to the end (a leak behind a
+         * warm-up, e.g. a pool total) is a leak at the late pace. */
+        int holds = sixth[0].n >= 2 && sixth[1].n >= 2 &&
+                    line_slope(&sixth[1]) >= VD_HOLD_RATIO * line_slope(&sixth[0]) &&
+                    late * span / 3 >= VD_NOISE_FRAC * range;
+        if (late < VD_LATE_RATIO * early && holds) {
+            set(r, VD_LEAK, "rising after warm-up");
+            r->fit = "last third";
+            r->rate = late * 3600;
+            r->r2 = line_r2(&third[2]);
+        } else if (late < VD_LATE_RATIO * early) {
             set(r, VD_WARMUP, "rise slowing");
         } else if (2 * egrew < ebins) {
             set(r, VD_UNKNOWN, "grew in steps");

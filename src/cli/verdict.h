@@ -25,6 +25,8 @@ typedef enum vd_verdict {
 #define VD_NOISE_FRAC 0.10      /* wiggle under 10 % without trend: steady */
 #define VD_SWING_FRAC 0.25      /* a fall of 25 % of the range is a swing */
 #define VD_LATE_RATIO 0.6       /* last-quarter rate vs earlier: warm-up below */
+#define VD_HOLD_RATIO 0.9       /* last sixth's pace vs the one before: a
+                                   slowed rise that holds this is a leak   */
 #define VD_MIN_TROUGHS 3        /* troughs needed to see a leak under load */
 
 typedef struct vd_input {
