@@ -2,12 +2,14 @@
 # run-demo.sh — the README's demo (`make demo`; the Makefile builds first).
 #
 # Starts notmyfault leaking into the nonpaged pool (plus a rising and falling
-# request load and its steady background tags), lets it run a few seconds,
-# then asks pooltag which tag is consuming the pool, twice, two seconds
-# apart (Leak grows, the others do not), shows the !vm-style summary, and
-# stops notmyfault.  Exit status 0 when Leak is on top, 1 if not, 2 if a
-# program is missing.  Everything is bounded in time; processes are stopped
-# by PID.
+# request load and its steady background tags) and `pooltag log` sampling it
+# four times a second.  While the log fills, asks pooltag which tag is
+# consuming the pool, twice, two seconds apart (Leak grows, the others do
+# not), and shows the !vm-style summary.  When the log has 24 s (three load
+# periods), `pooltag trend` answers the first question — leak or load? — per
+# tag, and writes an HTML report.  Exit status 0 when Leak is on top and
+# trend calls Leak a leak and Load a load, 1 if not, 2 if a program is
+# missing.  Everything is bounded in time; processes are stopped by PID.
 #
 # Environment: PT_BUILD (default ./build), NOTMYFAULT, POOLTAG (the binaries;
 # default under PT_BUILD), PT_NONPAGED_MAX (passed on to notmyfault).
@@ -27,6 +29,8 @@ export POOLTAG_DB=${POOLTAG_DB:-$root/data/pooltag.txt}
 
 tmp=$(mktemp -d)
 pid=
+logpid=
+report=$build/pooltag-demo-report.html
 stop_notmyfault() {
     [ -n "$pid" ] || return 0
     if kill -0 "$pid" 2>/dev/null; then
@@ -37,7 +41,7 @@ stop_notmyfault() {
     wait "$pid" 2>/dev/null
     pid=
 }
-trap 'stop_notmyfault; rm -rf "$tmp"' EXIT
+trap '[ -n "$logpid" ] && kill "$logpid" 2>/dev/null; stop_notmyfault; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 # --duration bounds it even if this script is killed with SIGKILL.
@@ -46,6 +50,10 @@ trap 'exit 130' INT TERM
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/nmf.out" ] && break; sleep 0.1; done
 echo "==> $(head -n 1 "$tmp/nmf.out")"
+echo "==> pooltag log -o demo.db --interval 250ms --duration 24 $pid &"
+"$POOLTAG" log -o "$tmp/demo.db" --interval 250ms --duration 24 "$pid" \
+    2>"$tmp/log.err" &
+logpid=$!
 sleep 3
 
 # top_tag FILE: the first tag row after the "Sorting by" header of `used`.
@@ -69,17 +77,43 @@ echo
 echo "==> pooltag vm $pid"
 timeout 15 "$POOLTAG" vm "$pid" 2>&1
 
+echo
+echo "==> waiting for the counter log (24 s: three periods of the load) ..."
+wait "$logpid"
+logst=$?
+logpid=
+cat "$tmp/log.err"
+[ "$logst" = 0 ] || echo "run-demo.sh: pooltag log exited with status $logst"
+echo
+echo "==> pooltag trend --html $(basename "$report") demo.db   (leak or load?)"
+timeout 30 "$POOLTAG" trend --html "$report" "$tmp/demo.db" >"$tmp/trend.txt" 2>&1
+cat "$tmp/trend.txt"
+echo "==> the report with charts: $report"
+
 stop_notmyfault
 echo
 echo "==> notmyfault stopped; its own summary:"
 tail -n +2 "$tmp/nmf.out"
 cat "$tmp/nmf.err"
 
+# verdict TAG: the verdict of TAG's row in the trend table.
+verdict() { awk -v t="$1" '$2 == t { print $1; exit }' "$tmp/trend.txt"; }
+
 top=$(top_tag "$tmp/used2.txt")
+vleak=$(verdict Leak)
+vload=$(verdict Load)
 echo
+status=0
 if [ "$top" = Leak ]; then
     echo "==> pooltag found the leak: Leak is on top"
-    exit 0
+else
+    echo "run-demo.sh: expected Leak on top of 'pooltag used', found '${top:-nothing}'" >&2
+    status=1
 fi
-echo "run-demo.sh: expected Leak on top of 'pooltag used', found '${top:-nothing}'" >&2
-exit 1
+if [ "$vleak" = leak ] && [ "$vload" = load ]; then
+    echo "==> pooltag trend: Leak is a leak, Load is load"
+else
+    echo "run-demo.sh: expected trend to say leak for Leak and load for Load, got '${vleak:-nothing}' and '${vload:-nothing}'" >&2
+    status=1
+fi
+exit $status
