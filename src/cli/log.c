@@ -283,8 +283,16 @@ static int round_once(logger *L, char *err, size_t errlen)
         target *t = &L->t[i];
         ptr_view v;
         char rerr[512];
-        if (t->ended)
+        if (t->ended) {
+            /* A source kept after an error end has done its job once the
+             * process is gone: close it so that compact drops the target
+             * (else --all keeps its descriptor until the logger ends). */
+            if (t->src && !ptr_alive(t->src)) {
+                ptr_close(t->src);
+                t->src = NULL;
+            }
             continue;
+        }
         if (ptr_read(t->src, &v, rerr, sizeof rerr) < 0) {
             if (!ptr_alive(t->src)) {
                 if (end_target(L, t, "exited", 0, err, errlen) < 0)

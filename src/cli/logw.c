@@ -712,9 +712,14 @@ out:
         return -1;
     }
     /* The deletes went through the WAL: fold it in and cut it back.  A busy
-     * reader may keep a checkpoint from finishing; the next one will. */
+     * reader may keep a checkpoint from finishing; the next one will.
+     * No busy handler here: TRUNCATE would otherwise wait the whole busy
+     * timeout for such a reader on every trim, stalling the rounds; without
+     * one it does what it can at once, like PASSIVE. */
+    sqlite3_busy_timeout(d->db, 0);
     sqlite3_wal_checkpoint_v2(d->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
                               NULL);
+    sqlite3_busy_timeout(d->db, 5000);
     if (used > d->cap)
         *too_small = 1;
     return 0;
