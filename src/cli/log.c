@@ -125,37 +125,6 @@ static int parse_time(const char *s, uint64_t *out)
     return 0;
 }
 
-/* "100M", "512K", "1G", "64KiB", "4096" -> bytes (x1024 units). */
-static int parse_size(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    const char *p = s;
-    if (*p < '0' || *p > '9')
-        return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (UINT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*p - '0');
-    }
-    int shift = 0;
-    switch (*p) {
-    case 0: break;
-    case 'k': case 'K': shift = 10; p++; break;
-    case 'm': case 'M': shift = 20; p++; break;
-    case 'g': case 'G': shift = 30; p++; break;
-    case 't': case 'T': shift = 40; p++; break;
-    default: return -1;
-    }
-    if (shift && *p && strcmp(p, "B") != 0 && strcmp(p, "iB") != 0)
-        return -1;
-    if (!shift && *p)
-        return -1;
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    *out = v << shift;
-    return 0;
-}
-
 /* ---- targets --------------------------------------------------------- */
 
 typedef struct target {
@@ -411,7 +380,7 @@ int cmd_log(int argc, char **argv)
             }
             break;
         case 'm':
-            if (parse_size(optarg, &cap) < 0) {
+            if (cli_parse_size(optarg, &cap) < 0) {
                 cli_err(VERB,
                         "bad size '%s': use e.g. 512K, 100M, 1G, a number of "
                         "bytes, or 0 for no cap",

@@ -179,45 +179,10 @@ static int choice(const char *s, const char *const *choices)
     return -1;
 }
 
-/* Parse SIZE as the runtime does: decimal digits, then optionally K, M, G
- * or T (powers of 1024), an optional "i", an optional "B".  Returns 0 and
- * *out, or -1 for bad text or a value over RUN_MAX_POOL. */
+/* A size as the runtime reads it (cli_parse_size), at most RUN_MAX_POOL. */
 static int parse_size(const char *s, uint64_t *out)
 {
-    uint64_t v = 0;
-    const char *p = s;
-    unsigned shift = 0;
-    if (*p < '0' || *p > '9')
-        return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        uint64_t d = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (*p) {
-        switch (*p | 0x20) {
-        case 'k': shift = 10; p++; break;
-        case 'm': shift = 20; p++; break;
-        case 'g': shift = 30; p++; break;
-        case 't': shift = 40; p++; break;
-        case 'b': break;
-        default: return -1;
-        }
-        if (shift && (*p | 0x20) == 'i')
-            p++;
-        if ((*p | 0x20) == 'b')
-            p++;
-        if (*p)
-            return -1;
-    }
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    v <<= shift;
-    if (v > RUN_MAX_POOL)
-        return -1;
-    *out = v;
-    return 0;
+    return cli_parse_size(s, out) < 0 || *out > RUN_MAX_POOL ? -1 : 0;
 }
 
 /* Check an enumerated setting; `what` names its source in messages

@@ -7,6 +7,7 @@
  * links this file as it is.
  */
 #include "serve.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -207,17 +208,6 @@ static int key_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Tag order is the order of the text: compare byte by byte. */
-static int tag_cmp(uint32_t a, uint32_t b)
-{
-    for (int i = 0; i < 4; i++) {
-        unsigned x = (a >> (8 * i)) & 0xff, y = (b >> (8 * i)) & 0xff;
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
-
 typedef struct ranked {
     const pt_tag_info *t;
     int64_t bytes;
@@ -228,7 +218,7 @@ static int rank_cmp(const void *pa, const void *pb)
     const ranked *a = pa, *b = pb;
     if (a->bytes != b->bytes)
         return a->bytes > b->bytes ? -1 : 1;
-    int c = tag_cmp(a->t->tag, b->t->tag);
+    int c = cli_tag_cmp(a->t->tag, b->t->tag);
     if (c)
         return c;
     return (a->t->flags & PT_TAGINFO_OVERFLOW) <

@@ -51,17 +51,6 @@ static int64_t sort_value(const row *r)
     return 0;
 }
 
-/* Tag order is the order of the text: compare byte by byte. */
-static int tag_cmp(uint32_t a, uint32_t b)
-{
-    for (int i = 0; i < 4; i++) {
-        unsigned x = (a >> (8 * i)) & 0xff, y = (b >> (8 * i)) & 0xff;
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
-
 static int row_cmp(const void *pa, const void *pb)
 {
     const row *a = pa, *b = pb;
@@ -74,7 +63,7 @@ static int row_cmp(const void *pa, const void *pb)
         if (xa != yb)
             return xa > yb ? -1 : 1;
     }
-    return tag_cmp(a->t->tag, b->t->tag);
+    return cli_tag_cmp(a->t->tag, b->t->tag);
 }
 
 static void usage(FILE *f)

@@ -24,6 +24,22 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec);
 /* The "source" JSON object for a reading (no trailing newline). */
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
 
+/* Parse a size: decimal digits, then optionally K, M, G or T (powers of
+ * 1024), an optional "i", an optional "B" ("100M", "64KiB", "4096").
+ * Returns 0 and *out, or -1 for bad text or a value over 2^64 - 1. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* Order of tags as text (byte by byte), for sorted tables. */
+static inline int cli_tag_cmp(uint32_t a, uint32_t b)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned x = (a >> (8 * i)) & 0xff, y = (b >> (8 * i)) & 0xff;
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
 /* Parse a non-negative decimal integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
