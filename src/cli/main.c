@@ -36,6 +36,7 @@ static const struct verb {
     {"log", cmd_log, "sample counters into a SQLite log over time (logman)"},
     {"trend", cmd_trend, "leak or load? a verdict per tag from a log (perfmon)"},
     {"serve", cmd_serve, "Prometheus /metrics and a live dashboard of all tagged processes"},
+    {"find", cmd_find, "where a tag's bytes occur: files, directories or a process's modules"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

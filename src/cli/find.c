@@ -1,0 +1,1219 @@
+/*
+ * find.c — `pooltag find TAG [PID | PATH...]`: where a tag's four bytes
+ * occur in binaries (findstr /s, `!for_each_module s -a`, `lm a`, `ln`).
+ *
+ * Data model
+ * ----------
+ * The needle is the tag's four bytes in memory order (PT_TAG: "Leak" is
+ * 4c 65 61 6b, the value 0x6b61654c, which is what an instruction such as
+ * `mov edx, 0x6b61654c` carries as its immediate operand).
+ *
+ * A hit is (file or module, address, file offset, section, code or data,
+ * nearest symbol, 16 bytes from the hit).  Hits go into two lists, code
+ * (executable sections: the tag as an immediate) and data, each keeping
+ * the first --max hits in scan order; every hit is counted.  The output
+ * shows the code list, then the data list (code ranked first).
+ *
+ * Files: each PATH is a file or a directory walked recursively in name
+ * order.  Symbolic links named on the command line are followed; inside a
+ * walk they are not (like grep -r), so a link cannot lead into a loop or
+ * scan a library twice under its soname; a directory that is its own
+ * ancestor (bind mounts) is skipped.  A file is scanned in two passes:
+ *   1. read() through one buffer, checking the ELF magic on the first
+ *      block (other files are ignored unless --all-files) and stopping at
+ *      the first hit: most files have none, and this pass costs what
+ *      `grep -lF` costs;
+ *   2. only a file with a hit is mapped and handed to elfscan.c
+ *      (fe_scan_image: libelf's elf_memory), which finds every hit and
+ *      names its section and symbol (.symtab, else .dynsym).
+ * Unreadable files and directories are reported on stderr ("skipped:"),
+ * one line each, and the scan goes on.
+ *
+ * A PID: the ELF files mapped into the process (/proc/PID/maps: file
+ * mappings with a readable ELF header at their offset-0 mapping) are read
+ * through /proc/PID/mem, mapping by mapping.  A hit's address is the live
+ * address; code is a hit in an executable mapping; its file offset names
+ * section and symbol in the file on disk (/proc/PID/map_files when the
+ * kernel allows it, else the path, if it is still the same inode), and
+ * symbolize.c adds file:line where debuginfo exists.  A process that exits
+ * during the scan ends it: what was found is reported, with a note.
+ *
+ * Exit status: 0 hits found, 1 no hit (a finding verb), 2 usage or input
+ * error (also: nothing at all could be scanned).
+ */
+#include "elfscan.h"
+#include "symbolize.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static const char *VERB = "find";
+
+#define SCAN_BUF (256u << 10)     /* pass 1 read size                      */
+#define MEM_CHUNK (1u << 20)      /* /proc/PID/mem read size               */
+#define MAX_DEPTH 256             /* directory nesting                     */
+#define DEFAULT_MAX 1000          /* hits kept per list                    */
+#define MAPS_MAX (64u << 20)
+
+typedef struct hit {
+    const char *where;   /* file path / module path (shared, see names)   */
+    int have_addr;
+    uint64_t addr;       /* vaddr (file) or live address (PID)            */
+    uint64_t off;        /* file offset                                   */
+    int have_modaddr;
+    uint64_t modaddr;    /* PID: address in the module's own terms        */
+    int code;
+    char *section;
+    char *symbol;
+    uint64_t symoff;
+    int past_end, dynsym;
+    char *note;
+    char *srcfile;
+    int line;
+    uint8_t dump[16];
+    unsigned ndump;
+} hit;
+
+typedef struct hitlist {
+    hit *v;
+    size_t n, cap;
+    uint64_t total;
+} hitlist;
+
+typedef struct finder {
+    uint8_t needle[4];
+    uint32_t value;
+    char tagtext[PT_TAG_TEXT_MAX];
+    int code_only, all_files, json;
+    size_t max;
+    hitlist code, data;
+    char **names;        /* interned file paths of hits                   */
+    size_t nnames, capnames;
+    uint64_t scanned, not_elf, skipped, files_hit;
+    uint8_t *buf;        /* pass 1 buffer                                 */
+    int oom;
+    /* PID mode */
+    uint32_t pid;
+    char comm[64];
+    int exited;
+} finder;
+
+/* ---------------------------------------------------------------------- */
+/* Hits                                                                    */
+
+static char *dup_or_null(finder *F, const char *s)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        F->oom = 1;
+    return d;
+}
+
+static const char *intern(finder *F, const char *path)
+{
+    if (F->nnames && strcmp(F->names[F->nnames - 1], path) == 0)
+        return F->names[F->nnames - 1];
+    if (F->nnames == F->capnames) {
+        size_t cap = F->capnames ? F->capnames * 2 : 64;
+        char **nn = realloc(F->names, cap * sizeof *nn);
+        if (!nn) {
+            F->oom = 1;
+            return NULL;
+        }
+        F->names = nn;
+        F->capnames = cap;
+    }
+    char *d = strdup(path);
+    if (!d) {
+        F->oom = 1;
+        return NULL;
+    }
+    F->names[F->nnames++] = d;
+    return d;
+}
+
+/* Count a hit; returns a slot to fill if the list keeps it, else NULL. */
+static hit *add_hit(finder *F, int code)
+{
+    hitlist *l = code ? &F->code : &F->data;
+    l->total++;
+    if ((!code && F->code_only) || l->n >= F->max)
+        return NULL;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        if (cap > F->max)
+            cap = F->max;
+        hit *nv = realloc(l->v, cap * sizeof *nv);
+        if (!nv) {
+            F->oom = 1;
+            return NULL;
+        }
+        l->v = nv;
+        l->cap = cap;
+    }
+    hit *h = &l->v[l->n++];
+    memset(h, 0, sizeof *h);
+    h->code = code;
+    return h;
+}
+
+static void set_place(finder *F, hit *h, const fe_place *p)
+{
+    h->section = dup_or_null(F, p->section);
+    h->symbol = dup_or_null(F, p->symbol);
+    h->symoff = p->symoff;
+    h->past_end = p->past_end;
+    h->dynsym = p->dynsym;
+    h->note = dup_or_null(F, p->note);
+}
+
+static void free_list(hitlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].section);
+        free(l->v[i].symbol);
+        free(l->v[i].note);
+        free(l->v[i].srcfile);
+    }
+    free(l->v);
+}
+
+static void skipped(finder *F, const char *path, const char *why)
+{
+    F->skipped++;
+    cli_err(VERB, "skipped: %s: %s", path, why);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Files                                                                   */
+
+static sigjmp_buf bus_jmp;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+    if (bus_armed)
+        siglongjmp(bus_jmp, 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+typedef struct file_ctx {
+    finder *F;
+    const char *path;   /* interned                                       */
+    const uint8_t *img;
+    size_t size;
+} file_ctx;
+
+static int on_file_hit(void *arg, fe_image *im, uint64_t off, const fe_place *p)
+{
+    file_ctx *c = arg;
+    hit *h = add_hit(c->F, p->code);
+    if (!h)
+        return 0;
+    fe_place named = *p;
+    if (im)
+        fe_at_offset(im, off, 1, &named);
+    h->where = c->path;
+    h->off = off;
+    h->have_addr = named.have_vaddr;
+    h->addr = named.vaddr;
+    set_place(c->F, h, &named);
+    h->ndump = (unsigned)(c->size - off < 16 ? c->size - off : 16);
+    memcpy(h->dump, c->img + off, h->ndump);
+    return 0;
+}
+
+static int stop_at_first(void *arg, uint64_t off)
+{
+    (void)arg;
+    (void)off;
+    return 1;
+}
+
+/* Pass 2: every hit of a file known to have one. */
+static void scan_hits(finder *F, int fd, const char *path)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+        skipped(F, path, "cannot stat it after reading it");
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    void *img = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (img == MAP_FAILED) {
+        skipped(F, path, strerror(errno));
+        return;
+    }
+    file_ctx c = {F, intern(F, path), img, size};
+    if (!c.path) {
+        munmap(img, size);
+        return;
+    }
+    F->files_hit++;
+    /* A file truncated while mapped raises SIGBUS on access. */
+    if (sigsetjmp(bus_jmp, 1) == 0) {
+        bus_armed = 1;
+        fe_scan_image(img, size, F->needle, 0, on_file_hit, &c);
+    } else {
+        F->skipped++;
+        cli_err(VERB, "skipped: %s: the file shrank while it was read (hits before that are "
+                      "reported)", path);
+    }
+    bus_armed = 0;
+    munmap(img, size);
+}
+
+/* Both passes over one file; dirfd/name open it, path names it. */
+static void scan_file(finder *F, int dirfd, const char *name, const char *path, int follow)
+{
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+    if (fd < 0) {
+        skipped(F, path, strerror(errno));
+        return;
+    }
+    size_t carry = 0;
+    int first = 1, found = 0;
+    for (;;) {
+        ssize_t r = read(fd, F->buf + carry, SCAN_BUF);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            skipped(F, path, strerror(errno));
+            close(fd);
+            return;
+        }
+        size_t n = carry + (size_t)r;
+        if (first) {
+            first = 0;
+            if (!F->all_files && !fe_is_elf(F->buf, n)) {
+                F->not_elf++;
+                close(fd);
+                return;
+            }
+        }
+        if (r == 0)
+            break;
+        if (fs_scan(F->buf, n, F->needle, 0, stop_at_first, NULL)) {
+            found = 1;
+            break;
+        }
+        carry = n < 3 ? n : 3;
+        memmove(F->buf, F->buf + n - carry, carry);
+    }
+    F->scanned++;
+    if (found)
+        scan_hits(F, fd, path);
+    close(fd);
+}
+
+typedef struct dent {
+    char *name;
+    unsigned char type;
+} dent;
+
+static int dent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const dent *)a)->name, ((const dent *)b)->name);
+}
+
+typedef struct dirid {
+    dev_t dev;
+    ino_t ino;
+} dirid;
+
+/* path is a growable buffer holding the directory's path. */
+static void walk_dir(finder *F, int parentfd, const char *name, char **path, size_t *pathcap,
+                     dirid *stack, int depth, int follow)
+{
+    if (depth >= MAX_DEPTH) {
+        skipped(F, *path, "directories nested too deep");
+        return;
+    }
+    int fd = openat(parentfd, name,
+                    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    struct stat st;
+    if (fd < 0) {
+        skipped(F, *path, strerror(errno));
+        return;
+    }
+    if (fstat(fd, &st) < 0) {
+        skipped(F, *path, strerror(errno));
+        close(fd);
+        return;
+    }
+    for (int i = 0; i < depth; i++)
+        if (stack[i].dev == st.st_dev && stack[i].ino == st.st_ino) {
+            skipped(F, *path, "directory loop (it contains itself)");
+            close(fd);
+            return;
+        }
+    stack[depth] = (dirid){st.st_dev, st.st_ino};
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        skipped(F, *path, strerror(errno));
+        close(fd);
+        return;
+    }
+    dent *ents = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            dent *ne = realloc(ents, ncap * sizeof *ne);
+            if (!ne)
+                break;
+            ents = ne;
+            cap = ncap;
+        }
+        ents[n].name = strdup(e->d_name);
+        if (!ents[n].name)
+            break;
+        ents[n++].type = e->d_type;
+        errno = 0;
+    }
+    if (errno)
+        skipped(F, *path, strerror(errno));
+    if (n)
+        qsort(ents, n, sizeof *ents, dent_cmp);
+    size_t plen = strlen(*path);
+    for (size_t i = 0; i < n; i++) {
+        size_t need = plen + 1 + strlen(ents[i].name) + 1;
+        if (need > *pathcap) {
+            size_t ncap = need * 2;
+            char *np = realloc(*path, ncap);
+            if (!np) {
+                F->oom = 1;
+                break;
+            }
+            *path = np;
+            *pathcap = ncap;
+        }
+        snprintf(*path + plen, *pathcap - plen, "%s%s",
+                 plen && (*path)[plen - 1] == '/' ? "" : "/", ents[i].name);
+        unsigned char t = ents[i].type;
+        if (t == DT_UNKNOWN) {
+            struct stat es;
+            if (fstatat(dirfd(d), ents[i].name, &es, AT_SYMLINK_NOFOLLOW) < 0) {
+                skipped(F, *path, strerror(errno));
+                (*path)[plen] = 0;
+                continue;
+            }
+            t = S_ISDIR(es.st_mode) ? DT_DIR : S_ISREG(es.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+        if (t == DT_DIR)
+            walk_dir(F, dirfd(d), ents[i].name, path, pathcap, stack, depth + 1, 0);
+        else if (t == DT_REG)
+            scan_file(F, dirfd(d), ents[i].name, *path, 0);
+        /* Symbolic links, devices, FIFOs, sockets: not scanned. */
+        (*path)[plen] = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+    closedir(d);
+}
+
+static void scan_path(finder *F, const char *arg)
+{
+    struct stat st;
+    if (stat(arg, &st) < 0) {
+        skipped(F, arg, strerror(errno));
+        return;
+    }
+    if (S_ISREG(st.st_mode)) {
+        scan_file(F, AT_FDCWD, arg, arg, 1);
+        return;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        skipped(F, arg, "not a regular file or directory");
+        return;
+    }
+    size_t cap = strlen(arg) + 256;
+    char *path = malloc(cap);
+    dirid *stack = calloc(MAX_DEPTH, sizeof *stack);
+    if (!path || !stack) {
+        F->oom = 1;
+        free(path);
+        free(stack);
+        return;
+    }
+    snprintf(path, cap, "%s", arg);
+    walk_dir(F, AT_FDCWD, arg, &path, &cap, stack, 0, 1);
+    free(path);
+    free(stack);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A live process                                                          */
+
+typedef struct mapping {
+    uint64_t start, end, off, ino;
+    unsigned maj, min;
+    char perms[5];
+    char *path;
+} mapping;
+
+typedef struct module {
+    const char *path;    /* interned                                      */
+    uint64_t ino;
+    unsigned maj, min;
+    size_t first, count; /* its mappings: indexes into an index array     */
+    int have_base;
+    uint64_t base, base_end;
+} module;
+
+/* 1 alive, 0 gone or a zombie. */
+static int proc_alive(uint32_t pid)
+{
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%" PRIu32 "/stat", pid);
+    FILE *f = fopen(p, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    if (!rp || rp[1] != ' ')
+        return 0;
+    return rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
+}
+
+static char *read_text(const char *path, int *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *err = errno;
+        return NULL;
+    }
+    size_t n = 0, cap = 65536;
+    char *t = malloc(cap);
+    for (;;) {
+        if (!t || cap >= MAPS_MAX) {
+            free(t);
+            close(fd);
+            *err = ENOMEM;
+            return NULL;
+        }
+        if (n + 4096 + 1 > cap) {
+            char *nt = realloc(t, cap * 2);
+            if (!nt) {
+                free(t);
+                t = NULL;
+                continue;
+            }
+            t = nt;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, t + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            *err = errno;
+            free(t);
+            close(fd);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    t[n] = 0;
+    return t;
+}
+
+static size_t parse_maps(char *text, mapping **out)
+{
+    mapping *m = NULL;
+    size_t n = 0, cap = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        unsigned long long s, e, off, ino;
+        unsigned maj, min;
+        char perms[8];
+        int pos = -1;
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e, perms, &off, &maj, &min,
+                   &ino, &pos) >= 7 &&
+            pos >= 0 && e > s) {
+            char *path = line + pos;
+            while (*path == ' ')
+                path++;
+            if (path[0] == '/' && ino != 0 && strncmp(path, "/memfd:", 7) != 0 &&
+                strncmp(path, "/dev/", 5) != 0) {
+                if (n == cap) {
+                    size_t ncap = cap ? cap * 2 : 128;
+                    mapping *nm = realloc(m, ncap * sizeof *nm);
+                    if (!nm)
+                        break;
+                    m = nm;
+                    cap = ncap;
+                }
+                const char *del = " (deleted)";
+                size_t pl = strlen(path), dl = strlen(del);
+                if (pl > dl && strcmp(path + pl - dl, del) == 0)
+                    path[pl - dl] = 0;
+                m[n] = (mapping){s, e, off, ino, maj, min, "", path};
+                memcpy(m[n].perms, perms, 4);
+                m[n].perms[4] = 0;
+                n++;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    *out = m;
+    return n;
+}
+
+typedef struct mem_ctx {
+    finder *F;
+    int memfd;
+    const mapping *map;
+    const char *path;
+    const uint8_t *chunk;  /* the chunk being scanned, starting at caddr   */
+    uint64_t caddr;
+    size_t clen;
+} mem_ctx;
+
+static int on_mem_hit(void *arg, uint64_t addr)
+{
+    mem_ctx *c = arg;
+    int code = strchr(c->map->perms, 'x') != NULL;
+    hit *h = add_hit(c->F, code);
+    if (!h)
+        return 0;
+    h->where = c->path;
+    h->have_addr = 1;
+    h->addr = addr;
+    h->off = addr - c->map->start + c->map->off;
+    uint64_t avail = c->map->end - addr;
+    unsigned want = avail < 16 ? (unsigned)avail : 16;
+    uint64_t in_chunk = c->caddr + c->clen - addr;
+    if (in_chunk >= want) {
+        memcpy(h->dump, c->chunk + (addr - c->caddr), want);
+        h->ndump = want;
+    } else {
+        ssize_t r = pread(c->memfd, h->dump, want, (off_t)addr);
+        h->ndump = r > 0 ? (unsigned)r : 0;
+    }
+    return 0;
+}
+
+/* Scan one mapping; -1 when the process is gone. */
+static int scan_mapping(finder *F, int memfd, const mapping *m, const char *path, uint8_t *buf)
+{
+    mem_ctx c = {F, memfd, m, path, buf, 0, 0};
+    size_t carry = 0;
+    for (uint64_t a = m->start; a < m->end;) {
+        size_t want = m->end - a < MEM_CHUNK ? (size_t)(m->end - a) : MEM_CHUNK;
+        ssize_t r = pread(memfd, buf + carry, want, (off_t)a);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (!proc_alive(F->pid))
+                return -1;
+            char why[192];
+            snprintf(why, sizeof why, "cannot read its live memory at 0x%" PRIx64 ": %s", a,
+                     r < 0 ? strerror(errno) : "end of file");
+            skipped(F, path, why);
+            return 0;
+        }
+        c.caddr = a - carry;
+        c.clen = carry + (size_t)r;
+        fs_scan(buf, c.clen, F->needle, c.caddr, on_mem_hit, &c);
+        a += (uint64_t)r;
+        carry = c.clen < 3 ? c.clen : 3;
+        memmove(buf, buf + c.clen - carry, carry);
+    }
+    return 0;
+}
+
+/* fe_at_offset on a mapped file, which SIGBUS would end if the file
+ * shrank: -1 then. */
+static int guarded_at_offset(fe_image *im, uint64_t off, fe_place *p)
+{
+    volatile int ok = 0;
+    if (sigsetjmp(bus_jmp, 1) == 0) {
+        bus_armed = 1;
+        fe_at_offset(im, off, 1, p);
+        ok = 1;
+    }
+    bus_armed = 0;
+    if (!ok)
+        memset(p, 0, sizeof *p);
+    return ok ? 0 : -1;
+}
+
+/* Name the hits [from_code, ...) and [from_data, ...) of one module. */
+static void name_module_hits(finder *F, const module *mod, sym_ctx *sc, size_t from_code,
+                             size_t from_data)
+{
+    if (F->code.n == from_code && F->data.n == from_data)
+        return;
+    char why[256] = "";
+    int fd = -1;
+    if (mod->have_base) {
+        char mf[96];
+        snprintf(mf, sizeof mf, "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, F->pid,
+                 mod->base, mod->base_end);
+        fd = open(mf, O_RDONLY | O_CLOEXEC);
+    }
+    struct stat st;
+    if (fd < 0) {
+        fd = open(mod->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != mod->ino)) {
+            close(fd);
+            fd = -1;
+            snprintf(why, sizeof why, "no symbol: %s was replaced since it was mapped",
+                     mod->path);
+        } else if (fd < 0) {
+            snprintf(why, sizeof why, "no symbol: cannot open %s: %s", mod->path,
+                     strerror(errno));
+        }
+    }
+    void *img = MAP_FAILED;
+    size_t size = 0;
+    fe_image *im = NULL;
+    if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+        size = (size_t)st.st_size;
+        img = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (img != MAP_FAILED) {
+            char err[192];
+            im = fe_open(img, size, err, sizeof err);
+            if (!im)
+                snprintf(why, sizeof why, "no symbol: %s", err);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    hitlist *lists[2] = {&F->code, &F->data};
+    size_t from[2] = {from_code, from_data};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = from[k]; i < lists[k]->n; i++) {
+            hit *h = &lists[k]->v[i];
+            fe_place p;
+            memset(&p, 0, sizeof p);
+            if (!im || guarded_at_offset(im, h->off, &p) < 0)
+                p.note = !im && why[0] ? why : "no symbol";
+            if (p.have_vaddr) {
+                h->have_modaddr = 1;
+                h->modaddr = p.vaddr;
+            }
+            sym_info si;
+            sym_lookup(sc, h->addr, 0, &si);
+            if (!p.symbol && si.symbol) {
+                p.symbol = si.symbol;
+                p.symoff = si.symoff;
+                p.note = NULL;
+            }
+            set_place(F, h, &p);
+            if (si.file) {
+                h->srcfile = dup_or_null(F, si.file);
+                h->line = si.line;
+            }
+        }
+    }
+    fe_close(im);
+    if (img != MAP_FAILED)
+        munmap(img, size);
+}
+
+static int module_cmp_key(const mapping *a, const module *m)
+{
+    return a->ino == m->ino && a->maj == m->maj && a->min == m->min &&
+           strcmp(a->path, m->path) == 0;
+}
+
+static int scan_pid(finder *F, uint32_t pid)
+{
+    char p[64];
+    struct stat st;
+    F->pid = pid;
+    snprintf(p, sizeof p, "/proc/%" PRIu32, pid);
+    if (pid == 0 || stat(p, &st) < 0 || !proc_alive(pid)) {
+        cli_err(VERB, "no process with PID %" PRIu32 " (or it has exited)", pid);
+        return PT_EXIT_USAGE;
+    }
+    snprintf(p, sizeof p, "/proc/%" PRIu32 "/comm", pid);
+    int e = 0;
+    char *comm = read_text(p, &e);
+    if (comm) {
+        comm[strcspn(comm, "\n")] = 0;
+        snprintf(F->comm, sizeof F->comm, "%s", comm);
+        free(comm);
+    }
+    snprintf(p, sizeof p, "/proc/%" PRIu32 "/maps", pid);
+    char *text = read_text(p, &e);
+    snprintf(p, sizeof p, "/proc/%" PRIu32 "/mem", pid);
+    int memfd = text ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+    if (memfd < 0) {
+        if (text)
+            e = errno;
+        free(text);
+        if (e == EACCES || e == EPERM)
+            cli_err(VERB,
+                    "permission denied reading process %" PRIu32 " (uid %ld): pooltag "
+                    "follows the ptrace rule \xe2\x80\x94 run as the same user or root",
+                    pid, (long)st.st_uid);
+        else if (e == ENOENT || e == ESRCH)
+            cli_err(VERB, "no process with PID %" PRIu32 " (or it has exited)", pid);
+        else
+            cli_err(VERB, "cannot read process %" PRIu32 ": %s", pid, strerror(e));
+        return PT_EXIT_USAGE;
+    }
+    sym_ctx *sc = sym_new(0);
+    if (sc)
+        sym_add_maps_text(sc, text, pid);
+    mapping *maps = NULL;
+    size_t nmaps = parse_maps(text, &maps);
+    /* Modules in order of first mapping, each with its mappings. */
+    module *mods = calloc(nmaps ? nmaps : 1, sizeof *mods);
+    size_t *order = calloc(nmaps ? nmaps : 1, sizeof *order);
+    uint8_t *buf = malloc(MEM_CHUNK + 3);
+    size_t nmods = 0;
+    int status = PT_EXIT_OK;
+    if (!mods || !order || !buf || !sc) {
+        cli_err(VERB, "out of memory");
+        status = PT_EXIT_USAGE;
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < nmaps; i++) {
+        size_t j;
+        for (j = 0; j < nmods; j++)
+            if (module_cmp_key(&maps[i], &mods[j]))
+                break;
+        if (j < nmods)
+            continue;
+        module *m = &mods[nmods++];
+        m->path = intern(F, maps[i].path);
+        m->ino = maps[i].ino;
+        m->maj = maps[i].maj;
+        m->min = maps[i].min;
+        m->first = k;
+        for (size_t q = i; q < nmaps; q++)
+            if (module_cmp_key(&maps[q], m)) {
+                order[k++] = q;
+                if (maps[q].off == 0 && !m->have_base) {
+                    m->have_base = 1;
+                    m->base = maps[q].start;
+                    m->base_end = maps[q].end;
+                }
+            }
+        m->count = k - m->first;
+        if (!m->path) {
+            status = PT_EXIT_USAGE;
+            goto out;
+        }
+    }
+    const char *pause_env = getenv("POOLTAG_FIND_TEST_PAUSE");
+    int paused = 0;
+    for (size_t j = 0; j < nmods && !F->exited; j++) {
+        module *m = &mods[j];
+        uint8_t magic[4];
+        int elf = 0;
+        if (m->have_base) {
+            ssize_t r = pread(memfd, magic, 4, (off_t)m->base);
+            if (r != 4 && !proc_alive(pid)) {
+                F->exited = 1;
+                break;
+            }
+            elf = r == 4 && fe_is_elf(magic, 4);
+        }
+        if (!elf && !F->all_files) {
+            F->not_elf++;
+            continue;
+        }
+        size_t from_code = F->code.n, from_data = F->data.n;
+        uint64_t before = F->code.total + F->data.total;
+        for (size_t q = 0; q < m->count; q++) {
+            const mapping *mp = &maps[order[m->first + q]];
+            if (mp->perms[0] != 'r')
+                continue;
+            if (scan_mapping(F, memfd, mp, m->path, buf) < 0) {
+                F->exited = 1;
+                break;
+            }
+        }
+        F->scanned++;
+        if (F->code.total + F->data.total > before)
+            F->files_hit++;
+        name_module_hits(F, m, sc, from_code, from_data);
+        if (pause_env && *pause_env == '1' && !paused) {
+            /* Test hook (tests/find_errors.sh): stop after the first
+             * module so the test can end the process mid-scan. */
+            paused = 1;
+            raise(SIGSTOP);
+        }
+    }
+out:
+    close(memfd);
+    free(buf);
+    free(order);
+    free(mods);
+    free(maps);
+    free(text);
+    sym_free(sc);
+    return status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output                                                                  */
+
+static const char *basename_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+static void fmt_addr(char *buf, size_t n, uint64_t a)
+{
+    snprintf(buf, n, "%08" PRIx32 "`%08" PRIx32, (uint32_t)(a >> 32), (uint32_t)a);
+}
+
+/* "46 78 54 77 e8 bc fe ff-ff 48 85 c0 ..  FxTw....." (debugger's db) */
+static void fmt_dump(char *buf, size_t n, const hit *h, char *ascii, size_t an)
+{
+    size_t pos = 0;
+    for (unsigned i = 0; i < 16 && pos + 4 < n; i++) {
+        if (i < h->ndump)
+            pos += (size_t)snprintf(buf + pos, n - pos, "%s%02x", i == 0 ? "" : i == 8 ? "-" : " ",
+                                    h->dump[i]);
+        else
+            pos += (size_t)snprintf(buf + pos, n - pos, "%s  ", i == 0 ? "" : " ");
+    }
+    size_t a = 0;
+    for (unsigned i = 0; i < h->ndump && a + 1 < an; i++)
+        ascii[a++] = h->dump[i] >= 0x20 && h->dump[i] < 0x7f ? (char)h->dump[i] : '.';
+    ascii[a] = 0;
+}
+
+static void fmt_name(char *buf, size_t n, const hit *h)
+{
+    const char *mod = basename_of(h->where);
+    if (h->symbol)
+        snprintf(buf, n, "%s!%s+0x%" PRIx64 "%s", mod, h->symbol, h->symoff,
+                 h->past_end ? " (past its end)" : "");
+    else
+        snprintf(buf, n, "%s [%s]", mod, h->note ? h->note : "no symbol");
+}
+
+static void print_hit(const finder *F, const hit *h)
+{
+    char name[1024], dump[64], ascii[20], addr[24];
+    fmt_name(name, sizeof name, h);
+    printf("%s  %s  %s", h->code ? "code" : "data", name, h->section ? h->section : "-");
+    if (h->have_addr)
+        printf("  addr 0x%" PRIx64, h->addr);
+    else
+        printf("  addr -");
+    printf("  offset 0x%" PRIx64, h->off);
+    if (h->srcfile)
+        printf("  %s:%d", h->srcfile, h->line);
+    printf("  %s\n", h->where);
+    fmt_dump(dump, sizeof dump, h, ascii, sizeof ascii);
+    fmt_addr(addr, sizeof addr, h->have_addr ? h->addr : h->off);
+    printf("      %s  %s  %s\n", addr, dump, ascii);
+    (void)F;
+}
+
+static void json_hit(const hit *h, int first)
+{
+    char name[1024], dump[64], ascii[20];
+    printf("%s\n    {\"kind\": \"%s\", \"file\": ", first ? "" : ",", h->code ? "code" : "data");
+    cli_json_str(stdout, h->where);
+    printf(", \"module\": ");
+    cli_json_str(stdout, basename_of(h->where));
+    printf(", \"section\": ");
+    if (h->section)
+        cli_json_str(stdout, h->section);
+    else
+        printf("null");
+    if (h->have_addr)
+        printf(", \"address\": \"0x%" PRIx64 "\"", h->addr);
+    else
+        printf(", \"address\": null");
+    if (h->have_modaddr)
+        printf(", \"module_address\": \"0x%" PRIx64 "\"", h->modaddr);
+    printf(", \"offset\": %" PRIu64 ", \"symbol\": ", h->off);
+    if (h->symbol) {
+        cli_json_str(stdout, h->symbol);
+        printf(", \"symbol_offset\": %" PRIu64 ", \"past_end\": %s, \"from_dynsym\": %s",
+               h->symoff, h->past_end ? "true" : "false", h->dynsym ? "true" : "false");
+    } else {
+        printf("null");
+    }
+    fmt_name(name, sizeof name, h);
+    printf(", \"name\": ");
+    cli_json_str(stdout, name);
+    if (h->srcfile) {
+        printf(", \"source\": ");
+        cli_json_str(stdout, h->srcfile);
+        printf(", \"line\": %d", h->line);
+    }
+    if (h->note) {
+        printf(", \"note\": ");
+        cli_json_str(stdout, h->note);
+    }
+    fmt_dump(dump, sizeof dump, h, ascii, sizeof ascii);
+    printf(", \"dump\": ");
+    cli_json_str(stdout, dump);
+    printf(", \"ascii\": ");
+    cli_json_str(stdout, ascii);
+    printf("}");
+}
+
+static void print_report(const finder *F, char **paths, int npaths)
+{
+    uint64_t total = F->code.total + (F->code_only ? 0 : F->data.total);
+    size_t shown = F->code.n + F->data.n;
+    const char *unit = F->pid ? "module" : "file";
+    if (F->json) {
+        printf("{\"tag\": ");
+        cli_json_str(stdout, F->tagtext);
+        printf(", \"bytes\": \"%02x %02x %02x %02x\", \"value\": \"0x%08" PRIx32 "\"",
+               F->needle[0], F->needle[1], F->needle[2], F->needle[3], F->value);
+        if (F->pid) {
+            printf(", \"source\": {\"pid\": %" PRIu32 ", \"comm\": ", F->pid);
+            cli_json_str(stdout, F->comm);
+            printf(", \"exited\": %s}", F->exited ? "true" : "false");
+        } else {
+            printf(", \"source\": {\"paths\": [");
+            for (int i = 0; i < npaths; i++) {
+                printf("%s", i ? ", " : "");
+                cli_json_str(stdout, paths[i]);
+            }
+            printf("]}");
+        }
+        printf(", \"code_only\": %s, \"hits\": [", F->code_only ? "true" : "false");
+        int first = 1;
+        for (size_t i = 0; i < F->code.n; i++, first = 0)
+            json_hit(&F->code.v[i], first);
+        for (size_t i = 0; i < F->data.n; i++, first = 0)
+            json_hit(&F->data.v[i], first);
+        printf("%s], \"total\": %" PRIu64 ", \"code\": %" PRIu64 ", \"data\": %" PRIu64
+               ", \"shown\": %zu, \"%ss_with_hits\": %" PRIu64 ", \"%ss_scanned\": %" PRIu64
+               ", \"not_elf\": %" PRIu64 ", \"skipped\": %" PRIu64 "}\n",
+               first ? "" : "\n  ", total, F->code.total, F->data.total, shown, unit,
+               F->files_hit, unit, F->scanned, F->not_elf, F->skipped);
+        return;
+    }
+    printf("Tag '%s': bytes %02x %02x %02x %02x (0x%08" PRIx32 " as a little-endian value)",
+           F->tagtext, F->needle[0], F->needle[1], F->needle[2], F->needle[3], F->value);
+    if (F->pid)
+        printf(" in process %" PRIu32 " (%s)", F->pid, F->comm);
+    printf("\n\n");
+    for (size_t i = 0; i < F->code.n; i++)
+        print_hit(F, &F->code.v[i]);
+    for (size_t i = 0; i < F->data.n; i++)
+        print_hit(F, &F->data.v[i]);
+    if (shown)
+        printf("\n");
+    printf("%" PRIu64 " hit%s (%" PRIu64 " code, %" PRIu64 " data%s) in %" PRIu64 " %s%s; ",
+           total, total == 1 ? "" : "s", F->code.total, F->data.total,
+           F->code_only && F->data.total ? " not shown: --code-only" : "", F->files_hit, unit,
+           F->files_hit == 1 ? "" : "s");
+    printf("%" PRIu64 " ELF %s%s scanned, %" PRIu64 " not ELF ignored, %" PRIu64 " skipped\n",
+           F->scanned, unit, F->scanned == 1 ? "" : "s", F->not_elf, F->skipped);
+    if (shown < total)
+        printf("showing the first %zu of each kind (--max N shows more)\n", F->max);
+    if (F->exited)
+        printf("process %" PRIu32 " exited during the scan: the hits above are from the "
+               "modules read before it did\n",
+               F->pid);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fputs("Usage: pooltag find [options] TAG PATH...\n"
+          "       pooltag find [options] TAG PID\n"
+          "\n"
+          "Where the tag's four bytes occur: in ELF files (PATHs: files, and\n"
+          "directories searched recursively) or in the modules mapped into a\n"
+          "running process (PID, read through /proc/PID/mem).  Each hit names the\n"
+          "file or module, its address (the file's own virtual address, or the\n"
+          "live address in the process), the file offset, the section, the\n"
+          "nearest symbol (module!symbol+0xoff) and shows 16 bytes from the hit.\n"
+          "Hits in executable sections (the tag as an immediate operand, as in\n"
+          "`mov edx, 0x6b61654c`) are marked code and listed first.\n"
+          "\n"
+          "TAG is text (Leak, Se = \"Se  \", \\xNN escapes) searched as its four\n"
+          "bytes in memory order; with --hex it is a 32-bit value (0x6b61654c).\n"
+          "An all-digit operand is a PID (write ./123 for a file named 123).\n"
+          "\n"
+          "  -c, --code-only    only hits in executable sections\n"
+          "  -a, --all-files    scan every file, not only ELF files\n"
+          "  -n, --max N        keep the first N code and N data hits (default 1000;\n"
+          "                     all hits are counted)\n"
+          "      --hex          TAG is a hexadecimal value, not text\n"
+          "      --json         the hits as JSON\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Directories are walked without following symbolic links (links named\n"
+          "on the command line are followed).  Files that cannot be read are\n"
+          "reported on stderr (\"skipped: PATH: reason\") and the scan goes on.\n"
+          "Exit status 0 hits found, 1 no hit, 2 usage or input error (also when\n"
+          "nothing could be scanned).\n",
+          f);
+}
+
+static int parse_hex32(const char *s, uint32_t *out)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    size_t n = strlen(s);
+    if (n == 0 || n > 8 || strspn(s, "0123456789abcdefABCDEF") != n)
+        return -1;
+    *out = (uint32_t)strtoul(s, NULL, 16);
+    return 0;
+}
+
+int cmd_find(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"code-only", no_argument, NULL, 'c'},
+        {"all-files", no_argument, NULL, 'a'},
+        {"max", required_argument, NULL, 'n'},
+        {"hex", no_argument, NULL, 'x'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    finder F;
+    memset(&F, 0, sizeof F);
+    F.max = DEFAULT_MAX;
+    int hex = 0, c;
+    uint64_t u;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":can:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': F.code_only = 1; break;
+        case 'a': F.all_files = 1; break;
+        case 'n':
+            if (cli_parse_u64(optarg, &u) < 0 || u == 0 || u > 100000000) {
+                cli_err(VERB, "--max wants a number of hits from 1 to 100000000, not '%s'",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            F.max = (size_t)u;
+            break;
+        case 'x': hex = 1; break;
+        case 'j': F.json = 1; break;
+        case 'h': usage(stdout); return PT_EXIT_OK;
+        default: cli_opt_error(VERB, argv, c); return PT_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        cli_err(VERB, "missing TAG and what to search: a PID or PATHs (see pooltag find --help)");
+        return PT_EXIT_USAGE;
+    }
+    const char *tagarg = argv[optind++];
+    if (hex) {
+        if (parse_hex32(tagarg, &F.value) < 0) {
+            cli_err(VERB, "bad value '%s': --hex wants up to 8 hex digits, e.g. 0x6b61654c",
+                    tagarg);
+            return PT_EXIT_USAGE;
+        }
+    } else if (pt_tag_parse(tagarg, &F.value) < 0) {
+        cli_err(VERB, "bad tag '%s': 1 to 4 characters, \\xNN escapes allowed", tagarg);
+        return PT_EXIT_USAGE;
+    }
+    for (int i = 0; i < 4; i++)
+        F.needle[i] = (uint8_t)(F.value >> (8 * i));
+    cli_tag(F.value, F.tagtext);
+    if (optind >= argc) {
+        cli_err(VERB, "missing what to search after TAG: a PID, or files and directories "
+                      "(see pooltag find --help)");
+        return PT_EXIT_USAGE;
+    }
+    int npids = 0, npaths = argc - optind;
+    char **paths = argv + optind;
+    for (int i = 0; i < npaths; i++) {
+        if (!*paths[i]) {
+            cli_err(VERB, "empty PATH argument");
+            return PT_EXIT_USAGE;
+        }
+        if (strspn(paths[i], "0123456789") == strlen(paths[i]))
+            npids++;
+    }
+    if (npids && npaths > 1) {
+        cli_err(VERB, "give one PID or PATHs, not both or several PIDs (a file named "
+                      "with digits: ./%s)",
+                paths[0]);
+        return PT_EXIT_USAGE;
+    }
+    int status;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigbus;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGBUS, &sa, NULL);
+    if (npids) {
+        uint64_t pid;
+        if (cli_parse_u64(paths[0], &pid) < 0 || pid > UINT32_MAX) {
+            cli_err(VERB, "no process with PID %s", paths[0]);
+            return PT_EXIT_USAGE;
+        }
+        status = scan_pid(&F, (uint32_t)pid);
+        if (status != PT_EXIT_OK)
+            goto done;
+    } else {
+        F.buf = malloc(SCAN_BUF + 3);
+        if (!F.buf) {
+            cli_err(VERB, "out of memory");
+            return PT_EXIT_USAGE;
+        }
+        for (int i = 0; i < npaths; i++)
+            scan_path(&F, paths[i]);
+        if (F.scanned == 0 && F.skipped > 0) {
+            cli_err(VERB, "nothing could be scanned (%" PRIu64 " skipped)", F.skipped);
+            status = PT_EXIT_USAGE;
+            goto done;
+        }
+    }
+    if (F.oom) {
+        cli_err(VERB, "out of memory");
+        status = PT_EXIT_USAGE;
+        goto done;
+    }
+    if (F.exited)
+        cli_err(VERB, "process %" PRIu32 " exited during the scan; results are partial",
+                F.pid);
+    print_report(&F, paths, npaths);
+    status = F.code.total + (F.code_only ? 0 : F.data.total) ? PT_EXIT_OK : PT_EXIT_FINDING;
+    if (fflush(stdout) != 0)
+        status = PT_EXIT_USAGE;
+done:
+    free_list(&F.code);
+    free_list(&F.data);
+    for (size_t i = 0; i < F.nnames; i++)
+        free(F.names[i]);
+    free(F.names);
+    free(F.buf);
+    return status;
+}
