@@ -110,6 +110,7 @@ struct fe_image {
     int syms_dyn;        /* from .dynsym                                   */
     fe_sym *sym;         /* sorted by (shndx, value, rank)                 */
     size_t nsym;
+    const char *damaged; /* why the section headers are unusable, or NULL */
 };
 
 static uint64_t add_sat(uint64_t a, uint64_t b)
@@ -182,6 +183,11 @@ fe_image *fe_open(void *img, size_t size, char *err, size_t errlen)
         if (im->sec)
             qsort(im->sec, im->nsec, sizeof *im->sec, sec_cmp);
     }
+    if (im->nsec == 0 && eh.e_shoff != 0)
+        im->damaged = eh.e_shoff >= size
+                          ? "no symbol: damaged ELF, its section headers lie past the end of "
+                            "the file (truncated?)"
+                          : "no symbol: damaged ELF, its section headers do not read";
     size_t nph = 0;
     if (elf_getphdrnum(elf, &nph) == 0 && nph > 0) {
         im->seg = calloc(nph, sizeof *im->seg);
@@ -332,7 +338,9 @@ void fe_at_offset(fe_image *im, uint64_t off, int name, fe_place *out)
     if (!name)
         return;
     if (!s) {
-        out->note = im->nsec ? "no symbol: in no section" : "no symbol (no section headers)";
+        out->note = im->damaged    ? im->damaged
+                    : im->nsec ? "no symbol: in no section"
+                               : "no symbol: no section headers";
         return;
     }
     if (!(s->flags & SHF_ALLOC)) {
@@ -342,7 +350,7 @@ void fe_at_offset(fe_image *im, uint64_t off, int name, fe_place *out)
     if (!im->syms_built)
         build_syms(im);
     if (!im->nsym) {
-        out->note = "no symbol: stripped: no .symtab or .dynsym";
+        out->note = "no symbol: no readable .symtab or .dynsym (stripped?)";
         return;
     }
     const fe_sym *y = sym_find(im, s->index, out->vaddr);

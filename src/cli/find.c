@@ -914,8 +914,8 @@ static void fmt_name(char *buf, size_t n, const hit *h)
 {
     const char *mod = basename_of(h->where);
     if (h->symbol)
-        snprintf(buf, n, "%s!%s+0x%" PRIx64 "%s", mod, h->symbol, h->symoff,
-                 h->past_end ? " (past its end)" : "");
+        snprintf(buf, n, "%s!%s+0x%" PRIx64 "%s%s", mod, h->symbol, h->symoff,
+                 h->past_end ? " (past its end)" : "", h->dynsym ? " (.dynsym)" : "");
     else
         snprintf(buf, n, "%s [%s]", mod, h->note ? h->note : "no symbol");
 }
@@ -1035,8 +1035,9 @@ static void print_report(const finder *F, char **paths, int npaths)
            total, total == 1 ? "" : "s", F->code.total, F->data.total,
            F->code_only && F->data.total ? " not shown: --code-only" : "", F->files_hit, unit,
            F->files_hit == 1 ? "" : "s");
-    printf("%" PRIu64 " ELF %s%s scanned, %" PRIu64 " not ELF ignored, %" PRIu64 " skipped\n",
-           F->scanned, unit, F->scanned == 1 ? "" : "s", F->not_elf, F->skipped);
+    printf("%" PRIu64 " %s%s%s scanned, %" PRIu64 " not ELF ignored, %" PRIu64 " skipped\n",
+           F->scanned, F->all_files ? "" : "ELF ", unit, F->scanned == 1 ? "" : "s", F->not_elf,
+           F->skipped);
     if (shown < total)
         printf("showing the first %zu of each kind (--max N shows more)\n", F->max);
     if (F->exited)
