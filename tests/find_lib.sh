@@ -20,3 +20,10 @@ run_find() {
 hit_lines() {
     grep -E '^(code|data)  ' "$1" || true
 }
+
+# has_immediate FILE HEX: the disassembly of FILE uses $HEX as an immediate
+# operand (optimised code); without objdump, assume so.
+has_immediate() {
+    command -v objdump >/dev/null || return 0
+    objdump -d "$1" | grep -q "\$$2"
+}

@@ -359,9 +359,17 @@ void fe_at_offset(fe_image *im, uint64_t off, int name, fe_place *out)
                                  : "no symbol";
         return;
     }
+    uint64_t symoff = out->vaddr - y->value;
+    int past_end = y->size && symoff >= y->size;
+    if (past_end && !(s->flags & SHF_EXECINSTR)) {
+        /* Data after the end of the nearest object (string literals have
+         * no symbols): naming it after that object would mislead. */
+        out->note = "no symbol: no data symbol covers it";
+        return;
+    }
     out->symbol = y->name;
-    out->symoff = out->vaddr - y->value;
-    out->past_end = y->size && out->symoff >= y->size;
+    out->symoff = symoff;
+    out->past_end = past_end;
     out->dynsym = im->syms_dyn;
 }
 

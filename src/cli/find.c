@@ -723,7 +723,10 @@ static void name_module_hits(finder *F, const module *mod, sym_ctx *sc, size_t f
             }
             sym_info si;
             sym_lookup(sc, h->addr, 0, &si);
-            if (!p.symbol && si.symbol) {
+            /* libdwfl also reads separate debuginfo: it may name code of a
+             * stripped file; data is left unnamed rather than named after
+             * whatever symbol precedes it. */
+            if (!p.symbol && si.symbol && (h->code || !im)) {
                 p.symbol = si.symbol;
                 p.symoff = si.symoff;
                 p.note = NULL;
