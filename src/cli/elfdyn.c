@@ -155,22 +155,46 @@ static long open_scan(scan *s, Elf *e, char *err, size_t errlen)
     memset(s, 0, sizeof *s);
     s->e = e;
     if (elf_kind(e) != ELF_K_ELF) {
-        snprintf(err, errlen, "not an ELF file");
+        snprintf(err, errlen, "not an ELF file, or its header is cut short");
         return -1;
     }
     GElf_Ehdr eh;
     if (!gelf_getehdr(e, &eh))
         return fail(err, errlen, "damaged ELF header");
     s->machine = eh.e_machine;
+    /* libelf reads a file cut short as one with fewer sections or none:
+     * compare the headers with the file's size. */
+    size_t fsize = 0;
+    if (!elf_rawfile(e, &fsize))
+        return fail(err, errlen, "cannot read the file");
+    if (eh.e_shoff == 0) {
+        snprintf(err, errlen, "no section headers (stripped with sstrip?): cannot find the "
+                              "dynamic symbols");
+        return -1;
+    }
     size_t shnum;
     if (elf_getshdrnum(e, &shnum) != 0)
         return fail(err, errlen, "damaged section headers");
+    if (eh.e_shnum)
+        shnum = eh.e_shnum; /* else the count is in section 0 (many sections) */
+    if (eh.e_shoff > fsize || (uint64_t)shnum * eh.e_shentsize > fsize - eh.e_shoff) {
+        snprintf(err, errlen,
+                 "truncated ELF file: its section headers end past its %zu bytes", fsize);
+        return -1;
+    }
     Elf_Scn *scn = NULL;
     size_t vcap = 0;
     while ((scn = elf_nextscn(e, scn)) != NULL) {
         GElf_Shdr sh;
         if (!gelf_getshdr(scn, &sh))
             return fail(err, errlen, "damaged section header");
+        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+            (sh.sh_offset > fsize || sh.sh_size > fsize - sh.sh_offset)) {
+            snprintf(err, errlen,
+                     "truncated ELF file: section %zu ends past its %zu bytes", elf_ndxscn(scn),
+                     fsize);
+            return -1;
+        }
         if (sh.sh_type == SHT_DYNSYM && !s->dynsym) {
             s->dynsym = scn;
             s->dynsym_ndx = elf_ndxscn(scn);

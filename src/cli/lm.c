@@ -97,8 +97,8 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
         ms->have_view = 1;
         if (ms->v.nmodules == 0) {
             cli_err(verb,
-                    "%s has no module list: the program was linked with libpooltag, not run "
-                    "under the preload (pooltag run); give its PID while it runs",
+                    "%s has no module list (the pooltag runtime that wrote it recorded "
+                    "none); give the process's PID while it runs",
                     spec);
             return PT_EXIT_USAGE;
         }
