@@ -277,7 +277,8 @@ static int walk_dir(scanctx *c, const char *path, int depth)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n; i++) {
         if (!c->oom)
             walk(c, names[i], depth + 1);
@@ -479,8 +480,15 @@ static void resolve(live *L, scanctx *c)
             snprintf(buf, sizeof buf, "?");
         h->target_name = strdup(buf);
         long t = sym_module_at(L->pm.sc, v);
-        if (t == (long)h->mod && in_plt(m->e, v - h->bias))
+        if (t == (long)h->mod && in_plt(m->e, v - h->bias)) {
             h->status = "lazy";
+            if (h->target_name && si.module && !si.symbol) {
+                /* The PLT entries have no symbols: name the stub. */
+                snprintf(buf, sizeof buf, "%s!%s@plt", si.module, h->symbol);
+                free(h->target_name);
+                h->target_name = strdup(buf);
+            }
+        }
         else if (t < 0)
             h->status = "outside modules";
         else if (p < 0 || t == p)
@@ -854,7 +862,8 @@ int cmd_imports(int argc, char **argv)
         cli_err(VERB, "out of memory");
         goto out;
     }
-    qsort(sc.h, sc.n, sizeof *sc.h, hit_cmp);
+    if (sc.n)
+        qsort(sc.h, sc.n, sizeof *sc.h, hit_cmp);
     if (json)
         print_json(&sc, &L, is_live, ops, nops);
     else if (sc.n)
