@@ -527,6 +527,12 @@ static int scan_live(scanctx *c, live *L, const char *spec, int network)
         }
     }
     for (size_t i = 0; i < L->n && !c->oom; i++) {
+        if (L->pm.elf[i] == 2) {
+            sym_modinfo mi;
+            sym_module_info(L->pm.sc, i, 0, &mi);
+            cli_err(VERB, "%s: neither its mapping nor its file can be read, skipped", mi.path);
+            c->errors++;
+        }
         if (L->pm.elf[i] != 1)
             continue;
         sym_modinfo mi;
@@ -547,8 +553,12 @@ static int scan_live(scanctx *c, live *L, const char *spec, int network)
         }
         c->files_scanned++;
     }
-    if (c->what & ED_IMPORTS)
+    if (c->what & ED_IMPORTS) {
         resolve(L, c);
+        for (size_t k = 0; k < c->n; k++)
+            if (!c->h[k].defined && !c->h[k].status)
+                c->h[k].status = "unread"; /* the process exited first */
+    }
     return 0;
 }
 
@@ -636,7 +646,7 @@ static void status_text(const hit *h, char *buf, size_t size)
 
 static void print_json(const scanctx *c, const live *L, int is_live, char **ops, int nops)
 {
-    char text[1024], st[256];
+    char st[256];
     printf("{\"symbol\": ");
     cli_json_str(stdout, c->pattern);
     printf(", \"mode\": \"%s\", \"sources\": [", (c->what & ED_EXPORTS) ? "exports" : "imports");
@@ -693,7 +703,6 @@ static void print_json(const scanctx *c, const live *L, int is_live, char **ops,
                 cli_json_str(stdout, st);
             }
         }
-        (void)text;
         putchar('}');
     }
     puts("]}");

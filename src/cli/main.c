@@ -54,8 +54,8 @@ static void usage(FILE *f)
           "Verbs:\n",
           f);
     for (size_t i = 0; i < NVERBS; i++)
-        fprintf(f, "  %-6s %s\n", verbs[i].name, verbs[i].summary);
-    fputs("  help   this text, or a verb's options: pooltag help VERB\n"
+        fprintf(f, "  %-7s %s\n", verbs[i].name, verbs[i].summary);
+    fputs("  help    this text, or a verb's options: pooltag help VERB\n"
           "\n"
           "SOURCE is a PID (a running tagged process, read through /proc/PID)\n"
           "or a snapshot file written by `pooltag snap`.  Tags are given as\n"
