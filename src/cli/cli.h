@@ -32,6 +32,9 @@ int cmd_log(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_find(int argc, char **argv);
+int cmd_lm(int argc, char **argv);
+int cmd_ln(int argc, char **argv);
+int cmd_imports(int argc, char **argv);
 
 /* ---- tag database (data/pooltag.txt format: "Tag - binary - description")
  * Search path: $POOLTAG_DB, ~/.config/pooltag/pooltag.txt, the installed

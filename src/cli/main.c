@@ -32,11 +32,14 @@ static const struct verb {
     {"used", cmd_used, "top pool consumers of a process or snapshot (!poolused)"},
     {"vm", cmd_vm, "process memory and pool usage, maxima, failures (!vm 1)"},
     {"snap", cmd_snap, "write a snapshot file of a running process"},
-    {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
     {"log", cmd_log, "sample counters into a SQLite log over time (logman)"},
     {"trend", cmd_trend, "leak or load? a verdict per tag from a log (perfmon)"},
     {"serve", cmd_serve, "Prometheus /metrics and a live dashboard of all tagged processes"},
-    {"find", cmd_find, "where a tag's bytes occur: files, directories or a process's modules"},
+    {"find", cmd_find, "where a tag's bytes occur in binaries or a process (findstr, s -a)"},
+    {"lm", cmd_lm, "loaded modules: range, build-id, debuginfo, tag (lm)"},
+    {"ln", cmd_ln, "nearest symbols of an address: module!symbol+off, file:line (ln)"},
+    {"imports", cmd_imports, "who imports (or --exports) a symbol; live GOT slots"},
+    {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
@@ -52,8 +55,8 @@ static void usage(FILE *f)
           "Verbs:\n",
           f);
     for (size_t i = 0; i < NVERBS; i++)
-        fprintf(f, "  %-6s %s\n", verbs[i].name, verbs[i].summary);
-    fputs("  help   this text, or a verb's options: pooltag help VERB\n"
+        fprintf(f, "  %-7s %s\n", verbs[i].name, verbs[i].summary);
+    fputs("  help    this text, or a verb's options: pooltag help VERB\n"
           "\n"
           "SOURCE is a PID (a running tagged process, read through /proc/PID)\n"
           "or a snapshot file written by `pooltag snap`.  Tags are given as\n"

@@ -42,6 +42,7 @@ typedef struct sym_mod {
     Dwfl *dwfl;
     Dwfl_Module *mod;
     uint64_t bias;      /* once usable                                   */
+    int dwarf;          /* 0 not looked up, 1 found, -1 none (sym_module_info) */
     char note[NOTE_MAX];
 } sym_mod;
 
@@ -410,5 +411,132 @@ void sym_lookup(sym_ctx *c, uint64_t addr, int return_addr, sym_info *out)
         out->path = first->path;
         out->modoff = addr - first->base;
         out->note = first->note[0] ? first->note : first_note;
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Per-module access (lm, ln, imports)                                    */
+
+int sym_module_info(sym_ctx *c, size_t i, unsigned what, sym_modinfo *out)
+{
+    memset(out, 0, sizeof *out);
+    out->debuginfo = -1;
+    if (!c || i >= c->n)
+        return -1;
+    sym_mod *m = &c->m[i];
+    out->name = m->name;
+    out->path = m->path;
+    out->base = m->base;
+    out->start = m->start;
+    out->end = m->end;
+    out->flags = m->flags;
+    if (!(what & SYM_INFO_FILE)) {
+        out->usable = -1;
+        if (m->build_id_len) {
+            out->build_id = m->build_id;
+            out->build_id_len = m->build_id_len;
+        }
+        return 0;
+    }
+    if (!mod_open(m)) {
+        if (m->build_id_len) {
+            out->build_id = m->build_id;
+            out->build_id_len = m->build_id_len;
+        }
+        out->note = m->note[0] ? m->note : NULL;
+        return 0;
+    }
+    out->usable = 1;
+    out->bias = m->bias;
+    const unsigned char *bits = NULL;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(m->mod, &bits, &vaddr);
+    if (n > 0) {
+        out->build_id = bits;
+        out->build_id_len = (size_t)n;
+    }
+    if ((what & SYM_INFO_DEBUG) == SYM_INFO_DEBUG) {
+        if (!m->dwarf) {
+            Dwarf_Addr b;
+            m->dwarf = dwfl_module_getdwarf(m->mod, &b) ? 1 : -1;
+        }
+        out->debuginfo = m->dwarf > 0;
+        if (m->dwarf > 0) {
+            const char *mainfile = NULL, *debugfile = NULL;
+            dwfl_module_info(m->mod, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+            out->debugfile = debugfile ? debugfile : mainfile;
+        }
+    }
+    return 0;
+}
+
+long sym_module_at(sym_ctx *c, uint64_t addr)
+{
+    long first = -1;
+    for (unsigned pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; c && i < c->n; i++) {
+            sym_mod *m = &c->m[i];
+            if (!!(m->flags & SYM_UNLOADED) != pass || addr < m->start || addr >= m->end)
+                continue;
+            if (first < 0)
+                first = (long)i;
+            if (mod_open(m) && dwfl_addrmodule(m->dwfl, addr) == m->mod)
+                return (long)i;
+        }
+    }
+    return first;
+}
+
+struct Elf *sym_module_elf(sym_ctx *c, size_t i, uint64_t *bias)
+{
+    if (!c || i >= c->n || !mod_open(&c->m[i]))
+        return NULL;
+    Dwarf_Addr b = 0;
+    Elf *e = dwfl_module_getelf(c->m[i].mod, &b);
+    if (bias)
+        *bias = b;
+    return e;
+}
+
+static int bind_rank(int bind)
+{
+    switch (bind) {
+    case STB_GLOBAL: return 3;
+    case STB_WEAK:
+    case STB_GNU_UNIQUE: return 2;
+    default: return 1;
+    }
+}
+
+void sym_nearest(sym_ctx *c, size_t i, uint64_t addr, sym_near *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c || i >= c->n || !mod_open(&c->m[i]))
+        return;
+    sym_mod *m = &c->m[i];
+    int n = dwfl_module_getsymtab(m->mod);
+    int brank = 0, arank = 0;
+    for (int k = 1; k < n; k++) {
+        GElf_Sym sym;
+        GElf_Addr a = 0;
+        GElf_Word shndx = 0;
+        const char *name = dwfl_module_getsym_info(m->mod, k, &sym, &a, &shndx, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (!name || !*name || shndx == SHN_UNDEF || a < m->start || a >= m->end ||
+            (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT))
+            continue;
+        int rank = bind_rank(GELF_ST_BIND(sym.st_info));
+        if (a <= addr) {
+            if (!out->before || a > out->before_addr || (a == out->before_addr && rank > brank)) {
+                out->before = name;
+                out->before_addr = a;
+                brank = rank;
+            }
+        } else if (!out->after || a < out->after_addr ||
+                   (a == out->after_addr && rank > arank)) {
+            out->after = name;
+            out->after_addr = a;
+            arank = rank;
+        }
     }
 }

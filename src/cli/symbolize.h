@@ -92,4 +92,59 @@ typedef struct sym_info {
  */
 void sym_lookup(sym_ctx *c, uint64_t addr, int return_addr, sym_info *out);
 
+/* ---------------------------------------------------------------------- */
+/* Per-module access, for `pooltag lm`, `ln` and `imports`.  Modules are
+ * numbered 0 .. sym_nmodules() - 1 in the order they were added.         */
+
+struct Elf;
+
+typedef struct sym_modinfo {
+    const char *name;          /* last component of path                  */
+    const char *path;          /* as the process knew it                  */
+    uint64_t base, start, end; /* as added                                */
+    unsigned flags;            /* SYM_*                                   */
+    int usable;                /* the file opened (and its build-id, if one
+                                  was recorded, matched); -1 not tried    */
+    uint64_t bias;             /* load bias, when usable                  */
+    const uint8_t *build_id;   /* the file's when usable, else as recorded;
+                                  NULL when none is known                 */
+    size_t build_id_len;
+    int debuginfo;             /* -1 not looked up (or not usable), 0 none
+                                  found, 1 DWARF found                     */
+    const char *debugfile;     /* where the DWARF was found: a separate
+                                  file, or the module's own file          */
+    const char *note;          /* why the file is not usable, or NULL     */
+} sym_modinfo;
+
+/*
+ * Describe module i.  `what`: 0 = only what was added (nothing is opened),
+ * SYM_INFO_FILE = also open its file (first use) for usable, bias and
+ * build-id, SYM_INFO_DEBUG = also look for its DWARF with elfutils'
+ * standard lookup (as sym_lookup does for file:line).  Returns 0, or -1
+ * when i is out of range.
+ */
+#define SYM_INFO_FILE 0x1u
+#define SYM_INFO_DEBUG 0x3u
+int sym_module_info(sym_ctx *c, size_t i, unsigned what, sym_modinfo *out);
+
+/* The module sym_lookup would name `addr` with (same rule): its index, or
+ * -1 when no module contains the address. */
+long sym_module_at(sym_ctx *c, uint64_t addr);
+
+/* The libelf handle of module i's file (owned by the context), and its
+ * load bias; NULL when the file does not open. */
+struct Elf *sym_module_elf(sym_ctx *c, size_t i, uint64_t *bias);
+
+/* The nearest symbols of module i around `addr` (functions and objects of
+ * .symtab, or .dynsym when the file has no .symtab): the last one at or
+ * before addr and the first one after it, both within the module.  Names
+ * stay valid until sym_free; NULL when there is none. */
+typedef struct sym_near {
+    const char *before;
+    uint64_t before_addr;
+    const char *after;
+    uint64_t after_addr;
+} sym_near;
+void sym_nearest(sym_ctx *c, size_t i, uint64_t addr, sym_near *out);
+
 #endif

@@ -1,0 +1,536 @@
+/*
+ * lm.c — `pooltag lm` (loaded modules) and `pooltag ln` (nearest symbols
+ * of an address), after the debugger's commands of the same names.
+ *
+ * Data model: a module list (struct modsrc) from one of two sources:
+ *   - a PID: the files /proc/PID/maps shows mapped at file offset 0 whose
+ *     first bytes are the ELF magic (procmods.h), any process this user
+ *     may trace; when the process is tagged and runs under the preload,
+ *     the segment's module table adds each module's automatic tag;
+ *   - a snapshot file: the module table the preload recorded in the
+ *     segment (pt_seg_module: base, start, end, tag, flags, build-id,
+ *     path), loaded and unloaded modules alike.  A snapshot of a program
+ *     linked with libpooltag (no preload) has no module table: an error.
+ * Each module is one entry of a symbolizer context (symbolize.h), which
+ * opens its file with libdwfl: build-id, load bias, debuginfo (elfutils'
+ * standard lookup, offline unless --debuginfod), symbols, lines.
+ *
+ * Exit status: lm 0 (modules listed), 1 (none: a kernel thread or a
+ * zombie), 2 usage or input error; ln 0 (the address is in a module),
+ * 1 (it is in none), 2 usage or input error.
+ */
+#include "procmods.h"
+#include "symbolize.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct modsrc {
+    const char *spec;
+    int live;
+    pm_proc pm;               /* live                                       */
+    int have_pm;
+    ptr_view v;               /* segment: snapshot, or live tagged process  */
+    int have_view;
+    ptr_source *src;
+    sym_ctx *own;             /* snapshot: the modules of the table         */
+    sym_ctx *sc;              /* pm.sc or own                               */
+    size_t n;
+    const pt_seg_module **rec; /* per module: its table record, or NULL    */
+    unsigned char *skip;      /* per module: not an ELF module: not listed  */
+} modsrc;
+
+static void modsrc_close(modsrc *ms)
+{
+    if (ms->have_pm)
+        pm_close(&ms->pm);
+    sym_free(ms->own);
+    ptr_view_free(&ms->v);
+    if (ms->src)
+        ptr_close(ms->src);
+    free(ms->rec);
+    free(ms->skip);
+    memset(ms, 0, sizeof *ms);
+}
+
+/* The table record of a live module: a loaded module whose range holds
+ * the module's first mapping (paths may differ: the dynamic linker's
+ * /lib/x86_64-linux-gnu/libc.so.6 is maps' /usr/lib/x86_64-linux-gnu/...). */
+static const pt_seg_module *record_of(const ptr_view *v, const sym_modinfo *mi)
+{
+    for (size_t k = v->nmodules; k-- > 0;) {
+        const pt_seg_module *r = &v->modules[k];
+        if (!(r->flags & PT_MOD_UNLOADED) && r->start <= mi->base && mi->base < r->end)
+            return r;
+    }
+    return NULL;
+}
+
+static int modsrc_open(const char *verb, const char *spec, int network, modsrc *ms)
+{
+    char err[512];
+    uint32_t pid;
+    memset(ms, 0, sizeof *ms);
+    ms->spec = spec;
+    if (pm_is_pid(spec, &pid)) {
+        ms->live = 1;
+        if (pid == 0) {
+            cli_err(verb, "no process with PID %s", spec);
+            return PT_EXIT_USAGE;
+        }
+        if (pm_open(&ms->pm, pid, network, err, sizeof err) < 0) {
+            cli_err(verb, "%s", err);
+            return PT_EXIT_USAGE;
+        }
+        ms->have_pm = 1;
+        ms->sc = ms->pm.sc;
+        /* Tagged under the preload?  Then the module table has the tags. */
+        if (ptr_open(spec, &ms->src, err, sizeof err) == 0 &&
+            ptr_read(ms->src, &ms->v, err, sizeof err) == 0 && ms->v.nmodules)
+            ms->have_view = 1;
+    } else {
+        if (cli_read(verb, spec, &ms->v, &ms->src) != PT_EXIT_OK)
+            return PT_EXIT_USAGE;
+        ms->have_view = 1;
+        if (ms->v.nmodules == 0) {
+            cli_err(verb,
+                    "%s has no module list (the pooltag runtime that wrote it recorded "
+                    "none); give the process's PID while it runs",
+                    spec);
+            return PT_EXIT_USAGE;
+        }
+        ms->own = ms->sc = sym_new(network);
+        if (!ms->own)
+            goto oom;
+        for (size_t k = 0; k < ms->v.nmodules; k++) {
+            const pt_seg_module *r = &ms->v.modules[k];
+            if (sym_add_module(ms->sc, r->path, NULL, r->base, r->start, r->end, r->build_id,
+                               r->build_id_len,
+                               (r->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0) < 0)
+                goto oom;
+        }
+    }
+    ms->n = sym_nmodules(ms->sc);
+    ms->rec = calloc(ms->n ? ms->n : 1, sizeof *ms->rec);
+    ms->skip = calloc(ms->n ? ms->n : 1, 1);
+    if (!ms->rec || !ms->skip)
+        goto oom;
+    for (size_t i = 0; i < ms->n; i++) {
+        sym_modinfo mi;
+        sym_module_info(ms->sc, i, 0, &mi);
+        if (ms->live) {
+            ms->skip[i] = ms->pm.elf[i] == 0;
+            if (ms->have_view)
+                ms->rec[i] = record_of(&ms->v, &mi);
+        } else {
+            ms->rec[i] = &ms->v.modules[i];
+            ms->skip[i] = !mi.path[0] || mi.end <= mi.start;
+        }
+    }
+    return PT_EXIT_OK;
+oom:
+    cli_err(verb, "out of memory");
+    return PT_EXIT_USAGE;
+}
+
+static void describe(FILE *f, const modsrc *ms)
+{
+    if (ms->live)
+        fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, ms->pm.comm);
+    else
+        cli_describe(f, &ms->v, ms->spec);
+}
+
+static void json_source(FILE *f, const modsrc *ms)
+{
+    if (!ms->live) {
+        cli_json_source(f, &ms->v, ms->spec);
+        return;
+    }
+    fputs("{\"kind\": \"live\", \"spec\": ", f);
+    cli_json_str(f, ms->spec);
+    fprintf(f, ", \"pid\": %" PRIu32 ", \"comm\": ", ms->pm.pid);
+    cli_json_str(f, ms->pm.comm);
+    fputs(", \"exe\": ", f);
+    cli_json_str(f, ms->pm.exe);
+    fprintf(f, ", \"module_table\": %s}", ms->have_view ? "true" : "false");
+}
+
+static void hex(char *buf, size_t size, const uint8_t *b, size_t n)
+{
+    buf[0] = 0;
+    for (size_t k = 0; k < n && 2 * k + 2 < size; k++)
+        snprintf(buf + 2 * k, 3, "%02x", b[k]);
+}
+
+/* "file" (DWARF in the module's own file), "separate", "no" or "?" */
+static const char *debug_word(const sym_modinfo *mi)
+{
+    if (mi->usable <= 0)
+        return "?";
+    if (mi->debuginfo <= 0)
+        return "no";
+    return mi->debugfile && strcmp(mi->debugfile, mi->path) != 0 ? "separate" : "file";
+}
+
+/* ---------------------------------------------------------------------- */
+/* lm                                                                     */
+
+static void lm_usage(FILE *f)
+{
+    fputs("Usage: pooltag lm [--json] [--debuginfod] SOURCE\n"
+          "\n"
+          "The loaded modules of a process, like the debugger's lm: start and end\n"
+          "address, name, build-id, whether debuginfo was found, and the path.\n"
+          "SOURCE is a PID (any process you may trace; under the preload the\n"
+          "module table adds each module's automatic tag) or a snapshot file of\n"
+          "a process run under the preload (pooltag run), which records its\n"
+          "modules with their tags, unloaded ones included.\n"
+          "\n"
+          "  -j, --json         the modules as JSON\n"
+          "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
+          "                     (off: the lookup stays offline)\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Debuginfo column: file (DWARF in the module itself), separate (found\n"
+          "next to it, in .debug/ or /usr/lib/debug/.build-id), no, or ? (the file\n"
+          "cannot be read, or changed since it was loaded).  Exit status 0 ok,\n"
+          "1 no modules (a kernel thread or a zombie), 2 usage or input error.\n",
+          f);
+}
+
+typedef struct lm_row {
+    size_t idx;
+    sym_modinfo mi;
+} lm_row;
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const lm_row *a = pa, *b = pb;
+    if (a->mi.start != b->mi.start)
+        return a->mi.start < b->mi.start ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+static const char *lm_note(const modsrc *ms, const lm_row *r)
+{
+    if (r->mi.path[0] != '/')
+        return "provided by the kernel or the loader: no file";
+    if (r->mi.note)
+        return r->mi.note;
+    if (ms->live && ms->pm.elf[r->idx] == 2)
+        return "neither its mapping nor its file could be read";
+    return NULL;
+}
+
+static void lm_print_json(const modsrc *ms, const lm_row *rows, size_t n)
+{
+    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1];
+    fputs("{\"source\": ", stdout);
+    json_source(stdout, ms);
+    fputs(", \"modules\": [", stdout);
+    for (size_t k = 0; k < n; k++) {
+        const lm_row *r = &rows[k];
+        const pt_seg_module *rec = ms->rec[r->idx];
+        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
+        printf("%s\n  {\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"name\": ",
+               k ? "," : "", r->mi.start, r->mi.end);
+        cli_json_str(stdout, r->mi.name);
+        fputs(", \"path\": ", stdout);
+        cli_json_str(stdout, r->mi.path);
+        fputs(", \"build_id\": ", stdout);
+        cli_json_str(stdout, bid);
+        fputs(", \"debuginfo\": ", stdout);
+        fputs(r->mi.usable <= 0 ? "null" : r->mi.debuginfo > 0 ? "true" : "false", stdout);
+        fputs(", \"debugfile\": ", stdout);
+        cli_json_str(stdout, r->mi.debuginfo > 0 && r->mi.debugfile ? r->mi.debugfile : "");
+        fputs(", \"tag\": ", stdout);
+        cli_json_str(stdout, rec ? cli_tag(rec->tag, text) : "");
+        printf(", \"main\": %s, \"unloaded\": %s, \"note\": ",
+               rec && (rec->flags & PT_MOD_MAIN) ? "true" : "false",
+               r->mi.flags & SYM_UNLOADED ? "true" : "false");
+        const char *note = lm_note(ms, r);
+        cli_json_str(stdout, note ? note : "");
+        putchar('}');
+    }
+    puts("]}");
+}
+
+static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
+{
+    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1];
+    fputs("   ", stdout);
+    describe(stdout, ms);
+    printf(": %zu module%s%s\n\n", n, n == 1 ? "" : "s",
+           ms->live ? (ms->have_view ? " (maps, tags from the module table)" : " (maps)")
+                    : " (module table)");
+    int tags = ms->have_view;
+    printf("%-16s %-16s %-24s %s%-9s %-40s %s\n", "start", "end", "module", tags ? "tag  " : "",
+           "debuginfo", "build-id", "path");
+    for (size_t k = 0; k < n; k++) {
+        const lm_row *r = &rows[k];
+        const pt_seg_module *rec = ms->rec[r->idx];
+        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
+        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end, r->mi.name);
+        if (tags)
+            printf("%-4s ", rec ? cli_tag(rec->tag, text) : "-");
+        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-", r->mi.path);
+        if (r->mi.flags & SYM_UNLOADED)
+            fputs("  (unloaded)", stdout);
+        const char *note = lm_note(ms, r);
+        if (note)
+            printf("  [%s]", note);
+        putchar('\n');
+    }
+}
+
+int cmd_lm(int argc, char **argv)
+{
+    static const char *VERB = "lm";
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"debuginfod", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, network = 0, c, status = PT_EXIT_USAGE;
+    modsrc ms;
+    lm_row *rows = NULL;
+    memset(&ms, 0, sizeof ms);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'd': network = 1; break;
+        case 'h':
+            lm_usage(stdout);
+            return PT_EXIT_OK;
+        default:
+            cli_opt_error(VERB, argv, c);
+            return PT_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_err(VERB, argc == optind ? "missing SOURCE: give a PID or a snapshot file "
+                                       "(see pooltag lm --help)"
+                                     : "too many arguments (see pooltag lm --help)");
+        return PT_EXIT_USAGE;
+    }
+    if (modsrc_open(VERB, argv[optind], network, &ms) != PT_EXIT_OK)
+        goto out;
+    rows = calloc(ms.n ? ms.n : 1, sizeof *rows);
+    if (!rows) {
+        cli_err(VERB, "out of memory");
+        goto out;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < ms.n; i++) {
+        if (ms.skip[i])
+            continue;
+        rows[n].idx = i;
+        sym_module_info(ms.sc, i, SYM_INFO_DEBUG, &rows[n].mi);
+        n++;
+    }
+    qsort(rows, n, sizeof *rows, row_cmp);
+    if (json)
+        lm_print_json(&ms, rows, n);
+    else if (n)
+        lm_print_table(&ms, rows, n);
+    else {
+        describe(stdout, &ms);
+        puts(": no modules mapped (a kernel thread, or a process that has exited)");
+    }
+    if (fflush(stdout) != 0)
+        goto out;
+    status = n ? PT_EXIT_OK : PT_EXIT_FINDING;
+out:
+    free(rows);
+    modsrc_close(&ms);
+    return status;
+}
+
+/* ---------------------------------------------------------------------- */
+/* ln                                                                     */
+
+static void ln_usage(FILE *f)
+{
+    fputs("Usage: pooltag ln [--json] [--debuginfod] SOURCE ADDR\n"
+          "\n"
+          "The nearest symbols of an address, like the debugger's ln: the module\n"
+          "that contains ADDR, the symbol at or before it (module!symbol+0xoff),\n"
+          "the next symbol after it, and the source file:line where debuginfo\n"
+          "exists.  SOURCE is a PID or a snapshot file of a process run under the\n"
+          "preload (its module table); ADDR is hex, with or without 0x.\n"
+          "\n"
+          "  -j, --json         the answer as JSON\n"
+          "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
+          "  -h, --help         this text\n"
+          "\n"
+          "Exit status 0 the address is in a module, 1 it is in none (heap, stack,\n"
+          "anonymous memory or unmapped), 2 usage or input error.\n",
+          f);
+}
+
+/* Hex with or without 0x; the debugger's ` separators are allowed. */
+static int parse_addr(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    int digits = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s; s++) {
+        unsigned d;
+        if (*s == '`')
+            continue;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+            d = (unsigned)((*s | 0x20) - 'a' + 10);
+        else
+            return -1;
+        if (v >> 60)
+            return -1;
+        v = v << 4 | d;
+        digits++;
+    }
+    if (!digits)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_ln(int argc, char **argv)
+{
+    static const char *VERB = "ln";
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"debuginfod", no_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, network = 0, c, status = PT_EXIT_USAGE;
+    modsrc ms;
+    memset(&ms, 0, sizeof ms);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":jh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'd': network = 1; break;
+        case 'h':
+            ln_usage(stdout);
+            return PT_EXIT_OK;
+        default:
+            cli_opt_error(VERB, argv, c);
+            return PT_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        cli_err(VERB, argc - optind == 0   ? "missing SOURCE and ADDR: give a PID or a snapshot "
+                                             "file, and a hex address (see pooltag ln --help)"
+                      : argc - optind == 1 ? "missing ADDR after SOURCE: give a hex address "
+                                             "such as 0x7f12a4c01139 (see pooltag ln --help)"
+                                           : "too many arguments (see pooltag ln --help)");
+        return PT_EXIT_USAGE;
+    }
+    uint64_t addr;
+    if (parse_addr(argv[optind + 1], &addr) < 0) {
+        cli_err(VERB, "bad address '%s': give a hex address of up to 16 digits, such as "
+                      "0x7f12a4c01139",
+                argv[optind + 1]);
+        return PT_EXIT_USAGE;
+    }
+    if (modsrc_open(VERB, argv[optind], network, &ms) != PT_EXIT_OK)
+        goto out;
+
+    long idx = sym_module_at(ms.sc, addr);
+    if (idx >= 0 && ms.skip[idx]) {
+        /* A mapped file that is not ELF: no module, no symbols. */
+        idx = -1;
+    }
+    if (idx < 0) {
+        if (json) {
+            fputs("{\"source\": ", stdout);
+            json_source(stdout, &ms);
+            printf(", \"address\": \"0x%" PRIx64 "\", \"found\": false}\n", addr);
+        } else {
+            printf("%016" PRIx64 " is in no module of ", addr);
+            describe(stdout, &ms);
+            puts(" (heap, stack, anonymous memory, or not mapped)");
+        }
+        status = fflush(stdout) == 0 ? PT_EXIT_FINDING : PT_EXIT_USAGE;
+        goto out;
+    }
+    sym_modinfo mi;
+    sym_near nr;
+    sym_info si;
+    sym_module_info(ms.sc, (size_t)idx, SYM_INFO_DEBUG, &mi);
+    sym_nearest(ms.sc, (size_t)idx, addr, &nr);
+    sym_lookup(ms.sc, addr, 0, &si);
+    int exact = nr.before && nr.before_addr == addr;
+    if (json) {
+        char text[PT_TAG_TEXT_MAX];
+        const pt_seg_module *rec = ms.rec[idx];
+        fputs("{\"source\": ", stdout);
+        json_source(stdout, &ms);
+        printf(", \"address\": \"0x%" PRIx64 "\", \"found\": true, \"module\": ", addr);
+        cli_json_str(stdout, mi.name);
+        fputs(", \"path\": ", stdout);
+        cli_json_str(stdout, mi.path);
+        printf(", \"module_start\": \"0x%" PRIx64 "\", \"module_end\": \"0x%" PRIx64
+               "\", \"module_offset\": \"0x%" PRIx64 "\", \"tag\": ",
+               mi.start, mi.end, addr - (mi.usable > 0 ? mi.bias : mi.base));
+        cli_json_str(stdout, rec ? cli_tag(rec->tag, text) : "");
+        fputs(", \"before\": ", stdout);
+        if (nr.before) {
+            fputs("{\"symbol\": ", stdout);
+            cli_json_str(stdout, nr.before);
+            printf(", \"address\": \"0x%" PRIx64 "\", \"offset\": %" PRIu64 "}", nr.before_addr,
+                   addr - nr.before_addr);
+        } else {
+            fputs("null", stdout);
+        }
+        fputs(", \"after\": ", stdout);
+        if (nr.after) {
+            fputs("{\"symbol\": ", stdout);
+            cli_json_str(stdout, nr.after);
+            printf(", \"address\": \"0x%" PRIx64 "\"}", nr.after_addr);
+        } else {
+            fputs("null", stdout);
+        }
+        printf(", \"exact\": %s, \"file\": ", exact ? "true" : "false");
+        cli_json_str(stdout, si.file ? si.file : "");
+        printf(", \"line\": %d, \"debuginfo\": %s, \"note\": ", si.file ? si.line : 0,
+               mi.usable <= 0 ? "null" : mi.debuginfo > 0 ? "true" : "false");
+        cli_json_str(stdout, mi.note ? mi.note : "");
+        puts("}");
+    } else {
+        if (nr.before)
+            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, mi.name, nr.before,
+                   addr - nr.before_addr);
+        else
+            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, mi.name, addr - mi.start);
+        if (nr.after)
+            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, mi.name, nr.after);
+        putchar('\n');
+        if (exact)
+            printf("Exact matches:\n    %s!%s\n", mi.name, nr.before);
+        if (si.file)
+            printf("Source: %s:%d\n", si.file, si.line);
+        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", mi.name, mi.start, mi.end,
+               mi.path);
+        if (mi.flags & SYM_UNLOADED)
+            fputs("  (unloaded)", stdout);
+        if (mi.usable > 0 && mi.debuginfo <= 0)
+            fputs("  (no debuginfo)", stdout);
+        if (mi.note)
+            printf("  [%s]", mi.note);
+        putchar('\n');
+    }
+    status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
+out:
+    modsrc_close(&ms);
+    return status;
+}
