@@ -114,4 +114,9 @@ expect_error trend "no process with PID 4242" "$POOLTAG" trend --pid 4242 "$L"
 expect_error trend "no tag matches" "$POOLTAG" trend --tag 'Q*' "$L"
 expect_error trend "unknown option" "$POOLTAG" trend --bogus "$L"
 expect_error trend "no log given" "$POOLTAG" trend
+# Options after the log, as in every other verb; a missing value is named.
+"$POOLTAG" trend "$L" --pid 1004 --json >"$T/after.json" || fail "options after the log refused"
+json_ok "$T/after.json"
+grep -q '"pid": 1004' "$T/after.json" || fail "--pid after the log ignored"
+expect_error trend "needs a value" "$POOLTAG" trend "$L" --tag
 echo "trend_synthetic: ok"

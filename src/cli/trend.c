@@ -544,7 +544,7 @@ int cmd_trend(int argc, char **argv)
     int json = 0, fail_on_leak = 0, c;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_TAG:
             if (!*optarg) {
