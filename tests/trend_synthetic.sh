@@ -55,6 +55,10 @@ if not p3["ended"] or p3["end_reason"] != "exited":
 lk = got["1001 Leak paged"]
 if not (lk["hours_to_max"] and lk["hours_to_max"] > 0 and lk["pool_has_max"]):
     print("no time to max for the leak"); bad += 1
+# A load or a warm-up in a pool with a maximum does not head for it.
+for k in ("1001 Sawt paged", "1001 Part paged", "1001 Warm paged"):
+    if k in got and (not got[k]["pool_has_max"] or got[k]["hours_to_max"] is not None):
+        print("time to max for a non-leak:", k, got[k]["hours_to_max"]); bad += 1
 if got["1004 Load paged"]["pool_has_max"] or got["1004 Load paged"]["hours_to_max"] is not None:
     print("a pool without maximum has a time to it"); bad += 1
 if got["1004 Load paged"]["alloc_correlation"] is None:
