@@ -34,6 +34,10 @@ for kind in appid:"application_id 12345" version:"format version 7 is not suppor
     expect_error trend "$want" "$POOLTAG" trend --json --html "$T/$k.html" "$T/$k.db"
     [ ! -e "$T/$k.html" ] || fail "--html written for a broken log ($k)"
 done
+# A sample without a time (text where t_ns must be an integer).
+cp "$T/good.db" "$T/notime.db"
+python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute("update sample set t_ns = '"'"'soon'"'"' where id = 3"); d.commit()' "$T/notime.db"
+expect_error trend "sample 3 has no time" "$POOLTAG" trend "$T/notime.db"
 # An --html path that cannot be created: one line, exit 2.
 expect_error trend "--html" "$POOLTAG" trend --html "$T/no/such/dir/r.html" "$T/good.db"
 echo "trend_errors: ok"

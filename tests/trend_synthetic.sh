@@ -55,6 +55,10 @@ if not p3["ended"] or p3["end_reason"] != "exited":
 lk = got["1001 Leak paged"]
 if not (lk["hours_to_max"] and lk["hours_to_max"] > 0 and lk["pool_has_max"]):
     print("no time to max for the leak"); bad += 1
+# A load or a warm-up in a pool with a maximum does not head for it.
+for k in ("1001 Sawt paged", "1001 Part paged", "1001 Warm paged"):
+    if k in got and (not got[k]["pool_has_max"] or got[k]["hours_to_max"] is not None):
+        print("time to max for a non-leak:", k, got[k]["hours_to_max"]); bad += 1
 if got["1004 Load paged"]["pool_has_max"] or got["1004 Load paged"]["hours_to_max"] is not None:
     print("a pool without maximum has a time to it"); bad += 1
 if got["1004 Load paged"]["alloc_correlation"] is None:
@@ -114,4 +118,26 @@ expect_error trend "no process with PID 4242" "$POOLTAG" trend --pid 4242 "$L"
 expect_error trend "no tag matches" "$POOLTAG" trend --tag 'Q*' "$L"
 expect_error trend "unknown option" "$POOLTAG" trend --bogus "$L"
 expect_error trend "no log given" "$POOLTAG" trend
+# Text from a hostile log (escape sequences, newlines, bytes that are not
+# UTF-8) cannot reach the terminal raw, nor break the JSON.
+cp "$L" "$T/esc.db"
+python3 - "$T/esc.db" <<'PY' || fail "cannot edit esc.db"
+import sqlite3, sys
+d = sqlite3.connect(sys.argv[1])
+d.execute("UPDATE process SET comm = ?, end_reason = ?, end_ns = 1 WHERE pid = 1004",
+          (b"ev\x1b]0;x\x07il\n", b"gone\x1b[2J\xff"))
+d.execute("UPDATE meta SET value = ? WHERE key = 'host'", (b"h\x1b[31m\r",))
+d.execute("UPDATE tag SET description = ? WHERE text = 'Stdy'", (b"d\x1b[1m\x00x",))
+d.commit()
+PY
+"$POOLTAG" trend "$T/esc.db" >"$T/esc.txt" || fail "trend on esc.db failed"
+LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$T/esc.txt" && fail "control characters from the log reach the terminal"
+grep -q '^Process 1004 (ev?]0;x?il?)' "$T/esc.txt" || fail "comm not shown with ? for control characters"
+"$POOLTAG" trend --json "$T/esc.db" >"$T/esc.json" || fail "trend --json on esc.db failed"
+json_ok "$T/esc.json"
+# Options after the log, as in every other verb; a missing value is named.
+"$POOLTAG" trend "$L" --pid 1004 --json >"$T/after.json" || fail "options after the log refused"
+json_ok "$T/after.json"
+grep -q '"pid": 1004' "$T/after.json" || fail "--pid after the log ignored"
+expect_error trend "needs a value" "$POOLTAG" trend "$L" --tag
 echo "trend_synthetic: ok"

@@ -487,6 +487,14 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         /* Every row is written to slot n; every stride-th row is kept
          * (n grows).  The newest row is kept too: it stays in slot n. */
         size_t at = s->n;
+        if (sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
+            /* NULL or text would read as 0 and skew every span. */
+            fail(err, size, "malformed log: sample %lld has no time (t_ns "
+                 "is not an integer)", (long long)sqlite3_column_int64(st, 0));
+            sqlite3_finalize(st);
+            ldb_samples_free(s);
+            return -1;
+        }
         int64_t t_ns = sqlite3_column_int64(st, 1);
         if (row == 0)
             s->base_ns = t_ns;

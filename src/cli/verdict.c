@@ -344,8 +344,10 @@ void vd_judge(const vd_input *in, vd_result *r)
                                                    : "rose and fell");
 
 out:
+    /* Only growth that lasts heads for the maximum: the line through a
+     * load, a warm-up or noise says nothing about when the pool fills. */
     if (in->pool_max > 0) {
-        if (r->rate > 0)
+        if (r->rate > 0 && (r->verdict == VD_LEAK || r->verdict == VD_UNKNOWN))
             r->hours_to_max = fmax(in->pool_max - in->pool_now, 0) / r->rate;
         else
             r->hours_to_max = INFINITY;
