@@ -231,6 +231,7 @@ static void pool_from_tags(const tr_report *rep, size_t first_row,
     total->r.why = leaking == 1 ? "a tag leaks" : "tags leak";
     total->r.fit = "tags";
     total->r.rate = rate;
+    total->r.r2 = NAN; /* no line of the total's own stands behind the rate */
     if (in->pool_max > 0)
         total->r.hours_to_max =
             rate > 0 ? fmax(in->pool_max - in->pool_now, 0) / rate : INFINITY;
