@@ -17,3 +17,8 @@ pt_shell_test(behalf_errors behalf_errors.sh 60)
 pt_shell_test(behalf_sites behalf_sites.sh 60)
 pt_shell_test(behalf_malloc behalf_malloc.sh 60)
 set_tests_properties(behalf_sites behalf_malloc PROPERTIES LABELS nosan)
+# Not a test: the cost figures of docs/run.md ("On-behalf attribution").
+add_executable(fx_behalf_bench fixtures/fx_behalf_bench.c)
+set_target_properties(fx_behalf_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FIXTURES})
+# linked with libpooltag, as the API is: its TLS cannot come with a dlopen
+target_link_libraries(fx_behalf_bench PRIVATE pooltag ${CMAKE_DL_LIBS})
