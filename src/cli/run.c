@@ -12,6 +12,7 @@
  *     --backend=B          PT_BACKEND=B           $PT_BACKEND passes through
  *     --tags FILE          PT_TAGS=/abs/FILE      $PT_TAGS passes through
  *     --wrapper PAT ...    PT_WRAPPERS=P1,P2      $PT_WRAPPERS passes through
+ *     --behalf PAT ...     PT_BEHALF=P1,P2        $PT_BEHALF, checked
  *     --on-error=P         PT_ON_ERROR=P          $PT_ON_ERROR passes through
  *     --paged-max SIZE     PT_PAGED_MAX=bytes     $PT_PAGED_MAX passes through
  *     --nonpaged-max SIZE  PT_NONPAGED_MAX=bytes  $PT_NONPAGED_MAX passes through
@@ -96,6 +97,7 @@ typedef struct run_cfg {
     const char *on_error;    /* as given (checked later), NULL = env      */
     const char *tags;        /* rules file as given, NULL = env           */
     char *wrappers;          /* comma-joined --wrapper values, NULL = env */
+    char *behalf;            /* comma-joined --behalf values, NULL = env  */
     const char *paged_max;   /* SIZE text as given, NULL = env            */
     const char *nonpaged_max;
     int follow;              /* --follow-children                         */
@@ -140,6 +142,12 @@ static void usage(FILE *f)
         "  --wrapper PAT            treat functions matching PAT (a glob, e.g.\n"
         "                           'xmalloc*') as allocator wrappers: the call\n"
         "                           site is their caller; repeatable\n"
+        "  --behalf PAT             an API that allocates for its callers: a\n"
+        "                           module file name glob ('libfoo*') or a\n"
+        "                           function name glob ('api_*'); what its code\n"
+        "                           allocates is charged, as its call site, to\n"
+        "                           the first caller outside it (see pooltag\n"
+        "                           sites); the tag is unchanged; repeatable\n"
         "  --follow-children        programs CMD execs are tagged too (each with\n"
         "                           its own counters); without it only CMD is\n"
         "  --on-error=report|abort  what a bad or double free does (default\n"
@@ -153,7 +161,7 @@ static void usage(FILE *f)
         "  -h, --help               this text\n"
         "\n"
         "Each option sets the PT_ variable the preload reads (PT_BACKEND,\n"
-        "PT_TAGS, PT_WRAPPERS, PT_FOLLOW_CHILDREN, PT_ON_ERROR, PT_PAGED_MAX,\n"
+        "PT_TAGS, PT_WRAPPERS, PT_BEHALF, PT_FOLLOW_CHILDREN, PT_ON_ERROR, PT_PAGED_MAX,\n"
         "PT_NONPAGED_MAX, PT_VERBOSE); a variable already in the environment is\n"
         "used when its option is not given, and is checked the same way.\n"
         "CMD is looked up in PATH.  The preload is $POOLTAG_PRELOAD, else the\n"
@@ -232,6 +240,75 @@ static int add_wrapper(char **list, const char *pat)
             return -1;
         }
     size_t old = *list ? strlen(*list) : 0;
+    char *nl = realloc(*list, old + n + 2);
+    if (!nl) {
+        cli_err(VERB, "out of memory");
+        return -1;
+    }
+    if (old)
+        nl[old++] = ',';
+    memcpy(nl + old, pat, n + 1);
+    *list = nl;
+    return 0;
+}
+
+/* The runtime's limits for PT_BEHALF (src/runtime/modules.c). */
+#define BEHALF_MAX_PATTERNS 32
+#define BEHALF_MAX_TEXT 1023
+
+/* Check a --behalf value or PT_BEHALF (comma-separated globs): `what`
+ * names the source.  Returns 0, or -1 after a one-line message. */
+static int check_behalf(const char *what, const char *val, size_t have)
+{
+    size_t n = strlen(val), count = have;
+    if (n == 0 || val[0] == ',' || val[n - 1] == ',' || strstr(val, ",,")) {
+        cli_err(VERB, "%s wants a module or function name pattern such as "
+                      "'libfoo*' or 'api_*', not '%s'", what, val);
+        return -1;
+    }
+    const char *p = val;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int literal = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (isspace(c) || iscntrl(c)) {
+                cli_err(VERB, "%s '%s': a pattern has no spaces or control "
+                              "characters", what, val);
+                return -1;
+            }
+            literal += c != '*' && c != '?';
+        }
+        if (!literal) {
+            cli_err(VERB, "%s '%.*s' matches every module and function: name the API "
+                          "('libfoo*', 'api_*')", what, (int)len, p);
+            return -1;
+        }
+        count++;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (count > BEHALF_MAX_PATTERNS) {
+        cli_err(VERB, "%s: at most %d patterns", what, BEHALF_MAX_PATTERNS);
+        return -1;
+    }
+    return 0;
+}
+
+/* Append one --behalf value to *list after checking it. */
+static int add_behalf(char **list, const char *pat)
+{
+    size_t have = 0, old = *list ? strlen(*list) : 0, n = strlen(pat);
+    for (size_t i = 0; i < old; i++)
+        have += (*list)[i] == ',';
+    if (check_behalf("--behalf", pat, old ? have + 1 : 0) < 0)
+        return -1;
+    if (old + n + 1 > BEHALF_MAX_TEXT) {
+        cli_err(VERB, "--behalf: the patterns are longer than %d characters "
+                      "in all", BEHALF_MAX_TEXT);
+        return -1;
+    }
     char *nl = realloc(*list, old + n + 2);
     if (!nl) {
         cli_err(VERB, "out of memory");
@@ -771,6 +848,18 @@ static int export_settings(const run_cfg *cfg)
     }
     if (cfg->wrappers && set_var("PT_WRAPPERS", cfg->wrappers) < 0)
         return PT_EXIT_USAGE;
+    if (cfg->behalf) {
+        if (set_var("PT_BEHALF", cfg->behalf) < 0)
+            return PT_EXIT_USAGE;
+    } else if ((v = setting(NULL, "--behalf", "PT_BEHALF", what, sizeof what))) {
+        if (check_behalf(what, v, 0) < 0)
+            return PT_EXIT_USAGE;
+        if (strlen(v) > BEHALF_MAX_TEXT) {
+            cli_err(VERB, "%s: the patterns are longer than %d characters "
+                          "in all", what, BEHALF_MAX_TEXT);
+            return PT_EXIT_USAGE;
+        }
+    }
     if (cfg->follow) {
         if (set_var("PT_FOLLOW_CHILDREN", "1") < 0)
             return PT_EXIT_USAGE;
@@ -788,7 +877,7 @@ static int export_settings(const run_cfg *cfg)
 static void print_verbose(const char *preload, const char *path)
 {
     static const char *const shown[] = {
-        "LD_PRELOAD", "PT_BACKEND", "PT_TAGS", "PT_WRAPPERS",
+        "LD_PRELOAD", "PT_BACKEND", "PT_TAGS", "PT_WRAPPERS", "PT_BEHALF",
         "PT_FOLLOW_CHILDREN", "PT_ON_ERROR", "PT_PAGED_MAX",
         "PT_NONPAGED_MAX", "PT_VERBOSE", NULL};
     fprintf(stderr, "pooltag %s: preload %s\n", VERB, preload);
@@ -809,6 +898,7 @@ int cmd_run(int argc, char **argv)
         {"backend", required_argument, NULL, 'b'},
         {"tags", required_argument, NULL, 't'},
         {"wrapper", required_argument, NULL, 'w'},
+        {"behalf", required_argument, NULL, 'B'},
         {"follow-children", no_argument, NULL, 'f'},
         {"on-error", required_argument, NULL, 'e'},
         {"paged-max", required_argument, NULL, 'p'},
@@ -832,6 +922,10 @@ int cmd_run(int argc, char **argv)
         case 't': cfg.tags = optarg; break;
         case 'w':
             if (add_wrapper(&cfg.wrappers, optarg) < 0)
+                goto out;
+            break;
+        case 'B':
+            if (add_behalf(&cfg.behalf, optarg) < 0)
                 goto out;
             break;
         case 'f': cfg.follow = 1; break;
@@ -899,5 +993,6 @@ int cmd_run(int argc, char **argv)
     status = err == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
 out:
     free(cfg.wrappers);
+    free(cfg.behalf);
     return status;
 }

@@ -129,6 +129,30 @@ EXPORT size_t malloc_usable_size(void *p)
     return pt__pl_usable(p);
 }
 
+/* ---- dlclose ------------------------------------------------------------- */
+
+/* The runtime learns of a new module when code in it first allocates; it
+ * must also learn that one is gone, so that code loaded later at the same
+ * address is not taken for it (pooltag run --behalf).  dlclose does not
+ * depend on its caller (unlike dlopen, whose search path does), so it can
+ * be interposed without changing what it does. */
+EXPORT int dlclose(void *handle)
+{
+    static int (*real_dlclose)(void *);
+    int (*f)(void *) = __atomic_load_n(&real_dlclose, __ATOMIC_ACQUIRE);
+    if (!f) {
+        *(void **)&f = dlsym(RTLD_NEXT, "dlclose");
+        if (!f) {
+            errno = ENOSYS;
+            return -1;
+        }
+        __atomic_store_n(&real_dlclose, f, __ATOMIC_RELEASE);
+    }
+    int rc = f(handle);
+    pt__pl_dlclosed();
+    return rc;
+}
+
 /* ---- wrappers that allocate for their caller ---------------------------- */
 
 /* Copy the first n bytes of s and a NUL, charged to `ra`. */

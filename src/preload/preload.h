@@ -16,6 +16,7 @@ size_t pt__pl_usable(void *p);
 const void *pt__pl_site_push(const void *ra);
 void pt__pl_site_pop(const void *old);
 void pt__pl_init(void);
+void pt__pl_dlclosed(void);
 void pt__pl_exit_report(const char *pattern);
 #ifdef __cplusplus
 }

@@ -127,6 +127,15 @@ uint32_t pt__mod_derive_tag(const char *path);
  * wrapper?  (0 when no wrappers were named.) */
 int pt__mod_in_wrapper(const void *ra);
 extern int pt__mod_have_wrappers;
+/* PT_BEHALF (preload only): 0 when `ra` lies outside every module that
+ * holds an on-behalf API, 2 inside a function (or a whole module) the
+ * patterns name, 1 elsewhere in such a module.  pt__mod_have_behalf is
+ * set once at initialisation when patterns were given. */
+int pt__mod_behalf_kind(const void *ra);
+extern int pt__mod_have_behalf;
+/* After a dlclose: modules that are gone stop matching (module index,
+ * PT_BEHALF hosts). */
+void pt__mod_prune(void);
 
 /* elfsyms.c: call cb(arg, name, value, size) for each function symbol of an
  * ELF64 image (the symbol table, else the dynamic one); returns how many

@@ -86,6 +86,37 @@ typedef struct func_range {
 static func_range func_ranges[MAX_FUNC_RANGES];
 static size_t nfunc_ranges;
 
+/* PT_BEHALF (pooltag run --behalf): module-name and function-name globs of
+ * APIs that allocate on behalf of their callers.  Each module in which a
+ * glob matches the file name (the whole module is API code) or a function
+ * symbol (those functions are) gets a host entry: the span of its
+ * executable segments and its sorted slice of named functions.  Entries are
+ * written under scan_lock and published by the release store of
+ * nbehalf_hosts; a host whose module is unloaded is marked dead, never
+ * removed, so a reader on another thread always reads a complete entry. */
+#define MAX_BEHALF_GLOBS 32
+#define MAX_BEHALF_HOSTS 256
+#define MAX_BEHALF_SYMS 8192
+typedef struct behalf_host {
+    uintptr_t start, end; /* span of the module's executable segments */
+    uint32_t rec;         /* its module record */
+    uint32_t whole;       /* the file name matched: every function is API */
+    uint32_t sym0, nsym;  /* behalf_syms[sym0 .. sym0 + nsym), sorted */
+    int dead;             /* the module was unloaded */
+} behalf_host;
+static const char *behalf_globs[MAX_BEHALF_GLOBS];
+static size_t nbehalf_globs;
+static behalf_host behalf_hosts[MAX_BEHALF_HOSTS];
+static size_t nbehalf_hosts; /* published with release */
+typedef struct behalf_sym_range {
+    uintptr_t start, end;
+    uintptr_t maxend; /* the largest end of this range and those before it */
+} behalf_sym_range;
+static behalf_sym_range behalf_syms[MAX_BEHALF_SYMS];
+static size_t nbehalf_syms; /* written under scan_lock only */
+static int behalf_full_warned;
+int pt__mod_have_behalf;
+
 static pt_seg_module *records(void)
 {
     return (pt_seg_module *)((char *)mseg + mseg->modules_off);
@@ -265,11 +296,36 @@ static void load_wrappers(void)
 
 typedef struct wrap_ctx {
     uintptr_t bias;
+    int behalf; /* also collect the functions PT_BEHALF names */
 } wrap_ctx;
+
+static void behalf_sym(uintptr_t bias, const char *name, uint64_t value, uint64_t size)
+{
+    if (size == 0)
+        return;
+    for (size_t i = 0; i < nbehalf_globs; i++) {
+        if (glob_match(behalf_globs[i], name)) {
+            if (nbehalf_syms >= MAX_BEHALF_SYMS) {
+                if (!behalf_full_warned)
+                    pt__warn("too many functions match PT_BEHALF; later ones are "
+                             "not treated as on-behalf APIs: ", name);
+                behalf_full_warned = 1;
+                return;
+            }
+            behalf_syms[nbehalf_syms].start = bias + value;
+            behalf_syms[nbehalf_syms].end = bias + value + size;
+            behalf_syms[nbehalf_syms].maxend = 0;
+            nbehalf_syms++;
+            return;
+        }
+    }
+}
 
 static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
 {
     wrap_ctx *c = arg;
+    if (c->behalf)
+        behalf_sym(c->bias, name, value, size);
     for (size_t i = 0; i < nfunc_rules; i++) {
         if (glob_match(func_rules[i].glob, name)) {
             size_t n = __atomic_load_n(&nfunc_ranges, __ATOMIC_RELAXED);
@@ -296,8 +352,9 @@ static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
     return 0;
 }
 
-/* Map the module's file read-only and record its wrapper functions. */
-static void scan_wrappers(const char *path, uintptr_t bias)
+/* Map the module's file read-only and record its wrapper functions (and,
+ * when `behalf`, the functions PT_BEHALF names). */
+static void scan_wrappers(const char *path, uintptr_t bias, int behalf)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -306,7 +363,7 @@ static void scan_wrappers(const char *path, uintptr_t bias)
     if (len > 0) {
         void *img = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (img != MAP_FAILED) {
-            wrap_ctx c = {bias};
+            wrap_ctx c = {bias, behalf};
             pt__elf_scan_funcs(img, (size_t)len, wrap_sym, &c);
             munmap(img, (size_t)len);
         }
@@ -321,6 +378,137 @@ int pt__mod_in_wrapper(const void *ra)
     for (size_t i = 0; i < n; i++)
         if (a >= wrap_ranges[i].start && a < wrap_ranges[i].end)
             return 1;
+    return 0;
+}
+
+/* ---- on-behalf APIs (PT_BEHALF) ----------------------------------------- */
+
+#ifdef PT_PRELOAD
+static void load_behalf(void)
+{
+    static char behalf_buf[1024];
+    const char *w = getenv("PT_BEHALF");
+    if (!w || !*w)
+        return;
+    strncpy(behalf_buf, w, sizeof behalf_buf - 1);
+    for (char *p = behalf_buf; *p && nbehalf_globs < MAX_BEHALF_GLOBS;) {
+        while (*p == ',' || *p == ' ')
+            p++;
+        if (!*p)
+            break;
+        behalf_globs[nbehalf_globs++] = p;
+        while (*p && *p != ',' && *p != ' ')
+            p++;
+        if (*p)
+            *p++ = 0;
+    }
+    pt__mod_have_behalf = nbehalf_globs > 0;
+}
+#endif
+
+/* Does a PT_BEHALF glob name the module itself?  Like the rules file: the
+ * full path when the glob has a '/', else the file name (or, for the main
+ * program, its command name). */
+static int behalf_names_module(const char *path, const char *alias)
+{
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (size_t i = 0; i < nbehalf_globs; i++) {
+        const char *g = behalf_globs[i];
+        if (strchr(g, '/') ? glob_match(g, path)
+                           : glob_match(g, name) || (alias && *alias && glob_match(g, alias)))
+            return 1;
+    }
+    return 0;
+}
+
+static void sort_behalf_syms(behalf_sym_range *r, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        behalf_sym_range x = r[i];
+        size_t j = i;
+        while (j > 0 && r[j - 1].start > x.start) {
+            r[j] = r[j - 1];
+            j--;
+        }
+        r[j] = x;
+    }
+    uintptr_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (r[i].end > m)
+            m = r[i].end;
+        r[i].maxend = m;
+    }
+}
+
+/* A module seen for the first time (record `rec`), in two steps around the
+ * scan of its symbols: behalf_begin fills a host entry (not yet published)
+ * and says whether its functions must be collected; behalf_end publishes
+ * it if PT_BEHALF named the module or some of its functions.  Under
+ * scan_lock. */
+static int behalf_begin(behalf_host *h, const struct dl_phdr_info *info, const char *path,
+                        const char *alias, uint32_t rec)
+{
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    memset(h, 0, sizeof *h);
+    if (hi <= lo || __atomic_load_n(&nbehalf_hosts, __ATOMIC_RELAXED) >= MAX_BEHALF_HOSTS)
+        return 0;
+    h->start = lo;
+    h->end = hi;
+    h->rec = rec;
+    h->whole = (uint32_t)behalf_names_module(path, alias);
+    h->sym0 = (uint32_t)nbehalf_syms;
+    return !h->whole;
+}
+
+static void behalf_end(const behalf_host *h)
+{
+    if (h->end <= h->start)
+        return;
+    behalf_host x = *h;
+    if (!x.whole) {
+        x.nsym = (uint32_t)(nbehalf_syms - x.sym0);
+        if (x.nsym == 0)
+            return;
+        sort_behalf_syms(&behalf_syms[x.sym0], x.nsym);
+    }
+    size_t nh = __atomic_load_n(&nbehalf_hosts, __ATOMIC_RELAXED);
+    behalf_hosts[nh] = x;
+    __atomic_store_n(&nbehalf_hosts, nh + 1, __ATOMIC_RELEASE);
+}
+
+int pt__mod_behalf_kind(const void *ra)
+{
+    uintptr_t a = (uintptr_t)ra;
+    size_t n = __atomic_load_n(&nbehalf_hosts, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++) {
+        const behalf_host *h = &behalf_hosts[i];
+        if (a < h->start || a >= h->end || __atomic_load_n(&h->dead, __ATOMIC_ACQUIRE))
+            continue;
+        if (h->whole)
+            return 2;
+        /* The last function that starts at or before a; maxend covers
+         * functions that nest or overlap. */
+        size_t lo = h->sym0, hi = (size_t)h->sym0 + h->nsym;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (behalf_syms[mid].start <= a)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return lo > h->sym0 && a < behalf_syms[lo - 1].maxend ? 2 : 1;
+    }
     return 0;
 }
 
@@ -412,8 +600,12 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         m->flags = flags;
         memcpy(m->path, path, sizeof m->path);
         read_build_id(info, m);
-        if (pt__mod_have_wrappers || nfunc_rules)
-            scan_wrappers(path, info->dlpi_addr);
+        behalf_host bh = {0, 0, 0, 0, 0, 0, 0};
+        int syms = pt__mod_have_behalf && behalf_begin(&bh, info, path, comm, nrec);
+        if (pt__mod_have_wrappers || nfunc_rules || syms)
+            scan_wrappers(path, info->dlpi_addr, syms);
+        if (pt__mod_have_behalf)
+            behalf_end(&bh);
         rec = nrec;
         __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
     }
@@ -441,6 +633,18 @@ static void sort_ranges(mod_range *r, size_t n)
     }
 }
 
+/* Record `rec` is a module that is gone: flag it, and its PT_BEHALF host
+ * no longer matches (a module loaded later at the same address is another
+ * one, with its own record and host entry). */
+static void mark_unloaded(uint32_t rec)
+{
+    records()[rec].flags |= PT_MOD_UNLOADED;
+    size_t n = __atomic_load_n(&nbehalf_hosts, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++)
+        if (behalf_hosts[i].rec == rec)
+            __atomic_store_n(&behalf_hosts[i].dead, 1, __ATOMIC_RELEASE);
+}
+
 static void rescan(void)
 {
     size_t cap = mseg->max_modules;
@@ -453,14 +657,13 @@ static void rescan(void)
     sort_ranges(ix->r, c.n);
     ix->n = c.n;
     /* Records of modules that are gone. */
-    pt_seg_module *r = records();
     uint32_t nrec = mseg->modules_used;
     for (uint32_t i = 0; i < nrec; i++) {
         int live = 0;
         for (size_t k = 0; k < c.n && !live; k++)
             live = ix->r[k].rec == i;
         if (!live)
-            r[i].flags |= PT_MOD_UNLOADED;
+            mark_unloaded(i);
     }
     __atomic_store_n(&cur_index, ix, __ATOMIC_RELEASE);
     __atomic_fetch_add(&mseg->modules_gen, 1, __ATOMIC_RELEASE);
@@ -507,11 +710,80 @@ void pt__mod_note(const void *ra)
     (void)pt__mod_tag(ra);
 }
 
+/* After a dlclose: forget the modules that are gone, without rebuilding
+ * the index (a rebuild maps a new one, and old ones are never unmapped).
+ * Their ranges in the current index are emptied in place (end = start:
+ * the array stays sorted, so a racing lookup stays correct), so that code
+ * loaded later at the same address misses, and the rescan that follows
+ * gives it a record (and a host entry) of its own. */
+typedef struct prune_ctx {
+    const mod_index *ix;
+    uint8_t *live;  /* per index entry */
+    int first;
+} prune_ctx;
+
+static int prune_one(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    prune_ctx *c = arg;
+    int main_prog = c->first;
+    c->first = 0;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
+        if (s < lo)
+            lo = s;
+        if (e > hi)
+            hi = e;
+    }
+    const pt_seg_module *r = records();
+    for (size_t k = 0; k < c->ix->n; k++) {
+        const mod_range *m = &c->ix->r[k];
+        if (m->start != lo || m->end != hi)
+            continue;
+        const char *name = info->dlpi_name;
+        if ((main_prog && (r[m->rec].flags & PT_MOD_MAIN)) ||
+            (name && strncmp(r[m->rec].path, name, PT_MOD_PATH_MAX - 1) == 0))
+            c->live[k] = 1;
+    }
+    return 0;
+}
+
+void pt__mod_prune(void)
+{
+    pt__spin_lock(&scan_lock);
+    mod_index *ix = cur_index;
+    if (ix && ix->n) {
+        /* One byte per entry, on the stack: PT_MAX_MODULES is at most 65536
+         * but the index holds only loaded modules; past 4096 give up. */
+        uint8_t live[4096];
+        if (ix->n <= sizeof live) {
+            memset(live, 0, ix->n);
+            prune_ctx c = {ix, live, 1};
+            dl_iterate_phdr(prune_one, &c);
+            for (size_t k = 0; k < ix->n; k++) {
+                if (live[k] || ix->r[k].end == ix->r[k].start)
+                    continue;
+                mark_unloaded(ix->r[k].rec);
+                __atomic_store_n(&ix->r[k].end, ix->r[k].start, __ATOMIC_RELEASE);
+            }
+            __atomic_fetch_add(&mseg->modules_gen, 1, __ATOMIC_RELEASE);
+        }
+    }
+    pt__spin_unlock(&scan_lock);
+}
+
 void pt__mod_init(pt_seg_header *seg)
 {
     mseg = seg;
     load_rules();
     load_wrappers();
+#ifdef PT_PRELOAD
+    load_behalf();
+#endif
     pt__spin_lock(&scan_lock);
     rescan();
     pt__spin_unlock(&scan_lock);

@@ -33,6 +33,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -889,7 +890,8 @@ static inline void *finish(void *base, unsigned pool, uint64_t size, uint32_t ta
 /* Tag and site of a request: tidx from the tag table, sidx from the site
  * table, through this thread's (caller, tag) cache.  The tag index used
  * for counting is the site's (the overflow site counts under Ovfl). */
-static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_t *sidx)
+static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_t *sidx,
+                           int cache)
 {
     unsigned s = scache_slot(ra, tag);
     if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag)) {
@@ -900,7 +902,7 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     uint32_t t = tag_index(tag);
     uint32_t si = site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
-    if (tls.counts) { /* cached only once the thread has its shard */
+    if (cache && tls.counts) { /* cached only once the thread has its shard */
         tls.scache[s].ra = ra;
         tls.scache[s].tag = tag;
         tls.scache[s].tidx = t;
@@ -910,15 +912,30 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     *sidx = si;
 }
 
-/* Every case the fast path leaves out: untagged, nonpaged, pool maxima,
- * oversized requests, a thread without a private shard or a cached site. */
-static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, uint32_t tag,
-                                                  int zero, const void *ra)
+#ifdef PT_PRELOAD
+static const void *behalf_site(const void *f0, int *cache);
+
+/* The site of a pt_* call from `ra` under PT_BEHALF: the first caller
+ * outside the on-behalf API when ra lies in one (rt.c, preload section). */
+static inline const void *api_site(const void *ra, int *cache)
+{
+    ensure_init();
+    if (PT_LIKELY(!pt__mod_have_behalf))
+        return ra;
+    pt__mod_note(ra); /* a module loaded since: its API ranges first */
+    return behalf_site(ra, cache);
+}
+#endif
+
+/* A request that is not served from this thread's caches, charged to the
+ * site `ra`; `cache` = 0 when ra must not be cached as a site key. */
+static inline __attribute__((always_inline)) void *
+alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra, int cache)
 {
     tag = effective_tag(tag);
     uint32_t idx, sidx;
     ensure_init();
-    site_of(tag, ra, &idx, &sidx);
+    site_of(tag, ra, &idx, &sidx, cache);
     if (PT_UNLIKELY(pool > PT_NONPAGED)) {
         errno = EINVAL;
         return NULL;
@@ -933,6 +950,18 @@ static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, ui
         return fail(idx, pool);
     }
     return finish(base, pool, size, tag, idx, sidx, 0);
+}
+
+/* Every case the fast path leaves out: untagged, nonpaged, pool maxima,
+ * oversized requests, a thread without a private shard or a cached site. */
+static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, uint32_t tag,
+                                                  int zero, const void *ra)
+{
+    int cache = 1;
+#ifdef PT_PRELOAD
+    ra = api_site(ra, &cache);
+#endif
+    return alloc_slow_at(pool, size, tag, zero, ra, cache);
 }
 
 /* The common end of both fast paths: a paged block with its header,
@@ -986,19 +1015,14 @@ void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
     return alloc_fast((unsigned)pool, total, tag, 1, CALLER);
 }
 
-static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
-                           const void *ra)
+/* An alignment above 16 (a power of two), charged to the site `ra`. */
+static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                              const void *ra, int cache)
 {
-    if (alignment == 0 || (alignment & (alignment - 1))) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (alignment <= 16)
-        return alloc_fast((unsigned)pool, size, tag, 0, ra);
     tag = effective_tag(tag);
     uint32_t idx, sidx;
     ensure_init();
-    site_of(tag, ra, &idx, &sidx);
+    site_of(tag, ra, &idx, &sidx, cache);
     unsigned pl = (unsigned)pool;
     if (pl > PT_NONPAGED) {
         errno = EINVAL;
@@ -1020,6 +1044,22 @@ static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t
     pt_hdr *h = (pt_hdr *)user - 1;
     ((void **)h)[-1] = base;
     return finish(h, pl, size, tag, idx, sidx, PT_W0_ALIGNED);
+}
+
+static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                           const void *ra)
+{
+    if (alignment == 0 || (alignment & (alignment - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (alignment <= 16)
+        return alloc_fast((unsigned)pool, size, tag, 0, ra);
+    int cache = 1;
+#ifdef PT_PRELOAD
+    ra = api_site(ra, &cache);
+#endif
+    return alloc_aligned_at(pool, size, alignment, tag, ra, cache);
 }
 
 void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
@@ -1430,6 +1470,106 @@ static const void *wrapper_caller(const void *ra)
     return i < n ? frames[i] : ra;
 }
 
+/* Read n bytes of this process at addr without faulting (an address taken
+ * from decoded code may be unmapped).  0 on success. */
+static int peek(uintptr_t addr, void *out, size_t n)
+{
+    struct iovec local = {out, n}, remote = {(void *)addr, n};
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
+                   (long)n
+               ? 0
+               : -1;
+}
+
+/* The function that the call instruction ending at return address `ra`
+ * called: `call rel32` (through a PLT stub `[endbr64] [bnd] jmp *GOT`,
+ * followed once) or `call *GOT(%rip)` (-fno-plt).  0 when it cannot tell
+ * (an indirect call through a register, another architecture). */
+static uintptr_t call_target(uintptr_t ra)
+{
+#if defined(__x86_64__)
+    unsigned char c[6];
+    int32_t d;
+    uintptr_t t = 0, slot;
+    if (ra < 4096 || peek(ra - 6, c, 6) != 0)
+        return 0;
+    memcpy(&d, c + 2, 4);
+    if (c[1] == 0xe8) {
+        t = ra + (uintptr_t)(intptr_t)d;
+    } else if (c[0] == 0xff && c[1] == 0x15) {
+        if (peek(ra + (uintptr_t)(intptr_t)d, &t, sizeof t) != 0)
+            return 0;
+        return t;
+    } else {
+        return 0;
+    }
+    unsigned char p[16];
+    if (peek(t, p, sizeof p) != 0)
+        return t;
+    size_t o = 0;
+    if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
+        o = 4; /* endbr64 */
+    if (p[o] == 0xf2)
+        o++; /* bnd */
+    if (p[o] == 0xff && p[o + 1] == 0x25) {
+        memcpy(&d, p + o + 2, 4);
+        slot = t + o + 6 + (uintptr_t)(intptr_t)d;
+        uintptr_t g;
+        if (peek(slot, &g, sizeof g) == 0)
+            return g;
+    }
+    return t;
+#else
+    (void)ra;
+    return 0;
+#endif
+}
+
+/* --behalf (PT_BEHALF): the site of an allocation made at f0 (the return
+ * address into the code that called the allocator, after known wrappers).
+ * When f0 lies in a module that holds an on-behalf API, the stack is
+ * walked (libunwind, only on this path): from f0 outward, the run of
+ * frames inside such modules.  If a frame of the run lies in a named
+ * function (or a named module), the site is the caller of the outermost
+ * one.  A named function entered by a tail call has no frame of its own:
+ * then, if the first frame after the run called a named function (its
+ * call instruction, decoded), that frame is the site.  Otherwise the site
+ * is f0.  *cache = 0 whenever f0 lies in such a module: the same return
+ * address stands for many callers. */
+#define BEHALF_FRAMES 128
+static const void *behalf_site(const void *f0, int *cache)
+{
+    int k = pt__mod_behalf_kind(f0);
+    if (PT_LIKELY(k == 0))
+        return f0;
+    *cache = 0;
+    void *frames[BEHALF_FRAMES];
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1; /* an allocation inside libunwind takes the bootstrap arena */
+    int n = unw_backtrace(frames, BEHALF_FRAMES);
+    t->busy = was;
+    int i = 0;
+    while (i < n && frames[i] != f0)
+        i++;
+    int outer = -1;
+    for (; i < n; i++) {
+        k = pt__mod_behalf_kind(frames[i]);
+        if (k == 0)
+            break;
+        if (k == 2)
+            outer = i;
+    }
+    if (outer >= 0) /* outer + 1 == n: the walk ended inside the API */
+        return outer + 1 < n ? frames[outer + 1] : frames[outer];
+    if (i < n) {
+        uintptr_t callee = call_target((uintptr_t)frames[i]);
+        if (callee && pt__mod_behalf_kind((const void *)callee) == 2)
+            return frames[i];
+    }
+    return f0; /* not called through a named function: the API's own */
+}
+
 static inline unsigned ra_slot(const void *ra)
 {
     return (unsigned)(((uintptr_t)ra * 0x9e3779b97f4a7c15ull) >> 56);
@@ -1458,12 +1598,21 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         tag = pt__mod_tag(site);
         t->busy = 0;
     }
-    void *p = align > 16 ? alloc_aligned(PT_PAGED, size, align, tag, site)
-                         : alloc_slow(PT_PAGED, size, tag, zero, site);
+    /* --behalf: `site` made the request; it is charged to the first
+     * caller outside the API (both still uncached when site lies in an
+     * API module: its return address stands for many callers). */
+    int cache = 1;
+    if (PT_UNLIKELY(pt__mod_have_behalf)) {
+        if (t->cur_tag)
+            pt__mod_note(site); /* pt__mod_tag did it otherwise */
+        site = behalf_site(site, &cache);
+    }
+    void *p = align > 16 ? alloc_aligned_at(PT_PAGED, size, align, tag, site, cache)
+                         : alloc_slow_at(PT_PAGED, size, tag, zero, site, cache);
     /* A wrapper's return address stands for many sites: never cached. */
-    if (!t->cur_tag && !t->site_ra && !wrapped && t->counts) {
+    if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts) {
         uint32_t tidx, sidx;
-        site_of(tag, ra, &tidx, &sidx);
+        site_of(tag, ra, &tidx, &sidx, 1);
         unsigned s = ra_slot(ra);
         t->racache[s].ra = ra;
         t->racache[s].tag = tag;
@@ -1673,6 +1822,15 @@ __attribute__((visibility("default"))) uint32_t pt__pl_busy(uint32_t busy)
     uint32_t old = tls.busy;
     tls.busy = busy;
     return old;
+}
+
+/* After the program's dlclose: modules that are gone stop matching (only
+ * with PT_BEHALF, whose API ranges must not match code loaded later at the
+ * same address). */
+__attribute__((visibility("default"))) void pt__pl_dlclosed(void)
+{
+    if (ready() && pt__mod_have_behalf)
+        pt__mod_prune();
 }
 
 __attribute__((visibility("default"))) void pt__pl_init(void)
