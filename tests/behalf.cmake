@@ -12,11 +12,16 @@ set_target_properties(fx_behalf_host PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FI
 target_link_libraries(fx_behalf_host PRIVATE pooltag Threads::Threads ${CMAKE_DL_LIBS})
 # The host's static functions are named from its symbol table.
 target_compile_options(fx_behalf_host PRIVATE -g)
+add_executable(fx_behalf_reload fixtures/fx_behalf_reload.c)
+set_target_properties(fx_behalf_reload PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FIXTURES})
+target_link_libraries(fx_behalf_reload PRIVATE pooltag ${CMAKE_DL_LIBS})
+target_compile_options(fx_behalf_reload PRIVATE -g)
 
 pt_shell_test(behalf_errors behalf_errors.sh 60)
 pt_shell_test(behalf_sites behalf_sites.sh 60)
 pt_shell_test(behalf_malloc behalf_malloc.sh 60)
-set_tests_properties(behalf_sites behalf_malloc PROPERTIES LABELS nosan)
+pt_shell_test(behalf_reload behalf_reload.sh 60)
+set_tests_properties(behalf_sites behalf_malloc behalf_reload PROPERTIES LABELS nosan)
 # Not a test: the cost figures of docs/run.md ("On-behalf attribution").
 add_executable(fx_behalf_bench fixtures/fx_behalf_bench.c)
 set_target_properties(fx_behalf_bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FIXTURES})

@@ -461,7 +461,26 @@ static int behalf_begin(behalf_host *h, const struct dl_phdr_info *info, const c
             hi = e;
     }
     memset(h, 0, sizeof *h);
-    if (hi <= lo || __atomic_load_n(&nbehalf_hosts, __ATOMIC_RELAXED) >= MAX_BEHALF_HOSTS)
+    if (hi <= lo)
+        return 0;
+    /* The same file loaded again at the same address (a dlopen after a
+     * dlclose, the common case): its dead entry, unchanged, lives again,
+     * so that reloading a module does not use up the host table. */
+    const pt_seg_module *r = records();
+    size_t nh = __atomic_load_n(&nbehalf_hosts, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < nh; i++) {
+        behalf_host *o = &behalf_hosts[i];
+        const pt_seg_module *om = &r[o->rec], *nm = &r[rec];
+        if (o->dead && o->start == lo && o->end == hi &&
+            strncmp(om->path, nm->path, PT_MOD_PATH_MAX) == 0 &&
+            om->build_id_len == nm->build_id_len &&
+            memcmp(om->build_id, nm->build_id, nm->build_id_len) == 0) {
+            o->rec = rec;
+            __atomic_store_n(&o->dead, 0, __ATOMIC_RELEASE);
+            return 0; /* h stays empty: behalf_end adds nothing */
+        }
+    }
+    if (nh >= MAX_BEHALF_HOSTS)
         return 0;
     h->start = lo;
     h->end = hi;
