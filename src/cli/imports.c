@@ -489,6 +489,16 @@ static void resolve(live *L, scanctx *c)
                 h->target_name = strdup(buf);
             }
         }
+        else if (t >= 0 && t != (long)h->mod && !si.symbol &&
+                 in_plt(cache(L, (size_t)t)->e, v - cache(L, (size_t)t)->bias)) {
+            /* A non-PIE program's PLT entry: the address the program gave
+             * the symbol (ld.so hands it to GLOB_DAT slots everywhere); its
+             * own slot says where calls go. */
+            h->status = "canonical";
+            snprintf(buf, sizeof buf, "%s!%s@plt", si.module, h->symbol);
+            free(h->target_name);
+            h->target_name = strdup(buf);
+        }
         else if (t < 0)
             h->status = "outside modules";
         else if (p < 0 || t == p)
@@ -785,6 +795,9 @@ static void usage(FILE *f)
           "              then the importer's own dependencies)\n"
           "  redirected  it points elsewhere: interposed, e.g. by LD_PRELOAD\n"
           "  lazy        it still points into the importer's PLT (not called yet)\n"
+          "  canonical   it points to another module's PLT entry for the symbol\n"
+          "              (a non-PIE program's address for it): calls go where that\n"
+          "              module's own slot points\n"
           "  unresolved  the slot is 0 (an undefined weak symbol)\n"
           "\n"
           "      --exports      list the modules that define (export) SYMBOL instead\n"
