@@ -274,23 +274,34 @@ static void load_rules(void)
 
 /* ---- allocator wrappers named by the user ------------------------------- */
 
-static void load_wrappers(void)
+/* Split the value of environment variable `var` (globs separated by commas
+ * or spaces) into globs[0..max), kept in buf.  Returns how many. */
+static size_t load_globs(const char *var, char *buf, size_t bufsize, const char **globs,
+                         size_t max)
 {
-    const char *w = getenv("PT_WRAPPERS");
+    const char *w = getenv(var);
+    size_t n = 0;
     if (!w || !*w)
-        return;
-    strncpy(wrap_buf, w, sizeof wrap_buf - 1);
-    for (char *p = wrap_buf; *p && nwrap_globs < MAX_WRAP_GLOBS;) {
+        return 0;
+    strncpy(buf, w, bufsize - 1);
+    for (char *p = buf; *p && n < max;) {
         while (*p == ',' || *p == ' ')
             p++;
         if (!*p)
             break;
-        wrap_globs[nwrap_globs++] = p;
+        globs[n++] = p;
         while (*p && *p != ',' && *p != ' ')
             p++;
         if (*p)
             *p++ = 0;
     }
+    return n;
+}
+
+static void load_wrappers(void)
+{
+    nwrap_globs = load_globs("PT_WRAPPERS", wrap_buf, sizeof wrap_buf, wrap_globs,
+                             MAX_WRAP_GLOBS);
     pt__mod_have_wrappers = nwrap_globs > 0;
 }
 
@@ -387,21 +398,8 @@ int pt__mod_in_wrapper(const void *ra)
 static void load_behalf(void)
 {
     static char behalf_buf[1024];
-    const char *w = getenv("PT_BEHALF");
-    if (!w || !*w)
-        return;
-    strncpy(behalf_buf, w, sizeof behalf_buf - 1);
-    for (char *p = behalf_buf; *p && nbehalf_globs < MAX_BEHALF_GLOBS;) {
-        while (*p == ',' || *p == ' ')
-            p++;
-        if (!*p)
-            break;
-        behalf_globs[nbehalf_globs++] = p;
-        while (*p && *p != ',' && *p != ' ')
-            p++;
-        if (*p)
-            *p++ = 0;
-    }
+    nbehalf_globs = load_globs("PT_BEHALF", behalf_buf, sizeof behalf_buf, behalf_globs,
+                               MAX_BEHALF_GLOBS);
     pt__mod_have_behalf = nbehalf_globs > 0;
 }
 #endif
