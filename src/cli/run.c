@@ -223,6 +223,23 @@ static int check_size(const char *what, const char *val, char *buf,
     return 0;
 }
 
+/* Append pat to the comma-separated *list (malloc'd).  Returns 0, or -1
+ * after a one-line message. */
+static int append_pattern(char **list, const char *pat)
+{
+    size_t old = *list ? strlen(*list) : 0, n = strlen(pat);
+    char *nl = realloc(*list, old + n + 2);
+    if (!nl) {
+        cli_err(VERB, "out of memory");
+        return -1;
+    }
+    if (old)
+        nl[old++] = ',';
+    memcpy(nl + old, pat, n + 1);
+    *list = nl;
+    return 0;
+}
+
 /* Append one --wrapper value (itself possibly a comma-separated list) to
  * *list.  Returns 0, or -1 after an error message. */
 static int add_wrapper(char **list, const char *pat)
@@ -239,17 +256,7 @@ static int add_wrapper(char **list, const char *pat)
                           "spaces", pat);
             return -1;
         }
-    size_t old = *list ? strlen(*list) : 0;
-    char *nl = realloc(*list, old + n + 2);
-    if (!nl) {
-        cli_err(VERB, "out of memory");
-        return -1;
-    }
-    if (old)
-        nl[old++] = ',';
-    memcpy(nl + old, pat, n + 1);
-    *list = nl;
-    return 0;
+    return append_pattern(list, pat);
 }
 
 /* The runtime's limits for PT_BEHALF (src/runtime/modules.c). */
@@ -309,16 +316,7 @@ static int add_behalf(char **list, const char *pat)
                       "in all", BEHALF_MAX_TEXT);
         return -1;
     }
-    char *nl = realloc(*list, old + n + 2);
-    if (!nl) {
-        cli_err(VERB, "out of memory");
-        return -1;
-    }
-    if (old)
-        nl[old++] = ',';
-    memcpy(nl + old, pat, n + 1);
-    *list = nl;
-    return 0;
+    return append_pattern(list, pat);
 }
 
 /* Check the rules file PATH line by line (the format in the usage text and
