@@ -31,6 +31,7 @@ tmp=$(mktemp -d)
 pid=
 logpid=
 report=$build/pooltag-demo-report.html
+logdb=$build/pooltag-demo.db
 stop_notmyfault() {
     [ -n "$pid" ] || return 0
     if kill -0 "$pid" 2>/dev/null; then
@@ -50,8 +51,10 @@ trap 'exit 130' INT TERM
 pid=$!
 for _ in $(seq 50); do [ -s "$tmp/nmf.out" ] && break; sleep 0.1; done
 echo "==> $(head -n 1 "$tmp/nmf.out")"
-echo "==> pooltag log -o demo.db --interval 250ms --duration 24 $pid &"
-"$POOLTAG" log -o "$tmp/demo.db" --interval 250ms --duration 24 "$pid" \
+# A fresh log each run (an existing log would be appended to).
+rm -f "$logdb" "$logdb-wal" "$logdb-shm"
+echo "==> pooltag log -o $(basename "$logdb") --interval 250ms --duration 24 $pid &"
+"$POOLTAG" log -o "$logdb" --interval 250ms --duration 24 "$pid" \
     2>"$tmp/log.err" &
 logpid=$!
 sleep 3
@@ -85,10 +88,10 @@ logpid=
 cat "$tmp/log.err"
 [ "$logst" = 0 ] || echo "run-demo.sh: pooltag log exited with status $logst"
 echo
-echo "==> pooltag trend --html $(basename "$report") demo.db   (leak or load?)"
-timeout 30 "$POOLTAG" trend --html "$report" "$tmp/demo.db" >"$tmp/trend.txt" 2>&1
+echo "==> pooltag trend --html $(basename "$report") $(basename "$logdb")   (leak or load?)"
+timeout 30 "$POOLTAG" trend --html "$report" "$logdb" >"$tmp/trend.txt" 2>&1
 cat "$tmp/trend.txt"
-echo "==> the report with charts: $report"
+echo "==> the report with charts: $report (the log: $logdb)"
 
 stop_notmyfault
 echo
