@@ -17,6 +17,10 @@ set_tests_properties(rt_limits PROPERTIES ENVIRONMENT "PT_PAGED_MAX=1M;PT_NONPAG
 pt_c_test(test_fork)
 add_test(NAME rt_fork COMMAND test_fork)
 pt_c_test(test_threads)
+# Threads racing to the first allocation initialise the runtime once.
+pt_c_test(test_init_race)
+add_test(NAME rt_init_race COMMAND test_init_race 1000)
+set_tests_properties(rt_init_race PROPERTIES TIMEOUT 120)
 foreach(n 2 4 8)
   add_test(NAME rt_threads_${n} COMMAND test_threads ${n} 1000000)
   set_tests_properties(rt_threads_${n} PROPERTIES TIMEOUT 300)

@@ -91,8 +91,13 @@ static inline int lim(unsigned pool)
 {
     return __atomic_load_n(&limit_on[pool], __ATOMIC_RELAXED);
 }
-static int state;                      /* 0 new, 1 initialising, 2 ready   */
-static pid_t init_pid;                 /* process running the initialiser  */
+static int state;                      /* 0 new, 2 ready, or INIT_BY(pid):
+                                          being initialised by process pid */
+/* The initialiser's PID lives in the state word itself, set by the same
+ * compare-and-swap that elects it, so a waiting thread can never see
+ * "initialising" without also seeing by whom (a fork child tells its
+ * parent's unfinished initialisation from a sibling thread's by it). */
+#define INIT_BY(pid) ((int)(((unsigned)(pid) << 2) | 1u))
 static pthread_key_t exit_key;
 static int key_ok;                     /* exit_key was created             */
 /* Written at thread exit and fork: kept off the line of the read-mostly
@@ -452,9 +457,8 @@ static void libc_resolve(void)
 static void init_slow(void)
 {
     int expect = 0;
-    if (__atomic_compare_exchange_n(&state, &expect, 1, 0, __ATOMIC_ACQUIRE,
-                                    __ATOMIC_ACQUIRE)) {
-        init_pid = getpid();
+    if (__atomic_compare_exchange_n(&state, &expect, INIT_BY(getpid()), 0,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 #ifdef PT_PRELOAD
         /* Never kill a production program for a diagnostic. */
         pt__options_load(PT_ONERR_REPORT);
@@ -484,13 +488,14 @@ static void init_slow(void)
         __atomic_store_n(&state, 2, __ATOMIC_RELEASE);
         return;
     }
-    while (__atomic_load_n(&state, __ATOMIC_ACQUIRE) != 2) {
-        /* A fork by another thread while we were initialising leaves the
-         * child single-threaded with state 1 and nobody to finish: start
-         * again (the half-built segment, if any, is abandoned). */
-        if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == 1 && init_pid != getpid()) {
-            int one = 1;
-            if (__atomic_compare_exchange_n(&state, &one, 0, 0, __ATOMIC_ACQ_REL,
+    int st;
+    while ((st = __atomic_load_n(&state, __ATOMIC_ACQUIRE)) != 2) {
+        /* A fork by another thread while it was initialising leaves the
+         * child single-threaded, initialising, with nobody to finish: start
+         * again (the half-built segment, if any, is abandoned).  A sibling
+         * thread's initialisation carries this process's own PID. */
+        if ((st & 1) && st != INIT_BY(getpid())) {
+            if (__atomic_compare_exchange_n(&state, &st, 0, 0, __ATOMIC_ACQ_REL,
                                             __ATOMIC_ACQUIRE)) {
                 pt__seg = NULL;
                 init_slow();
