@@ -450,6 +450,13 @@ static void libc_resolve(void)
         libc_calloc = (void *(*)(size_t, size_t))c;
         libc_realloc = (void *(*)(void *, size_t))r;
         libc_free = (void (*)(void *))f;
+        /* glibc sets its heap up on the first call and expects that call
+         * before any second thread allocates.  In a process where nothing
+         * else calls glibc's malloc (an ASan build intercepts it), the
+         * first calls would otherwise come from several threads at once
+         * as they leave the wait for this initialisation ("malloc():
+         * corrupted top size", seen in rt_threads_libc under ASan). */
+        libc_free(libc_malloc(1));
     }
     dlclose(h);
 }
