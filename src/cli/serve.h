@@ -102,8 +102,9 @@ void sv_state_keep(sv_state *st, uint32_t pid);
 int sv_account(sv_state *st, const ptr_view *v, sv_proc *out);
 uint64_t *sv_state_read_errors(sv_state *st);
 
-/* Read every tagged process of the user (serve.c's collector). */
-int sv_collect_live(sv_state *st, sv_scrape *out);
+/* Read every tagged process of the user serve runs as, even as root
+ * (all_users: every process this user may read; serve.c's collector). */
+int sv_collect_live(sv_state *st, int all_users, sv_scrape *out);
 
 enum sv_format { SV_PROM = 0, SV_OPENMETRICS = 1, SV_JSON = 2 };
 void sv_render(const sv_scrape *s, int format, sv_buf *b);
@@ -123,6 +124,7 @@ typedef struct sv_server {
     /* Fill *out with a fresh scrape; 0 ok, -1 error (answered with 500). */
     int (*collect)(struct sv_server *srv, sv_scrape *out);
     void *arg;
+    int all_users;                    /* --all-users                       */
     uint64_t requests;
 } sv_server;
 

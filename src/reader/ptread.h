@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pooltag.h"
 #include "segment.h"
@@ -113,6 +114,14 @@ void ptr_close(ptr_source *s);
  * be listed or memory runs out.
  */
 int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen);
+/* The same, only the processes wholly owned by uid (ptr_proc_owned_by),
+ * whoever the caller is: what `pooltag serve` exports by default. */
+int ptr_list_tagged_owned(uid_t uid, uint32_t **pids, size_t *n, char *err,
+                          size_t errlen);
+/* 1 when /proc/PID is owned by uid and the process's real, effective and
+ * saved uids are all uid (what the ptrace rule asks of an unprivileged
+ * reader); 0 otherwise or when the process is gone. */
+int ptr_proc_owned_by(uint32_t pid, uid_t uid);
 
 /* Raw copy of the segment image as last read, used by `pooltag snap`.
  * Points into the source; valid until the next ptr_read or ptr_close. */
