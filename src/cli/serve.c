@@ -316,9 +316,11 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "pooltag serve: listening on %s\n", url);
     fflush(stderr);
 
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    /* Wait for SIGINT/SIGTERM, ending the connections past their request
+     * deadline every second meanwhile. */
+    const struct timespec tick = {1, 0};
+    while (sigtimedwait(&stop, NULL, &tick) < 0)
+        sv_sweep(&srv);
     MHD_stop_daemon(d); /* closes the listen socket too */
     sv_state_free(srv.st);
     return PT_EXIT_OK;
