@@ -5,8 +5,9 @@ usage: serve_slowloris.py PORT
 Phase 1: 70 connections each send the start of a request and then one more
 byte every second (so the idle timeout never ends them).  While they are
 held, a /metrics scrape must be answered within 3 s, and each of the slow
-connections must be closed by the server within 8 s of its start (the
-request deadline, 5 s, plus the server's 1 s check), never held for good.
+connections must be closed by the server within 9 s of its start (the
+request deadline, 5 s, its 1 s check, and slack for a loaded machine),
+never held for good.
 Phase 2: a persistent attacker reopens every slow connection the server
 closes, keeping 70 open; scrapes must still be answered within 3 s.
 Everything has a timeout: the script ends by itself (about 12 s).
@@ -19,7 +20,7 @@ import time
 PORT = int(sys.argv[1])
 SLOW = 70
 SCRAPE_BOUND = 3.0
-CLOSE_BOUND = 8.0
+CLOSE_BOUND = 9.0
 PARTIAL = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: "
 
 
