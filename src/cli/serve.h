@@ -148,7 +148,6 @@ typedef struct sv_server {
      * thread) ends the connections past their deadline. */
     pthread_mutex_t conn_lock;
     sv_conn conn[SV_CONN_SLOTS];
-    uint64_t conns_ended;             /* by deadline or eviction           */
 } sv_server;
 
 /* Start a daemon on fd (listen socket), or with no listen socket when

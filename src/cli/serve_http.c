@@ -20,8 +20,9 @@
  *    one evicts the oldest connection still waiting for its headers (else
  *    the oldest of all), so clients that hold every connection cannot keep
  *    a scrape out — all local clients share 127.0.0.1, so a limit per IP
- *    would not help.  A scrape sends its request at once and is answered in
- *    the same round, before the newer connections could evict it.
+ *    would not help.  A scrape sends its whole request at once and is
+ *    answered as soon as it is read; only the oldest waiting connections
+ *    are pushed out.
  * Connections are ended with shutdown(): MHD sees the end of the stream
  * and closes them itself.  The table has a lock because sv_sweep runs in
  * serve's main thread; one internal polling thread serves every
@@ -53,12 +54,11 @@ static uint64_t mono_ms(void)
 /* Shut a connection down; MHD closes it when it sees the end.  Called
  * with the lock held, between MHD's "started" and "closed" notifications,
  * so the descriptor is still the connection's. */
-static void end_conn(sv_server *srv, sv_conn *c)
+static void end_conn(sv_conn *c)
 {
     if (c->evicted)
         return;
     c->evicted = 1;
-    srv->conns_ended++;
     shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -69,7 +69,7 @@ static void sweep_locked(sv_server *srv, uint64_t now)
         uint64_t limit = c->receiving ? SV_REQUEST_DEADLINE * 1000u
                                       : SV_REPLY_DEADLINE * 1000u;
         if (c->used && !c->evicted && now - c->since_ms > limit)
-            end_conn(srv, c);
+            end_conn(c);
     }
 }
 
@@ -94,7 +94,7 @@ static void evict_locked(sv_server *srv)
                 oldest = c;
         }
     if (oldest)
-        end_conn(srv, oldest);
+        end_conn(oldest);
 }
 
 static void notify_conn(void *cls, struct MHD_Connection *con,
