@@ -25,7 +25,7 @@
  */
 #include "logw.h"
 
-#include "cli.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -156,16 +156,13 @@ static uint32_t be32(const unsigned char *p)
 int logw_check(const char *path, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
+    /* The checks of every output file (util.h): not a FIFO, device or
+     * directory, writable.  SQLite then writes the file itself. */
+    int r = cli_out_check(path, NULL, err, errlen);
+    if (r <= 0)
+        return r;
+    if (stat(path, &st) < 0)
         return fail(err, errlen, "cannot use %s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errlen,
-                    "%s is not a regular file: give a new file name or an "
-                    "existing pooltag log",
-                    path);
     if (st.st_size == 0) {
         /* Empty (e.g. made by `sqlite3 FILE` or mktemp): nothing to lose,
          * and SQLite's own reading of it is an empty database. */

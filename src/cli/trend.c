@@ -535,7 +535,9 @@ static void usage(FILE *f)
           "      --pid PID      only this process of the log\n"
           "      --json         the same report as JSON\n"
           "      --html FILE    also write a self-contained HTML report (charts of\n"
-          "                     the pool totals and of the top tags, the verdicts)\n"
+          "                     the pool totals and of the top tags, the verdicts);\n"
+          "                     FILE is replaced atomically; a FIFO, device,\n"
+          "                     directory or the LOG itself is refused\n"
           "      --fail-on-leak exit 1 when any selected series is a leak\n"
           "  -h, --help         this text\n"
           "\n"
@@ -617,20 +619,18 @@ int cmd_trend(int argc, char **argv)
     }
     int status = PT_EXIT_OK;
     if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) {
-            cli_err(VERB, "--html %s: cannot create: %s", html, strerror(errno));
+        cli_out o;
+        const char *inputs[] = {path, NULL};
+        if (cli_out_open(&o, html, inputs, 0666, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
             status = PT_EXIT_USAGE;
-        } else {
-            int rc = tr_write_html(f, &rep, err, sizeof err);
-            if (fclose(f) != 0 && rc == 0) {
-                snprintf(err, sizeof err, "write failed");
-                rc = -1;
-            }
-            if (rc) {
-                cli_err(VERB, "--html %s: %s", html, err);
-                status = PT_EXIT_USAGE;
-            }
+        } else if (tr_write_html(o.f, &rep, err, sizeof err) < 0) {
+            cli_out_discard(&o);
+            cli_err(VERB, "--html %s: %s", html, err);
+            status = PT_EXIT_USAGE;
+        } else if (cli_out_commit(&o, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
+            status = PT_EXIT_USAGE;
         }
     }
     if (status == PT_EXIT_OK) {

@@ -11,6 +11,7 @@
  */
 #include "trend.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -436,7 +437,9 @@ int tr_write_html(FILE *f, const tr_report *rep, char *err, size_t size)
     table_section(f, rep);
     fputs("</body></html>\n", f);
     if (ferror(f)) {
-        snprintf(err, size, "write failed");
+        /* errno is still the one of the write that failed (nothing but
+         * writes to f came since). */
+        snprintf(err, size, "cannot write: %s", strerror(errno ? errno : EIO));
         return -1;
     }
     return 0;

@@ -27,11 +27,14 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -534,5 +537,150 @@ int cli_parse_size(const char *s, uint64_t *out)
     if (shift && v > (UINT64_MAX >> shift))
         return -1;
     *out = v << shift;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output files (util.h)                                                  */
+
+int cli_out_check(const char *path, const char *const *inputs, char *err,
+                  size_t errlen)
+{
+    struct stat st, in;
+    if (!path || !*path) {
+        snprintf(err, errlen, "empty output file name");
+        return -1;
+    }
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        return -1;
+    }
+    for (size_t i = 0; inputs && inputs[i]; i++)
+        if (stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev &&
+            in.st_ino == st.st_ino) {
+            snprintf(err, errlen,
+                     "%s is the same file as the input %s: left alone; give "
+                     "another output file",
+                     path, inputs[i]);
+            return -1;
+        }
+    if (access(path, W_OK) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+static int out_fail(cli_out *o, char *err, size_t errlen, const char *fmt,
+                    const char *what, int e)
+{
+    snprintf(err, errlen, fmt, what, strerror(e));
+    cli_out_discard(o);
+    return -1;
+}
+
+int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
+                 unsigned mode, char *err, size_t errlen)
+{
+    struct stat st;
+    memset(o, 0, sizeof *o);
+    int exists = cli_out_check(path, inputs, err, errlen);
+    if (exists < 0)
+        return -1;
+    /* Replace the file itself, not a symbolic link that names it. */
+    o->path = exists ? realpath(path, NULL) : strdup(path);
+    if (!o->path)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    size_t n = strlen(o->path);
+    if (!(o->tmp = malloc(n + 16)))
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    snprintf(o->tmp, n + 16, "%s.tmpXXXXXX", o->path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        char *dir = strdup(o->path);
+        struct stat ds;
+        free(o->tmp);
+        o->tmp = NULL;
+        if (dir && e == ENOENT && stat(dirname(dir), &ds) == 0 &&
+            S_ISDIR(ds.st_mode)) {
+            /* /proc, /sys: the directory is there, files cannot be made. */
+            snprintf(err, errlen,
+                     "cannot write %s: the file system of %s does not allow "
+                     "new files (it is not a place for output files)",
+                     path, dirname(o->path));
+            free(dir);
+            cli_out_discard(o);
+            return -1;
+        }
+        free(dir);
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    }
+    if (exists && stat(o->path, &st) == 0) {
+        if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
+            st.st_mode &= 0777;   /* no set-id bits for another owner */
+        fchmod(fd, st.st_mode & 07777);
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, (mode_t)mode & 0777 & ~um);
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    }
+    return 0;
+}
+
+int cli_out_commit(cli_out *o, char *err, size_t errlen)
+{
+    struct stat st;
+    char *path = o->path;
+    FILE *f = o->f;
+    int e = 0;
+    o->f = NULL;
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(f)) < 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    /* Made a FIFO or a directory while we wrote?  Still not replaced. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        cli_out_discard(o);
+        return -1;
+    }
+    if (rename(o->tmp, path) < 0)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    free(o->tmp);
+    o->tmp = NULL;
+    cli_out_discard(o);
     return 0;
 }
