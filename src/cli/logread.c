@@ -10,6 +10,7 @@
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
  */
 #include "logread.h"
+#include "ptread.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct tagname {
     uint32_t tag;
@@ -280,19 +282,36 @@ static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)
 int ldb_open(ldb_log **out, const char *path, char *err, size_t size)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, size, "cannot open: %s", strerror(errno));
+    /* Look at the file before SQLite opens it by name: a FIFO would block
+     * the open, a directory would read as an empty file. */
+    char head[16];
+    int fd = ptr_open_input(path, NULL, err, size);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EINVAL) {      /* "PATH: is a FIFO, ...": the caller names PATH */
+            const char *why = strstr(err, ": is ");
+            if (why)
+                memmove(err, why + 2, strlen(why + 2) + 1);
+        } else {
+            fail(err, size, "cannot open: %s", strerror(e));
+        }
         return -1;
     }
-    char head[16];
-    size_t got = fread(head, 1, sizeof head, f);
-    fclose(f);
+    ssize_t got;
+    do
+        got = read(fd, head, sizeof head);
+    while (got < 0 && errno == EINTR);
+    int rerr = errno;
+    close(fd);
+    if (got < 0) {
+        fail(err, size, "cannot read: %s", strerror(rerr));
+        return -1;
+    }
     if (got == 0) {
         fail(err, size, "empty file, not a pooltag counter log");
         return -1;
     }
-    if (got < sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
+    if (got < (ssize_t)sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
         fail(err, size, "not a SQLite database (a counter log is one; see "
              "docs/log-format.md)");
         return -1;

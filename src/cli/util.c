@@ -22,7 +22,10 @@
  * data/pooltag.txt (an uninstalled build).
  *
  * The file is read once, on the first lookup, into one buffer; entries point
- * into it and are kept sorted by tag for binary search.
+ * into it and are kept sorted by tag for binary search.  A file that is not
+ * a regular file (never opened: a FIFO would block), that holds binary data
+ * or no entry at all is skipped like a missing one; when $POOLTAG_DB is
+ * such a file, one line on stderr says so and which file is used instead.
  */
 #include "util.h"
 
@@ -102,13 +105,29 @@ static struct {
     size_t n;
 } db;
 
-static char *read_file(const char *path, size_t *len)
+/* Read the database file whole.  NULL (reason in why) when it is not a
+ * regular file or cannot be read: never blocks on a FIFO (ptr_open_input). */
+static char *read_file(const char *path, size_t *len, char *why,
+                       size_t whylen)
 {
-    FILE *f = fopen(path, "re");
+    char err[512];
+    int fd = ptr_open_input(path, NULL, err, sizeof err);
+    size_t plen = strlen(path);
+    if (fd < 0) {
+        /* err is "PATH: REASON": keep the reason. */
+        const char *r = strncmp(err, path, plen) == 0 && err[plen] == ':'
+                            ? err + plen + 2 : err;
+        snprintf(why, whylen, "%s", r);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
     char *buf = NULL;
     size_t n = 0, cap = 0;
-    if (!f)
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        close(fd);
         return NULL;
+    }
     for (;;) {
         if (n + 4096 + 1 > cap) {
             if (cap >= DB_MAX_BYTES)
@@ -124,8 +143,16 @@ static char *read_file(const char *path, size_t *len)
         if (r == 0)
             break;
     }
+    if (ferror(f)) {
+        snprintf(why, whylen, "%s", strerror(errno ? errno : EIO));
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
-    if (buf)
+    if (!buf)
+        snprintf(why, whylen, "out of memory");
+    else
         buf[n] = 0;
     *len = n;
     return buf;
@@ -195,29 +222,66 @@ static void db_parse(char *text)
         qsort(db.rows, db.n, sizeof *db.rows, by_tag);
 }
 
-static int db_try(const char *path)
+/* Load PATH if it is a tag database.  0 (reason in why) if it is not: not
+ * readable, not a regular file, or with no entry at all. */
+static int db_try_why(const char *path, char *why, size_t whylen)
 {
     size_t len;
-    if (!path || !*path)
+    if (!path || !*path) {
+        snprintf(why, whylen, "empty file name");
         return 0;
-    char *text = read_file(path, &len);
+    }
+    char *text = read_file(path, &len, why, whylen);
     if (!text)
         return 0;
+    if (memchr(text, 0, len)) {
+        snprintf(why, whylen, "binary data, not a tag database "
+                 "(lines 'Tag - binary - description')");
+        free(text);
+        return 0;
+    }
     db.text = text;
-    db.path = strdup(path);
     db_parse(text);
+    if (db.n == 0) {
+        snprintf(why, whylen, "%s", len ? "no 'Tag - binary - description' "
+                 "line: not a tag database" : "empty file");
+        free(db.text);
+        db.text = NULL;
+        return 0;
+    }
+    db.path = strdup(path);
     return 1;
 }
 
+static int db_try(const char *path)
+{
+    char why[512];
+    return db_try_why(path, why, sizeof why);
+}
+
+static void db_search(void);
+
+/* $POOLTAG_DB first; when it names no usable database, say so once on
+ * stderr and use the next one of the search order. */
 static void db_load(void)
 {
-    char buf[4096];
-    const char *env;
+    char why[512];
+    const char *env = getenv("POOLTAG_DB");
     if (db.loaded)
         return;
     db.loaded = 1;
-    if (db_try(getenv("POOLTAG_DB")))
+    if (env && db_try_why(env, why, sizeof why))
         return;
+    db_search();
+    if (env)
+        fprintf(stderr, "pooltag: POOLTAG_DB=%s: %s; using %s\n", env, why,
+                db.path ? db.path : "no tag database");
+}
+
+static void db_search(void)
+{
+    char buf[4096];
+    const char *env;
     if ((env = getenv("XDG_CONFIG_HOME")) && *env) {
         snprintf(buf, sizeof buf, "%s/pooltag/pooltag.txt", env);
         if (db_try(buf))
