@@ -698,7 +698,7 @@ int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
             return -1;
         }
         free(dir);
-        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+        return out_fail(o, err, errlen, "cannot create %s: %s", path, e);
     }
     if (exists && stat(o->path, &st) == 0) {
         if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
