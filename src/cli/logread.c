@@ -449,6 +449,46 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A counter read from column col of st: an SQLite integer (docs/log-format.md
+ * stores them so), >= 0 when nonneg.  Anything else (text, a real such as
+ * 1e300, a blob, NULL, a negative count) is refused with a message naming
+ * the table, the row and the column, rather than read as some number. */
+static int counter_col(sqlite3_stmt *st, int col, int nonneg, int64_t *out,
+                       const char *where, char *err, size_t size)
+{
+    const char *name = sqlite3_column_name(st, col);
+    int type = sqlite3_column_type(st, col);
+    if (name && strncmp(name, "ts.", 3) == 0)
+        name += 3;
+    if (type == SQLITE_INTEGER) {
+        *out = sqlite3_column_int64(st, col);
+        if (!nonneg || *out >= 0)
+            return 0;
+        fail(err, size, "malformed log: %s: %s is %lld (a count, it cannot "
+             "be negative)", where, name ? name : "?", (long long)*out);
+        return -1;
+    }
+    char what[80];
+    if (type == SQLITE_TEXT) {
+        const unsigned char *t = sqlite3_column_text(st, col);
+        size_t k = 0;
+        what[k++] = '\'';
+        for (; t && *t && k < 40; t++)   /* printable ASCII only */
+            what[k++] = *t >= 0x20 && *t < 0x7f ? (char)*t : '?';
+        what[k++] = '\'';
+        what[k] = 0;
+    } else if (type == SQLITE_FLOAT) {
+        snprintf(what, sizeof what, "the real number %g",
+                 sqlite3_column_double(st, col));
+    } else {
+        snprintf(what, sizeof what, "%s",
+                 type == SQLITE_BLOB ? "a blob" : "NULL");
+    }
+    fail(err, size, "malformed log: %s: %s is %s, not an integer", where,
+         name ? name : "?", what);
+    return -1;
+}
+
 int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
                      size_t size)
 {
@@ -521,13 +561,21 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         /* Differences of int64 nanoseconds as double seconds; unsigned
          * arithmetic avoids overflow on hostile values. */
         s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
-        s->bytes[0][at] = (double)sqlite3_column_int64(st, 2);
-        s->bytes[1][at] = (double)sqlite3_column_int64(st, 3);
-        double pm = (double)sqlite3_column_int64(st, 4);
-        double nm = (double)sqlite3_column_int64(st, 5);
-        s->pool_max[0] = pm > 0 ? pm : 0;
-        s->pool_max[1] = nm > 0 ? nm : 0;
-        s->rss_kb = (double)sqlite3_column_int64(st, 6);
+        int64_t v[7];
+        char where[64];
+        snprintf(where, sizeof where, "sample %lld",
+                 (long long)sqlite3_column_int64(st, 0));
+        for (int c = 2; c <= 6; c++)
+            if (counter_col(st, c, c >= 4, &v[c], where, err, size) < 0) {
+                sqlite3_finalize(st);
+                ldb_samples_free(s);
+                return -1;
+            }
+        s->bytes[0][at] = (double)v[2];
+        s->bytes[1][at] = (double)v[3];
+        s->pool_max[0] = (double)v[4];
+        s->pool_max[1] = (double)v[5];
+        s->rss_kb = (double)v[6];
         last_in = row % stride == 0 && s->n < cap - 1;
         if (last_in)
             s->n++;
@@ -617,6 +665,20 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             ret = -1;
             goto out;
         }
+        int64_t nallocs = sqlite3_column_int64(st, 3),
+                nbytes = sqlite3_column_int64(st, 4);
+        if (sqlite3_column_type(st, 3) != SQLITE_INTEGER || nallocs < 0 ||
+            sqlite3_column_type(st, 4) != SQLITE_INTEGER) {
+            char where[96], tt[PT_TAG_TEXT_MAX];
+            snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, "
+                     "pool %lld)", (long long)sqlite3_column_int64(st, 0),
+                     pt_tag_text((uint32_t)tag, tt), (long long)pool);
+            if (counter_col(st, 3, 1, &nallocs, where, err, size) < 0 ||
+                counter_col(st, 4, 0, &nbytes, where, err, size) < 0) {
+                ret = -1;
+                goto out;
+            }
+        }
         long k = find_sample(s, sqlite3_column_int64(st, 0));
         if (k < 0)
             continue;   /* thinned out */
@@ -631,7 +693,7 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             cur.n = 0;
             have = 1;
         }
-        double allocs = (double)sqlite3_column_int64(st, 3);
+        double allocs = (double)nallocs;
         if (!only)
             s->allocs[pool][k] += allocs;
         /* Time order, one point per sample, whatever a damaged file says. */
@@ -641,7 +703,7 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             continue;
         ix[cur.n] = (size_t)k;
         t[cur.n] = s->t[k];
-        y[cur.n] = (double)sqlite3_column_int64(st, 4);
+        y[cur.n] = (double)nbytes;
         a[cur.n] = allocs;
         cur.n++;
     }
