@@ -13,6 +13,7 @@
 #include "ptread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@ struct ldb_log {
     long max_steps, steps;
     int64_t interval_ms, created_ns, nsamples;
     char host[256];
+    char logger[128];     /* meta 'logger' (ldb_logger_id), "" if none   */
     ldb_proc *procs;
     size_t nprocs;
     tagname *tags;
@@ -191,6 +193,8 @@ static int load(ldb_log *l, char *err, size_t size)
             l->created_ns = sqlite3_column_int64(st, 1);
         else if (strcmp(k, "host") == 0)
             copy_text(l->host, sizeof l->host, sqlite3_column_text(st, 1));
+        else if (strcmp(k, "logger") == 0)
+            copy_text(l->logger, sizeof l->logger, sqlite3_column_text(st, 1));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -228,6 +232,11 @@ static int load(ldb_log *l, char *err, size_t size)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         goto dberr;
+    /* A series without an end is being logged only while its logger runs. */
+    int alive = ldb_logger_alive(l->logger);
+    for (size_t i = 0; i < l->nprocs; i++)
+        if (!l->procs[i].ended)
+            l->procs[i].unclean = alive == 1 ? 0 : alive == 0 ? 1 : -1;
 
     st = prep(l, "SELECT tag, text, binary, description FROM tag LIMIT 65537",
               NULL, err, size);
@@ -265,6 +274,54 @@ static int load(ldb_log *l, char *err, size_t size)
 dberr:
     fail(err, size, "%s", why(l, rc));
     return -1;
+}
+
+static int read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+int ldb_logger_id(long pid, char *buf, size_t size)
+{
+    char path[64], stat[1024], boot[64];
+    unsigned long long start;
+    if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot) < 0)
+        return -1;
+    boot[strcspn(boot, "\n")] = 0;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(path, stat, sizeof stat) < 0)
+        return -1;
+    /* Field 22, counted after the ")" that ends the command name. */
+    char *p = strrchr(stat, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &start) != 1)
+        return -1;
+    snprintf(buf, size, "%s %ld %llu", boot, pid, start);
+    return 0;
+}
+
+int ldb_logger_alive(const char *id)
+{
+    char boot[64], now[128];
+    long pid;
+    unsigned long long start;
+    if (!id || sscanf(id, "%63s %ld %llu", boot, &pid, &start) != 3 || pid <= 0)
+        return -1;
+    if (ldb_logger_id((long)getpid(), now, sizeof now) < 0 ||
+        strncmp(now, boot, strlen(boot)) != 0 || now[strlen(boot)] != ' ')
+        return -1;   /* another boot, or another machine */
+    if (ldb_logger_id(pid, now, sizeof now) < 0)
+        return 0;    /* no such process any more */
+    return strcmp(now, id) == 0;   /* the PID may have been reused */
 }
 
 static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)

@@ -290,7 +290,7 @@ static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
         esc(f, p->comm);
         fprintf(f, ") <span class=\"meta\">%s to %s, %" PRId64 " samples, ", a, b,
                 tp->samples);
-        esc(f, p->ended ? (*p->end_reason ? p->end_reason : "ended") : "still logged");
+        esc(f, tr_proc_state(p));
         fputs("</span></h3>\n", f);
         /* Verdicts of the totals in the legend. */
         char lab[2][96];
