@@ -547,8 +547,10 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
         fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
                 v->pid, v->comm, when);
     else
-        fprintf(f, "segment image %s of process %" PRIu32 " (%s)", spec,
-                v->pid, v->comm);
+        /* A raw copy of live memory carries no checksum (the runtime could
+         * not keep one up to date): say that damage would go unseen. */
+        fprintf(f, "segment image %s of process %" PRIu32 " (%s), bare: "
+                "no checksum, damage is not detected", spec, v->pid, v->comm);
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)

@@ -18,7 +18,9 @@ int cli_read(const char *verb, const char *spec, ptr_view *v,
              ptr_source **out);
 
 /* One line that names the reading: "process 1234 (notmyfault), live at
- * 12:01:02" or "snapshot FILE of process 1234 (notmyfault), taken ...". */
+ * 12:01:02", "snapshot FILE of process 1234 (notmyfault), taken ..." or,
+ * for a bare segment image, "segment image FILE of process 1234
+ * (notmyfault), bare: no checksum, damage is not detected". */
 void cli_describe(FILE *f, const ptr_view *v, const char *spec);
 
 /* The "source" JSON object for a reading (no trailing newline). */
