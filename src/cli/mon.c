@@ -1005,6 +1005,8 @@ static void mon_usage(FILE *f)
 "  -x, --exclude PAT    hide tags matching PAT (repeatable)\n"
 "  -g, --mapped         add a Mapped column: owner binary from pooltag.txt\n"
 "  -n FILE              write one table to FILE ('-' = stdout) and exit\n"
+"                       (a regular file, replaced atomically; a FIFO, device,\n"
+"                       directory or the SOURCE itself is refused)\n"
 "  --count N            stop after N tables (plain output and live screen)\n"
 "  --json               print one reading as JSON and exit\n"
 "  -h, --help           this help\n"
