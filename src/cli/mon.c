@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 
 #define MON_VERB "mon"
 #define MON_CELL 72     /* bytes of one table cell, NUL included          */
@@ -1005,6 +1005,8 @@ static void mon_usage(FILE *f)
 "  -x, --exclude PAT    hide tags matching PAT (repeatable)\n"
 "  -g, --mapped         add a Mapped column: owner binary from pooltag.txt\n"
 "  -n FILE              write one table to FILE ('-' = stdout) and exit\n"
+"                       (a regular file, replaced atomically; a FIFO, device,\n"
+"                       directory or the SOURCE itself is refused)\n"
 "  --count N            stop after N tables (plain output and live screen)\n"
 "  --json               print one reading as JSON and exit\n"
 "  -h, --help           this help\n"
@@ -1182,24 +1184,33 @@ int cmd_mon(int argc, char **argv)
     if (m.json || m.nfile) {
         FILE *f = stdout;
         int to_file = m.nfile && strcmp(m.nfile, "-") != 0;
-        if (to_file && !(f = fopen(m.nfile, "w"))) {
-            cli_err(MON_VERB, "cannot write %s: %s", m.nfile,
-                    strerror(errno));
-            goto out;
+        cli_out o;
+        const char *inputs[] = {m.spec, NULL};
+        if (to_file) {
+            if (cli_out_open(&o, m.nfile, inputs, 0666, err, sizeof err) < 0) {
+                cli_err(MON_VERB, "%s", err);
+                goto out;
+            }
+            f = o.f;
         }
         int bad = 0;
         if (m.json)
             mon_json(&m, f);
         else
             bad = mon_print(&m, f) < 0;
-        bad |= ferror(f);
-        if (to_file)
-            bad |= fclose(f) != 0;
-        else
-            bad |= fflush(f) != 0;
-        if (bad) {
-            cli_err(MON_VERB, "cannot write %s: %s",
-                    to_file ? m.nfile : "standard output", strerror(errno));
+        if (to_file) {
+            if (bad) {
+                cli_out_discard(&o);
+                cli_err(MON_VERB, "cannot write %s", m.nfile);
+                goto out;
+            }
+            if (cli_out_commit(&o, err, sizeof err) < 0) {
+                cli_err(MON_VERB, "%s", err);
+                goto out;
+            }
+        } else if ((bad |= ferror(f)) || fflush(f) != 0) {
+            cli_err(MON_VERB, "cannot write standard output: %s",
+                    strerror(errno));
             goto out;
         }
         rc = PT_EXIT_OK;

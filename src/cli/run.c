@@ -428,6 +428,29 @@ out:
     return rc;
 }
 
+/* The interpreter a "#!" line names (first word), into buf.  Returns 0
+ * when PATH does not start with "#!". */
+static int script_interpreter(const char *path, char *buf, size_t size)
+{
+    char line[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n < 2 || line[0] != '#' || line[1] != '!')
+        return 0;
+    line[n] = 0;
+    char *p = line + 2;
+    p += strspn(p, " \t");
+    size_t len = strcspn(p, " \t\n");
+    if (!len)
+        return 0;
+    p[len] = 0;
+    snprintf(buf, size, "%s", p);
+    return 1;
+}
+
 /* ---------------------------------------------------------------------- */
 /* ELF files                                                              */
 
@@ -987,6 +1010,18 @@ int cmd_run(int argc, char **argv)
         }
     }
     int err = errno;
+    char interp[256];
+    if (err == ENOENT && access(path, F_OK) == 0) {
+        /* The file is there: what is missing is what runs it. */
+        if (script_interpreter(path, interp, sizeof interp))
+            cli_err(VERB, "cannot run '%s': its interpreter '%s' (the #! "
+                    "line) does not exist", cmdv[0], interp);
+        else
+            cli_err(VERB, "cannot run '%s': its program interpreter (the "
+                    "dynamic loader it names) does not exist", cmdv[0]);
+        status = RUN_EXIT_NOEXEC;
+        goto out;
+    }
     cli_err(VERB, "cannot run '%s': %s", cmdv[0], strerror(err));
     status = err == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
 out:

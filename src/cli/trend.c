@@ -336,10 +336,12 @@ static const char *tty_text(const char *s, char *buf, size_t size)
     return buf;
 }
 
-static const char *proc_state(const ldb_proc *p)
+const char *tr_proc_state(const ldb_proc *p)
 {
     if (!p->ended)
-        return "still logged";
+        return p->unclean == 1 ? "log ended without a clean stop (logger gone)"
+               : p->unclean < 0 ? "no end recorded (logger elsewhere or killed)"
+                                : "still logged";
     return *p->end_reason ? p->end_reason : "ended";
 }
 
@@ -352,7 +354,7 @@ static void print_proc_head(FILE *f, const tr_report *rep, const tr_proc *tp)
     double span = (double)(tp->last_ns - tp->first_ns) / 1e9;
     fprintf(f, "\nProcess %lld (%s) %s to %s (%.0f s, %" PRId64 " samples, %s)\n",
             (long long)p->pid, tty_text(p->comm, comm, sizeof comm), a, b, span,
-            tp->samples, tty_text(proc_state(p), state, sizeof state));
+            tp->samples, tty_text(tr_proc_state(p), state, sizeof state));
     fprintf(f, " %-8s %-8s %-8s %10s %13s %6s %6s %11s %5s  %s\n", "Verdict",
             "Tag", "Pool", "Bytes", "Rate", "NoDecr", "Fit", "To max", "Corr",
             "Evidence / description");
@@ -457,6 +459,12 @@ void tr_print_json(FILE *f, const tr_report *rep)
             cli_json_str(f, p->end_reason);
         else
             fputs("null", f);
+        /* Still being logged: true, false (the logger is gone without
+         * recording an end), null (cannot tell). */
+        fprintf(f, ", \"logging\": %s",
+                p->ended || p->unclean == 1 ? "false"
+                : p->unclean < 0            ? "null"
+                                            : "true");
         fputs(", \"series\": [", f);
         int first = 1;
         for (; r < rep->nrows && rep->rows[r].proc == tp->index; r++) {
@@ -535,7 +543,9 @@ static void usage(FILE *f)
           "      --pid PID      only this process of the log\n"
           "      --json         the same report as JSON\n"
           "      --html FILE    also write a self-contained HTML report (charts of\n"
-          "                     the pool totals and of the top tags, the verdicts)\n"
+          "                     the pool totals and of the top tags, the verdicts);\n"
+          "                     FILE is replaced atomically; a FIFO, device,\n"
+          "                     directory or the LOG itself is refused\n"
           "      --fail-on-leak exit 1 when any selected series is a leak\n"
           "  -h, --help         this text\n"
           "\n"
@@ -617,20 +627,18 @@ int cmd_trend(int argc, char **argv)
     }
     int status = PT_EXIT_OK;
     if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) {
-            cli_err(VERB, "--html %s: cannot create: %s", html, strerror(errno));
+        cli_out o;
+        const char *inputs[] = {path, NULL};
+        if (cli_out_open(&o, html, inputs, 0666, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
             status = PT_EXIT_USAGE;
-        } else {
-            int rc = tr_write_html(f, &rep, err, sizeof err);
-            if (fclose(f) != 0 && rc == 0) {
-                snprintf(err, sizeof err, "write failed");
-                rc = -1;
-            }
-            if (rc) {
-                cli_err(VERB, "--html %s: %s", html, err);
-                status = PT_EXIT_USAGE;
-            }
+        } else if (tr_write_html(o.f, &rep, err, sizeof err) < 0) {
+            cli_out_discard(&o);
+            cli_err(VERB, "--html %s: %s", html, err);
+            status = PT_EXIT_USAGE;
+        } else if (cli_out_commit(&o, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
+            status = PT_EXIT_USAGE;
         }
     }
     if (status == PT_EXIT_OK) {

@@ -11,6 +11,7 @@
  */
 #include "trend.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -289,7 +290,7 @@ static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
         esc(f, p->comm);
         fprintf(f, ") <span class=\"meta\">%s to %s, %" PRId64 " samples, ", a, b,
                 tp->samples);
-        esc(f, p->ended ? (*p->end_reason ? p->end_reason : "ended") : "still logged");
+        esc(f, tr_proc_state(p));
         fputs("</span></h3>\n", f);
         /* Verdicts of the totals in the legend. */
         char lab[2][96];
@@ -436,7 +437,9 @@ int tr_write_html(FILE *f, const tr_report *rep, char *err, size_t size)
     table_section(f, rep);
     fputs("</body></html>\n", f);
     if (ferror(f)) {
-        snprintf(err, size, "write failed");
+        /* errno is still the one of the write that failed (nothing but
+         * writes to f came since). */
+        snprintf(err, size, "cannot write: %s", strerror(errno ? errno : EIO));
         return -1;
     }
     return 0;

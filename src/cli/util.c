@@ -22,16 +22,22 @@
  * data/pooltag.txt (an uninstalled build).
  *
  * The file is read once, on the first lookup, into one buffer; entries point
- * into it and are kept sorted by tag for binary search.
+ * into it and are kept sorted by tag for binary search.  A file that is not
+ * a regular file (never opened: a FIFO would block), that holds binary data
+ * or no entry at all is skipped like a missing one; when $POOLTAG_DB is
+ * such a file, one line on stderr says so and which file is used instead.
  */
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,13 +105,29 @@ static struct {
     size_t n;
 } db;
 
-static char *read_file(const char *path, size_t *len)
+/* Read the database file whole.  NULL (reason in why) when it is not a
+ * regular file or cannot be read: never blocks on a FIFO (ptr_open_input). */
+static char *read_file(const char *path, size_t *len, char *why,
+                       size_t whylen)
 {
-    FILE *f = fopen(path, "re");
+    char err[512];
+    int fd = ptr_open_input(path, NULL, err, sizeof err);
+    size_t plen = strlen(path);
+    if (fd < 0) {
+        /* err is "PATH: REASON": keep the reason. */
+        const char *r = strncmp(err, path, plen) == 0 && err[plen] == ':'
+                            ? err + plen + 2 : err;
+        snprintf(why, whylen, "%s", r);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
     char *buf = NULL;
     size_t n = 0, cap = 0;
-    if (!f)
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        close(fd);
         return NULL;
+    }
     for (;;) {
         if (n + 4096 + 1 > cap) {
             if (cap >= DB_MAX_BYTES)
@@ -121,8 +143,16 @@ static char *read_file(const char *path, size_t *len)
         if (r == 0)
             break;
     }
+    if (ferror(f)) {
+        snprintf(why, whylen, "%s", strerror(errno ? errno : EIO));
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
-    if (buf)
+    if (!buf)
+        snprintf(why, whylen, "out of memory");
+    else
         buf[n] = 0;
     *len = n;
     return buf;
@@ -192,29 +222,66 @@ static void db_parse(char *text)
         qsort(db.rows, db.n, sizeof *db.rows, by_tag);
 }
 
-static int db_try(const char *path)
+/* Load PATH if it is a tag database.  0 (reason in why) if it is not: not
+ * readable, not a regular file, or with no entry at all. */
+static int db_try_why(const char *path, char *why, size_t whylen)
 {
     size_t len;
-    if (!path || !*path)
+    if (!path || !*path) {
+        snprintf(why, whylen, "empty file name");
         return 0;
-    char *text = read_file(path, &len);
+    }
+    char *text = read_file(path, &len, why, whylen);
     if (!text)
         return 0;
+    if (memchr(text, 0, len)) {
+        snprintf(why, whylen, "binary data, not a tag database "
+                 "(lines 'Tag - binary - description')");
+        free(text);
+        return 0;
+    }
     db.text = text;
-    db.path = strdup(path);
     db_parse(text);
+    if (db.n == 0) {
+        snprintf(why, whylen, "%s", len ? "no 'Tag - binary - description' "
+                 "line: not a tag database" : "empty file");
+        free(db.text);
+        db.text = NULL;
+        return 0;
+    }
+    db.path = strdup(path);
     return 1;
 }
 
+static int db_try(const char *path)
+{
+    char why[512];
+    return db_try_why(path, why, sizeof why);
+}
+
+static void db_search(void);
+
+/* $POOLTAG_DB first; when it names no usable database, say so once on
+ * stderr and use the next one of the search order. */
 static void db_load(void)
 {
-    char buf[4096];
-    const char *env;
+    char why[512];
+    const char *env = getenv("POOLTAG_DB");
     if (db.loaded)
         return;
     db.loaded = 1;
-    if (db_try(getenv("POOLTAG_DB")))
+    if (env && db_try_why(env, why, sizeof why))
         return;
+    db_search();
+    if (env)
+        fprintf(stderr, "pooltag: POOLTAG_DB=%s: %s; using %s\n", env, why,
+                db.path ? db.path : "no tag database");
+}
+
+static void db_search(void)
+{
+    char buf[4096];
+    const char *env;
     if ((env = getenv("XDG_CONFIG_HOME")) && *env) {
         snprintf(buf, sizeof buf, "%s/pooltag/pooltag.txt", env);
         if (db_try(buf))
@@ -480,8 +547,10 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
         fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
                 v->pid, v->comm, when);
     else
-        fprintf(f, "segment image %s of process %" PRIu32 " (%s)", spec,
-                v->pid, v->comm);
+        /* A raw copy of live memory carries no checksum (the runtime could
+         * not keep one up to date): say that damage would go unseen. */
+        fprintf(f, "segment image %s of process %" PRIu32 " (%s), bare: "
+                "no checksum, damage is not detected", spec, v->pid, v->comm);
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
@@ -534,5 +603,150 @@ int cli_parse_size(const char *s, uint64_t *out)
     if (shift && v > (UINT64_MAX >> shift))
         return -1;
     *out = v << shift;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output files (util.h)                                                  */
+
+int cli_out_check(const char *path, const char *const *inputs, char *err,
+                  size_t errlen)
+{
+    struct stat st, in;
+    if (!path || !*path) {
+        snprintf(err, errlen, "empty output file name");
+        return -1;
+    }
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        return -1;
+    }
+    for (size_t i = 0; inputs && inputs[i]; i++)
+        if (stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev &&
+            in.st_ino == st.st_ino) {
+            snprintf(err, errlen,
+                     "%s is the same file as the input %s: left alone; give "
+                     "another output file",
+                     path, inputs[i]);
+            return -1;
+        }
+    if (access(path, W_OK) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+static int out_fail(cli_out *o, char *err, size_t errlen, const char *fmt,
+                    const char *what, int e)
+{
+    snprintf(err, errlen, fmt, what, strerror(e));
+    cli_out_discard(o);
+    return -1;
+}
+
+int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
+                 unsigned mode, char *err, size_t errlen)
+{
+    struct stat st;
+    memset(o, 0, sizeof *o);
+    int exists = cli_out_check(path, inputs, err, errlen);
+    if (exists < 0)
+        return -1;
+    /* Replace the file itself, not a symbolic link that names it. */
+    o->path = exists ? realpath(path, NULL) : strdup(path);
+    if (!o->path)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    size_t n = strlen(o->path);
+    if (!(o->tmp = malloc(n + 16)))
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    snprintf(o->tmp, n + 16, "%s.tmpXXXXXX", o->path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        char *dir = strdup(o->path);
+        struct stat ds;
+        free(o->tmp);
+        o->tmp = NULL;
+        if (dir && e == ENOENT && stat(dirname(dir), &ds) == 0 &&
+            S_ISDIR(ds.st_mode)) {
+            /* /proc, /sys: the directory is there, files cannot be made. */
+            snprintf(err, errlen,
+                     "cannot write %s: the file system of %s does not allow "
+                     "new files (it is not a place for output files)",
+                     path, dirname(o->path));
+            free(dir);
+            cli_out_discard(o);
+            return -1;
+        }
+        free(dir);
+        return out_fail(o, err, errlen, "cannot create %s: %s", path, e);
+    }
+    if (exists && stat(o->path, &st) == 0) {
+        if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
+            st.st_mode &= 0777;   /* no set-id bits for another owner */
+        fchmod(fd, st.st_mode & 07777);
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, (mode_t)mode & 0777 & ~um);
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    }
+    return 0;
+}
+
+int cli_out_commit(cli_out *o, char *err, size_t errlen)
+{
+    struct stat st;
+    char *path = o->path;
+    FILE *f = o->f;
+    int e = 0;
+    o->f = NULL;
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(f)) < 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    /* Made a FIFO or a directory while we wrote?  Still not replaced. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        cli_out_discard(o);
+        return -1;
+    }
+    if (rename(o->tmp, path) < 0)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    free(o->tmp);
+    o->tmp = NULL;
+    cli_out_discard(o);
     return 0;
 }

@@ -18,7 +18,9 @@ int cli_read(const char *verb, const char *spec, ptr_view *v,
              ptr_source **out);
 
 /* One line that names the reading: "process 1234 (notmyfault), live at
- * 12:01:02" or "snapshot FILE of process 1234 (notmyfault), taken ...". */
+ * 12:01:02", "snapshot FILE of process 1234 (notmyfault), taken ..." or,
+ * for a bare segment image, "segment image FILE of process 1234
+ * (notmyfault), bare: no checksum, damage is not detected". */
 void cli_describe(FILE *f, const ptr_view *v, const char *spec);
 
 /* The "source" JSON object for a reading (no trailing newline). */
@@ -39,6 +41,47 @@ static inline int cli_tag_cmp(uint32_t a, uint32_t b)
     }
     return 0;
 }
+
+/* ---- Output files ------------------------------------------------------
+ * Every verb that writes a file (snap -o, mon -n FILE, trend --html; log -o
+ * through cli_out_check, as SQLite writes the log itself) goes through
+ * these, so that all refuse the same targets:
+ *
+ *   - an existing target that is not a regular file once symbolic links
+ *     are followed: a directory, FIFO, socket or device is never opened,
+ *     written or replaced ("pooltag snap: ./n is a FIFO, not a regular
+ *     file: left alone; give a file name");
+ *   - a target that is the same file (st_dev and st_ino, through any link)
+ *     as one of INPUTS, the NULL-terminated list of the files the verb
+ *     reads (NULL: none);
+ *   - a target that cannot be written, or whose status cannot be read for
+ *     another reason than that it does not exist.
+ *
+ * Reasons come from strerror.  cli_out_check returns 1 (an existing regular
+ * file), 0 (no such file yet) or -1 (refused, reason in err, which does not
+ * name the verb: the caller prints it with cli_err).
+ *
+ * cli_out_open checks, then opens a temporary file "NAME.tmpXXXXXX" in the
+ * directory of the file to replace (the final target of a symbolic link,
+ * so a link stays a link) for the caller to write through o->f.
+ * cli_out_commit flushes it, fsyncs it, closes it and renames it over the
+ * target: a reader sees the old file or the whole new one, never a part,
+ * and a failed write leaves the old file as it was.  A replaced file keeps
+ * its permission bits (and, for root, its owner); a new one gets MODE less
+ * the umask.  Any failure removes the temporary file and says why: "cannot
+ * write FILE: No space left on device".  cli_out_discard drops an open
+ * cli_out (the target is untouched). */
+typedef struct cli_out {
+    FILE *f;       /* where the caller writes                              */
+    char *path;    /* the file created or replaced                         */
+    char *tmp;     /* the temporary file, renamed to path by commit        */
+} cli_out;
+int cli_out_check(const char *path, const char *const *inputs, char *err,
+                  size_t errlen);
+int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
+                 unsigned mode, char *err, size_t errlen);
+int cli_out_commit(cli_out *o, char *err, size_t errlen);
+void cli_out_discard(cli_out *o);
 
 /* Parse a non-negative decimal integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);

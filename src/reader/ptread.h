@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "pooltag.h"
@@ -129,11 +130,27 @@ const void *ptr_raw(const ptr_source *s, size_t *len);
 /* Process figures read with the last reading (live) or stored (snapshot). */
 const ptr_proc *ptr_proc_info(const ptr_source *s);
 
-/* Write a snapshot file atomically (temporary file + rename), mode 0600
- * like a core file.  Format in docs/snapshot-format.md. */
-int ptr_snapshot_write(const char *path, const void *seg, size_t seglen,
+/* Write a snapshot (header, then the segment image) to F, which the caller
+ * opened and will flush and close (`pooltag snap` writes through the
+ * command's output-file helper: temporary file, fsync, rename).  Format in
+ * docs/snapshot-format.md.  Returns 0, or -1 with the reason in err. */
+int ptr_snapshot_write(FILE *f, const void *seg, size_t seglen,
                        const ptr_proc *proc, uint32_t pid,
                        const char *comm, char *err, size_t errlen);
+
+/* Open an input file for reading without ever blocking on it: anything but
+ * a regular file (a directory, FIFO, socket, device) is refused before it
+ * is opened, and the open itself is non-blocking (O_NONBLOCK, cleared
+ * afterwards).  Returns the descriptor (and *st, if st != NULL), or -1 with
+ * err = "PATH: REASON" ("PATH: is a FIFO, not a regular file", "PATH: No
+ * such file or directory") and errno set to the cause (ENOENT, EACCES, and
+ * EINVAL for a file that is not regular). */
+struct stat;
+int ptr_open_input(const char *path, struct stat *st, char *err,
+                   size_t errlen);
+/* "a directory", "a FIFO", "a character device", "a block device",
+ * "a socket", "a symbolic link", "a regular file" for an st_mode. */
+const char *ptr_file_kind(unsigned mode);
 
 /* ---------------------------------------------------------------------- */
 /* Internal: shared by the reader sources, the fuzz targets and the tests. */
