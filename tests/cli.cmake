@@ -8,3 +8,10 @@ pt_shell_test(cli_vm cli_vm.sh 90)
 pt_shell_test(cli_snap cli_snap.sh 90)
 pt_shell_test(cli_errors cli_errors.sh 90)
 pt_shell_test(cli_perm cli_perm.sh 90)
+pt_shell_test(cli_hostile_text cli_hostile_text.sh 60)
+# cli_hostile_text: a process named "\e[2J\e]0;PWN\a" with a library at a
+# path holding ESC, BEL and newline bytes.
+add_executable(cli_hostile ${CMAKE_CURRENT_SOURCE_DIR}/cli_hostile.c)
+target_link_libraries(cli_hostile PRIVATE pooltag ${CMAKE_DL_LIBS})
+add_library(cli_hostile_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/cli_hostile_lib.c)
+target_link_libraries(cli_hostile_lib PRIVATE pooltag)

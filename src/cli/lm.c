@@ -139,7 +139,7 @@ oom:
 static void describe(FILE *f, const modsrc *ms)
 {
     if (ms->live)
-        fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, ms->pm.comm);
+        fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, cli_esc(ms->pm.comm));
     else
         cli_describe(f, &ms->v, ms->spec);
 }
@@ -274,15 +274,17 @@ static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
         hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
-        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end, r->mi.name);
+        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end,
+               cli_esc(r->mi.name));
         if (tags)
             printf("%-4s ", rec ? cli_tag(rec->tag, text) : "-");
-        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-", r->mi.path);
+        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-",
+               cli_esc(r->mi.path));
         if (r->mi.flags & SYM_UNLOADED)
             fputs("  (unloaded)", stdout);
         const char *note = lm_note(ms, r);
         if (note)
-            printf("  [%s]", note);
+            printf("  [%s]", cli_esc(note));
         putchar('\n');
     }
 }
@@ -508,25 +510,28 @@ int cmd_ln(int argc, char **argv)
         puts("}");
     } else {
         if (nr.before)
-            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, mi.name, nr.before,
+            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, cli_esc(mi.name),
+                   cli_esc(nr.before),
                    addr - nr.before_addr);
         else
-            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, mi.name, addr - mi.start);
+            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, cli_esc(mi.name),
+                   addr - mi.start);
         if (nr.after)
-            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, mi.name, nr.after);
+            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, cli_esc(mi.name),
+                   cli_esc(nr.after));
         putchar('\n');
         if (exact)
-            printf("Exact matches:\n    %s!%s\n", mi.name, nr.before);
+            printf("Exact matches:\n    %s!%s\n", cli_esc(mi.name), cli_esc(nr.before));
         if (si.file)
-            printf("Source: %s:%d\n", si.file, si.line);
-        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", mi.name, mi.start, mi.end,
-               mi.path);
+            printf("Source: %s:%d\n", cli_esc(si.file), si.line);
+        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", cli_esc(mi.name), mi.start,
+               mi.end, cli_esc(mi.path));
         if (mi.flags & SYM_UNLOADED)
             fputs("  (unloaded)", stdout);
         if (mi.usable > 0 && mi.debuginfo <= 0)
             fputs("  (no debuginfo)", stdout);
         if (mi.note)
-            printf("  [%s]", mi.note);
+            printf("  [%s]", cli_esc(mi.note));
         putchar('\n');
     }
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;

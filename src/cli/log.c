@@ -201,7 +201,7 @@ static int end_target(logger *L, target *t, const char *reason, int keep_src,
     if (!L->quiet)
         cli_err(VERB, "process %" PRIu32 " (%s): %s after %" PRIu64
                       " sample%s",
-                t->pid, t->comm[0] ? t->comm : "?", reason, t->samples,
+                t->pid, t->comm[0] ? cli_esc(t->comm) : "?", reason, t->samples,
                 t->samples == 1 ? "" : "s");
     if (!t->row)
         return 0;
@@ -282,7 +282,7 @@ static int round_once(logger *L, char *err, size_t errlen)
                 L->processes++;
                 if (L->all && !L->quiet)
                     cli_err(VERB, "following process %" PRIu32 " (%s)",
-                            t->pid, t->comm);
+                            t->pid, cli_esc(t->comm));
             }
         }
         if (r == 0)

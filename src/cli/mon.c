@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 
 #define MON_VERB "mon"
 #define MON_CELL 72     /* bytes of one table cell, NUL included          */
@@ -382,16 +382,6 @@ static const char *mon_filter_name(int pool)
 
 /* Copy text from outside (a process name, pooltag.txt) into out, with every
  * byte that is not printable ASCII replaced by '?': it goes to a terminal. */
-static void mon_clean(char *out, size_t n, const char *text)
-{
-    size_t i = 0;
-    for (; text && text[i] && i + 1 < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    out[i] = 0;
-}
-
 static void mon_fmt_delta(char *out, int64_t d)
 {
     if (d > 0)
@@ -421,8 +411,8 @@ static void mon_cells(const mon *m, const mon_row *r, char c[C_N][MON_CELL])
     c[C_MAPPED][0] = 0;
     if (m->mapped && !r->total) {
         const ptdb_entry *e = ptdb_lookup(r->tag);
-        mon_clean(c[C_MAPPED], MON_CELL,
-                  e && e->binary && e->binary[0] ? e->binary : "-");
+        cli_text(e && e->binary && e->binary[0] ? e->binary : "-", c[C_MAPPED],
+                 MON_CELL);
     }
 }
 
@@ -483,8 +473,8 @@ static void mon_title(const mon *m, mon_lines *L)
 {
     const ptr_view *v = &m->view;
     char rss[32] = "?", up[48] = "?", when[40] = "?", pats[256] = "";
-    char comm[sizeof v->comm];
-    mon_clean(comm, sizeof comm, v->comm[0] ? v->comm : "?");
+    char comm[CLI_TEXT_SIZE(sizeof v->comm)];
+    cli_text(v->comm[0] ? v->comm : "?", comm, sizeof comm);
     if (v->proc.valid)
         mon_fmt_kb(rss, sizeof rss, v->proc.rss_kb);
     uint64_t taken = v->taken_ns;

@@ -175,7 +175,7 @@ static void print_table(const ptr_view *v, const char *spec, const row *rows,
                "  %s\n",
                cli_tag(r->t->tag, text), r->outstanding[PT_NONPAGED],
                r->used[PT_NONPAGED], r->outstanding[PT_PAGED],
-               r->used[PT_PAGED], desc);
+               r->used[PT_PAGED], cli_esc(desc));
     }
     if (nrows == 0)
         printf(v->ntags ? " (no tag matches the patterns)\n"

@@ -408,6 +408,47 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
+const char *cli_text(const char *str, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t o = 0;
+    if (!size)
+        return buf;
+    while (*s) {
+        int n = utf8_len(s);
+        char esc[4];
+        const char *out = (const char *)s;
+        size_t len = (size_t)n;
+        /* C1 controls (U+0080..U+009F, e.g. the one-byte CSI) are valid
+         * UTF-8 that terminals may act on: escaped byte by byte too. */
+        if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+            n = 0;
+        if (*s < 0x20 || *s == 0x7f || n == 0) {
+            esc[0] = '\\', esc[1] = 'x', esc[2] = hex[*s >> 4];
+            esc[3] = hex[*s & 15];
+            out = esc, len = 4, n = 1;
+        } else if (*s == '\\') {
+            out = "\\\\", len = 2;
+        }
+        if (o + len >= size)
+            break;
+        memcpy(buf + o, out, len);
+        o += len;
+        s += n;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+const char *cli_esc(const char *s)
+{
+    static char ring[CLI_ESC_SLOTS][CLI_ESC_MAX];
+    static unsigned next;
+    char *buf = ring[next++ % CLI_ESC_SLOTS];
+    return cli_text(s, buf, CLI_ESC_MAX);
+}
+
 void cli_json_str(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -475,13 +516,13 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
     fmt_time(v->taken_ns, when, sizeof when);
     if (v->kind == PTR_LIVE)
         fprintf(f, "process %" PRIu32 " (%s), live reading at %s", v->pid,
-                v->comm, when);
+                cli_esc(v->comm), when);
     else if (v->taken_ns)
-        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
-                v->pid, v->comm, when);
+        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s",
+                cli_esc(spec), v->pid, cli_esc(v->comm), when);
     else
-        fprintf(f, "segment image %s of process %" PRIu32 " (%s)", spec,
-                v->pid, v->comm);
+        fprintf(f, "segment image %s of process %" PRIu32 " (%s)",
+                cli_esc(spec), v->pid, cli_esc(v->comm));
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)

@@ -40,6 +40,28 @@ static inline int cli_tag_cmp(uint32_t a, uint32_t b)
     return 0;
 }
 
+/*
+ * Text that came from a target, a snapshot, a core or a log (comm, exe and
+ * module paths, symbol names, file:line paths, database descriptions), for
+ * table and plain output: valid UTF-8 is kept, a byte below 0x20, 0x7f, a
+ * C1 control (U+0080..U+009F, as its two bytes) and a byte that is not
+ * part of valid UTF-8 become \xNN (lower-case hex), a
+ * backslash becomes two.  So a hostile name cannot drive the terminal or
+ * break a table's lines, and two different names never look the same.
+ * The one escaper of the table output: every verb goes through it.
+ *
+ * cli_text writes into buf (size bytes, always NUL-terminated; cut at a
+ * character boundary if too small: CLI_TEXT_SIZE(n) holds any n bytes) and
+ * returns buf.  cli_esc returns one of CLI_ESC_SLOTS static buffers in turn
+ * (of CLI_ESC_MAX bytes), so that up to that many can be passed to one
+ * printf; s == NULL gives "".
+ */
+#define CLI_TEXT_SIZE(n) (4 * (size_t)(n) + 1)
+#define CLI_ESC_MAX CLI_TEXT_SIZE(4096)
+#define CLI_ESC_SLOTS 8
+const char *cli_text(const char *s, char *buf, size_t size);
+const char *cli_esc(const char *s);
+
 /* Parse a non-negative decimal integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
