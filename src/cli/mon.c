@@ -982,12 +982,14 @@ static int mon_live(mon *m)
 static void mon_usage(FILE *f)
 {
     fprintf(f,
-"usage: pooltag mon [options] SOURCE\n"
+"Usage: pooltag mon [options] SOURCE\n"
 "\n"
 "Per-tag pool usage of a tagged process (poolmon).  SOURCE is a PID (live,\n"
 "refreshed every interval) or a snapshot file (one table).\n"
 "\n"
-"  --interval SECONDS   refresh interval (default 1; fractions allowed)\n"
+"  --interval T         refresh interval (default 1s): seconds (2, 0.5,\n"
+"                       1e3) or with a unit: 250ms, 5s, 1m, 1h; from\n"
+"                       10ms to 24h\n"
 "  --sort KEY           bytes (default), allocs, frees, diff, peralloc,\n"
 "                       tag, change\n"
 "  -p, --pool POOL      paged, nonpaged or both (default)\n"
@@ -1051,18 +1053,19 @@ static int mon_args(mon *m, int argc, char **argv)
         char *end;
         switch (c) {
         case 'h': mon_usage(stdout); return 1;
-        case O_INTERVAL:
-            errno = 0;
-            m->interval = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !isfinite(m->interval) ||
-                m->interval < 0.01 || m->interval > 86400) {
+        case O_INTERVAL: {
+            uint64_t ns;
+            if (cli_parse_duration(optarg, &ns) < 0 || ns < 10000000u ||
+                ns > 86400000000000u) {
                 cli_err(MON_VERB,
-                        "bad --interval '%s': give seconds between 0.01 and "
-                        "86400, e.g. 0.5",
+                        "bad --interval '%s': give seconds (0.5, 1e3) or a "
+                        "unit: 250ms, 5s, 1m, 1h (from 10ms to 24h)",
                         optarg);
                 return -1;
             }
+            m->interval = (double)ns / 1e9;
             break;
+        }
         case O_SORT:
             m->sort = mon_parse_sort(optarg);
             if (m->sort < 0) {

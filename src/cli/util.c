@@ -83,6 +83,60 @@ int cli_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+    long double v = 0, scale = 1, unit;
+    long exp10 = 0;
+    int neg = 0;
+    const char *p = s;
+    if (!s || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (v < 1e30L)
+            v = v * 10 + (*p - '0');
+        else
+            exp10++;          /* digits past any useful value: scale only */
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1e-30L)
+                v += (*p - '0') * (scale /= 10);
+    }
+    if (*p == 'e' || *p == 'E') {
+        long e = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            neg = *p++ == '-';
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (e < 100000)
+                e = e * 10 + (*p - '0');
+        exp10 += neg ? -e : e;
+    }
+    if (!*p || strcmp(p, "s") == 0)
+        unit = 1e9L;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1e6L;
+    else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
+        unit = 60e9L;
+    else if (strcmp(p, "h") == 0)
+        unit = 3600e9L;
+    else
+        return -1;
+    v *= unit;
+    for (; exp10 > 0 && v <= (long double)CLI_DURATION_MAX_NS; exp10--)
+        v *= 10;
+    for (; exp10 < 0 && v > 0; exp10++)
+        v /= 10;
+    if (v > (long double)CLI_DURATION_MAX_NS)
+        return -1;
+    *ns = (uint64_t)(v + 0.5L);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Tag database                                                           */
 

@@ -62,6 +62,14 @@ static inline int cli_tag_cmp(uint32_t a, uint32_t b)
 const char *cli_text(const char *s, char *buf, size_t size);
 const char *cli_esc(const char *s);
 
+/* Parse a duration (every interval and duration option of every verb):
+ * a decimal number, fraction and exponent allowed ("2", "0.5", "1e3",
+ * "2.5e-1"), then optionally a unit: ms, s, m (or min), h; no unit means
+ * seconds.  Returns 0 and *ns (rounded to the nanosecond), or -1 for bad
+ * text or more than CLI_DURATION_MAX_NS. */
+#define CLI_DURATION_MAX_NS (366ull * 86400 * 1000000000)
+int cli_parse_duration(const char *s, uint64_t *ns);
+
 /* Parse a non-negative decimal integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
