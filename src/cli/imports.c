@@ -888,6 +888,11 @@ int cmd_imports(int argc, char **argv)
     }
     if (sc.n)
         qsort(sc.h, sc.n, sizeof *sc.h, hit_cmp);
+    if (!sc.n && sc.files_scanned == 0 && sc.errors > 0) {
+        /* Every file (or module) named or found was skipped: as find. */
+        cli_err(VERB, "nothing could be read (%zu skipped)", sc.errors);
+        goto out;
+    }
     if (json)
         print_json(&sc, &L, is_live, ops, nops);
     else if (sc.n)
