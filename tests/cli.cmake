@@ -16,3 +16,6 @@ target_link_libraries(cli_hostile PRIVATE pooltag ${CMAKE_DL_LIBS})
 add_library(cli_hostile_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/cli_hostile_lib.c)
 target_link_libraries(cli_hostile_lib PRIVATE pooltag)
 pt_shell_test(cli_interval cli_interval.sh 60)
+# cli_perm_hint: a process that is not dumpable.
+add_executable(cli_nodump ${CMAKE_CURRENT_SOURCE_DIR}/cli_nodump.c)
+pt_shell_test(cli_perm_hint cli_perm_hint.sh 60)

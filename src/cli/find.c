@@ -775,12 +775,11 @@ static int scan_pid(finder *F, uint32_t pid)
         if (text)
             e = errno;
         free(text);
-        if (e == EACCES || e == EPERM)
-            cli_err(VERB,
-                    "permission denied reading process %" PRIu32 " (uid %ld): pooltag "
-                    "follows the ptrace rule \xe2\x80\x94 run as the same user or root",
-                    pid, (long)st.st_uid);
-        else if (e == ENOENT || e == ESRCH)
+        if (e == EACCES || e == EPERM) {
+            char msg[512];
+            ptr_perm_message(pid, msg, sizeof msg);
+            cli_err(VERB, "%s", msg);
+        } else if (e == ENOENT || e == ESRCH)
             cli_err(VERB, "no process with PID %" PRIu32 " (or it has exited)", pid);
         else
             cli_err(VERB, "cannot read process %" PRIu32 ": %s", pid, strerror(e));

@@ -6,6 +6,7 @@
  * is not taken for the process we started with.
  */
 #include "procmods.h"
+#include "ptread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,10 +86,7 @@ int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == EACCES || errno == EPERM)
-            snprintf(err, errlen,
-                     "permission denied reading process %" PRIu32 " (uid %ld): pooltag "
-                     "follows the ptrace rule \xe2\x80\x94 run as the same user or root",
-                     pid, (long)st.st_uid);
+            ptr_perm_message(pid, err, errlen);
         else
             snprintf(err, errlen, "no process with PID %" PRIu32, pid);
         return -1;
