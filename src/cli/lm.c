@@ -86,6 +86,8 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
             return PT_EXIT_USAGE;
         }
         ms->have_pm = 1;
+        if (pm_add_vdso(&ms->pm) < 0)
+            goto oom;
         ms->sc = ms->pm.sc;
         /* Tagged under the preload?  Then the module table has the tags. */
         if (ptr_open(spec, &ms->src, err, sizeof err) == 0 &&
@@ -207,6 +209,17 @@ typedef struct lm_row {
     sym_modinfo mi;
 } lm_row;
 
+/* The build-id of a row: its file's, else the module table's (the vDSO,
+ * which has no file, live under the preload). */
+static void row_build_id(const modsrc *ms, const lm_row *r, char *buf, size_t size)
+{
+    const pt_seg_module *rec = ms->rec[r->idx];
+    if (r->mi.build_id_len || !rec)
+        hex(buf, size, r->mi.build_id, r->mi.build_id_len);
+    else
+        hex(buf, size, rec->build_id, rec->build_id_len);
+}
+
 static int row_cmp(const void *pa, const void *pb)
 {
     const lm_row *a = pa, *b = pb;
@@ -235,7 +248,7 @@ static void lm_print_json(const modsrc *ms, const lm_row *rows, size_t n)
     for (size_t k = 0; k < n; k++) {
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
-        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
+        row_build_id(ms, r, bid, sizeof bid);
         printf("%s\n  {\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"name\": ",
                k ? "," : "", r->mi.start, r->mi.end);
         cli_json_str(stdout, r->mi.name);
@@ -273,7 +286,7 @@ static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
     for (size_t k = 0; k < n; k++) {
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
-        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
+        row_build_id(ms, r, bid, sizeof bid);
         printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end,
                cli_esc(r->mi.name));
         if (tags)

@@ -150,6 +150,37 @@ int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n)
     return -1;
 }
 
+int pm_add_vdso(pm_proc *p)
+{
+    char path[64], line[512];
+    unsigned long long start = 0, end = 0;
+    int found = 0;
+    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", p->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n')
+            line[--n] = 0;
+        found = n > 7 && strcmp(line + n - 7, " [vdso]") == 0 &&
+                sscanf(line, "%llx-%llx", &start, &end) == 2 && end > start;
+    }
+    fclose(f);
+    if (!found)
+        return 0;
+    size_t nm = sym_nmodules(p->sc);
+    unsigned char *elf = realloc(p->elf, nm + 1);
+    if (!elf)
+        return -1;
+    p->elf = elf;
+    if (sym_add_module(p->sc, "linux-vdso.so.1", NULL, start, start, end, NULL, 0,
+                       SYM_BASE_IS_START) < 0)
+        return -1;
+    p->elf[nm] = 1;
+    return 1;
+}
+
 void pm_close(pm_proc *p)
 {
     if (p->memfd >= 0)
