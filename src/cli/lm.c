@@ -380,6 +380,12 @@ static void ln_usage(FILE *f)
           "exists.  SOURCE is a PID or a snapshot file of a process run under the\n"
           "preload (its module table); ADDR is hex, with or without 0x.\n"
           "\n"
+          "ADDR is taken as typed: Source is the line of the instruction at ADDR.\n"
+          "pooltag sites (like every stack) shows return addresses, whose line is\n"
+          "the call's (looked up at ADDR - 1); when that line differs, ln prints\n"
+          "it too (\"As a return address\"), so an address copied from sites gives\n"
+          "sites's file:line.\n"
+          "\n"
           "  -j, --json         the answer as JSON\n"
           "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
           "  -h, --help         this text\n"
@@ -484,6 +490,12 @@ int cmd_ln(int argc, char **argv)
     sym_module_info(ms.sc, (size_t)idx, SYM_INFO_DEBUG, &mi);
     sym_nearest(ms.sc, (size_t)idx, addr, &nr);
     sym_lookup(ms.sc, addr, 0, &si);
+    /* The same address read as a return address, the rule of sites (and
+     * of every stack): its line is the call's, at addr - 1.  Shown when it
+     * differs, so that an address copied from sites gives sites's line. */
+    sym_info ri;
+    sym_lookup(ms.sc, addr, 1, &ri);
+    int ret_differs = ri.file && (!si.file || si.line != ri.line || strcmp(si.file, ri.file));
     int exact = nr.before && nr.before_addr == addr;
     if (json) {
         char text[PT_TAG_TEXT_MAX];
@@ -517,7 +529,15 @@ int cmd_ln(int argc, char **argv)
         }
         printf(", \"exact\": %s, \"file\": ", exact ? "true" : "false");
         cli_json_str(stdout, si.file ? si.file : "");
-        printf(", \"line\": %d, \"debuginfo\": %s, \"note\": ", si.file ? si.line : 0,
+        printf(", \"line\": %d, \"as_return_address\": ", si.file ? si.line : 0);
+        if (ri.file) {
+            fputs("{\"file\": ", stdout);
+            cli_json_str(stdout, ri.file);
+            printf(", \"line\": %d}", ri.line);
+        } else {
+            fputs("null", stdout);
+        }
+        printf(", \"debuginfo\": %s, \"note\": ",
                mi.usable <= 0 ? "null" : mi.debuginfo > 0 ? "true" : "false");
         cli_json_str(stdout, mi.note ? mi.note : "");
         puts("}");
@@ -537,6 +557,9 @@ int cmd_ln(int argc, char **argv)
             printf("Exact matches:\n    %s!%s\n", cli_esc(mi.name), cli_esc(nr.before));
         if (si.file)
             printf("Source: %s:%d\n", cli_esc(si.file), si.line);
+        if (ret_differs)
+            printf("As a return address (the call before it, as sites shows it): %s:%d\n",
+                   cli_esc(ri.file), ri.line);
         printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", cli_esc(mi.name), mi.start,
                mi.end, cli_esc(mi.path));
         if (mi.flags & SYM_UNLOADED)
