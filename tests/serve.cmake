@@ -8,3 +8,4 @@ pt_shell_test(serve_dashboard serve_dashboard.sh 90)
 # Prometheus (a Go program) next to the build under test, not in ASan.
 pt_shell_test(serve_prometheus serve_prometheus.sh 180)
 set_tests_properties(serve_prometheus PROPERTIES LABELS nosan)
+pt_shell_test(serve_ticks serve_ticks.sh 30)
