@@ -19,3 +19,5 @@ pt_shell_test(cli_interval cli_interval.sh 60)
 # cli_perm_hint: a process that is not dumpable.
 add_executable(cli_nodump ${CMAKE_CURRENT_SOURCE_DIR}/cli_nodump.c)
 pt_shell_test(cli_perm_hint cli_perm_hint.sh 60)
+pt_shell_test(docs_env docs_env.sh 30)
+pt_shell_test(cli_help_usage cli_help_usage.sh 30)
