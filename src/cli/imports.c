@@ -888,8 +888,9 @@ int cmd_imports(int argc, char **argv)
     }
     if (sc.n)
         qsort(sc.h, sc.n, sizeof *sc.h, hit_cmp);
-    if (!sc.n && sc.files_scanned == 0 && sc.errors > 0) {
-        /* Every file (or module) named or found was skipped: as find. */
+    if (!sc.n && sc.operands_ok && sc.files_scanned == 0 && sc.errors > 0) {
+        /* Every file (or module) found was skipped: as find.  (When no
+         * operand could be read at all, each said so already: exit 2.) */
         cli_err(VERB, "nothing could be read (%zu skipped)", sc.errors);
         goto out;
     }
