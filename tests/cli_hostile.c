@@ -39,7 +39,8 @@ int main(int argc, char **argv)
     }
     alloc();
     /* Linked with libpooltag (as a host of tagged plugins is), so that the
-     * dlopened library finds the runtime already loaded. */
+     * dlopened library finds the runtime already loaded; the test looks
+     * for this import of the executable (imports pt_tag_of). */
     (void)pt_tag_of(NULL);
     FILE *f = fopen(argv[1], "w");
     if (!f) {

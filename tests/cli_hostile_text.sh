@@ -58,7 +58,7 @@ run_verb "vm" "$POOLTAG" vm "$pid"
 run_verb "sites" "$POOLTAG" sites "$pid" Host
 run_verb "snap" "$POOLTAG" snap -o "$T/s.ptsnap" "$pid"
 run_verb "find" "$POOLTAG" find Host "$pid"
-run_verb "imports" "$POOLTAG" imports prctl "$pid"
+run_verb "imports" "$POOLTAG" imports pt_tag_of "$pid"
 addr=$(awk '/hostile\.so/{print $1; exit}' <("$POOLTAG" lm "$pid" | tr -d '\033\a'))
 [ -n "$addr" ] || fail "lm shows no hostile module"
 run_verb "ln" "$POOLTAG" ln "$pid" "0x$addr"
