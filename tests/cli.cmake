@@ -12,3 +12,16 @@ pt_shell_test(cli_outfiles cli_outfiles.sh 60)
 pt_shell_test(cli_fifo_inputs cli_fifo_inputs.sh 60)
 pt_shell_test(cli_messages cli_messages.sh 30)
 pt_shell_test(cli_bare_image cli_bare_image.sh 30)
+pt_shell_test(cli_hostile_text cli_hostile_text.sh 60)
+# cli_hostile_text: a process named "\e[2J\e]0;PWN\a" with a library at a
+# path holding ESC, BEL and newline bytes.
+add_executable(cli_hostile ${CMAKE_CURRENT_SOURCE_DIR}/cli_hostile.c)
+target_link_libraries(cli_hostile PRIVATE pooltag ${CMAKE_DL_LIBS})
+add_library(cli_hostile_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/cli_hostile_lib.c)
+target_link_libraries(cli_hostile_lib PRIVATE pooltag)
+pt_shell_test(cli_interval cli_interval.sh 60)
+# cli_perm_hint: a process that is not dumpable.
+add_executable(cli_nodump ${CMAKE_CURRENT_SOURCE_DIR}/cli_nodump.c)
+pt_shell_test(cli_perm_hint cli_perm_hint.sh 60)
+pt_shell_test(docs_env docs_env.sh 30)
+pt_shell_test(cli_help_usage cli_help_usage.sh 30)

@@ -12,3 +12,4 @@ set_tests_properties(serve_prometheus PROPERTIES LABELS nosan)
 # and slow clients (issue 9, items 10 and 11).
 pt_shell_test(serve_users serve_users.sh 60)
 pt_shell_test(serve_slowloris serve_slowloris.sh 60)
+pt_shell_test(serve_ticks serve_ticks.sh 30)

@@ -152,10 +152,12 @@ static void usage(FILE *f)
         "                           its own counters); without it only CMD is\n"
         "  --on-error=report|abort  what a bad or double free does (default\n"
         "                           report: counted and logged, CMD goes on)\n"
-        "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes; 0 =\n"
+        "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes, at\n"
+        "                           most 1099511623679 = 1T - 4097; 0 =\n"
         "                           unlimited, the default)\n"
         "  --nonpaged-max SIZE      nonpaged pool maximum (default: 64M, or half\n"
-        "                           of RLIMIT_MEMLOCK when that is lower)\n"
+        "                           of RLIMIT_MEMLOCK when that is lower; the\n"
+        "                           same limits as --paged-max)\n"
         "  -v, --verbose            print what run does and, from CMD, the\n"
         "                           settings in effect (PT_VERBOSE=1)\n"
         "  -h, --help               this text\n"
@@ -187,12 +189,6 @@ static int choice(const char *s, const char *const *choices)
     return -1;
 }
 
-/* A size as the runtime reads it (cli_parse_size), at most RUN_MAX_POOL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    return cli_parse_size(s, out) < 0 || *out > RUN_MAX_POOL ? -1 : 0;
-}
-
 /* Check an enumerated setting; `what` names its source in messages
  * ("--backend", "PT_BACKEND (from the environment)"), `noun` the thing. */
 static int check_enum(const char *what, const char *noun, const char *val,
@@ -212,10 +208,18 @@ static int check_size(const char *what, const char *val, char *buf,
                       size_t size)
 {
     uint64_t v;
-    if (parse_size(val, &v) < 0) {
+    if (cli_parse_size(val, &v) < 0) {
         cli_err(VERB,
                 "%s: '%s' is not a size (digits with an optional K, M, G or "
                 "T suffix, at most %llu bytes; 0 = unlimited)",
+                what, val, (unsigned long long)RUN_MAX_POOL);
+        return -1;
+    }
+    if (v > RUN_MAX_POOL) {
+        /* The runtime keeps a pool maximum in its 40-bit size field. */
+        cli_err(VERB,
+                "%s: '%s' is over the largest pool maximum, %llu bytes "
+                "(1T - 4097; 0 = unlimited)",
                 what, val, (unsigned long long)RUN_MAX_POOL);
         return -1;
     }

@@ -226,9 +226,9 @@ static void print_table(const report *rp)
     cli_describe(stdout, rp->v, rp->spec);
     printf("\n\n   Call sites of tag '%s'", cli_tag(rp->tag, text));
     if (e && *e->binary)
-        printf(" (%s - %s)", e->binary, e->description);
+        printf(" (%s - %s)", cli_esc(e->binary), cli_esc(e->description));
     else if (e)
-        printf(" (%s)", e->description);
+        printf(" (%s)", cli_esc(e->description));
     printf(", sorted by %s\n\n", sorts[g_sort].title);
     printf("     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
     for (size_t i = 0; i < rp->shown; i++) {
@@ -241,11 +241,11 @@ static void print_table(const report *rp)
             continue;
         }
         site_name(r, name, sizeof name);
-        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", name);
+        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", cli_esc(name));
         if (r->sym.file)
-            printf("  %s:%d", r->sym.file, r->sym.line);
+            printf("  %s:%d", cli_esc(r->sym.file), r->sym.line);
         if (r->sym.note)
-            printf("  [%s]", r->sym.note);
+            printf("  [%s]", cli_esc(r->sym.note));
         putchar('\n');
     }
     const pt_counts *t = rp->total;
@@ -274,7 +274,7 @@ static void print_table(const report *rp)
                    "allocating while it was read.\n");
     }
     if (rp->note[0])
-        printf("\n   %s\n", rp->note);
+        printf("\n   %s\n", cli_esc(rp->note));
 }
 
 /* Is process `pid` still running with the segment this snapshot came from? */

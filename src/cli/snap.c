@@ -113,7 +113,7 @@ int cmd_snap(int argc, char **argv)
     } else {
         printf("wrote snapshot of process %" PRIu32 " (%s) to %s: %zu tag%s, "
                "%zu segment bytes\n",
-               ptr_pid(s), v.comm, out, v.ntags, v.ntags == 1 ? "" : "s", len);
+               ptr_pid(s), cli_esc(v.comm), cli_esc(out), v.ntags, v.ntags == 1 ? "" : "s", len);
     }
     ptr_view_free(&v);
     ptr_close(s);

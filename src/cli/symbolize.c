@@ -308,6 +308,12 @@ static int mod_open(sym_mod *m)
 {
     if (m->state)
         return m->state > 0;
+    if (m->path[0] != '/' && !m->open_path) {
+        /* linux-vdso.so.1 and the like: never a file of the current
+         * directory that happens to have the name. */
+        mod_fail(m, "provided by the kernel or the loader: no file%s%s", "", "");
+        return 0;
+    }
     m->dwfl = dwfl_begin(&callbacks);
     if (!m->dwfl) {
         mod_fail(m, "libdwfl: %s%s", dwfl_errmsg(-1), "");

@@ -98,7 +98,10 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
     double unit = 1;
     while (ymax / unit >= 1024 && unit < 1e18)
         unit *= 1024;
-    double ystep = nice_step(ymax / unit, 4) * unit, ytop = ceil(ymax * 1.02 / ystep) * ystep;
+    /* At least one byte a step: all-zero data gets 0 B, 1 B, 2 B, not
+     * fractions of a byte that print alike. */
+    double ystep = fmax(1, nice_step(ymax / unit, 4) * unit);
+    double ytop = ceil(ymax * 1.02 / ystep) * ystep;
     double pw = W - ML - MR, ph = H - MT - MB;
 
     fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "

@@ -25,7 +25,7 @@ static const struct {
 } sorts[] = {
     [SORT_NONPAGED] = {"nonpaged", "NonPaged Pool Consumed"},
     [SORT_PAGED] = {"paged", "Paged Pool Consumed"},
-    [SORT_ALLOCS] = {"allocs", "Allocations Made (NonPaged + Paged)"},
+    [SORT_ALLOCS] = {"allocs", "Allocs (outstanding blocks, NonPaged + Paged)"},
     [SORT_DIFF] = {"diff", "Outstanding Allocations (NonPaged + Paged)"},
     [SORT_TAG] = {"tag", "Tag"},
 };
@@ -43,8 +43,7 @@ static int64_t sort_value(const row *r)
     switch (g_sort) {
     case SORT_NONPAGED: return r->used[PT_NONPAGED];
     case SORT_PAGED: return r->used[PT_PAGED];
-    case SORT_ALLOCS:
-        return (int64_t)(r->t->pool[0].allocs + r->t->pool[1].allocs);
+    case SORT_ALLOCS:   /* what the Allocs columns show, as diff */
     case SORT_DIFF: return r->outstanding[0] + r->outstanding[1];
     case SORT_TAG: return 0;
     }
@@ -80,8 +79,9 @@ static void usage(FILE *f)
           "                     counts every tag)\n"
           "  -s, --sort KEY     nonpaged (default): NonPaged bytes in use\n"
           "                     paged: Paged bytes in use\n"
-          "                     allocs: allocations made, both pools\n"
-          "                     diff: outstanding allocations, both pools\n"
+          "                     allocs: the Allocs columns (outstanding\n"
+          "                     blocks), both pools\n"
+          "                     diff: the same order (outstanding blocks)\n"
           "                     tag: tag text\n"
           "  -i, --include PAT  only tags matching PAT (* and ?, repeatable)\n"
           "  -x, --exclude PAT  leave out tags matching PAT (repeatable)\n"
@@ -93,14 +93,16 @@ static void usage(FILE *f)
           f);
 }
 
+/* The description column, for the table: text from the database and the
+ * module table escaped (cli_esc); the JSON has its own escaping. */
 static void desc_of(uint32_t tag, int overflow, char *buf, size_t size)
 {
     const ptdb_entry *e = ptdb_lookup(tag);
     char text[PT_TAG_TEXT_MAX];
     if (e && *e->binary)
-        snprintf(buf, size, "%s - %s", e->binary, e->description);
+        snprintf(buf, size, "%s - %s", cli_esc(e->binary), cli_esc(e->description));
     else if (e)
-        snprintf(buf, size, "%s", e->description);
+        snprintf(buf, size, "%s", cli_esc(e->description));
     else if (overflow)
         snprintf(buf, size,
                  "pooltag - tags that found the table full (raise PT_MAX_TAGS)");

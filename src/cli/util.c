@@ -89,6 +89,60 @@ int cli_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+    long double v = 0, scale = 1, unit;
+    long exp10 = 0;
+    int neg = 0;
+    const char *p = s;
+    if (!s || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (v < 1e30L)
+            v = v * 10 + (*p - '0');
+        else
+            exp10++;          /* digits past any useful value: scale only */
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1e-30L)
+                v += (*p - '0') * (scale /= 10);
+    }
+    if (*p == 'e' || *p == 'E') {
+        long e = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            neg = *p++ == '-';
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (e < 100000)
+                e = e * 10 + (*p - '0');
+        exp10 += neg ? -e : e;
+    }
+    if (!*p || strcmp(p, "s") == 0)
+        unit = 1e9L;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1e6L;
+    else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
+        unit = 60e9L;
+    else if (strcmp(p, "h") == 0)
+        unit = 3600e9L;
+    else
+        return -1;
+    v *= unit;
+    for (; exp10 > 0 && v <= (long double)CLI_DURATION_MAX_NS; exp10--)
+        v *= 10;
+    for (; exp10 < 0 && v > 0; exp10++)
+        v /= 10;
+    if (v > (long double)CLI_DURATION_MAX_NS)
+        return -1;
+    *ns = (uint64_t)(v + 0.5L);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Tag database                                                           */
 
@@ -475,6 +529,47 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
+const char *cli_text(const char *str, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t o = 0;
+    if (!size)
+        return buf;
+    while (*s) {
+        int n = utf8_len(s);
+        char esc[4];
+        const char *out = (const char *)s;
+        size_t len = (size_t)n;
+        /* C1 controls (U+0080..U+009F, e.g. the one-byte CSI) are valid
+         * UTF-8 that terminals may act on: escaped byte by byte too. */
+        if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+            n = 0;
+        if (*s < 0x20 || *s == 0x7f || n == 0) {
+            esc[0] = '\\', esc[1] = 'x', esc[2] = hex[*s >> 4];
+            esc[3] = hex[*s & 15];
+            out = esc, len = 4, n = 1;
+        } else if (*s == '\\') {
+            out = "\\\\", len = 2;
+        }
+        if (o + len >= size)
+            break;
+        memcpy(buf + o, out, len);
+        o += len;
+        s += n;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+const char *cli_esc(const char *s)
+{
+    static char ring[CLI_ESC_SLOTS][CLI_ESC_MAX];
+    static unsigned next;
+    char *buf = ring[next++ % CLI_ESC_SLOTS];
+    return cli_text(s, buf, CLI_ESC_MAX);
+}
+
 void cli_json_str(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -542,15 +637,16 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
     fmt_time(v->taken_ns, when, sizeof when);
     if (v->kind == PTR_LIVE)
         fprintf(f, "process %" PRIu32 " (%s), live reading at %s", v->pid,
-                v->comm, when);
+                cli_esc(v->comm), when);
     else if (v->taken_ns)
-        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
-                v->pid, v->comm, when);
+        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s",
+                cli_esc(spec), v->pid, cli_esc(v->comm), when);
     else
         /* A raw copy of live memory carries no checksum (the runtime could
          * not keep one up to date): say that damage would go unseen. */
         fprintf(f, "segment image %s of process %" PRIu32 " (%s), bare: "
-                "no checksum, damage is not detected", spec, v->pid, v->comm);
+                "no checksum, damage is not detected", cli_esc(spec), v->pid,
+                cli_esc(v->comm));
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)

@@ -82,6 +82,35 @@ int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
                  unsigned mode, char *err, size_t errlen);
 int cli_out_commit(cli_out *o, char *err, size_t errlen);
 void cli_out_discard(cli_out *o);
+/*
+ * Text that came from a target, a snapshot, a core or a log (comm, exe and
+ * module paths, symbol names, file:line paths, database descriptions), for
+ * table and plain output: valid UTF-8 is kept, a byte below 0x20, 0x7f, a
+ * C1 control (U+0080..U+009F, as its two bytes) and a byte that is not
+ * part of valid UTF-8 become \xNN (lower-case hex), a
+ * backslash becomes two.  So a hostile name cannot drive the terminal or
+ * break a table's lines, and two different names never look the same.
+ * The one escaper of the table output: every verb goes through it.
+ *
+ * cli_text writes into buf (size bytes, always NUL-terminated; cut at a
+ * character boundary if too small: CLI_TEXT_SIZE(n) holds any n bytes) and
+ * returns buf.  cli_esc returns one of CLI_ESC_SLOTS static buffers in turn
+ * (of CLI_ESC_MAX bytes), so that up to that many can be passed to one
+ * printf; s == NULL gives "".
+ */
+#define CLI_TEXT_SIZE(n) (4 * (size_t)(n) + 1)
+#define CLI_ESC_MAX CLI_TEXT_SIZE(4096)
+#define CLI_ESC_SLOTS 8
+const char *cli_text(const char *s, char *buf, size_t size);
+const char *cli_esc(const char *s);
+
+/* Parse a duration (every interval and duration option of every verb):
+ * a decimal number, fraction and exponent allowed ("2", "0.5", "1e3",
+ * "2.5e-1"), then optionally a unit: ms, s, m (or min), h; no unit means
+ * seconds.  Returns 0 and *ns (rounded to the nanosecond), or -1 for bad
+ * text or more than CLI_DURATION_MAX_NS. */
+#define CLI_DURATION_MAX_NS (366ull * 86400 * 1000000000)
+int cli_parse_duration(const char *s, uint64_t *ns);
 
 /* Parse a non-negative decimal integer; returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);

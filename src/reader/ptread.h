@@ -99,6 +99,13 @@ typedef struct ptr_source ptr_source;
  */
 int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen);
 
+/* The one-line message for a permission error (EACCES, EPERM) reading
+ * process pid's /proc files: "permission denied reading process PID (uid
+ * U): pooltag follows the ptrace rule — WHY", where WHY names what is
+ * missing: another uid, the target not dumpable (PR_SET_DUMPABLE 0), Yama's
+ * ptrace_scope, CAP_SYS_PTRACE, or a security module (perm.c). */
+void ptr_perm_message(uint32_t pid, char *buf, size_t size);
+
 /* Take a reading.  For a live source each call reads afresh. */
 int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen);
 
