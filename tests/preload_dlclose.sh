@@ -77,10 +77,13 @@ echo "alpha/bravo/charlie: ok"
 
 # -- 300 distinct copies in turn, then a dlclose that does not unload -----
 mkdir "$T/c"
+"$PY" -c 'import shutil, sys
+for i in range(300):
+    shutil.copyfile(sys.argv[1], "%s/libc%03d.so" % (sys.argv[2], i))' "$D/libalpha.so" "$T/c" ||
+    fail "cannot copy the plugin"
 ops=()
 for i in $(seq 0 299); do
-    n=$(printf '%03d' "$i")
-    cp "$D/libalpha.so" "$T/c/libc$n.so"
+    printf -v n '%03d' "$i"
     ops+=("L:$T/c/libc$n.so:$((i % 3 + 1))")
 done
 start_host -- "${ops[@]}" "R:$D/libbravo.so:4"
@@ -108,7 +111,8 @@ echo "300 copies: ok"
 # -- a module table too small: said, never silent ---------------------------
 ops=()
 for i in $(seq 0 39); do
-    ops+=("L:$T/c/libc$(printf '%03d' "$i").so:1")
+    printf -v n '%03d' "$i"
+    ops+=("L:$T/c/libc$n.so:1")
 done
 start_host PT_MAX_MODULES=16 -- "${ops[@]}"
 timeout 20 "$POOLTAG" used "$HPID" >"$T/used.txt" 2>"$T/err" || fail "used: $(cat "$T/err")"

@@ -93,7 +93,7 @@ static void usage(FILE *f)
           f);
 }
 
-static void desc_of(uint32_t tag, int overflow, char *buf, size_t size)
+static void desc_of(const ptr_view *v, uint32_t tag, int overflow, char *buf, size_t size)
 {
     const ptdb_entry *e = ptdb_lookup(tag);
     char text[PT_TAG_TEXT_MAX];
@@ -102,8 +102,7 @@ static void desc_of(uint32_t tag, int overflow, char *buf, size_t size)
     else if (e)
         snprintf(buf, size, "%s", e->description);
     else if (overflow)
-        snprintf(buf, size,
-                 "pooltag - tags that found the table full (raise PT_MAX_TAGS)");
+        snprintf(buf, size, "pooltag - %s", cli_overflow_desc(v));
     else
         snprintf(buf, size, "UNKNOWN pooltag '%s', please update pooltag.txt",
                  cli_tag(tag, text));
@@ -137,7 +136,7 @@ static void print_json(const ptr_view *v, const char *spec, const row *rows,
         const pt_tag_info *t = rows[i].t;
         const ptdb_entry *e = ptdb_lookup(t->tag);
         int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
-        desc_of(t->tag, ovf, desc, sizeof desc);
+        desc_of(v, t->tag, ovf, desc, sizeof desc);
         fputs(i ? ",\n  {\"tag\": " : "\n  {\"tag\": ", f);
         cli_json_str(f, cli_tag(t->tag, text));
         fprintf(f, ", \"overflow\": %s, \"known\": %s, \"binary\": ",
@@ -169,7 +168,7 @@ static void print_table(const ptr_view *v, const char *spec, const row *rows,
     printf(" Tag      Allocs         Used     Allocs         Used\n\n");
     for (size_t i = 0; i < shown; i++) {
         const row *r = &rows[i];
-        desc_of(r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
+        desc_of(v, r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
                 sizeof desc);
         printf(" %-4s %10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64
                "  %s\n",
@@ -189,6 +188,7 @@ static void print_table(const ptr_view *v, const char *spec, const row *rows,
     if (shown < nrows)
         printf("\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
                nrows - shown == 1 ? "" : "s", shown);
+    cli_full_tables_note(stdout, v);
     if (!ptdb_path())
         printf("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n");
 }
