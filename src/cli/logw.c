@@ -525,7 +525,7 @@ static int name_tag(logw *d, const ptr_view *v, const pt_tag_info *t, char *err,
     const ptdb_entry *e = ptdb_lookup(t->tag);
     const char *bin = e && *e->binary ? e->binary : NULL;
     const char *desc = e ? e->description : NULL;
-    if (!e && (t->flags & PT_TAGINFO_OVERFLOW)) {
+    if (t->flags & PT_TAGINFO_OVERFLOW) {
         bin = "pooltag";
         desc = cli_overflow_desc(v);
     }

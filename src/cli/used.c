@@ -97,12 +97,12 @@ static void desc_of(const ptr_view *v, uint32_t tag, int overflow, char *buf, si
 {
     const ptdb_entry *e = ptdb_lookup(tag);
     char text[PT_TAG_TEXT_MAX];
-    if (e && *e->binary)
+    if (overflow)
+        snprintf(buf, size, "pooltag - %s", cli_overflow_desc(v));
+    else if (e && *e->binary)
         snprintf(buf, size, "%s - %s", e->binary, e->description);
     else if (e)
         snprintf(buf, size, "%s", e->description);
-    else if (overflow)
-        snprintf(buf, size, "pooltag - %s", cli_overflow_desc(v));
     else
         snprintf(buf, size, "UNKNOWN pooltag '%s', please update pooltag.txt",
                  cli_tag(tag, text));
@@ -141,9 +141,9 @@ static void print_json(const ptr_view *v, const char *spec, const row *rows,
         cli_json_str(f, cli_tag(t->tag, text));
         fprintf(f, ", \"overflow\": %s, \"known\": %s, \"binary\": ",
                 ovf ? "true" : "false", e ? "true" : "false");
-        cli_json_str(f, e ? e->binary : "");
+        cli_json_str(f, ovf ? "pooltag" : e ? e->binary : "");
         fputs(", \"description\": ", f);
-        cli_json_str(f, e ? e->description : desc);
+        cli_json_str(f, ovf ? cli_overflow_desc(v) : e ? e->description : desc);
         fputs(", \"nonpaged\": ", f);
         json_pool(f, &t->pool[PT_NONPAGED], 1);
         fputs(", \"paged\": ", f);

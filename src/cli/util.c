@@ -507,11 +507,13 @@ const char *cli_overflow_desc(const ptr_view *v)
 {
     int tags = v->max_tags && v->tags_used >= v->max_tags;
     if (tags && sites_full(v))
-        return "tags that found the tag or the site table full (raise PT_MAX_TAGS and "
-               "PT_MAX_SITES)";
+        return "overflow entry: allocations of tags that found the tag table and the "
+               "site table full (raise PT_MAX_TAGS and PT_MAX_SITES)";
     if (sites_full(v))
-        return "tags that found the site table full (raise PT_MAX_SITES)";
-    return "tags that found the table full (raise PT_MAX_TAGS)";
+        return "overflow entry: allocations of tags that found the site table full "
+               "(raise PT_MAX_SITES)";
+    return "overflow entry: allocations of tags that found the tag table full (raise "
+           "PT_MAX_TAGS)";
 }
 
 void cli_full_tables_note(FILE *f, const ptr_view *v)

@@ -22,9 +22,10 @@ int cli_read(const char *verb, const char *spec, ptr_view *v,
 void cli_describe(FILE *f, const ptr_view *v, const char *spec);
 
 /* The description of the reading's overflow entry (tag Ovfl), naming the
- * limit to raise from the tables that are full: "tags that found the
- * table full (raise PT_MAX_TAGS)", "... the site table full (raise
- * PT_MAX_SITES)", or both. */
+ * limit to raise from the tables that are full: "overflow entry:
+ * allocations of tags that found the tag table full (raise PT_MAX_TAGS)",
+ * "... the site table full (raise PT_MAX_SITES)", or both.  It takes the
+ * place of pooltag.txt's generic line for Ovfl. */
 const char *cli_overflow_desc(const ptr_view *v);
 
 /* Print a note (a blank line, then "   " and one line each) for every
