@@ -117,6 +117,9 @@ done
 start_host PT_MAX_MODULES=16 -- "${ops[@]}"
 timeout 20 "$POOLTAG" used "$HPID" >"$T/used.txt" 2>"$T/err" || fail "used: $(cat "$T/err")"
 timeout 20 "$POOLTAG" lm "$HPID" >"$T/lm.txt" 2>"$T/err" || fail "lm: $(cat "$T/err")"
+timeout 20 "$POOLTAG" used --json "$HPID" >"$T/used.json" 2>"$T/err" || fail "used --json: $(cat "$T/err")"
+"$PY" -c 'import json, sys; n = json.load(open(sys.argv[1]))["modules_not_recorded"]; assert n > 0, n' \
+    "$T/used.json" || fail "used --json: modules_not_recorded is not > 0"
 for f in used lm; do
     grep -q 'module table.*full.*PT_MAX_MODULES' "$T/$f.txt" ||
         fail "$f does not say that the module table is full: $(cat "$T/$f.txt")"

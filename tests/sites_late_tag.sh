@@ -19,7 +19,9 @@ check() {
     python3 - "$T" <<'PY' || fail "$what: $(cat "$T/used.txt")"
 import json, sys
 T = sys.argv[1]
-tags = {t["tag"]: t for t in json.load(open(T + "/used.json"))["tags"]}
+used = json.load(open(T + "/used.json"))
+assert used["site_table_full"] is True, "used --json: site_table_full %r" % used["site_table_full"]
+tags = {t["tag"]: t for t in used["tags"]}
 late = tags.get("Late")
 assert late, "no Late row: %s" % sorted(tags)
 p = late["paged"]

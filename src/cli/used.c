@@ -130,6 +130,8 @@ static void print_json(const ptr_view *v, const char *spec, const row *rows,
     cli_json_source(f, v, spec);
     fputs(", \"sort\": ", f);
     cli_json_str(f, sorts[g_sort].name);
+    fputs(", ", f);
+    cli_json_full_tables(f, v);
     fprintf(f, ", \"tags_total\": %zu, \"tags_shown\": %zu, \"tags\": [",
             nrows, shown);
     for (size_t i = 0; i < shown; i++) {

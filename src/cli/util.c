@@ -533,6 +533,12 @@ void cli_full_tables_note(FILE *f, const ptr_view *v)
                 v->modules_dropped == 1 ? "is" : "are");
 }
 
+void cli_json_full_tables(FILE *f, const ptr_view *v)
+{
+    fprintf(f, "\"site_table_full\": %s, \"modules_not_recorded\": %" PRIu32,
+            sites_closed(v) ? "true" : "false", v->modules_dropped);
+}
+
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
 {
     fputs("{\"kind\": ", f);
