@@ -6,7 +6,8 @@
  *   - a PID: the files /proc/PID/maps shows mapped at file offset 0 whose
  *     first bytes are the ELF magic (procmods.h), any process this user
  *     may trace; when the process is tagged and runs under the preload,
- *     the segment's module table adds each module's automatic tag;
+ *     the segment's module table adds each module's automatic tag, and
+ *     the modules it recorded as unloaded (dlclose) after the mapped ones;
  *   - a snapshot file: the module table the preload recorded in the
  *     segment (pt_seg_module: base, start, end, tag, flags, build-id,
  *     path), loaded and unloaded modules alike.  A snapshot of a program
@@ -38,6 +39,7 @@ typedef struct modsrc {
     ptr_source *src;
     sym_ctx *own;             /* snapshot: the modules of the table         */
     sym_ctx *sc;              /* pm.sc or own                               */
+    size_t nmaps;             /* live: modules 0..nmaps-1 come from maps    */
     size_t n;
     const pt_seg_module **rec; /* per module: its table record, or NULL    */
     unsigned char *skip;      /* per module: not an ELF module: not listed  */
@@ -69,6 +71,17 @@ static const pt_seg_module *record_of(const ptr_view *v, const sym_modinfo *mi)
     return NULL;
 }
 
+/* The k-th record flagged unloaded (the order modsrc_open added them). */
+static const pt_seg_module *unloaded_record(const ptr_view *v, size_t k)
+{
+    for (size_t i = 0; i < v->nmodules; i++) {
+        const pt_seg_module *r = &v->modules[i];
+        if ((r->flags & PT_MOD_UNLOADED) && r->path[0] && r->end > r->start && k-- == 0)
+            return r;
+    }
+    return NULL;
+}
+
 static int modsrc_open(const char *verb, const char *spec, int network, modsrc *ms)
 {
     char err[512];
@@ -93,6 +106,15 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
         if (ptr_open(spec, &ms->src, err, sizeof err) == 0 &&
             ptr_read(ms->src, &ms->v, err, sizeof err) == 0 && ms->v.nmodules)
             ms->have_view = 1;
+        ms->nmaps = sym_nmodules(ms->sc);
+        /* Modules the process has unloaded: only the table remembers them. */
+        for (size_t k = 0; ms->have_view && k < ms->v.nmodules; k++) {
+            const pt_seg_module *r = &ms->v.modules[k];
+            if ((r->flags & PT_MOD_UNLOADED) && r->path[0] && r->end > r->start &&
+                sym_add_module(ms->sc, r->path, NULL, r->base, r->start, r->end, r->build_id,
+                               r->build_id_len, SYM_UNLOADED) < 0)
+                goto oom;
+        }
     } else {
         if (cli_read(verb, spec, &ms->v, &ms->src) != PT_EXIT_OK)
             return PT_EXIT_USAGE;
@@ -123,7 +145,9 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
     for (size_t i = 0; i < ms->n; i++) {
         sym_modinfo mi;
         sym_module_info(ms->sc, i, 0, &mi);
-        if (ms->live) {
+        if (ms->live && i >= ms->nmaps) {
+            ms->rec[i] = unloaded_record(&ms->v, i - ms->nmaps);
+        } else if (ms->live) {
             ms->skip[i] = ms->pm.elf[i] == 0;
             if (ms->have_view)
                 ms->rec[i] = record_of(&ms->v, &mi);
@@ -188,9 +212,10 @@ static void lm_usage(FILE *f)
           "The loaded modules of a process, like the debugger's lm: start and end\n"
           "address, name, build-id, whether debuginfo was found, and the path.\n"
           "SOURCE is a PID (any process you may trace; under the preload the\n"
-          "module table adds each module's automatic tag) or a snapshot file of\n"
-          "a process run under the preload (pooltag run), which records its\n"
-          "modules with their tags, unloaded ones included.\n"
+          "module table adds each module's automatic tag, and the modules it\n"
+          "unloaded) or a snapshot file of a process run under the preload\n"
+          "(pooltag run), which records its modules with their tags, unloaded\n"
+          "ones included.\n"
           "\n"
           "  -j, --json         the modules as JSON\n"
           "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
@@ -234,7 +259,7 @@ static const char *lm_note(const modsrc *ms, const lm_row *r)
         return "provided by the kernel or the loader: no file";
     if (r->mi.note)
         return r->mi.note;
-    if (ms->live && ms->pm.elf[r->idx] == 2)
+    if (ms->live && r->idx < ms->nmaps && ms->pm.elf[r->idx] == 2)
         return "neither its mapping nor its file could be read";
     return NULL;
 }
@@ -300,6 +325,8 @@ static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
             printf("  [%s]", cli_esc(note));
         putchar('\n');
     }
+    if (ms->have_view)
+        cli_full_tables_note(stdout, &ms->v);
 }
 
 int cmd_lm(int argc, char **argv)

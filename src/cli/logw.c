@@ -546,7 +546,7 @@ static tagslot *tag_slot(logw *d, uint32_t tag)
 
 /* Name the tag in the tag table the first time this run meets it (and
  * again once a description turns up). */
-static int name_tag(logw *d, const pt_tag_info *t, char *err, size_t errlen)
+static int name_tag(logw *d, const ptr_view *v, const pt_tag_info *t, char *err, size_t errlen)
 {
     tagslot *slot = tag_slot(d, t->tag);
     if (!slot)
@@ -556,9 +556,9 @@ static int name_tag(logw *d, const pt_tag_info *t, char *err, size_t errlen)
     const ptdb_entry *e = ptdb_lookup(t->tag);
     const char *bin = e && *e->binary ? e->binary : NULL;
     const char *desc = e ? e->description : NULL;
-    if (!e && (t->flags & PT_TAGINFO_OVERFLOW)) {
+    if (t->flags & PT_TAGINFO_OVERFLOW) {
         bin = "pooltag";
-        desc = "tags that found the table full (raise PT_MAX_TAGS)";
+        desc = cli_overflow_desc(v);
     }
     if (slot->state == 1 && !desc)
         return 0;
@@ -626,7 +626,7 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
             if (step_done(d, s, err, errlen) < 0)
                 return -1;
         }
-        if (any && name_tag(d, t, err, errlen) < 0)
+        if (any && name_tag(d, v, t, err, errlen) < 0)
             return -1;
     }
 

@@ -13,7 +13,10 @@
  * site table was full) and the overflow site (tags with no such entry).
  *
  * Which modules name the addresses:
- *   1. the segment's module table (the preload), newest record first;
+ *   1. the segment's module table (the preload), newest record first, and
+ *      before every other one the records whose tag is the tag shown: a
+ *      module unloaded since, whose address another module now holds,
+ *      still names its own sites;
  *   2. for a live process, its /proc/PID/maps (a program linked with
  *      libpooltag has no module table; for the preload it is a fallback);
  *   3. for a snapshot without a module table, the maps of the process it
@@ -308,9 +311,11 @@ static void load_modules(sym_ctx *sc, ptr_source *src, report *rp)
         const pt_seg_module *m = &v->modules[i];
         if (!m->path[0] || m->end <= m->start)
             continue;
+        unsigned flags = (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0;
+        if (m->tag == rp->tag)
+            flags |= SYM_PREFERRED;
         if (sym_add_module(sc, m->path, NULL, m->base, m->start, m->end, m->build_id,
-                           m->build_id_len,
-                           (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0) < 0)
+                           m->build_id_len, flags) < 0)
             break;
     }
     if (ptr_kind(src) == PTR_LIVE) {

@@ -649,6 +649,61 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
                 cli_esc(v->comm));
 }
 
+/* The site table is full when its entries are all in use (the runtime
+ * keeps some for the tags' "other sites" entries, so distinct sites stop
+ * being recorded before that). */
+static int sites_full(const ptr_view *v)
+{
+    return v->max_sites && v->sites_used >= v->max_sites;
+}
+
+/* Distinct sites are no longer recorded: the runtime keeps min(max_tags,
+ * max_sites / 2) entries for tags' other-sites entries (rt.c). */
+static int sites_closed(const ptr_view *v)
+{
+    if (!v->max_sites)
+        return 0;
+    uint32_t keep = v->max_tags < v->max_sites / 2 ? v->max_tags : v->max_sites / 2;
+    uint32_t others = v->tags_used;
+    return v->sites_used >= v->max_sites - (keep > others ? keep - others : 0);
+}
+
+const char *cli_overflow_desc(const ptr_view *v)
+{
+    int tags = v->max_tags && v->tags_used >= v->max_tags;
+    if (tags && sites_full(v))
+        return "overflow entry: allocations of tags that found the tag table and the "
+               "site table full (raise PT_MAX_TAGS and PT_MAX_SITES)";
+    if (sites_full(v))
+        return "overflow entry: allocations of tags that found the site table full "
+               "(raise PT_MAX_SITES)";
+    return "overflow entry: allocations of tags that found the tag table full (raise "
+           "PT_MAX_TAGS)";
+}
+
+void cli_full_tables_note(FILE *f, const ptr_view *v)
+{
+    if (sites_closed(v))
+        fprintf(f,
+                "\n   The call-site table is full (PT_MAX_SITES=%" PRIu32 "): sites first "
+                "seen since are counted as their tag's other sites; raise PT_MAX_SITES to "
+                "tell them apart.\n",
+                v->max_sites);
+    if (v->modules_dropped)
+        fprintf(f,
+                "\n   The module table is full (PT_MAX_MODULES=%" PRIu32 "): %" PRIu32
+                " module%s loaded since %s tagged but not recorded (no path, no "
+                "unload flag); raise PT_MAX_MODULES.\n",
+                v->max_modules, v->modules_dropped, v->modules_dropped == 1 ? "" : "s",
+                v->modules_dropped == 1 ? "is" : "are");
+}
+
+void cli_json_full_tables(FILE *f, const ptr_view *v)
+{
+    fprintf(f, "\"site_table_full\": %s, \"modules_not_recorded\": %" PRIu32,
+            sites_closed(v) ? "true" : "false", v->modules_dropped);
+}
+
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
 {
     fputs("{\"kind\": ", f);

@@ -23,6 +23,22 @@ int cli_read(const char *verb, const char *spec, ptr_view *v,
  * (notmyfault), bare: no checksum, damage is not detected". */
 void cli_describe(FILE *f, const ptr_view *v, const char *spec);
 
+/* The description of the reading's overflow entry (tag Ovfl), naming the
+ * limit to raise from the tables that are full: "overflow entry:
+ * allocations of tags that found the tag table full (raise PT_MAX_TAGS)",
+ * "... the site table full (raise PT_MAX_SITES)", or both.  It takes the
+ * place of pooltag.txt's generic line for Ovfl. */
+const char *cli_overflow_desc(const ptr_view *v);
+
+/* Print a note (a blank line, then "   " and one line each) for every
+ * table of the reading that filled up: the call-site table (later sites
+ * are counted as their tag's other sites) and the module table (later
+ * modules are tagged but not recorded).  Nothing when none did. */
+void cli_full_tables_note(FILE *f, const ptr_view *v);
+/* The same as JSON members (no braces): "site_table_full": BOOL,
+ * "modules_not_recorded": N. */
+void cli_json_full_tables(FILE *f, const ptr_view *v);
+
 /* The "source" JSON object for a reading (no trailing newline). */
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
 

@@ -74,6 +74,11 @@ typedef struct ptr_view {
     } *sites;             /* malloc'd, table order                        */
     size_t nmodules;      /* module table (preload); paths NUL-terminated */
     pt_seg_module *modules; /* malloc'd                                   */
+    uint32_t modules_dropped; /* modules loaded while the table was full  */
+    uint32_t max_modules;
+    uint32_t max_sites;   /* site table capacity (0: no site table)       */
+    uint32_t sites_used;  /* its entries in use                           */
+    uint32_t tags_used;   /* tag table entries in use (of max_tags)       */
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */
