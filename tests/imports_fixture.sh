@@ -8,11 +8,12 @@
 . "$(dirname "$0")/lm_lib.sh"
 need_fixtures
 
-# 1. Files: the fixtures directory (other verbs add fixtures: count them).
+# 1. Files: the fixtures directory, walked recursively (other verbs add
+# fixtures, some in subdirectories: count them).
 NELF=0
-for f in "$F"/*; do
+while IFS= read -r f; do
     [ -f "$f" ] && [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && NELF=$((NELF + 1))
-done
+done < <(find "$F" -type f)
 timeout 30 "$POOLTAG" imports --json api_query "$F" >"$T/imp.json" || fail "imports api_query $F"
 json_ok "$T/imp.json"
 python3 - "$T/imp.json" "$F" "$NELF" <<'PY' || fail "imports api_query: $(cat "$T/imp.json")"
