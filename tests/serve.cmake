@@ -2,7 +2,7 @@
 # promtool; the others run notmyfault and exit 77 when it is not built.
 pt_shell_test(serve_rules serve_rules.sh 60)
 pt_shell_test(serve_http serve_http.sh 90)
-pt_shell_test(serve_metrics serve_metrics.sh 90)
+pt_shell_test(serve_metrics serve_metrics.sh 240)
 pt_shell_test(serve_dashboard serve_dashboard.sh 90)
 # The real Prometheus server scraping serve, with the leak alert; it runs
 # Prometheus (a Go program) next to the build under test, not in ASan.
