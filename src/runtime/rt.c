@@ -124,6 +124,7 @@ typedef struct pt_tls {
     } scache[PT_TLS_CACHE];
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
+    uint32_t walking;       /* inside stack_walk                           */
     struct {                /* return address -> tag and its index         */
         const void *ra;
         uint32_t tag, sidx, tidx;
@@ -1519,20 +1520,46 @@ static size_t boot_size(const void *p)
     return *(const size_t *)((const char *)p - 16);
 }
 
-/* Stack walks (PT_WRAPPERS, PT_BEHALF) use glibc's backtrace(), that is
- * libgcc_s's unwinder, the program's own: the preload links no unwinder
- * (libunwind.so would put its _Unwind_* functions in the place of
- * libgcc_s's for the whole program, and thread cancellation and C++
- * exceptions would go through it).  glibc loads libgcc_s at the first
- * call: pt__pl_init makes that call at start, outside any malloc, when a
- * walk may be needed.  Allocations made inside take the bootstrap arena. */
+/* Stack walks (PT_WRAPPERS, PT_BEHALF).  The preload links no unwinder:
+ * a libunwind.so dependency would put its _Unwind_* functions (and its
+ * `backtrace`) in the place of libgcc_s's and glibc's for the whole
+ * program, and thread cancellation and C++ exceptions would go through it.
+ * pt__pl_init loads libunwind.so.8 at start, with RTLD_LOCAL (its symbols
+ * stay out of the program's scope), when a walk may be needed, and walks
+ * with its unw_backtrace, which caches what it learns (about ten times
+ * faster here than glibc's backtrace(), libgcc_s's unwinder, which is the
+ * fallback: libunwind.so.8 missing, or a walk before the constructor).
+ * Allocations made inside a walk (libunwind's dynamic TLS block, the first
+ * time a thread walks) are ordinary allocations, charged to their own
+ * caller without another walk. */
+typedef int (*pt_walk_fn)(void **, int);
+static pt_walk_fn unw_walk;
+
+static void stack_walk_load(void)
+{
+    static int tried;
+    if (tried)
+        return;
+    tried = 1;
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1; /* the loader's own allocations: the bootstrap arena */
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *f = h ? dlsym(h, "unw_backtrace") : NULL;
+    t->busy = was;
+    if (f)
+        __atomic_store_n(&unw_walk, (pt_walk_fn)f, __ATOMIC_RELEASE);
+}
+
 static int stack_walk(void **frames, int max)
 {
     pt_tls *t = &tls;
-    uint32_t was = t->busy;
-    t->busy = 1;
-    int n = backtrace(frames, max);
-    t->busy = was;
+    if (t->walking)
+        return 0; /* an allocation made by the walk itself */
+    t->walking = 1;
+    pt_walk_fn f = __atomic_load_n(&unw_walk, __ATOMIC_ACQUIRE);
+    int n = f ? f(frames, max) : backtrace(frames, max);
+    t->walking = 0;
     return n;
 }
 
@@ -1919,10 +1946,8 @@ __attribute__((visibility("default"))) void pt__pl_init(void)
     }
     /* Called from the preload's constructor: load the unwinder now rather
      * than inside some later malloc (see stack_walk). */
-    if (pt__mod_have_wrappers || pt__mod_have_behalf) {
-        void *f[2];
-        (void)stack_walk(f, 2);
-    }
+    if (pt__mod_have_wrappers || pt__mod_have_behalf)
+        stack_walk_load();
 }
 
 /* Write the counters to a file at exit (PT_EXIT_REPORT): one line per tag
