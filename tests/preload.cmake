@@ -32,6 +32,9 @@ set_tests_properties(preload_wrappers PROPERTIES LABELS nosan)
 
 # Issue 9 item 1: the preload leaves the program's unwinder alone.
 pt_shell_test(preload_exports test_preload_exports.sh 60)
+if(PT_SANITIZE)
+  set_property(TEST preload_exports APPEND PROPERTY ENVIRONMENT "PT_SANITIZE_BUILD=1")
+endif()
 add_executable(unwind_cancel_stdio ${CMAKE_CURRENT_SOURCE_DIR}/unwind_cancel_stdio.c)
 target_link_libraries(unwind_cancel_stdio PRIVATE Threads::Threads)
 add_library(unwind_cxx_lib SHARED ${CMAKE_CURRENT_SOURCE_DIR}/unwind_cxx_lib.cc)
