@@ -124,12 +124,14 @@ typedef struct pt_tls {
     } scache[PT_TLS_CACHE];
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
-    uint32_t walking;       /* inside stack_walk                           */
     struct {                /* return address -> tag and its index         */
         const void *ra;
         uint32_t tag, sidx, tidx;
     } racache[256];
+    uint32_t walking;       /* inside stack_walk                           */
 #endif
+    uint32_t fork_depth;    /* fork handlers running (see fork_prepare)    */
+    uint32_t fork_took;     /* locks each of them took, two bits a level   */
 } pt_tls;
 
 static __thread pt_tls tls __attribute__((tls_model("initial-exec")));
@@ -419,46 +421,47 @@ static void tls_reset(void)
  * fork async-signal-safe with respect to malloc in a single-threaded
  * process, and so must pooltag).  A nested prepare does not wait for a lock
  * that its own thread holds; which locks each level took is kept per
- * thread (two bits a level), so that each parent handler releases only
- * its own.  These survive tls_reset. */
+ * thread (tls.fork_took, two bits a level), so that each parent handler
+ * releases only its own.  A handler that interrupts another restores what
+ * it changed before it returns, so plain loads and stores do. */
 #define FORK_NEST_MAX 16
-static __thread uint32_t fork_depth, fork_took;
 
 static void fork_prepare(void)
 {
-    uint32_t d = fork_depth;
-    fork_depth = d + 1;
+    uint32_t d = tls.fork_depth;
+    tls.fork_depth = d + 1;
     if (d >= FORK_NEST_MAX)
         return; /* forks nested this deep take no lock */
     uint32_t took = (uint32_t)pt__spin_lock_unless_mine(&fold_lock);
     took |= (uint32_t)pt__np_fork_prepare() << 1;
-    fork_took |= took << (2 * d);
+    tls.fork_took |= took << (2 * d);
 }
 
 static void fork_parent(void)
 {
-    if (!fork_depth)
+    if (!tls.fork_depth)
         return;
-    uint32_t d = fork_depth - 1;
+    uint32_t d = tls.fork_depth - 1;
     if (d < FORK_NEST_MAX) {
-        uint32_t took = (fork_took >> (2 * d)) & 3;
-        fork_took &= ~(3u << (2 * d));
-        pt__np_fork_parent(took & 2);
+        uint32_t took = (tls.fork_took >> (2 * d)) & 3;
+        tls.fork_took &= ~(3u << (2 * d));
+        pt__np_fork_parent((int)(took & 2));
         if (took & 1)
             pt__spin_unlock(&fold_lock);
     }
-    fork_depth = d;
+    tls.fork_depth = d;
 }
 
 static void fork_child(void)
 {
     /* Every lock is free in the child (whoever held it is not there, or is
-     * this thread, interrupted, which only ever releases it). */
+     * this thread, interrupted, which only ever releases it).  The fork
+     * nesting survives the reset of the thread's state below. */
+    uint32_t fork_depth = tls.fork_depth, fork_took = tls.fork_took;
     if (fork_depth) {
-        uint32_t d = fork_depth - 1;
-        if (d < FORK_NEST_MAX)
-            fork_took &= ~(3u << (2 * d));
-        fork_depth = d;
+        fork_depth--;
+        if (fork_depth < FORK_NEST_MAX)
+            fork_took &= ~(3u << (2 * fork_depth));
     }
     pt__np_fork_child();
     fold_lock.v = 0;
@@ -485,6 +488,8 @@ static void fork_child(void)
      * is out of memory anyway.) */
     tls_reset();
     tls.cur_tag = cur_tag;
+    tls.fork_depth = fork_depth;
+    tls.fork_took = fork_took;
 }
 
 static void thread_exit(void *arg);
