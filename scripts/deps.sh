@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libmimalloc-dev libunwind-dev libelf-dev libdw-dev
+  libmimalloc-dev libunwind8 libelf-dev libdw-dev
   libncurses-dev libsqlite3-dev libmicrohttpd-dev
   tmux procps sqlite3 gdb python3 cppcheck
   # Real programs run under the preload (tests/real_*.sh, bench/real_bench.sh).

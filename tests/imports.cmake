@@ -1,5 +1,10 @@
 # `pooltag imports` on the issue 5 fixtures (tests/fixtures.cmake).
 pt_shell_test(imports_fixture imports_fixture.sh 60)
+# A plugin that imports malloc (for the preload case of imports_fixture);
+# outside $PT_FIXTURES, whose files other tests count.
+add_library(fx_plugin_malloc SHARED fixtures/fx_plugin_malloc.c)
+set_target_properties(fx_plugin_malloc PROPERTIES
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR}/imports_malloc C_VISIBILITY_PRESET hidden)
 pt_shell_test(imports_errors imports_errors.sh 60)
 # A non-PIE program whose PLT entry is free's address for a library's
 # GLOB_DAT slot ("canonical"); kept out of $PT_FIXTURES, whose files other

@@ -92,6 +92,9 @@ timeout 30 "$POOLTAG" imports api_query "$HOST_PID" >"$T/live.txt" || fail "impo
 kill "$HOST_PID"
 
 # 3. Under the preload: malloc is interposed by libpooltag-preload.so.
+# A third plugin imports malloc (the preload itself brings in no library
+# that does).
+PLUGINS+=("$PT_BUILD/tests/imports_malloc/libfx_plugin_malloc.so")
 # An ASan build's fx_host defines malloc itself (the sanitizer's
 # interceptor): then fx_host, first in the lookup order, is the normal
 # provider, and every slot is rightly "bound" to it.

@@ -39,7 +39,10 @@
  *
  * Lock order: fold_lock (rt.c, now only taken around fork), then the
  * nonpaged arena lock.  Both are taken in the pthread_atfork prepare
- * handler in that order.
+ * handler in that order, except one that this thread holds already: a
+ * signal handler may fork while its thread is inside fork or a nonpaged
+ * allocation (glibc keeps fork async-signal-safe with respect to malloc
+ * in a single-threaded process; so does pooltag).
  */
 #ifndef PT_INTERNAL_H
 #define PT_INTERNAL_H
@@ -112,8 +115,8 @@ void pt__report(uint32_t kind, const void *addr, uint32_t tag, uint32_t tag2,
  * pt__np_alloc returns NULL with errno ENOMEM when memory cannot be locked. */
 void *pt__np_alloc(size_t n);
 void pt__np_free(void *p);
-void pt__np_fork_prepare(void);
-void pt__np_fork_parent(void);
+int pt__np_fork_prepare(void); /* 1 if it took the arena lock */
+void pt__np_fork_parent(int took);
 void pt__np_fork_child(void);
 
 /* modules.c: module table (both builds) and automatic tags (preload). */
@@ -152,9 +155,15 @@ size_t pt__elf_scan_funcs(const void *image, size_t len, pt_elf_sym_cb cb, void 
 extern pt_seg_header *pt__seg;
 uint32_t pt__gettid(void);
 
-/* A small spin lock (rare paths only: thread exit, nonpaged arena). */
-typedef struct { int v; } pt_spin;
+/* A small spin lock (rare paths only: fork, site inserts, module scans,
+ * nonpaged arena).  v is 0 when free, else an id of the thread that holds
+ * it, so that a fork handler run by a signal handler can tell a lock that
+ * the interrupted code of its own thread holds (it must not wait for it). */
+typedef struct { uintptr_t v; } pt_spin;
 void pt__spin_lock(pt_spin *l);
+/* Take l unless this thread holds it already: 1 if taken, 0 if held by
+ * this thread (interrupted by a signal handler that forks). */
+int pt__spin_lock_unless_mine(pt_spin *l);
 static inline void pt__spin_unlock(pt_spin *l)
 {
     __atomic_store_n(&l->v, 0, __ATOMIC_RELEASE);

@@ -163,14 +163,18 @@ void pt__np_free(void *p)
     pt__spin_unlock(&np_lock);
 }
 
-void pt__np_fork_prepare(void)
+/* Not waited for when this thread holds it (a signal handler forking
+ * while its thread allocates here): the child then sees the lists as the
+ * interrupted code left them, which is what that code continues with. */
+int pt__np_fork_prepare(void)
 {
-    pt__spin_lock(&np_lock);
+    return pt__spin_lock_unless_mine(&np_lock);
 }
 
-void pt__np_fork_parent(void)
+void pt__np_fork_parent(int took)
 {
-    pt__spin_unlock(&np_lock);
+    if (took)
+        pt__spin_unlock(&np_lock);
 }
 
 void pt__np_fork_child(void)

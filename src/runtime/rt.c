@@ -39,8 +39,7 @@
 
 #include <mimalloc.h>
 #ifdef PT_PRELOAD
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include <execinfo.h>
 #endif
 
 #include "segsum.h"
@@ -133,7 +132,10 @@ typedef struct pt_tls {
         const void *ra;
         uint32_t tag, sidx, tidx, gen;
     } racache[256];
+    uint32_t walking;       /* inside stack_walk                           */
 #endif
+    uint32_t fork_depth;    /* fork handlers running (see fork_prepare)    */
+    uint32_t fork_took;     /* locks each of them took, two bits a level   */
 } pt_tls;
 
 static __thread pt_tls tls __attribute__((tls_model("initial-exec")));
@@ -145,10 +147,20 @@ uint32_t pt__gettid(void)
     return (uint32_t)syscall(SYS_gettid);
 }
 
+/* This thread's id for spin locks: the address of its TLS block (nonzero,
+ * unique among live threads, kept by a fork child, no system call). */
+static inline uintptr_t spin_owner(void)
+{
+    return (uintptr_t)&tls;
+}
+
 void pt__spin_lock(pt_spin *l)
 {
     unsigned n = 0;
-    while (__atomic_exchange_n(&l->v, 1, __ATOMIC_ACQUIRE)) {
+    uintptr_t me = spin_owner(), free_v = 0;
+    while (!__atomic_compare_exchange_n(&l->v, &free_v, me, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        free_v = 0;
         while (__atomic_load_n(&l->v, __ATOMIC_RELAXED)) {
             if (++n > 64)
                 sched_yield();
@@ -156,6 +168,16 @@ void pt__spin_lock(pt_spin *l)
                 __builtin_ia32_pause();
         }
     }
+}
+
+int pt__spin_lock_unless_mine(pt_spin *l)
+{
+    /* Only this thread stores its own id, and a signal handler that
+     * interrupted it returns before it goes on: the value read is exact. */
+    if (__atomic_load_n(&l->v, __ATOMIC_RELAXED) == spin_owner())
+        return 0;
+    pt__spin_lock(l);
+    return 1;
 }
 
 static inline uint64_t ld(const uint64_t *p)
@@ -404,20 +426,53 @@ static void tls_reset(void)
     tls.cache[0].tag = PT_CACHE_POISON;
 }
 
+/* The fork handlers may nest: a signal handler can fork while its thread
+ * is inside fork, between the prepare and the parent handler (glibc keeps
+ * fork async-signal-safe with respect to malloc in a single-threaded
+ * process, and so must pooltag).  A nested prepare does not wait for a lock
+ * that its own thread holds; which locks each level took is kept per
+ * thread (tls.fork_took, two bits a level), so that each parent handler
+ * releases only its own.  A handler that interrupts another restores what
+ * it changed before it returns, so plain loads and stores do. */
+#define FORK_NEST_MAX 16
+
 static void fork_prepare(void)
 {
-    pt__spin_lock(&fold_lock);
-    pt__np_fork_prepare();
+    uint32_t d = tls.fork_depth;
+    tls.fork_depth = d + 1;
+    if (d >= FORK_NEST_MAX)
+        return; /* forks nested this deep take no lock */
+    uint32_t took = (uint32_t)pt__spin_lock_unless_mine(&fold_lock);
+    took |= (uint32_t)pt__np_fork_prepare() << 1;
+    tls.fork_took |= took << (2 * d);
 }
 
 static void fork_parent(void)
 {
-    pt__np_fork_parent();
-    pt__spin_unlock(&fold_lock);
+    if (!tls.fork_depth)
+        return;
+    uint32_t d = tls.fork_depth - 1;
+    if (d < FORK_NEST_MAX) {
+        uint32_t took = (tls.fork_took >> (2 * d)) & 3;
+        tls.fork_took &= ~(3u << (2 * d));
+        pt__np_fork_parent((int)(took & 2));
+        if (took & 1)
+            pt__spin_unlock(&fold_lock);
+    }
+    tls.fork_depth = d;
 }
 
 static void fork_child(void)
 {
+    /* Every lock is free in the child (whoever held it is not there, or is
+     * this thread, interrupted, which only ever releases it).  The fork
+     * nesting survives the reset of the thread's state below. */
+    uint32_t fork_depth = tls.fork_depth, fork_took = tls.fork_took;
+    if (fork_depth) {
+        fork_depth--;
+        if (fork_depth < FORK_NEST_MAX)
+            fork_took &= ~(3u << (2 * fork_depth));
+    }
     pt__np_fork_child();
     fold_lock.v = 0;
     site_lock.v = 0;
@@ -443,6 +498,8 @@ static void fork_child(void)
      * is out of memory anyway.) */
     tls_reset();
     tls.cur_tag = cur_tag;
+    tls.fork_depth = fork_depth;
+    tls.fork_took = fork_took;
 }
 
 static void thread_exit(void *arg);
@@ -1497,13 +1554,56 @@ static size_t boot_size(const void *p)
     return *(const size_t *)((const char *)p - 16);
 }
 
+/* Stack walks (PT_WRAPPERS, PT_BEHALF).  The preload links no unwinder:
+ * a libunwind.so dependency would put its _Unwind_* functions (and its
+ * `backtrace`) in the place of libgcc_s's and glibc's for the whole
+ * program, and thread cancellation and C++ exceptions would go through it.
+ * pt__pl_init loads libunwind.so.8 at start, with RTLD_LOCAL (its symbols
+ * stay out of the program's scope), when a walk may be needed, and walks
+ * with its unw_backtrace, which caches what it learns (about ten times
+ * faster here than glibc's backtrace(), libgcc_s's unwinder, which is the
+ * fallback: libunwind.so.8 missing, or a walk before the constructor).
+ * Allocations made inside a walk (libunwind's dynamic TLS block, the first
+ * time a thread walks) are ordinary allocations, charged to their own
+ * caller without another walk. */
+typedef int (*pt_walk_fn)(void **, int);
+static pt_walk_fn unw_walk;
+
+static void stack_walk_load(void)
+{
+    static int tried;
+    if (tried)
+        return;
+    tried = 1;
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1; /* the loader's own allocations: the bootstrap arena */
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    void *f = h ? dlsym(h, "unw_backtrace") : NULL;
+    t->busy = was;
+    if (f)
+        __atomic_store_n(&unw_walk, (pt_walk_fn)f, __ATOMIC_RELEASE);
+}
+
+static int stack_walk(void **frames, int max)
+{
+    pt_tls *t = &tls;
+    if (t->walking)
+        return 0; /* an allocation made by the walk itself */
+    t->walking = 1;
+    pt_walk_fn f = __atomic_load_n(&unw_walk, __ATOMIC_ACQUIRE);
+    int n = f ? f(frames, max) : backtrace(frames, max);
+    t->walking = 0;
+    return n;
+}
+
 /* The first caller outside the user's allocator wrappers (PT_WRAPPERS):
- * `ra` lies in a wrapper, so walk the stack (libunwind, only on this path)
- * past every wrapper frame. */
+ * `ra` lies in a wrapper, so walk the stack (only on this path) past every
+ * wrapper frame. */
 static const void *wrapper_caller(const void *ra)
 {
     void *frames[32];
-    int n = unw_backtrace(frames, 32), i = 0;
+    int n = stack_walk(frames, 32), i = 0;
     while (i < n && frames[i] != ra)
         i++;
     while (i < n && pt__mod_in_wrapper(frames[i]))
@@ -1569,7 +1669,7 @@ static uintptr_t call_target(uintptr_t ra)
 /* --behalf (PT_BEHALF): the site of an allocation made at f0 (the return
  * address into the code that called the allocator, after known wrappers).
  * When f0 lies in a module that holds an on-behalf API, the stack is
- * walked (libunwind, only on this path): from f0 outward, the run of
+ * walked (stack_walk, only on this path): from f0 outward, the run of
  * frames inside such modules.  If a frame of the run lies in a named
  * function (or a named module), the site is the caller of the outermost
  * one.  A named function entered by a tail call has no frame of its own:
@@ -1585,11 +1685,7 @@ static const void *behalf_site(const void *f0, int *cache)
         return f0;
     *cache = 0;
     void *frames[BEHALF_FRAMES];
-    pt_tls *t = &tls;
-    uint32_t was = t->busy;
-    t->busy = 1; /* an allocation inside libunwind takes the bootstrap arena */
-    int n = unw_backtrace(frames, BEHALF_FRAMES);
-    t->busy = was;
+    int n = stack_walk(frames, BEHALF_FRAMES);
     int i = 0;
     while (i < n && frames[i] != f0)
         i++;
@@ -1882,11 +1978,15 @@ __attribute__((visibility("default"))) void pt__pl_dlclosed(void)
 __attribute__((visibility("default"))) void pt__pl_init(void)
 {
     pt_tls *t = &tls;
-    if (ready())
-        return;
-    t->busy = 1;
-    ensure_init();
-    t->busy = 0;
+    if (!ready()) {
+        t->busy = 1;
+        ensure_init();
+        t->busy = 0;
+    }
+    /* Called from the preload's constructor: load the unwinder now rather
+     * than inside some later malloc (see stack_walk). */
+    if (pt__mod_have_wrappers || pt__mod_have_behalf)
+        stack_walk_load();
 }
 
 /* Write the counters to a file at exit (PT_EXIT_REPORT): one line per tag
