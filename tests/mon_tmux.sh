@@ -101,7 +101,7 @@ if [ "$(cat "$T/status" 2>/dev/null)" = 0 ]; then ok "q: exit status 0"; else
 "$NOTMYFAULT" --leak paged --rate 100000 --duration 3 --quiet &
 short=$!; pids+=("$short")
 tm new-session -d -s mon -x 160 -y 40 \
-  "bash -c 'for i in \$(seq 50); do \"$POOLTAG\" mon -n /dev/null $short 2>/dev/null && break; sleep 0.1; done;
+  "bash -c 'for i in \$(seq 50); do \"$POOLTAG\" mon -n $T/probe.txt $short 2>/dev/null && break; sleep 0.1; done;
             \"$POOLTAG\" mon --interval 0.3 $short; echo \$? > $T/status2'"
 wait_for 10 "second mon is up" title_has mon "(pid $short)"
 wait_for 15 "screen says the process exited" bash -c "tmux -L '$SOCK' capture-pane -p -t mon | grep -q 'process $short exited - press any key'"

@@ -416,6 +416,7 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
     const uint64_t seq_off = offsetof(pt_seg_header, fold_seq);
 
     *len = 0;
+    int unpublished = 0;
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         pt_seg_header h;
         uint64_t seq2;
@@ -454,6 +455,11 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
         }
         if (h.fold_seq & 1)
             continue;
+        /* Mapped but not published yet: the runtime writes the version
+         * last, and a reader can find the mapping in between. */
+        unpublished = h.version == 0;
+        if (unpublished)
+            continue;
         uint64_t need = bytes_needed(&h, l->maplen);
         if (need > SIZE_MAX / 2)
             return fail(err, errlen, "segment too large (%" PRIu64 " bytes)",
@@ -487,6 +493,11 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
         *len = (size_t)r;
         goto done;
     }
+    if (unpublished)
+        return fail(err, errlen,
+                    "process %" PRIu32 " (%s) is still setting up its "
+                    "segment; try again",
+                    l->pid, l->comm);
     return fail(err, errlen,
                 "process %" PRIu32 " (%s): counters kept changing while "
                 "being read (%d attempts); try again",
