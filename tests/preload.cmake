@@ -29,3 +29,12 @@ if(PT_SANITIZE)
 endif()
 pt_shell_test(preload_wrappers test_wrappers.sh 120)
 set_tests_properties(preload_wrappers PROPERTIES LABELS nosan)
+
+# Caller errors under the preload, both backends (issue 9, item 9).
+add_executable(preload_errs ${CMAKE_CURRENT_SOURCE_DIR}/preload_errs.c)
+target_compile_options(preload_errs PRIVATE -fno-builtin)
+if(PT_SANITIZE)
+  target_compile_options(preload_errs PRIVATE -fno-sanitize=all)
+  target_link_options(preload_errs PRIVATE -fno-sanitize=all)
+endif()
+pt_shell_test(preload_errors preload_errors.sh 120)

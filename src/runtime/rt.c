@@ -83,6 +83,9 @@ static uint32_t ovfl_idx;              /* max_tags                         */
 static uint8_t *gshift;                /* per entry: log2 of its grain    */
 static unsigned gshift_min;            /* log2(PT_PEAK_GRAIN)             */
 static int backend;
+/* (preload) pointers at this offset in a page take pt__pl_free's careful
+ * path: 0 for mimalloc, PL_LIBC_MMAP_OFF for glibc. */
+static unsigned pl_slow_off;
 static uint64_t secret;
 static uint64_t epoch;                 /* 0..31 (PT_W0_EPOCH_MASK)         */
 static uint64_t epoch_bits;            /* epoch << PT_W0_EPOCH_SHIFT       */
@@ -220,6 +223,46 @@ static inline void be_free(void *p)
         mi_free(p);
     else
         libc_free(p);
+}
+
+/* glibc backend: what survives glibc's own bookkeeping of a freed block.
+ * glibc writes its free-list links into the first bytes of the chunk's user
+ * area, which is pooltag's header: tcache `next` and `key` (offsets 0 and
+ * 8), fastbin `fd` (0), bin `fd`/`bk` (0, 8), large-bin `fd_nextsize`/
+ * `bk_nextsize` (16, 24), and the next chunk's `prev_size` (the last 8
+ * bytes).  So a freed block is recognised by one of:
+ *   - its freed check value, intact in a fastbin chunk;
+ *   - glibc's tcache key at offset 8 (learnt at initialisation);
+ *   - for blocks of at least PT_LIBC_MARK_MIN bytes, a freed mark written
+ *     at offset 32 of the chunk (16 bytes into the block), which no bin
+ *     link and no chunk foot reaches (the chunk is then >= 64 bytes);
+ *   - for a chunk glibc unmapped (mmap'd, >= 128 KiB by default), its
+ *     address in a small ring of recently unmapped blocks
+ *     (preload only, see pl_classify).
+ * The mark is a hash of the address, the tag and the per-process secret,
+ * followed by the tag. */
+#define PT_LIBC_MARK_MIN 32u
+static uint64_t libc_tcache_key; /* 0: unknown (no tcache) */
+
+static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
+{
+    return check_base(h, tag) ^ 0x0ddf4ee5u;
+}
+
+/* Free the paged block with header h (unaligned, so the backend's pointer
+ * is h itself). */
+static inline void be_free_block(pt_hdr *h, uint64_t w0, uint32_t tag)
+{
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
+        mi_free(h);
+        return;
+    }
+    if ((w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN) {
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, tag);
+        m[1] = tag;
+    }
+    libc_free(h);
 }
 
 /* ---- the segment -------------------------------------------------------- */
@@ -456,7 +499,15 @@ static void libc_resolve(void)
          * first calls would otherwise come from several threads at once
          * as they leave the wait for this initialisation ("malloc():
          * corrupted top size", seen in rt_threads_libc under ASan). */
-        libc_free(libc_malloc(1));
+        uint64_t *probe = libc_malloc(24);
+        if (probe) {
+            /* Learn glibc's tcache key: free stores it at offset 8 of a
+             * block it keeps in its per-thread cache (one value per
+             * process since glibc 2.34).  No tcache: the word stays 0. */
+            __atomic_store_n(&probe[1], 0, __ATOMIC_RELAXED);
+            libc_free(probe);
+            libc_tcache_key = __atomic_load_n(&probe[1], __ATOMIC_RELAXED);
+        }
     }
     dlclose(h);
 }
@@ -473,8 +524,10 @@ static void init_slow(void)
         pt__options_load(PT_ONERR_ABORT);
 #endif
         backend = pt__opt.backend;
-        if (backend == PT_BACKEND_LIBC)
+        if (backend == PT_BACKEND_LIBC) {
             libc_resolve();
+            pl_slow_off = 32; /* PL_LIBC_MMAP_OFF */
+        }
         const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
         if (r)
             memcpy(&secret, r + 8, sizeof secret);
@@ -1079,12 +1132,63 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
     return alloc_aligned(pool, size, alignment, tag, CALLER);
 }
 
+/* Read n bytes of this process at addr without faulting (an address taken
+ * from decoded code, or a pointer a program passed to free, may be
+ * unmapped).  0 on success. */
+static int peek(uintptr_t addr, void *out, size_t n)
+{
+    struct iovec local = {out, n}, remote = {(void *)addr, n};
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
+                   (long)n
+               ? 0
+               : -1;
+}
+
+/* Read n bytes at addr, known to be mapped when they lie on the page of
+ * `mapped` (an address already read); peek otherwise. */
+static int read_near(uintptr_t addr, void *out, size_t n, uintptr_t mapped)
+{
+    if ((addr >> 12) == (mapped >> 12) && ((addr + n - 1) >> 12) == (mapped >> 12)) {
+        memcpy(out, (const void *)addr, n);
+        return 0;
+    }
+    return peek(addr, out, n);
+}
+
+/* The header at h (its bytes copied in *hd) does not check as live: was
+ * it a block of ours that has been freed?  Returns 1 and the tag (0 when
+ * unknown) if so.  See "what survives glibc's bookkeeping" above. */
+static int freed_block(const pt_hdr *h, const pt_hdr *hd, uint32_t *tag)
+{
+    if (hd->check == check_freed(h, hd->tag)) {
+        *tag = hd->tag;
+        return 1;
+    }
+    if (backend != PT_BACKEND_LIBC)
+        return 0;
+    uint64_t key;
+    memcpy(&key, &hd->tag, sizeof key);
+    if (libc_tcache_key && key == libc_tcache_key) {
+        *tag = 0;
+        return 1;
+    }
+    uint32_t m[2];
+    if (read_near((uintptr_t)(h + 2), m, sizeof m, (uintptr_t)h) == 0 &&
+        m[0] == libc_mark(h, m[1])) {
+        *tag = m[1];
+        return 1;
+    }
+    return 0;
+}
+
 /* Report why the header of p is not a live block's. */
 static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p)
 {
     ensure_init();
-    if (h->check == check_freed(h, h->tag))
-        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
+    pt_hdr hd = *h;
+    uint32_t tag;
+    if (freed_block(h, &hd, &tag))
+        pt__report(PT_ERR_DOUBLE_FREE, p, tag, 0, 0, 0);
     else
         pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
 }
@@ -1126,6 +1230,13 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
             limit_give(pool, size);
     }
     void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
+    if (backend == PT_BACKEND_LIBC && pool == PT_PAGED && size >= PT_LIBC_MARK_MIN) {
+        /* (an aligned block's header lies >= 16 bytes into its chunk: the
+         * mark is still past glibc's links) */
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, tag);
+        m[1] = tag;
+    }
     pool_mem_free(pool, base);
 }
 
@@ -1147,7 +1258,7 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
         uint32_t sidx = block_site(w0);
         count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0 & PT_SIZE_MASK);
-        be_free(h);
+        be_free_block(h, w0, tag);
         return;
     }
     release(h);
@@ -1482,17 +1593,6 @@ static const void *wrapper_caller(const void *ra)
     return i < n ? frames[i] : ra;
 }
 
-/* Read n bytes of this process at addr without faulting (an address taken
- * from decoded code may be unmapped).  0 on success. */
-static int peek(uintptr_t addr, void *out, size_t n)
-{
-    struct iovec local = {out, n}, remote = {(void *)addr, n};
-    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
-                   (long)n
-               ? 0
-               : -1;
-}
-
 /* The function that the call instruction ending at return address `ra`
  * called: `call rel32` (through a PLT stub `[endbr64] [bnd] jmp *GOT`,
  * followed once) or `call *GOT(%rip)` (-fno-plt).  0 when it cannot tell
@@ -1690,16 +1790,140 @@ static void resolve_foreign(void)
     }
 }
 
+/* glibc backend: pooltag's blocks that glibc unmapped when they were freed
+ * (or moved, by realloc).  Such a chunk is mmap'd: glibc's pointer is 16
+ * bytes into a page, so pooltag's is 32 bytes in (PL_LIBC_MMAP_OFF).  A
+ * second free of one must not read its header: the ring remembers the
+ * last PL_UNMAPPED of them, and a pointer found here is read with peek. */
+#define PL_LIBC_MMAP_OFF 32u
+#define PL_UNMAPPED 64u
+static uintptr_t unmapped_ring[PL_UNMAPPED];
+static unsigned unmapped_n;
+
+static void unmapped_add(const void *p)
+{
+    unsigned i = __atomic_fetch_add(&unmapped_n, 1, __ATOMIC_RELAXED) % PL_UNMAPPED;
+    __atomic_store_n(&unmapped_ring[i], (uintptr_t)p, __ATOMIC_RELAXED);
+}
+
+static int unmapped_has(const void *p)
+{
+    unsigned n = __atomic_load_n(&unmapped_n, __ATOMIC_RELAXED);
+    if (n > PL_UNMAPPED)
+        n = PL_UNMAPPED;
+    for (unsigned i = 0; i < n; i++)
+        if (__atomic_load_n(&unmapped_ring[i], __ATOMIC_RELAXED) == (uintptr_t)p)
+            return 1;
+    return 0;
+}
+
+/* Is the glibc chunk of our block with header h mmap'd (glibc's size
+ * field, just before its pointer, has IS_MMAPPED)? */
+static int libc_chunk_mmapped(const pt_hdr *h)
+{
+    const void *base = (h->w0 & PT_W0_ALIGNED) ? ((void *const *)h)[-1] : (const void *)h;
+    return (((const uint64_t *)base)[-1] & 2) != 0;
+}
+
+/* glibc backend: is p, whose preceding 16 bytes are *hd, the pointer of a
+ * chunk glibc allocated for someone else (a "foreign" block: glibc's
+ * malloc called directly, not through the preload)?  The chunk header must
+ * pass the checks glibc's free makes and more: a sane size, for a heap
+ * chunk a next chunk that says this one is in use, for an mmap'd chunk a
+ * page-aligned mapping that is there.  Returns 1 foreign and live, 2 a
+ * foreign chunk glibc already freed (its tcache key), 0 neither (never
+ * hand it to glibc's free). */
+static int libc_foreign(const void *p, const pt_hdr *hd)
+{
+    uint64_t s, ps = hd->w0;
+    memcpy(&s, &hd->tag, sizeof s);
+    uint64_t cs = s & ~(uint64_t)7;
+    uintptr_t c = (uintptr_t)p - 16, page = (uintptr_t)pt__seg->page_size;
+    if (page < 4096 || (page & (page - 1)))
+        page = 4096;
+    if (s & 2) {
+        uintptr_t off = (uintptr_t)p & (page - 1);
+        if ((s & 4) || cs < page || cs > (1ull << 46) || ps >= cs || !off || (off & (off - 1)))
+            return 0;
+        if (((c - ps) | (ps + cs)) & (page - 1))
+            return 0;
+        unsigned char last;
+        return peek(c + cs - 1, &last, 1) == 0;
+    }
+    if (cs < 32 || (cs & 15) || cs >= (1ull << 40))
+        return 0;
+    uint64_t key, next[2];
+    if (libc_tcache_key && peek((uintptr_t)p + 8, &key, sizeof key) == 0 &&
+        key == libc_tcache_key)
+        return 2;
+    if (peek(c + cs, next, sizeof next) != 0)
+        return 0;
+    return (next[1] & 1) && (next[1] & ~(uint64_t)7) >= 16 && next[1] < (1ull << 46);
+}
+
+/* pl_classify for the glibc backend. */
+static int libc_classify(const void *p)
+{
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    pt_hdr hd;
+    if (((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF && unmapped_has(p) &&
+        peek((uintptr_t)h, &hd, sizeof hd) != 0) {
+        /* pooltag freed it and glibc unmapped it */
+        pt__report(PT_ERR_DOUBLE_FREE, p, 0, 0, 0, 0);
+        return -1;
+    }
+    if (((uintptr_t)p & 15) || read_near((uintptr_t)h, &hd, sizeof hd, (uintptr_t)p) != 0) {
+        if (!ready())
+            return 0;
+        /* glibc's pointers are 16-aligned, and it has none with nothing
+         * mapped before it */
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+        return -1;
+    }
+    if (hd.check == check_live(h, hd.w0, hd.tag))
+        return 1;
+    if (!ready())
+        return 0;
+    uint32_t tag;
+    if (freed_block(h, &hd, &tag)) {
+        pt__report(PT_ERR_DOUBLE_FREE, p, tag, 0, 0, 0);
+        return -1;
+    }
+    int f = libc_foreign(p, &hd);
+    if (f == 1)
+        return 0;
+    pt__report(f == 2 ? PT_ERR_DOUBLE_FREE : PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    return -1;
+}
+
 /* Is p plausibly one of ours?  Returns 1 live, 0 not ours (foreign), and
  * reports (returning -1) a double free or a damaged block of our heap. */
 static __attribute__((noinline)) int pl_classify(const void *p)
 {
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    /* With the glibc backend every block, ours or glibc's own, has readable
-     * bytes before it (glibc's chunk header, or our header inside the
-     * chunk); with mimalloc, a pointer outside mimalloc's heap is glibc's. */
-    if (backend == PT_BACKEND_MIMALLOC && !mi_is_in_heap_region(p))
-        return 0;
+    if (backend == PT_BACKEND_LIBC)
+        return libc_classify(p);
+    /* With mimalloc, a pointer outside mimalloc's heap is glibc's if glibc's
+     * chunk header says so; mimalloc may also have given the memory of a
+     * large block of ours back (a second free of it). */
+    if (!mi_is_in_heap_region(p)) {
+        pt_hdr hd;
+        if (!ready())
+            return 0;
+        if (((uintptr_t)p & 15) || peek((uintptr_t)h, &hd, sizeof hd) != 0) {
+            pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+            return -1;
+        }
+        if (hd.check == check_freed(h, hd.tag)) {
+            pt__report(PT_ERR_DOUBLE_FREE, p, hd.tag, 0, 0, 0);
+            return -1;
+        }
+        int f = libc_foreign(p, &hd);
+        if (f == 1)
+            return 0;
+        pt__report(f == 2 ? PT_ERR_DOUBLE_FREE : PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+        return -1;
+    }
     if (h->check == check_live(h, h->w0, h->tag))
         return 1;
     if (!ready())
@@ -1708,11 +1932,8 @@ static __attribute__((noinline)) int pl_classify(const void *p)
         pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
         return -1;
     }
-    if (backend == PT_BACKEND_MIMALLOC) {
-        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
-        return -1;
-    }
-    return 0; /* in glibc's heap but not ours: allocated by glibc itself */
+    pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    return -1;
 }
 
 static void free_foreign(void *p)
@@ -1733,14 +1954,17 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
     if (PT_UNLIKELY(is_boot(p)))
         return;
     pt_hdr *h = (pt_hdr *)p - 1;
-    if (PT_UNLIKELY(((uintptr_t)p & 4095) == 0) && backend == PT_BACKEND_MIMALLOC) {
-        /* The 16 bytes before a page-aligned foreign pointer may not be
-         * mapped: ask the backend before reading them. */
+    if (PT_UNLIKELY(((uintptr_t)p & 4095) == pl_slow_off)) {
+        /* mimalloc: the 16 bytes before a page-aligned foreign pointer may
+         * not be mapped: ask the backend before reading them.  glibc: this
+         * may be a block of ours that glibc has unmapped (libc_classify). */
         int c = pl_classify(p);
         if (c == 0)
             free_foreign(p);
         if (c != 1)
             return;
+        if (backend == PT_BACKEND_LIBC && libc_chunk_mmapped(h))
+            unmapped_add(p);
         release(h);
         return;
     }
@@ -1796,7 +2020,13 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
             pt__pl_free(p);
             return NULL;
         }
-        return realloc_block(p, n, ra);
+        pt_hdr *h = (pt_hdr *)p - 1;
+        int mm = backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+                 libc_chunk_mmapped(h);
+        void *q = realloc_block(p, n, ra);
+        if (mm && q && q != p)
+            unmapped_add(p); /* glibc moved it with mremap */
+        return q;
     }
     if (c < 0) {
         errno = EINVAL;
