@@ -38,3 +38,12 @@ if(PT_SANITIZE)
   target_link_options(preload_errs PRIVATE -fno-sanitize=all)
 endif()
 pt_shell_test(preload_errors preload_errors.sh 120)
+
+# mallinfo & co under the preload (issue 9, item 5).
+add_executable(preload_mallinfo ${CMAKE_CURRENT_SOURCE_DIR}/preload_mallinfo.c)
+target_compile_options(preload_mallinfo PRIVATE -Wno-deprecated-declarations)
+if(PT_SANITIZE)
+  target_compile_options(preload_mallinfo PRIVATE -fno-sanitize=all)
+  target_link_options(preload_mallinfo PRIVATE -fno-sanitize=all)
+endif()
+pt_shell_test(preload_mallinfo preload_mallinfo.sh 60)

@@ -2043,6 +2043,59 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
     return q;
 }
 
+/* mallinfo & co (src/preload/mallinfo.c): the bytes the program has asked
+ * for and not freed, and its live blocks, over every tag and both pools
+ * (pooltag's counters; no header or backend rounding).  Returns the
+ * backend, or -1 before the runtime is ready. */
+__attribute__((visibility("default"))) int pt__pl_heap(uint64_t *in_use, uint64_t *blocks)
+{
+    *in_use = *blocks = 0;
+    if (!ready())
+        return -1;
+    pt_seg_header *h = pt__seg;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        if ((s1 & 1) && attempt < 999) {
+            sched_yield();
+            continue;
+        }
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_ACQUIRE);
+        uint64_t b = 0, n = 0;
+        for (uint32_t i = 0; i <= ovfl_idx; i++) {
+            if (!__atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE))
+                continue;
+            pt_tag_info t;
+            pt_seg_sum_entry(seg_base, h, hw, i, &t);
+            for (unsigned p = 0; p < PT_POOL_COUNT; p++) {
+                b += t.pool[p].bytes_alloc - t.pool[p].bytes_freed;
+                n += t.pool[p].allocs - t.pool[p].frees;
+            }
+        }
+        *in_use = b;
+        *blocks = n;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == s1)
+            break;
+    }
+    return backend;
+}
+
+/* A function of libc.so.6 itself (glibc's mallinfo2, malloc_trim...), or
+ * NULL. */
+__attribute__((visibility("default"))) void *pt__pl_libc_sym(const char *name)
+{
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1; /* dlsym may allocate */
+    void *f = NULL, *h = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_LAZY);
+    if (h) {
+        f = dlsym(h, name);
+        dlclose(h);
+    }
+    t->busy = was;
+    return f;
+}
+
 /* Wrappers (strdup, asprintf, ...) name their caller as the site. */
 __attribute__((visibility("default"))) const void *pt__pl_site_push(const void *ra)
 {
