@@ -118,6 +118,9 @@ typedef struct pt_tls {
     uint32_t ts;            /* TS_*                                        */
     uint32_t cur_tag;       /* pt_tag_push                                 */
     uint32_t busy;          /* inside the runtime's own setup (preload)    */
+    uint32_t in_be;         /* inside the backend or a locked section
+                               (preload): see "Signal handlers"            */
+    void *deferred;         /* frees deferred by a signal handler          */
     struct {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
@@ -199,30 +202,72 @@ static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
 
 /* ---- backend ------------------------------------------------------------ */
 
+/* Signal handlers (preload)
+ * ------------------------
+ * Neither mimalloc nor glibc's malloc may be re-entered by a signal handler
+ * of the same thread: mimalloc hands one block to both callers (found: a
+ * program whose SIGALRM handler allocates crashes under plain mimalloc,
+ * and pooltag then reported the block's second free as a double free),
+ * glibc deadlocks on its arena lock.  So the preload marks the thread while
+ * it is inside the backend (or holds one of pooltag's own spin locks):
+ * a malloc from a handler that interrupted such a section is served from
+ * the side arena (never re-entering the backend, never freed), and a free
+ * is deferred to a per-thread list that the interrupted code frees when it
+ * leaves the backend.  Counters updated by a handler that interrupted the
+ * counting of the same tag may lose that update (they are plain per-thread
+ * stores). */
+#ifdef PT_PRELOAD
+static void drain_deferred(void);
+static inline void be_enter(void)
+{
+    tls.in_be++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void be_leave(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.in_be--;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (PT_UNLIKELY(tls.deferred != NULL) && !tls.in_be)
+        drain_deferred();
+}
+#else
+static inline void be_enter(void) {}
+static inline void be_leave(void) {}
+#endif
+
 static inline void *be_malloc(size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n)
-                                                     : libc_malloc(n);
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n) : libc_malloc(n);
+    be_leave();
+    return p;
 }
 
 static inline void *be_calloc(size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n)
-                                                     : libc_calloc(1, n);
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n) : libc_calloc(1, n);
+    be_leave();
+    return p;
 }
 
 static inline void *be_realloc(void *p, size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n)
-                                                     : libc_realloc(p, n);
+    be_enter();
+    void *q = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n) : libc_realloc(p, n);
+    be_leave();
+    return q;
 }
 
 static inline void be_free(void *p)
 {
+    be_enter();
     if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
         mi_free(p);
     else
         libc_free(p);
+    be_leave();
 }
 
 /* glibc backend: what survives glibc's own bookkeeping of a freed block.
@@ -253,16 +298,18 @@ static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
  * is h itself). */
 static inline void be_free_block(pt_hdr *h, uint64_t w0, uint32_t tag)
 {
+    be_enter();
     if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
         mi_free(h);
-        return;
+    } else {
+        if ((w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN) {
+            uint32_t *m = (uint32_t *)(h + 2);
+            m[0] = libc_mark(h, tag);
+            m[1] = tag;
+        }
+        libc_free(h);
     }
-    if ((w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN) {
-        uint32_t *m = (uint32_t *)(h + 2);
-        m[0] = libc_mark(h, tag);
-        m[1] = tag;
-    }
-    libc_free(h);
+    be_leave();
 }
 
 /* ---- the segment -------------------------------------------------------- */
@@ -612,8 +659,11 @@ static uint32_t tag_index_slow(uint32_t tag)
         }
     }
     unsigned s = cache_slot(tag);
-    tls.cache[s].tag = tag;
+    tls.cache[s].tag = PT_CACHE_POISON; /* the key last (signal handlers) */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls.cache[s].idx = idx;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.cache[s].tag = tag;
     return idx;
 }
 
@@ -646,6 +696,7 @@ static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tid
         if (t == 0) {
             if (!insert)
                 return UINT32_MAX;
+            be_enter(); /* a signal handler must not wait for site_lock */
             pt__spin_lock(&site_lock);
             if (__atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == 0) {
                 e->addr = addr;
@@ -653,9 +704,11 @@ static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tid
                 __atomic_store_n(&e->tag, tag, __ATOMIC_RELEASE);
                 __atomic_fetch_add(&pt__seg->sites_used, 1, __ATOMIC_RELAXED);
                 pt__spin_unlock(&site_lock);
+                be_leave();
                 return (h + n) & site_mask;
             }
             pt__spin_unlock(&site_lock);
+            be_leave();
             t = __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE);
         }
         if (t == tag && e->addr == addr)
@@ -968,10 +1021,14 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     uint32_t si = site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
     if (cache && tls.counts) { /* cached only once the thread has its shard */
-        tls.scache[s].ra = ra;
+        /* the key last: a signal handler never sees a half-written entry */
+        tls.scache[s].ra = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         tls.scache[s].tag = tag;
         tls.scache[s].tidx = t;
         tls.scache[s].sidx = si;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tls.scache[s].ra = ra;
     }
     *tidx = t;
     *sidx = si;
@@ -1009,7 +1066,9 @@ alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra
         return fail(idx, pool);
     if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
         return fail(idx, pool);
-    void *base = pool_mem(pool, size + PT_HDR_SIZE, zero);
+    /* (malloc(0): a byte more, so that malloc_usable_size's 1 is true; the
+     * backend rounds it to 8, which defer_free needs) */
+    void *base = pool_mem(pool, size + PT_HDR_SIZE + (size == 0), zero);
     if (PT_UNLIKELY(!base)) {
         limit_give(pool, size);
         return fail(idx, pool);
@@ -1100,7 +1159,7 @@ static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint3
     /* base is 16-aligned, so base+24 is 8 mod 16 and rounding it up to the
      * alignment adds at most alignment-8: the block ends within the
      * allocation of size + alignment + 16 bytes. */
-    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE, 0);
+    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE + (size == 0), 0);
     if (!base) {
         limit_give(pl, size);
         return fail(idx, pl);
@@ -1549,29 +1608,64 @@ int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
 static _Alignas(64) char boot_arena[BOOT_SIZE];
 static size_t boot_used;
 
+/* The side arena: allocations made by a signal handler that interrupted
+ * the backend (see "Signal handlers"), once the bootstrap arena is full.
+ * Reserved (not committed) on first use; bump-allocated, never freed. */
+#define SIDE_SIZE (64ul << 20)
+static char *side_arena;
+static size_t side_used;
+
+/* One of the two arenas whose blocks are never freed. */
 static int is_boot(const void *p)
 {
-    return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE;
+    if ((const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE)
+        return 1;
+    const char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    return s && (const char *)p >= s && (const char *)p < s + SIDE_SIZE;
 }
 
-/* 16 bytes before each bootstrap block hold its size. */
-static void *boot_alloc(size_t n, size_t align)
+/* 16 bytes before each block hold its size. */
+static void *bump_alloc(char *arena, size_t cap, size_t *used, size_t n, size_t align)
 {
     if (align < 16)
         align = 16;
-    size_t need = (n + 15) & ~(size_t)15;
-    size_t off = __atomic_load_n(&boot_used, __ATOMIC_RELAXED), start, end;
+    size_t need = n ? (n + 15) & ~(size_t)15 : 16;
+    size_t off = __atomic_load_n(used, __ATOMIC_RELAXED), start, end;
     do {
         start = ((off + 16 + align - 1) & ~(align - 1));
         end = start + need;
-        if (end > BOOT_SIZE || end < start) {
+        if (end > cap || end < start) {
             errno = ENOMEM;
             return NULL;
         }
-    } while (!__atomic_compare_exchange_n(&boot_used, &off, end, 1, __ATOMIC_RELAXED,
+    } while (!__atomic_compare_exchange_n(used, &off, end, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    *(size_t *)(boot_arena + start - 16) = n;
-    return boot_arena + start; /* zeroed: static storage, never reused */
+    *(size_t *)(arena + start - 16) = n;
+    return arena + start; /* zeroed: fresh memory, never reused */
+}
+
+static void *boot_alloc(size_t n, size_t align)
+{
+    void *p = bump_alloc(boot_arena, BOOT_SIZE, &boot_used, n, align);
+    if (p || !tls.in_be)
+        return p;
+    /* a signal handler's: the side arena (mmap is async-signal-safe) */
+    char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    if (!s) {
+        void *m = mmap(NULL, SIDE_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        char *expect = NULL;
+        if (__atomic_compare_exchange_n(&side_arena, &expect, (char *)m, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            s = m;
+        } else {
+            munmap(m, SIDE_SIZE);
+            s = expect;
+        }
+    }
+    return bump_alloc(s, SIDE_SIZE, &side_used, n, align);
 }
 
 static size_t boot_size(const void *p)
@@ -1691,6 +1785,8 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
                                                      const void *ra, int zero)
 {
     pt_tls *t = &tls;
+    if (PT_UNLIKELY(t->in_be)) /* a signal handler interrupted the backend */
+        return boot_alloc(size, align);
     if (PT_UNLIKELY(!ready())) {
         if (t->busy)
             return boot_alloc(size, align);
@@ -1726,10 +1822,13 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         uint32_t tidx, sidx;
         site_of(tag, ra, &tidx, &sidx, 1);
         unsigned s = ra_slot(ra);
-        t->racache[s].ra = ra;
+        t->racache[s].ra = NULL; /* the key last, as in site_of */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->racache[s].tag = tag;
         t->racache[s].tidx = tidx;
         t->racache[s].sidx = sidx;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->racache[s].ra = ra;
     }
     return p;
 }
@@ -1741,7 +1840,7 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
     unsigned s = ra_slot(ra);
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY(t->racache[s].ra == ra &&
-                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag |
+                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag | t->in_be |
                    (uintptr_t)t->site_ra) == 0 &&
                   cs)) {
         return paged_block(t, cs, size, t->racache[s].tag, t->racache[s].tidx,
@@ -1752,6 +1851,8 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
 
 __attribute__((visibility("default"))) void *pt__pl_malloc(size_t n, const void *ra)
 {
+    if (PT_UNLIKELY(!n))
+        return pl_alloc_slow(0, 16, ra, 0);
     return pl_alloc(n, ra, 0);
 }
 
@@ -1763,13 +1864,15 @@ __attribute__((visibility("default"))) void *pt__pl_calloc(size_t n, size_t size
         errno = ENOMEM;
         return NULL;
     }
+    if (PT_UNLIKELY(!total))
+        return pl_alloc_slow(0, 16, ra, 1);
     return pl_alloc(total, ra, 1);
 }
 
 __attribute__((visibility("default"))) void *pt__pl_memalign(size_t align, size_t n,
                                                              const void *ra)
 {
-    if (align <= 16)
+    if (align <= 16 && n)
         return pl_alloc(n, ra, 0);
     return pl_alloc_slow(n, align, ra, 0);
 }
@@ -1947,12 +2050,52 @@ static void free_foreign(void *p)
         foreign_free(p);
 }
 
+/* A free by a signal handler that interrupted the backend: checked now,
+ * freed when the interrupted code leaves the backend (be_leave).  The list
+ * runs through the blocks' first 8 bytes (every block has them: see
+ * malloc(0)); the freed check value makes a second free before then a
+ * double free. */
+static __attribute__((noinline)) void defer_free(void *p)
+{
+    pt_hdr *h = (pt_hdr *)p - 1;
+    int c = ((uintptr_t)p & 4095) != pl_slow_off && h->check == check_live(h, h->w0, h->tag)
+                ? 1
+                : pl_classify(p);
+    if (c != 1)
+        return; /* reported; or glibc's own block: left alone, glibc may
+                   not be entered here */
+    h->check = check_freed(h, h->tag);
+    *(void **)p = tls.deferred;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.deferred = p;
+}
+
+static void drain_deferred(void)
+{
+    void *p;
+    while ((p = __atomic_exchange_n(&tls.deferred, NULL, __ATOMIC_RELAXED)) != NULL) {
+        while (p) {
+            void *next = *(void **)p;
+            pt_hdr *h = (pt_hdr *)p - 1;
+            if (backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+                libc_chunk_mmapped(h))
+                unmapped_add(p);
+            release(h);
+            p = next;
+        }
+    }
+}
+
 __attribute__((visibility("default"))) void pt__pl_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
     if (PT_UNLIKELY(is_boot(p)))
         return;
+    if (PT_UNLIKELY(tls.in_be)) {
+        defer_free(p);
+        return;
+    }
     pt_hdr *h = (pt_hdr *)p - 1;
     if (PT_UNLIKELY(((uintptr_t)p & 4095) == pl_slow_off)) {
         /* mimalloc: the 16 bytes before a page-aligned foreign pointer may
@@ -1985,12 +2128,15 @@ __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
 {
     if (!p)
         return 0;
+    /* At least 1 for a block of 0 bytes (it has one: see malloc(0)). */
     if (is_boot(p))
-        return boot_size(p);
+        return boot_size(p) ? boot_size(p) : 1;
     int c = ((uintptr_t)p & 4095) == 0 ? pl_classify(p) : -2;
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag)))
-        return (size_t)(h->w0 & PT_SIZE_MASK);
+    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag))) {
+        size_t n = (size_t)(h->w0 & PT_SIZE_MASK);
+        return n ? n : 1;
+    }
     if (c == -2)
         c = pl_classify(p);
     if (c == 0) {
@@ -2004,13 +2150,25 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
                                                              const void *ra)
 {
     if (!p)
-        return pl_alloc(n, ra, 0);
+        return n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
     if (is_boot(p)) {
-        void *q = pl_alloc(n, ra, 0);
+        void *q = n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
         if (q) {
             size_t old = boot_size(p);
             memcpy(q, p, old < n ? old : n);
         }
+        return q;
+    }
+    if (PT_UNLIKELY(tls.in_be)) {
+        /* a signal handler's: a new block from the side arena, the old
+         * one's free deferred */
+        const pt_hdr *h = (const pt_hdr *)p - 1;
+        size_t old = h->check == check_live(h, h->w0, h->tag) ? h->w0 & PT_SIZE_MASK : 0;
+        void *q = n ? boot_alloc(n, 16) : NULL;
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        if (q || !n)
+            defer_free(p);
         return q;
     }
     int c = pl_classify(p);
@@ -2032,7 +2190,12 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
         errno = EINVAL;
         return NULL;
     }
-    /* A block of glibc's: move it into our heap. */
+    /* A block of glibc's: freed for realloc(p, 0) as glibc does, else moved
+     * into our heap. */
+    if (n == 0) {
+        free_foreign(p);
+        return NULL;
+    }
     resolve_foreign();
     size_t old = foreign_usable ? foreign_usable(p) : 0;
     void *q = pl_alloc(n, ra, 0);
