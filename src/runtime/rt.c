@@ -278,15 +278,19 @@ static inline void be_free(void *p)
  * bytes).  So a freed block is recognised by one of:
  *   - its freed check value, intact in a fastbin chunk;
  *   - glibc's tcache key at offset 8 (learnt at initialisation);
- *   - for blocks of at least PT_LIBC_MARK_MIN bytes, a freed mark written
- *     at offset 32 of the chunk (16 bytes into the block), which no bin
- *     link and no chunk foot reaches (the chunk is then >= 64 bytes);
+ *   - for blocks of at least PT_LIBC_MARK_MIN bytes (beyond the tcache's
+ *     1032, so they go to glibc's bins), a freed mark written at offset 32
+ *     of the chunk (16 bytes into the block), which no bin link and no
+ *     chunk foot reaches;
+ *   (a smaller block that glibc moved from a full tcache bin to its bins
+ *   is not recognised: its second free is a "bad pointer", still never
+ *   passed to glibc)
  *   - for a chunk glibc unmapped (mmap'd, >= 128 KiB by default), its
  *     address in a small ring of recently unmapped blocks
  *     (preload only, see pl_classify).
  * The mark is a hash of the address, the tag and the per-process secret,
  * followed by the tag. */
-#define PT_LIBC_MARK_MIN 32u
+#define PT_LIBC_MARK_MIN 1024u
 static uint64_t libc_tcache_key; /* 0: unknown (no tcache) */
 
 static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
@@ -296,20 +300,29 @@ static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
 
 /* Free the paged block with header h (unaligned, so the backend's pointer
  * is h itself). */
-static inline void be_free_block(pt_hdr *h, uint64_t w0, uint32_t tag)
+/* (noinline: the mimalloc path of be_free_block stays a tail call) */
+static __attribute__((noinline)) void libc_free_block(pt_hdr *h)
 {
-    be_enter();
-    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
-        mi_free(h);
-    } else {
-        if ((w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN) {
-            uint32_t *m = (uint32_t *)(h + 2);
-            m[0] = libc_mark(h, tag);
-            m[1] = tag;
-        }
-        libc_free(h);
+    /* (w0 and the tag are still there: only the check value changed) */
+    if (PT_UNLIKELY((h->w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN)) {
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, h->tag);
+        m[1] = h->tag;
     }
+    be_enter();
+    libc_free(h);
     be_leave();
+}
+
+static inline void be_free_block(pt_hdr *h)
+{
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
+        be_enter();
+        mi_free(h);
+        be_leave();
+        return;
+    }
+    libc_free_block(h);
 }
 
 /* ---- the segment -------------------------------------------------------- */
@@ -1317,7 +1330,7 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
         uint32_t sidx = block_site(w0);
         count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0 & PT_SIZE_MASK);
-        be_free_block(h, w0, tag);
+        be_free_block(h);
         return;
     }
     release(h);
