@@ -218,17 +218,18 @@ static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
  * stores). */
 #ifdef PT_PRELOAD
 static void drain_deferred(void);
+/* (never nested: nothing inside calls the backend again) */
 static inline void be_enter(void)
 {
-    tls.in_be++;
+    tls.in_be = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 static inline void be_leave(void)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    tls.in_be--;
+    tls.in_be = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (PT_UNLIKELY(tls.deferred != NULL) && !tls.in_be)
+    if (PT_UNLIKELY(tls.deferred != NULL))
         drain_deferred();
 }
 #else
@@ -1321,11 +1322,20 @@ static void release(pt_hdr *h)
 
 /* Free a block whose header (w0, tag) was validated.  Fast path: a paged,
  * unaligned block of this epoch, no paged maximum, a private shard. */
-static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag)
+#ifdef PT_PRELOAD
+static void defer_free(void *p);
+#endif
+
+/* pl: called by the preload's free, whose fast path also excludes a signal
+ * handler that interrupted the backend (its free is deferred). */
+static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
+                                                             int pl)
 {
     pt_tls *t = &tls;
     pt_seg_counts *cs = t->counts;
-    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED) |
+                   (pl ? t->in_be : 0)) == 0 &&
+                  cs)) {
         h->check = check_freed(h, tag);
         uint32_t sidx = block_site(w0);
         count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
@@ -1333,6 +1343,12 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
         be_free_block(h);
         return;
     }
+#ifdef PT_PRELOAD
+    if (pl && t->in_be) {
+        defer_free(h + 1);
+        return;
+    }
+#endif
     release(h);
 }
 
@@ -1347,7 +1363,7 @@ void pt_free(void *p)
         bad_header(h, p);
         return;
     }
-    free_live(h, w0, tag);
+    free_live(h, w0, tag, 0);
 }
 
 void pt_free_tag(void *p, uint32_t tag)
@@ -1628,13 +1644,25 @@ static size_t boot_used;
 static char *side_arena;
 static size_t side_used;
 
-/* One of the two arenas whose blocks are never freed. */
+static int is_side(const void *p)
+{
+    const char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    return s && (const char *)p >= s && (const char *)p < s + SIDE_SIZE;
+}
+
+/* One of the two arenas whose blocks are never freed.  (pt__pl_free tests
+ * only the bootstrap one first: a side-arena block's 16 bytes never check
+ * as a live header, so it takes the slow path, which tests is_side.) */
 static int is_boot(const void *p)
 {
     if ((const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE)
         return 1;
-    const char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
-    return s && (const char *)p >= s && (const char *)p < s + SIDE_SIZE;
+    return is_side(p);
+}
+
+static int is_boot_arena(const void *p)
+{
+    return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE;
 }
 
 /* 16 bytes before each block hold its size. */
@@ -1653,7 +1681,12 @@ static void *bump_alloc(char *arena, size_t cap, size_t *used, size_t n, size_t 
         }
     } while (!__atomic_compare_exchange_n(used, &off, end, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    *(size_t *)(arena + start - 16) = n;
+    /* the size where a header's w0 is, and a check value that never
+     * matches it: the block is never taken for a live one */
+    pt_hdr *h = (pt_hdr *)(arena + start) - 1;
+    h->w0 = n;
+    h->tag = 0;
+    h->check = ~check_live(h, n, 0);
     return arena + start; /* zeroed: fresh memory, never reused */
 }
 
@@ -2099,42 +2132,49 @@ static void drain_deferred(void)
     }
 }
 
+/* pt__pl_free of a pointer whose header does not check, or may not be
+ * readable. */
+static __attribute__((noinline)) void pl_free_slow(void *p)
+{
+    if (is_side(p))
+        return;
+    if (tls.in_be) { /* a signal handler that interrupted the backend */
+        defer_free(p);
+        return;
+    }
+    int c = pl_classify(p);
+    if (c == 0)
+        free_foreign(p);
+    if (c != 1)
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+        libc_chunk_mmapped(h))
+        unmapped_add(p);
+    release(h);
+}
+
 __attribute__((visibility("default"))) void pt__pl_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
-    if (PT_UNLIKELY(is_boot(p)))
+    if (PT_UNLIKELY(is_boot_arena(p)))
         return;
-    if (PT_UNLIKELY(tls.in_be)) {
-        defer_free(p);
-        return;
-    }
     pt_hdr *h = (pt_hdr *)p - 1;
     if (PT_UNLIKELY(((uintptr_t)p & 4095) == pl_slow_off)) {
         /* mimalloc: the 16 bytes before a page-aligned foreign pointer may
          * not be mapped: ask the backend before reading them.  glibc: this
          * may be a block of ours that glibc has unmapped (libc_classify). */
-        int c = pl_classify(p);
-        if (c == 0)
-            free_foreign(p);
-        if (c != 1)
-            return;
-        if (backend == PT_BACKEND_LIBC && libc_chunk_mmapped(h))
-            unmapped_add(p);
-        release(h);
+        pl_free_slow(p);
         return;
     }
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
     if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
-        int c = pl_classify(p);
-        if (c == 0)
-            free_foreign(p);
-        if (c == 1)
-            release(h);
+        pl_free_slow(p);
         return;
     }
-    free_live(h, w0, tag);
+    free_live(h, w0, tag, 1);
 }
 
 __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
