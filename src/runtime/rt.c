@@ -2014,7 +2014,7 @@ static int libc_foreign(const void *p, const pt_hdr *hd)
 static int libc_classify(const void *p)
 {
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    pt_hdr hd;
+    pt_hdr hd = {0, 0, 0};
     if (((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF && unmapped_has(p) &&
         peek((uintptr_t)h, &hd, sizeof hd) != 0) {
         /* pooltag freed it and glibc unmapped it */
@@ -2056,7 +2056,7 @@ static __attribute__((noinline)) int pl_classify(const void *p)
      * chunk header says so; mimalloc may also have given the memory of a
      * large block of ours back (a second free of it). */
     if (!mi_is_in_heap_region(p)) {
-        pt_hdr hd;
+        pt_hdr hd = {0, 0, 0};
         if (!ready())
             return 0;
         if (((uintptr_t)p & 15) || peek((uintptr_t)h, &hd, sizeof hd) != 0) {
