@@ -25,7 +25,7 @@ done
 
 # Files that are not snapshots.
 expect_error used "$T/none.ptsnap: no such file" "$POOLTAG" used "$T/none.ptsnap"
-expect_error used "$T: not a regular file" "$POOLTAG" used "$T"
+expect_error used "$T: is a directory, not a regular file" "$POOLTAG" used "$T"
 echo "hello, world" >"$T/text"
 expect_error used "not a pooltag snapshot (bad magic)" "$POOLTAG" used "$T/text"
 : >"$T/empty"

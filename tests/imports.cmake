@@ -16,3 +16,4 @@ target_link_libraries(fx_imports_nopie PRIVATE fx_imports_gd)
 pt_shell_test(imports_canonical imports_canonical.sh 60)
 # A sanitizer build's program defines free itself (the interceptor).
 set_tests_properties(imports_canonical PROPERTIES LABELS nosan)
+pt_shell_test(imports_nothing imports_nothing.sh 60)

@@ -65,7 +65,7 @@ for f in text other v2 zeros; do
     done
 done
 mkdir "$T/dir.db"
-expect_error log "is not a regular file" "$POOLTAG" log -o "$T/dir.db" "$P"
+expect_error log "is a directory, not a regular file" "$POOLTAG" log -o "$T/dir.db" "$P"
 expect_error log "Not a directory" "$POOLTAG" log -o "$T/text.db/x.db" "$P"
 expect_error log "No such file or directory" "$POOLTAG" log -o "$T/nodir/x.db" "$P"
 

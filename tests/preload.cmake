@@ -30,6 +30,27 @@ endif()
 pt_shell_test(preload_wrappers test_wrappers.sh 120)
 set_tests_properties(preload_wrappers PROPERTIES LABELS nosan)
 
+# dlclose and a module loaded at the same address (issue 9 item 4): one
+# plugin source built under three names, and a host that loads them in turn.
+foreach(p alpha bravo charlie)
+  add_library(fx_dlplug_${p} SHARED ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/fx_dlplug.c)
+  set_target_properties(fx_dlplug_${p} PROPERTIES OUTPUT_NAME ${p}
+    LIBRARY_OUTPUT_DIRECTORY ${PT_FIXTURES}/dl C_VISIBILITY_PRESET hidden)
+  target_compile_options(fx_dlplug_${p} PRIVATE -O1)
+  list(APPEND PT_DL_FIXTURES fx_dlplug_${p})
+endforeach()
+add_executable(fx_dlcycle ${CMAKE_CURRENT_SOURCE_DIR}/fixtures/fx_dlcycle.c)
+set_target_properties(fx_dlcycle PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FIXTURES})
+target_link_libraries(fx_dlcycle PRIVATE ${CMAKE_DL_LIBS})
+foreach(t fx_dlcycle ${PT_DL_FIXTURES})
+  if(PT_SANITIZE)
+    target_compile_options(${t} PRIVATE -fno-sanitize=all)
+    target_link_options(${t} PRIVATE -fno-sanitize=all)
+  endif()
+endforeach()
+pt_shell_test(preload_dlclose preload_dlclose.sh 60)
+set_tests_properties(preload_dlclose PROPERTIES LABELS nosan)
+
 # Caller errors under the preload, both backends (issue 9, item 9).
 add_executable(preload_errs ${CMAKE_CURRENT_SOURCE_DIR}/preload_errs.c)
 target_compile_options(preload_errs PRIVATE -fno-builtin)

@@ -23,10 +23,17 @@ expect_fail 2 "unknown backend 'jemalloc' (use mimalloc or libc)" \
 expect_fail 2 "unknown backend ''" "${R[@]}" --backend= -- "${CMD[@]}"
 expect_fail 2 "unknown error policy 'ignore' (use report or abort)" \
     "${R[@]}" --on-error=ignore -- "${CMD[@]}"
-for s in 10X -1 '' 1.5M 1KK M 99999999999999999999 2T 1024G; do
+for s in 10X -1 '' 1.5M 1KK M 99999999999999999999; do
     expect_fail 2 "--paged-max: '$s' is not a size" \
         "${R[@]}" --paged-max "$s" -- "${CMD[@]}"
 done
+# Sizes over the runtime's largest pool maximum (1T - 4097 bytes): the
+# message and --help give the real limit (issue 9).
+for s in 1T 1TiB 1024G 1099511623680 2T; do
+    expect_fail 2 "--paged-max: '$s' is over the largest pool maximum, 1099511623679 bytes" \
+        "${R[@]}" --paged-max "$s" -- "${CMD[@]}"
+done
+"${R[@]}" --help | grep -q 'most 1099511623679 = 1T - 4097' || fail "run --help does not give the pool maximum's limit"
 expect_fail 2 "--nonpaged-max: 'lots' is not a size" \
     "${R[@]}" --nonpaged-max lots -- "${CMD[@]}"
 expect_fail 2 "--wrapper wants a function name pattern" \

@@ -8,3 +8,8 @@ pt_shell_test(serve_dashboard serve_dashboard.sh 90)
 # Prometheus (a Go program) next to the build under test, not in ASan.
 pt_shell_test(serve_prometheus serve_prometheus.sh 180)
 set_tests_properties(serve_prometheus PROPERTIES LABELS nosan)
+# Whose processes serve exports (root, uid 65534; skipped when not root)
+# and slow clients (issue 9, items 10 and 11).
+pt_shell_test(serve_users serve_users.sh 60)
+pt_shell_test(serve_slowloris serve_slowloris.sh 60)
+pt_shell_test(serve_ticks serve_ticks.sh 30)

@@ -2,13 +2,19 @@
 #
 # start_serve ARGS...: starts `pooltag serve ARGS`, waits for its
 # "listening on URL" line, sets SERVE_PID and URL (http://HOST:PORT/).
+# start_serve_cmd CMD...: the same for a whole command that execs pooltag
+# serve (e.g. under setpriv, so that SERVE_PID is the server itself).
 # http METHOD URL [ACCEPT]: one request through python3 (no curl needed);
 # prints the body to stdout, and "STATUS CONTENT-TYPE" to $T/http.status,
 # the headers to $T/http.headers.
 . "$(dirname "${BASH_SOURCE[0]}")/cli_lib.sh"
 
 start_serve() {
-    "$POOLTAG" serve "$@" 2>"$T/serve.err" &
+    start_serve_cmd "$POOLTAG" serve "$@"
+}
+
+start_serve_cmd() {
+    "$@" 2>"$T/serve.err" &
     SERVE_PID=$!
     track_pid "$SERVE_PID"
     URL=

@@ -10,8 +10,10 @@
  *   alloc_np         4 x 64 B       nonpaged
  *   site_10..49  (--many only) 1 block each, 8+n bytes, paged: 40 more
  *                 sites, enough to fill a site table of PT_MAX_SITES=16
+ *   alloc_late    (--late only, after the others) 1000 x 64 B paged of a
+ *                 new tag 'Late', created once the site table is full
  *
- * Usage: sites_fixture READY_FILE [--many]
+ * Usage: sites_fixture READY_FILE [--many] [--late]
  * Allocates, writes its PID to READY_FILE, then sleeps until killed (at
  * most 300 s, so a forgotten fixture ends by itself).
  */
@@ -30,7 +32,7 @@
 #define NO_UNROLL _Pragma("GCC unroll 1")
 #endif
 
-static void *blocks[2000];
+static void *blocks[4096];
 static size_t nblocks;
 
 static void keep(void *p)
@@ -63,6 +65,13 @@ __attribute__((noinline)) static void alloc_np(void)
         keep(pt_alloc(PT_NONPAGED, 64, TAG));
 }
 
+__attribute__((noinline)) static void alloc_late(void)
+{
+    NO_UNROLL
+    for (int i = 0; i < 1000; i++)
+        keep(pt_alloc(PT_PAGED, 64, PT_TAG("Late")));
+}
+
 /* Forty distinct sites; the sizes differ so that no two bodies are
  * identical (gcc would fold identical functions into one). */
 #define SITE(n)                                                              \
@@ -88,7 +97,7 @@ static void (*const many[])(void) = {
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: sites_fixture READY_FILE [--many]\n");
+        fprintf(stderr, "usage: sites_fixture READY_FILE [--many] [--late]\n");
         return 2;
     }
     alloc_small();
@@ -99,9 +108,15 @@ int main(int argc, char **argv)
         pt_free(blocks[i]);
         blocks[i] = NULL;
     }
-    if (argc > 2 && strcmp(argv[2], "--many") == 0)
-        for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
-            many[i]();
+    int late = 0;
+    for (int a = 2; a < argc; a++) {
+        if (strcmp(argv[a], "--many") == 0)
+            for (size_t i = 0; i < sizeof many / sizeof many[0]; i++)
+                many[i]();
+        late |= strcmp(argv[a], "--late") == 0;
+    }
+    if (late)
+        alloc_late();
 
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", argv[1]);

@@ -11,5 +11,8 @@ set_tests_properties(trend_verdict PROPERTIES TIMEOUT 60)
 
 pt_shell_test(trend_synthetic trend_synthetic.sh 90)
 pt_shell_test(trend_errors trend_errors.sh 60)
+pt_shell_test(trend_values trend_values.sh 60)
+pt_shell_test(trend_killed trend_killed.sh 60)
 pt_shell_test(trend_html trend_html.sh 90)
 pt_shell_test(trend_live trend_live.sh 90)
+pt_shell_test(trend_html_ticks trend_html_ticks.sh 60)

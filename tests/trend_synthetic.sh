@@ -132,7 +132,9 @@ d.commit()
 PY
 "$POOLTAG" trend "$T/esc.db" >"$T/esc.txt" || fail "trend on esc.db failed"
 LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$T/esc.txt" && fail "control characters from the log reach the terminal"
-grep -q '^Process 1004 (ev?]0;x?il?)' "$T/esc.txt" || fail "comm not shown with ? for control characters"
+grep -qF 'Process 1004 (ev\x1b]0;x\x07il\x0a)' "$T/esc.txt" || fail "comm not shown with \\xNN for control characters"
+grep -qF 'gone\x1b[2J\xff)' "$T/esc.txt" || fail "end reason not shown with \\xNN escapes"
+grep -qF ', host h\x1b[31m\x0d' "$T/esc.txt" || fail "host not shown with \\xNN escapes"
 "$POOLTAG" trend --json "$T/esc.db" >"$T/esc.json" || fail "trend --json on esc.db failed"
 json_ok "$T/esc.json"
 # Options after the log, as in every other verb; a missing value is named.

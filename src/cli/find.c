@@ -195,7 +195,7 @@ static void free_list(hitlist *l)
 static void skipped(finder *F, const char *path, const char *why)
 {
     F->skipped++;
-    cli_err(VERB, "skipped: %s: %s", path, why);
+    cli_err(VERB, "skipped: %s: %s", cli_esc(path), cli_esc(why));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -272,7 +272,7 @@ static void scan_hits(finder *F, int fd, const char *path)
     } else {
         F->skipped++;
         cli_err(VERB, "skipped: %s: the file shrank while it was read (hits before that are "
-                      "reported)", path);
+                      "reported)", cli_esc(path));
     }
     bus_armed = 0;
     munmap(img, size);
@@ -775,12 +775,11 @@ static int scan_pid(finder *F, uint32_t pid)
         if (text)
             e = errno;
         free(text);
-        if (e == EACCES || e == EPERM)
-            cli_err(VERB,
-                    "permission denied reading process %" PRIu32 " (uid %ld): pooltag "
-                    "follows the ptrace rule \xe2\x80\x94 run as the same user or root",
-                    pid, (long)st.st_uid);
-        else if (e == ENOENT || e == ESRCH)
+        if (e == EACCES || e == EPERM) {
+            char msg[512];
+            ptr_perm_message(pid, msg, sizeof msg);
+            cli_err(VERB, "%s", msg);
+        } else if (e == ENOENT || e == ESRCH)
             cli_err(VERB, "no process with PID %" PRIu32 " (or it has exited)", pid);
         else
             cli_err(VERB, "cannot read process %" PRIu32 ": %s", pid, strerror(e));
@@ -927,15 +926,16 @@ static void print_hit(const finder *F, const hit *h)
 {
     char name[1024], dump[64], ascii[20], addr[24];
     fmt_name(name, sizeof name, h);
-    printf("%s  %s  %s", h->code ? "code" : "data", name, h->section ? h->section : "-");
+    printf("%s  %s  %s", h->code ? "code" : "data", cli_esc(name),
+           h->section ? cli_esc(h->section) : "-");
     if (h->have_addr)
         printf("  addr 0x%" PRIx64, h->addr);
     else
         printf("  addr -");
     printf("  offset 0x%" PRIx64, h->off);
     if (h->srcfile)
-        printf("  %s:%d", h->srcfile, h->line);
-    printf("  %s\n", h->where);
+        printf("  %s:%d", cli_esc(h->srcfile), h->line);
+    printf("  %s\n", cli_esc(h->where));
     fmt_dump(dump, sizeof dump, h, ascii, sizeof ascii);
     fmt_addr(addr, sizeof addr, h->have_addr ? h->addr : h->off);
     printf("      %s  %s  %s\n", addr, dump, ascii);
@@ -1026,7 +1026,7 @@ static void print_report(const finder *F, char **paths, int npaths)
     printf("Tag '%s': bytes %02x %02x %02x %02x (0x%08" PRIx32 " as a little-endian value)",
            F->tagtext, F->needle[0], F->needle[1], F->needle[2], F->needle[3], F->value);
     if (F->pid)
-        printf(" in process %" PRIu32 " (%s)", F->pid, F->comm);
+        printf(" in process %" PRIu32 " (%s)", F->pid, cli_esc(F->comm));
     printf("\n\n");
     for (size_t i = 0; i < F->code.n; i++)
         print_hit(F, &F->code.v[i]);

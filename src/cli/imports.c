@@ -187,7 +187,7 @@ static int scan_file(scanctx *c, const char *path, int named)
     char err[256];
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        cli_err(VERB, "cannot read %s: %s", path, strerror(errno));
+        cli_err(VERB, "cannot read %s: %s", cli_esc(path), strerror(errno));
         c->errors++;
         return 0;
     }
@@ -195,7 +195,7 @@ static int scan_file(scanctx *c, const char *path, int named)
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         if (named) {
-            cli_err(VERB, "%s: not a regular file or directory, skipped", path);
+            cli_err(VERB, "%s: not a regular file or directory, skipped", cli_esc(path));
             c->errors++;
         }
         return !named;
@@ -209,14 +209,14 @@ static int scan_file(scanctx *c, const char *path, int named)
         memcmp(magic, ELFMAG, SELFMAG) != 0) {
         close(fd);
         if (named) {
-            cli_err(VERB, "%s: not an ELF file, skipped", path);
+            cli_err(VERB, "%s: not an ELF file, skipped", cli_esc(path));
             c->errors++;
         }
         return !named;
     }
     Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
     if (!e) {
-        cli_err(VERB, "%s: damaged ELF file (libelf: %s), skipped", path, elf_errmsg(-1));
+        cli_err(VERB, "%s: damaged ELF file (libelf: %s), skipped", cli_esc(path), elf_errmsg(-1));
         c->errors++;
         close(fd);
         return 0;
@@ -226,7 +226,7 @@ static int scan_file(scanctx *c, const char *path, int named)
     elf_end(e);
     close(fd);
     if (r < 0) {
-        cli_err(VERB, "%s: %s, skipped", path, err);
+        cli_err(VERB, "%s: %s, skipped", cli_esc(path), cli_esc(err));
         c->errors++;
         return 0;
     }
@@ -245,7 +245,7 @@ static int walk_dir(scanctx *c, const char *path, int depth)
 {
     DIR *d = opendir(path);
     if (!d) {
-        cli_err(VERB, "cannot read directory %s: %s", path, strerror(errno));
+        cli_err(VERB, "cannot read directory %s: %s", cli_esc(path), strerror(errno));
         c->errors++;
         return 0;
     }
@@ -294,13 +294,13 @@ static int walk(scanctx *c, const char *path, int depth)
     int named = depth == 0;
     /* A named path is followed if it is a link; links inside are not. */
     if ((named ? stat(path, &st) : lstat(path, &st)) < 0) {
-        cli_err(VERB, "cannot read %s: %s", path, strerror(errno));
+        cli_err(VERB, "cannot read %s: %s", cli_esc(path), strerror(errno));
         c->errors++;
         return 0;
     }
     if (S_ISDIR(st.st_mode)) {
         if (depth >= MAX_DEPTH) {
-            cli_err(VERB, "%s: directories nested deeper than %d, skipped", path, MAX_DEPTH);
+            cli_err(VERB, "%s: directories nested deeper than %d, skipped", cli_esc(path), MAX_DEPTH);
             c->errors++;
             return 0;
         }
@@ -540,7 +540,7 @@ static int scan_live(scanctx *c, live *L, const char *spec, int network)
         if (L->pm.elf[i] == 2) {
             sym_modinfo mi;
             sym_module_info(L->pm.sc, i, 0, &mi);
-            cli_err(VERB, "%s: neither its mapping nor its file can be read, skipped", mi.path);
+            cli_err(VERB, "%s: neither its mapping nor its file can be read, skipped", cli_esc(mi.path));
             c->errors++;
         }
         if (L->pm.elf[i] != 1)
@@ -549,7 +549,7 @@ static int scan_live(scanctx *c, live *L, const char *spec, int network)
         sym_module_info(L->pm.sc, i, SYM_INFO_FILE, &mi);
         modcache *m = cache(L, i);
         if (!m->e) {
-            cli_err(VERB, "%s: %s, skipped", mi.path, mi.note ? mi.note : "cannot read it");
+            cli_err(VERB, "%s: %s, skipped", cli_esc(mi.path), cli_esc(mi.note ? mi.note : "cannot read it"));
             c->errors++;
             continue;
         }
@@ -557,7 +557,7 @@ static int scan_live(scanctx *c, live *L, const char *spec, int network)
         c->mod = i;
         c->bias = m->bias;
         if (ed_scan(m->e, c->pattern, c->what, on_sym, c, err, sizeof err) < 0) {
-            cli_err(VERB, "%s: %s, skipped", mi.path, err);
+            cli_err(VERB, "%s: %s, skipped", cli_esc(mi.path), cli_esc(err));
             c->errors++;
             continue;
         }
@@ -724,21 +724,21 @@ static void print_table(const scanctx *c, const live *L, int is_live)
     size_t nm = count_modules(c->h, c->n);
     int exports = (c->what & ED_EXPORTS) != 0;
     if (is_live)
-        printf("   process %" PRIu32 " (%s), live: ", L->pm.pid, L->pm.comm);
+        printf("   process %" PRIu32 " (%s), live: ", L->pm.pid, cli_esc(L->pm.comm));
     else
         fputs("   ", stdout);
     printf("%zu module%s %s %s (%zu ELF file%s read)\n\n", nm, nm == 1 ? "" : "s",
            exports ? (nm == 1 ? "exports" : "export") : (nm == 1 ? "imports" : "import"),
-           c->pattern, c->files_scanned, c->files_scanned == 1 ? "" : "s");
+           cli_esc(c->pattern), c->files_scanned, c->files_scanned == 1 ? "" : "s");
     if (exports) {
         printf("%-24s %-32s %-6s %-6s %-16s %8s  %s\n", "module", "symbol", "type", "bind",
                is_live ? "address" : "value", "size", "path");
         for (size_t i = 0; i < c->n; i++) {
             const hit *h = &c->h[i];
             symtext(h, sym, sizeof sym);
-            printf("%-24s %-32s %-6s %-6s %016" PRIx64 " %8" PRIu64 "  %s\n", h->name, sym,
-                   type_name(h->type), bind_name(h->bind), h->value + (is_live ? h->bias : 0),
-                   h->size, h->path);
+            printf("%-24s %-32s %-6s %-6s %016" PRIx64 " %8" PRIu64 "  %s\n", cli_esc(h->name),
+                   cli_esc(sym), type_name(h->type), bind_name(h->bind),
+                   h->value + (is_live ? h->bias : 0), h->size, cli_esc(h->path));
         }
         return;
     }
@@ -748,10 +748,11 @@ static void print_table(const scanctx *c, const live *L, int is_live)
             const hit *h = &c->h[i];
             symtext(h, sym, sizeof sym);
             if (h->rtype)
-                printf("%-24s %-32s %-10s %016" PRIx64 "  %s\n", h->name, sym, h->rname,
-                       h->slot, h->path);
+                printf("%-24s %-32s %-10s %016" PRIx64 "  %s\n", cli_esc(h->name), cli_esc(sym),
+                       h->rname, h->slot, cli_esc(h->path));
             else
-                printf("%-24s %-32s %-10s %-16s  %s\n", h->name, sym, "-", "-", h->path);
+                printf("%-24s %-32s %-10s %-16s  %s\n", cli_esc(h->name), cli_esc(sym), "-", "-",
+                       cli_esc(h->path));
         }
         return;
     }
@@ -762,16 +763,17 @@ static void print_table(const scanctx *c, const live *L, int is_live)
         symtext(h, sym, sizeof sym);
         status_text(h, st, sizeof st);
         if (!h->rtype) {
-            printf("%-24s %-28s %-10s %-16s  %-16s %-36s %s\n", h->name, sym, "-", "-", "-", "-",
-                   st);
+            printf("%-24s %-28s %-10s %-16s  %-16s %-36s %s\n", cli_esc(h->name), cli_esc(sym),
+                   "-", "-", "-", "-", cli_esc(st));
             continue;
         }
-        printf("%-24s %-28s %-10s %016" PRIx64 "  ", h->name, sym, h->rname, h->bias + h->slot);
+        printf("%-24s %-28s %-10s %016" PRIx64 "  ", cli_esc(h->name), cli_esc(sym), h->rname,
+               h->bias + h->slot);
         if (h->read)
             printf("%016" PRIx64 " %-36s %s\n", h->target,
-                   h->target_name ? h->target_name : "-", st);
+                   h->target_name ? cli_esc(h->target_name) : "-", cli_esc(st));
         else
-            printf("%-16s %-36s %s\n", "?", "-", st);
+            printf("%-16s %-36s %s\n", "?", "-", cli_esc(st));
     }
 }
 
@@ -886,13 +888,19 @@ int cmd_imports(int argc, char **argv)
     }
     if (sc.n)
         qsort(sc.h, sc.n, sizeof *sc.h, hit_cmp);
+    if (!sc.n && sc.operands_ok && sc.files_scanned == 0 && sc.errors > 0) {
+        /* Every file (or module) found was skipped: as find.  (When no
+         * operand could be read at all, each said so already: exit 2.) */
+        cli_err(VERB, "nothing could be read (%zu skipped)", sc.errors);
+        goto out;
+    }
     if (json)
         print_json(&sc, &L, is_live, ops, nops);
     else if (sc.n)
         print_table(&sc, &L, is_live);
     else if (sc.operands_ok)
         printf("no module %s %s (%zu ELF file%s read)\n", exports ? "exports" : "imports",
-               sc.pattern, sc.files_scanned, sc.files_scanned == 1 ? "" : "s");
+               cli_esc(sc.pattern), sc.files_scanned, sc.files_scanned == 1 ? "" : "s");
     if (fflush(stdout) != 0)
         goto out;
     if (is_live && L.pm.exited)

@@ -6,7 +6,8 @@
  *   - a PID: the files /proc/PID/maps shows mapped at file offset 0 whose
  *     first bytes are the ELF magic (procmods.h), any process this user
  *     may trace; when the process is tagged and runs under the preload,
- *     the segment's module table adds each module's automatic tag;
+ *     the segment's module table adds each module's automatic tag, and
+ *     the modules it recorded as unloaded (dlclose) after the mapped ones;
  *   - a snapshot file: the module table the preload recorded in the
  *     segment (pt_seg_module: base, start, end, tag, flags, build-id,
  *     path), loaded and unloaded modules alike.  A snapshot of a program
@@ -38,6 +39,7 @@ typedef struct modsrc {
     ptr_source *src;
     sym_ctx *own;             /* snapshot: the modules of the table         */
     sym_ctx *sc;              /* pm.sc or own                               */
+    size_t nmaps;             /* live: modules 0..nmaps-1 come from maps    */
     size_t n;
     const pt_seg_module **rec; /* per module: its table record, or NULL    */
     unsigned char *skip;      /* per module: not an ELF module: not listed  */
@@ -69,6 +71,17 @@ static const pt_seg_module *record_of(const ptr_view *v, const sym_modinfo *mi)
     return NULL;
 }
 
+/* The k-th record flagged unloaded (the order modsrc_open added them). */
+static const pt_seg_module *unloaded_record(const ptr_view *v, size_t k)
+{
+    for (size_t i = 0; i < v->nmodules; i++) {
+        const pt_seg_module *r = &v->modules[i];
+        if ((r->flags & PT_MOD_UNLOADED) && r->path[0] && r->end > r->start && k-- == 0)
+            return r;
+    }
+    return NULL;
+}
+
 static int modsrc_open(const char *verb, const char *spec, int network, modsrc *ms)
 {
     char err[512];
@@ -86,11 +99,22 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
             return PT_EXIT_USAGE;
         }
         ms->have_pm = 1;
+        if (pm_add_vdso(&ms->pm) < 0)
+            goto oom;
         ms->sc = ms->pm.sc;
         /* Tagged under the preload?  Then the module table has the tags. */
         if (ptr_open(spec, &ms->src, err, sizeof err) == 0 &&
             ptr_read(ms->src, &ms->v, err, sizeof err) == 0 && ms->v.nmodules)
             ms->have_view = 1;
+        ms->nmaps = sym_nmodules(ms->sc);
+        /* Modules the process has unloaded: only the table remembers them. */
+        for (size_t k = 0; ms->have_view && k < ms->v.nmodules; k++) {
+            const pt_seg_module *r = &ms->v.modules[k];
+            if ((r->flags & PT_MOD_UNLOADED) && r->path[0] && r->end > r->start &&
+                sym_add_module(ms->sc, r->path, NULL, r->base, r->start, r->end, r->build_id,
+                               r->build_id_len, SYM_UNLOADED) < 0)
+                goto oom;
+        }
     } else {
         if (cli_read(verb, spec, &ms->v, &ms->src) != PT_EXIT_OK)
             return PT_EXIT_USAGE;
@@ -121,7 +145,9 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
     for (size_t i = 0; i < ms->n; i++) {
         sym_modinfo mi;
         sym_module_info(ms->sc, i, 0, &mi);
-        if (ms->live) {
+        if (ms->live && i >= ms->nmaps) {
+            ms->rec[i] = unloaded_record(&ms->v, i - ms->nmaps);
+        } else if (ms->live) {
             ms->skip[i] = ms->pm.elf[i] == 0;
             if (ms->have_view)
                 ms->rec[i] = record_of(&ms->v, &mi);
@@ -139,7 +165,7 @@ oom:
 static void describe(FILE *f, const modsrc *ms)
 {
     if (ms->live)
-        fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, ms->pm.comm);
+        fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, cli_esc(ms->pm.comm));
     else
         cli_describe(f, &ms->v, ms->spec);
 }
@@ -186,9 +212,10 @@ static void lm_usage(FILE *f)
           "The loaded modules of a process, like the debugger's lm: start and end\n"
           "address, name, build-id, whether debuginfo was found, and the path.\n"
           "SOURCE is a PID (any process you may trace; under the preload the\n"
-          "module table adds each module's automatic tag) or a snapshot file of\n"
-          "a process run under the preload (pooltag run), which records its\n"
-          "modules with their tags, unloaded ones included.\n"
+          "module table adds each module's automatic tag, and the modules it\n"
+          "unloaded) or a snapshot file of a process run under the preload\n"
+          "(pooltag run), which records its modules with their tags, unloaded\n"
+          "ones included.\n"
           "\n"
           "  -j, --json         the modules as JSON\n"
           "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
@@ -207,6 +234,17 @@ typedef struct lm_row {
     sym_modinfo mi;
 } lm_row;
 
+/* The build-id of a row: its file's, else the module table's (the vDSO,
+ * which has no file, live under the preload). */
+static void row_build_id(const modsrc *ms, const lm_row *r, char *buf, size_t size)
+{
+    const pt_seg_module *rec = ms->rec[r->idx];
+    if (r->mi.build_id_len || !rec)
+        hex(buf, size, r->mi.build_id, r->mi.build_id_len);
+    else
+        hex(buf, size, rec->build_id, rec->build_id_len);
+}
+
 static int row_cmp(const void *pa, const void *pb)
 {
     const lm_row *a = pa, *b = pb;
@@ -221,7 +259,7 @@ static const char *lm_note(const modsrc *ms, const lm_row *r)
         return "provided by the kernel or the loader: no file";
     if (r->mi.note)
         return r->mi.note;
-    if (ms->live && ms->pm.elf[r->idx] == 2)
+    if (ms->live && r->idx < ms->nmaps && ms->pm.elf[r->idx] == 2)
         return "neither its mapping nor its file could be read";
     return NULL;
 }
@@ -235,7 +273,7 @@ static void lm_print_json(const modsrc *ms, const lm_row *rows, size_t n)
     for (size_t k = 0; k < n; k++) {
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
-        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
+        row_build_id(ms, r, bid, sizeof bid);
         printf("%s\n  {\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"name\": ",
                k ? "," : "", r->mi.start, r->mi.end);
         cli_json_str(stdout, r->mi.name);
@@ -273,18 +311,22 @@ static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
     for (size_t k = 0; k < n; k++) {
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
-        hex(bid, sizeof bid, r->mi.build_id, r->mi.build_id_len);
-        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end, r->mi.name);
+        row_build_id(ms, r, bid, sizeof bid);
+        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end,
+               cli_esc(r->mi.name));
         if (tags)
             printf("%-4s ", rec ? cli_tag(rec->tag, text) : "-");
-        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-", r->mi.path);
+        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-",
+               cli_esc(r->mi.path));
         if (r->mi.flags & SYM_UNLOADED)
             fputs("  (unloaded)", stdout);
         const char *note = lm_note(ms, r);
         if (note)
-            printf("  [%s]", note);
+            printf("  [%s]", cli_esc(note));
         putchar('\n');
     }
+    if (ms->have_view)
+        cli_full_tables_note(stdout, &ms->v);
 }
 
 int cmd_lm(int argc, char **argv)
@@ -364,6 +406,12 @@ static void ln_usage(FILE *f)
           "the next symbol after it, and the source file:line where debuginfo\n"
           "exists.  SOURCE is a PID or a snapshot file of a process run under the\n"
           "preload (its module table); ADDR is hex, with or without 0x.\n"
+          "\n"
+          "ADDR is taken as typed: Source is the line of the instruction at ADDR.\n"
+          "pooltag sites (like every stack) shows return addresses, whose line is\n"
+          "the call's (looked up at ADDR - 1); when that line differs, ln prints\n"
+          "it too (\"As a return address\"), so an address copied from sites gives\n"
+          "sites's file:line.\n"
           "\n"
           "  -j, --json         the answer as JSON\n"
           "      --debuginfod   let elfutils download debuginfo from $DEBUGINFOD_URLS\n"
@@ -469,6 +517,12 @@ int cmd_ln(int argc, char **argv)
     sym_module_info(ms.sc, (size_t)idx, SYM_INFO_DEBUG, &mi);
     sym_nearest(ms.sc, (size_t)idx, addr, &nr);
     sym_lookup(ms.sc, addr, 0, &si);
+    /* The same address read as a return address, the rule of sites (and
+     * of every stack): its line is the call's, at addr - 1.  Shown when it
+     * differs, so that an address copied from sites gives sites's line. */
+    sym_info ri;
+    sym_lookup(ms.sc, addr, 1, &ri);
+    int ret_differs = ri.file && (!si.file || si.line != ri.line || strcmp(si.file, ri.file));
     int exact = nr.before && nr.before_addr == addr;
     if (json) {
         char text[PT_TAG_TEXT_MAX];
@@ -502,31 +556,45 @@ int cmd_ln(int argc, char **argv)
         }
         printf(", \"exact\": %s, \"file\": ", exact ? "true" : "false");
         cli_json_str(stdout, si.file ? si.file : "");
-        printf(", \"line\": %d, \"debuginfo\": %s, \"note\": ", si.file ? si.line : 0,
+        printf(", \"line\": %d, \"as_return_address\": ", si.file ? si.line : 0);
+        if (ri.file) {
+            fputs("{\"file\": ", stdout);
+            cli_json_str(stdout, ri.file);
+            printf(", \"line\": %d}", ri.line);
+        } else {
+            fputs("null", stdout);
+        }
+        printf(", \"debuginfo\": %s, \"note\": ",
                mi.usable <= 0 ? "null" : mi.debuginfo > 0 ? "true" : "false");
         cli_json_str(stdout, mi.note ? mi.note : "");
         puts("}");
     } else {
         if (nr.before)
-            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, mi.name, nr.before,
+            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, cli_esc(mi.name),
+                   cli_esc(nr.before),
                    addr - nr.before_addr);
         else
-            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, mi.name, addr - mi.start);
+            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, cli_esc(mi.name),
+                   addr - mi.start);
         if (nr.after)
-            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, mi.name, nr.after);
+            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, cli_esc(mi.name),
+                   cli_esc(nr.after));
         putchar('\n');
         if (exact)
-            printf("Exact matches:\n    %s!%s\n", mi.name, nr.before);
+            printf("Exact matches:\n    %s!%s\n", cli_esc(mi.name), cli_esc(nr.before));
         if (si.file)
-            printf("Source: %s:%d\n", si.file, si.line);
-        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", mi.name, mi.start, mi.end,
-               mi.path);
+            printf("Source: %s:%d\n", cli_esc(si.file), si.line);
+        if (ret_differs)
+            printf("As a return address (the call before it, as sites shows it): %s:%d\n",
+                   cli_esc(ri.file), ri.line);
+        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", cli_esc(mi.name), mi.start,
+               mi.end, cli_esc(mi.path));
         if (mi.flags & SYM_UNLOADED)
             fputs("  (unloaded)", stdout);
         if (mi.usable > 0 && mi.debuginfo <= 0)
             fputs("  (no debuginfo)", stdout);
         if (mi.note)
-            printf("  [%s]", mi.note);
+            printf("  [%s]", cli_esc(mi.note));
         putchar('\n');
     }
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;

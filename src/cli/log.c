@@ -39,7 +39,6 @@ static const char *VERB = "log";
 #define NS_PER_S 1000000000ull
 #define MIN_INTERVAL_NS (10 * NS_PER_MS)
 #define MAX_INTERVAL_NS (86400 * NS_PER_S)
-#define MAX_DURATION_NS (366 * 86400 * NS_PER_S)
 #define MAX_FAILS 3    /* consecutive failed readings of a live process */
 
 static void usage(FILE *f)
@@ -65,8 +64,9 @@ static void usage(FILE *f)
         "  -o, --output FILE   the log: a new (or empty) file, or a pooltag\n"
         "                      log of this format to append to; anything else\n"
         "                      is refused and left untouched\n"
-        "  -i, --interval T    time between samples (default 5s): 250ms, 5s,\n"
-        "                      1m, 1h, or a number of seconds; at least 10ms\n"
+        "  -i, --interval T    time between samples (default 5s): seconds\n"
+        "                      (2, 0.5, 1e3) or with a unit: 250ms, 5s, 1m,\n"
+        "                      1h; at least 10ms, at most 24h\n"
         "  -m, --max-size N    cap the log at N bytes, circularly: the oldest\n"
         "                      samples are deleted to stay under it.  512K,\n"
         "                      100M, 1G (x1024) or bytes; at least 64K; 0 = no\n"
@@ -85,45 +85,6 @@ static void usage(FILE *f)
 }
 
 /* ---- option values --------------------------------------------------- */
-
-/* "250ms", "5s", "1.5m", "1h", "7" (seconds) -> ns.  0 ok, -1 bad. */
-static int parse_time(const char *s, uint64_t *out)
-{
-    uint64_t whole = 0, frac = 0, fdiv = 1;
-    const char *p = s;
-    if (*p < '0' || *p > '9')
-        return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (whole > UINT64_MAX / 10 / NS_PER_S)
-            return -1;
-        whole = whole * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return -1;
-        for (; *p >= '0' && *p <= '9'; p++)
-            if (fdiv < NS_PER_S) {   /* nanosecond digits at most */
-                frac = frac * 10 + (uint64_t)(*p - '0');
-                fdiv *= 10;
-            }
-    }
-    uint64_t unit;
-    if (!*p || strcmp(p, "s") == 0)
-        unit = NS_PER_S;
-    else if (strcmp(p, "ms") == 0)
-        unit = NS_PER_MS;
-    else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
-        unit = 60 * NS_PER_S;
-    else if (strcmp(p, "h") == 0)
-        unit = 3600 * NS_PER_S;
-    else
-        return -1;
-    if (whole > MAX_DURATION_NS / unit)
-        return -1;
-    *out = whole * unit + frac * (unit / fdiv);
-    return 0;
-}
 
 /* ---- targets --------------------------------------------------------- */
 
@@ -201,7 +162,7 @@ static int end_target(logger *L, target *t, const char *reason, int keep_src,
     if (!L->quiet)
         cli_err(VERB, "process %" PRIu32 " (%s): %s after %" PRIu64
                       " sample%s",
-                t->pid, t->comm[0] ? t->comm : "?", reason, t->samples,
+                t->pid, t->comm[0] ? cli_esc(t->comm) : "?", reason, t->samples,
                 t->samples == 1 ? "" : "s");
     if (!t->row)
         return 0;
@@ -282,7 +243,7 @@ static int round_once(logger *L, char *err, size_t errlen)
                 L->processes++;
                 if (L->all && !L->quiet)
                     cli_err(VERB, "following process %" PRIu32 " (%s)",
-                            t->pid, t->comm);
+                            t->pid, cli_esc(t->comm));
             }
         }
         if (r == 0)
@@ -365,11 +326,11 @@ int cmd_log(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'i':
-            if (parse_time(optarg, &interval) < 0 ||
+            if (cli_parse_duration(optarg, &interval) < 0 ||
                 interval > MAX_INTERVAL_NS) {
                 cli_err(VERB,
-                        "bad interval '%s': use e.g. 250ms, 5s, 1m or a "
-                        "number of seconds (at most 24h)",
+                        "bad interval '%s': give seconds (0.5, 1e3) or a "
+                        "unit: 250ms, 5s, 1m, 1h (at most 24h)",
                         optarg);
                 return PT_EXIT_USAGE;
             }
@@ -397,10 +358,10 @@ int cmd_log(int argc, char **argv)
             break;
         case 'a': L.all = 1; break;
         case 'd':
-            if (parse_time(optarg, &duration) < 0 || duration == 0) {
+            if (cli_parse_duration(optarg, &duration) < 0 || duration == 0) {
                 cli_err(VERB,
-                        "bad duration '%s': use e.g. 30s, 10m, 2h or a "
-                        "number of seconds (more than 0)",
+                        "bad duration '%s': give seconds (30, 1e3) or a "
+                        "unit: 30s, 10m, 2h (more than 0, at most 366 days)",
                         optarg);
                 return PT_EXIT_USAGE;
             }

@@ -10,14 +10,17 @@
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
  */
 #include "logread.h"
+#include "ptread.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct tagname {
     uint32_t tag;
@@ -29,6 +32,7 @@ struct ldb_log {
     long max_steps, steps;
     int64_t interval_ms, created_ns, nsamples;
     char host[256];
+    char logger[128];     /* meta 'logger' (ldb_logger_id), "" if none   */
     ldb_proc *procs;
     size_t nprocs;
     tagname *tags;
@@ -189,6 +193,8 @@ static int load(ldb_log *l, char *err, size_t size)
             l->created_ns = sqlite3_column_int64(st, 1);
         else if (strcmp(k, "host") == 0)
             copy_text(l->host, sizeof l->host, sqlite3_column_text(st, 1));
+        else if (strcmp(k, "logger") == 0)
+            copy_text(l->logger, sizeof l->logger, sqlite3_column_text(st, 1));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -226,6 +232,11 @@ static int load(ldb_log *l, char *err, size_t size)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         goto dberr;
+    /* A series without an end is being logged only while its logger runs. */
+    int alive = ldb_logger_alive(l->logger);
+    for (size_t i = 0; i < l->nprocs; i++)
+        if (!l->procs[i].ended)
+            l->procs[i].unclean = alive == 1 ? 0 : alive == 0 ? 1 : -1;
 
     st = prep(l, "SELECT tag, text, binary, description FROM tag LIMIT 65537",
               NULL, err, size);
@@ -265,6 +276,54 @@ dberr:
     return -1;
 }
 
+static int read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    return 0;
+}
+
+int ldb_logger_id(long pid, char *buf, size_t size)
+{
+    char path[64], stat[1024], boot[64];
+    unsigned long long start;
+    if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot) < 0)
+        return -1;
+    boot[strcspn(boot, "\n")] = 0;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(path, stat, sizeof stat) < 0)
+        return -1;
+    /* Field 22, counted after the ")" that ends the command name. */
+    char *p = strrchr(stat, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p || sscanf(p + 1, "%llu", &start) != 1)
+        return -1;
+    snprintf(buf, size, "%s %ld %llu", boot, pid, start);
+    return 0;
+}
+
+int ldb_logger_alive(const char *id)
+{
+    char boot[64], now[128];
+    long pid;
+    unsigned long long start;
+    if (!id || sscanf(id, "%63s %ld %llu", boot, &pid, &start) != 3 || pid <= 0)
+        return -1;
+    if (ldb_logger_id((long)getpid(), now, sizeof now) < 0 ||
+        strncmp(now, boot, strlen(boot)) != 0 || now[strlen(boot)] != ' ')
+        return -1;   /* another boot, or another machine */
+    if (ldb_logger_id(pid, now, sizeof now) < 0)
+        return 0;    /* no such process any more */
+    return strcmp(now, id) == 0;   /* the PID may have been reused */
+}
+
 static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)
 {
     sqlite3_busy_timeout(l->db, 2000);
@@ -280,19 +339,36 @@ static int finish_open(ldb_log *l, ldb_log **out, char *err, size_t size)
 int ldb_open(ldb_log **out, const char *path, char *err, size_t size)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, size, "cannot open: %s", strerror(errno));
+    /* Look at the file before SQLite opens it by name: a FIFO would block
+     * the open, a directory would read as an empty file. */
+    char head[16];
+    int fd = ptr_open_input(path, NULL, err, size);
+    if (fd < 0) {
+        int e = errno;
+        if (e == EINVAL) {      /* "PATH: is a FIFO, ...": the caller names PATH */
+            const char *why = strstr(err, ": is ");
+            if (why)
+                memmove(err, why + 2, strlen(why + 2) + 1);
+        } else {
+            fail(err, size, "cannot open: %s", strerror(e));
+        }
         return -1;
     }
-    char head[16];
-    size_t got = fread(head, 1, sizeof head, f);
-    fclose(f);
+    ssize_t got;
+    do
+        got = read(fd, head, sizeof head);
+    while (got < 0 && errno == EINTR);
+    int rerr = errno;
+    close(fd);
+    if (got < 0) {
+        fail(err, size, "cannot read: %s", strerror(rerr));
+        return -1;
+    }
     if (got == 0) {
         fail(err, size, "empty file, not a pooltag counter log");
         return -1;
     }
-    if (got < sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
+    if (got < (ssize_t)sizeof head || memcmp(head, "SQLite format 3", 16) != 0) {
         fail(err, size, "not a SQLite database (a counter log is one; see "
              "docs/log-format.md)");
         return -1;
@@ -430,6 +506,46 @@ static int by_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A counter read from column col of st: an SQLite integer (docs/log-format.md
+ * stores them so), >= 0 when nonneg.  Anything else (text, a real such as
+ * 1e300, a blob, NULL, a negative count) is refused with a message naming
+ * the table, the row and the column, rather than read as some number. */
+static int counter_col(sqlite3_stmt *st, int col, int nonneg, int64_t *out,
+                       const char *where, char *err, size_t size)
+{
+    const char *name = sqlite3_column_name(st, col);
+    int type = sqlite3_column_type(st, col);
+    if (name && strncmp(name, "ts.", 3) == 0)
+        name += 3;
+    if (type == SQLITE_INTEGER) {
+        *out = sqlite3_column_int64(st, col);
+        if (!nonneg || *out >= 0)
+            return 0;
+        fail(err, size, "malformed log: %s: %s is %lld (a count, it cannot "
+             "be negative)", where, name ? name : "?", (long long)*out);
+        return -1;
+    }
+    char what[80];
+    if (type == SQLITE_TEXT) {
+        const unsigned char *t = sqlite3_column_text(st, col);
+        size_t k = 0;
+        what[k++] = '\'';
+        for (; t && *t && k < 40; t++)   /* printable ASCII only */
+            what[k++] = *t >= 0x20 && *t < 0x7f ? (char)*t : '?';
+        what[k++] = '\'';
+        what[k] = 0;
+    } else if (type == SQLITE_FLOAT) {
+        snprintf(what, sizeof what, "the real number %g",
+                 sqlite3_column_double(st, col));
+    } else {
+        snprintf(what, sizeof what, "%s",
+                 type == SQLITE_BLOB ? "a blob" : "NULL");
+    }
+    fail(err, size, "malformed log: %s: %s is %s, not an integer", where,
+         name ? name : "?", what);
+    return -1;
+}
+
 int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
                      size_t size)
 {
@@ -502,13 +618,21 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         /* Differences of int64 nanoseconds as double seconds; unsigned
          * arithmetic avoids overflow on hostile values. */
         s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
-        s->bytes[0][at] = (double)sqlite3_column_int64(st, 2);
-        s->bytes[1][at] = (double)sqlite3_column_int64(st, 3);
-        double pm = (double)sqlite3_column_int64(st, 4);
-        double nm = (double)sqlite3_column_int64(st, 5);
-        s->pool_max[0] = pm > 0 ? pm : 0;
-        s->pool_max[1] = nm > 0 ? nm : 0;
-        s->rss_kb = (double)sqlite3_column_int64(st, 6);
+        int64_t v[7];
+        char where[64];
+        snprintf(where, sizeof where, "sample %lld",
+                 (long long)sqlite3_column_int64(st, 0));
+        for (int c = 2; c <= 6; c++)
+            if (counter_col(st, c, c >= 4, &v[c], where, err, size) < 0) {
+                sqlite3_finalize(st);
+                ldb_samples_free(s);
+                return -1;
+            }
+        s->bytes[0][at] = (double)v[2];
+        s->bytes[1][at] = (double)v[3];
+        s->pool_max[0] = (double)v[4];
+        s->pool_max[1] = (double)v[5];
+        s->rss_kb = (double)v[6];
         last_in = row % stride == 0 && s->n < cap - 1;
         if (last_in)
             s->n++;
@@ -598,6 +722,20 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             ret = -1;
             goto out;
         }
+        int64_t nallocs = sqlite3_column_int64(st, 3),
+                nbytes = sqlite3_column_int64(st, 4);
+        if (sqlite3_column_type(st, 3) != SQLITE_INTEGER || nallocs < 0 ||
+            sqlite3_column_type(st, 4) != SQLITE_INTEGER) {
+            char where[96], tt[PT_TAG_TEXT_MAX];
+            snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, "
+                     "pool %lld)", (long long)sqlite3_column_int64(st, 0),
+                     pt_tag_text((uint32_t)tag, tt), (long long)pool);
+            if (counter_col(st, 3, 1, &nallocs, where, err, size) < 0 ||
+                counter_col(st, 4, 0, &nbytes, where, err, size) < 0) {
+                ret = -1;
+                goto out;
+            }
+        }
         long k = find_sample(s, sqlite3_column_int64(st, 0));
         if (k < 0)
             continue;   /* thinned out */
@@ -612,7 +750,7 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             cur.n = 0;
             have = 1;
         }
-        double allocs = (double)sqlite3_column_int64(st, 3);
+        double allocs = (double)nallocs;
         if (!only)
             s->allocs[pool][k] += allocs;
         /* Time order, one point per sample, whatever a damaged file says. */
@@ -622,7 +760,7 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
             continue;
         ix[cur.n] = (size_t)k;
         t[cur.n] = s->t[k];
-        y[cur.n] = (double)sqlite3_column_int64(st, 4);
+        y[cur.n] = (double)nbytes;
         a[cur.n] = allocs;
         cur.n++;
     }

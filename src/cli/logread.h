@@ -27,10 +27,24 @@
 
 typedef struct ldb_log ldb_log;
 
+/* The logger's identity, meta key 'logger' (docs/log-format.md): "BOOT_ID
+ * PID START" (the kernel's boot_id, the PID and its start time in clock
+ * ticks, /proc/PID/stat field 22) of process PID, into buf.  0, or -1 when
+ * /proc cannot tell. */
+int ldb_logger_id(long pid, char *buf, size_t size);
+/* Is the logger named by such an identity still running?  1 yes, 0 no (it
+ * ran on this boot of this machine and has gone), -1 cannot tell (no
+ * identity, another machine or boot). */
+int ldb_logger_alive(const char *id);
+
 typedef struct ldb_proc {
     int64_t id, pid;
     int64_t start_ns, first_ns, last_ns, end_ns; /* end_ns 0: still logged */
     int ended;
+    int unclean;   /* not ended: 0 its logger runs, 1 the logger is gone
+                    * (killed before it recorded the end: SIGKILL, a crash,
+                    * power loss), -1 cannot tell (no 'logger' in meta, or
+                    * another machine or boot)                            */
     char comm[64];
     char exe[512];
     char end_reason[256];

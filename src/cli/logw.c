@@ -24,8 +24,9 @@
  * journal_size_limit of cap/8, and a TRUNCATE checkpoint after each trim.
  */
 #include "logw.h"
+#include "logread.h"
 
-#include "cli.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -156,16 +157,13 @@ static uint32_t be32(const unsigned char *p)
 int logw_check(const char *path, char *err, size_t errlen)
 {
     struct stat st;
-    if (stat(path, &st) < 0) {
-        if (errno == ENOENT)
-            return 0;
+    /* The checks of every output file (util.h): not a FIFO, device or
+     * directory, writable.  SQLite then writes the file itself. */
+    int r = cli_out_check(path, NULL, err, errlen);
+    if (r <= 0)
+        return r;
+    if (stat(path, &st) < 0)
         return fail(err, errlen, "cannot use %s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return fail(err, errlen,
-                    "%s is not a regular file: give a new file name or an "
-                    "existing pooltag log",
-                    path);
     if (st.st_size == 0) {
         /* Empty (e.g. made by `sqlite3 FILE` or mktemp): nothing to lose,
          * and SQLite's own reading of it is an empty database. */
@@ -244,6 +242,36 @@ static int meta_u64(logw *d, const char *key, uint64_t v)
     return meta_set(d, key, buf);
 }
 
+/* Who writes the log (meta 'logger', ldb_logger_id): lets a reader tell a
+ * series still being logged from one whose logger was killed. */
+static int meta_logger(logw *d)
+{
+    char id[128];
+    if (ldb_logger_id((long)getpid(), id, sizeof id) < 0)
+        return 0;   /* no /proc: readers cannot tell, as before */
+    return meta_set(d, "logger", id);
+}
+
+/* Appending: series left open by an earlier logger that is gone (killed)
+ * are closed with the time of their last sample, so that they do not pass
+ * for this logger's.  A logger still running keeps its series. */
+static int close_orphans(logw *d)
+{
+    sqlite3_stmt *st;
+    int alive = -1;
+    if (sqlite3_prepare_v2(d->db, "SELECT value FROM meta WHERE key = "
+                           "'logger'", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        alive = ldb_logger_alive((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (alive != 0)
+        return 0;
+    return sqlite3_exec(d->db, "UPDATE process SET end_ns = last_ns, "
+                        "end_reason = '" LOGW_UNCLEAN "' WHERE end_ns IS NULL",
+                        NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -310,7 +338,8 @@ static int create_schema(logw *d, uint64_t interval_ms, uint64_t max_size,
         meta_u64(d, "max_size", max_size) < 0 ||
         meta_u64(d, "created_ns", now_ns()) < 0 ||
         meta_set(d, "host", host) < 0 ||
-        meta_set(d, "pooltag_version", PT_VERSION) < 0) {
+        meta_set(d, "pooltag_version", PT_VERSION) < 0 ||
+        meta_logger(d) < 0) {
         dberr(d, err, errlen, "create");
         goto bad;
     }
@@ -399,9 +428,11 @@ int logw_open(const char *path, int exists, uint64_t interval_ms,
         /* The settings of the latest run (created_ns stays). */
         if (exec(d, "BEGIN IMMEDIATE", err, errlen, "write") < 0)
             goto bad;
-        if (meta_u64(d, "interval_ms", interval_ms) < 0 ||
+        if (close_orphans(d) < 0 ||
+            meta_u64(d, "interval_ms", interval_ms) < 0 ||
             meta_u64(d, "max_size", max_size) < 0 ||
-            meta_set(d, "pooltag_version", PT_VERSION) < 0) {
+            meta_set(d, "pooltag_version", PT_VERSION) < 0 ||
+            meta_logger(d) < 0) {
             dberr(d, err, errlen, "write");
             sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
             goto bad;
@@ -515,7 +546,7 @@ static tagslot *tag_slot(logw *d, uint32_t tag)
 
 /* Name the tag in the tag table the first time this run meets it (and
  * again once a description turns up). */
-static int name_tag(logw *d, const pt_tag_info *t, char *err, size_t errlen)
+static int name_tag(logw *d, const ptr_view *v, const pt_tag_info *t, char *err, size_t errlen)
 {
     tagslot *slot = tag_slot(d, t->tag);
     if (!slot)
@@ -525,9 +556,9 @@ static int name_tag(logw *d, const pt_tag_info *t, char *err, size_t errlen)
     const ptdb_entry *e = ptdb_lookup(t->tag);
     const char *bin = e && *e->binary ? e->binary : NULL;
     const char *desc = e ? e->description : NULL;
-    if (!e && (t->flags & PT_TAGINFO_OVERFLOW)) {
+    if (t->flags & PT_TAGINFO_OVERFLOW) {
         bin = "pooltag";
-        desc = "tags that found the table full (raise PT_MAX_TAGS)";
+        desc = cli_overflow_desc(v);
     }
     if (slot->state == 1 && !desc)
         return 0;
@@ -595,7 +626,7 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
             if (step_done(d, s, err, errlen) < 0)
                 return -1;
         }
-        if (any && name_tag(d, t, err, errlen) < 0)
+        if (any && name_tag(d, v, t, err, errlen) < 0)
             return -1;
     }
 

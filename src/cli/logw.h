@@ -19,6 +19,10 @@
 
 typedef struct logw logw;
 
+/* end_reason of a series whose logger was killed, recorded by the next
+ * logger that appends to the log. */
+#define LOGW_UNCLEAN "log ended without a clean stop"
+
 /*
  * Check PATH before anything is created: 0 when it does not exist (a new
  * log will be made), 2 when it is an empty file we may write (the log is

@@ -3,8 +3,10 @@
  * arguments from the verb's name on (argv[0] of the verb is its name, so
  * each verb runs getopt_long over its own options).
  *
- * `pooltag help VERB` is `pooltag VERB --help`; `pooltag --help` and
- * `pooltag help` print the verb list.  Exit status 2 for an unknown verb.
+ * `pooltag help VERB` is `pooltag VERB --help`; `pooltag --help`,
+ * `pooltag help` and `pooltag help help` print the verb list.  Exit status
+ * 2 for an unknown verb or option, and for extra arguments to help or
+ * --version.
  */
 #include "cli.h"
 
@@ -92,12 +94,22 @@ int main(int argc, char **argv)
         return PT_EXIT_OK;
     }
     if (strcmp(word, "--version") == 0 || strcmp(word, "-V") == 0) {
+        if (argc > 2) {
+            cli_err(NULL, "%s takes no arguments ('%s' is extra)", word,
+                    argv[2]);
+            return PT_EXIT_USAGE;
+        }
         printf("pooltag %s\n", PT_VERSION);
         return PT_EXIT_OK;
     }
     if (strcmp(word, "help") == 0) {
-        if (argc < 3) {
-            usage(stdout);
+        if (argc > 3) {
+            cli_err("help", "one verb at a time ('%s' is extra; see "
+                    "pooltag --help)", argv[3]);
+            return PT_EXIT_USAGE;
+        }
+        if (argc < 3 || strcmp(argv[2], "help") == 0) {
+            usage(stdout);   /* help's own help is the verb list */
             return PT_EXIT_OK;
         }
         const struct verb *v = find_verb(argv[2]);
@@ -110,7 +122,11 @@ int main(int argc, char **argv)
     }
     const struct verb *v = find_verb(word);
     if (!v) {
-        cli_err(NULL, "unknown verb '%s' (see pooltag --help)", word);
+        if (word[0] == '-')
+            cli_err(NULL, "unknown option '%s': options come after the verb "
+                    "(see pooltag --help)", word);
+        else
+            cli_err(NULL, "unknown verb '%s' (see pooltag --help)", word);
         return PT_EXIT_USAGE;
     }
     return v->run(argc - 1, argv + 1);

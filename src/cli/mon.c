@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "util.h"
 
 #define MON_VERB "mon"
 #define MON_CELL 72     /* bytes of one table cell, NUL included          */
@@ -382,16 +382,6 @@ static const char *mon_filter_name(int pool)
 
 /* Copy text from outside (a process name, pooltag.txt) into out, with every
  * byte that is not printable ASCII replaced by '?': it goes to a terminal. */
-static void mon_clean(char *out, size_t n, const char *text)
-{
-    size_t i = 0;
-    for (; text && text[i] && i + 1 < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    out[i] = 0;
-}
-
 static void mon_fmt_delta(char *out, int64_t d)
 {
     if (d > 0)
@@ -421,8 +411,8 @@ static void mon_cells(const mon *m, const mon_row *r, char c[C_N][MON_CELL])
     c[C_MAPPED][0] = 0;
     if (m->mapped && !r->total) {
         const ptdb_entry *e = ptdb_lookup(r->tag);
-        mon_clean(c[C_MAPPED], MON_CELL,
-                  e && e->binary && e->binary[0] ? e->binary : "-");
+        cli_text(e && e->binary && e->binary[0] ? e->binary : "-", c[C_MAPPED],
+                 MON_CELL);
     }
 }
 
@@ -483,8 +473,8 @@ static void mon_title(const mon *m, mon_lines *L)
 {
     const ptr_view *v = &m->view;
     char rss[32] = "?", up[48] = "?", when[40] = "?", pats[256] = "";
-    char comm[sizeof v->comm];
-    mon_clean(comm, sizeof comm, v->comm[0] ? v->comm : "?");
+    char comm[CLI_TEXT_SIZE(sizeof v->comm)];
+    cli_text(v->comm[0] ? v->comm : "?", comm, sizeof comm);
     if (v->proc.valid)
         mon_fmt_kb(rss, sizeof rss, v->proc.rss_kb);
     uint64_t taken = v->taken_ns;
@@ -992,12 +982,14 @@ static int mon_live(mon *m)
 static void mon_usage(FILE *f)
 {
     fprintf(f,
-"usage: pooltag mon [options] SOURCE\n"
+"Usage: pooltag mon [options] SOURCE\n"
 "\n"
 "Per-tag pool usage of a tagged process (poolmon).  SOURCE is a PID (live,\n"
 "refreshed every interval) or a snapshot file (one table).\n"
 "\n"
-"  --interval SECONDS   refresh interval (default 1; fractions allowed)\n"
+"  --interval T         refresh interval (default 1s): seconds (2, 0.5,\n"
+"                       1e3) or with a unit: 250ms, 5s, 1m, 1h; from\n"
+"                       10ms to 24h\n"
 "  --sort KEY           bytes (default), allocs, frees, diff, peralloc,\n"
 "                       tag, change\n"
 "  -p, --pool POOL      paged, nonpaged or both (default)\n"
@@ -1005,6 +997,8 @@ static void mon_usage(FILE *f)
 "  -x, --exclude PAT    hide tags matching PAT (repeatable)\n"
 "  -g, --mapped         add a Mapped column: owner binary from pooltag.txt\n"
 "  -n FILE              write one table to FILE ('-' = stdout) and exit\n"
+"                       (a regular file, replaced atomically; a FIFO, device,\n"
+"                       directory or the SOURCE itself is refused)\n"
 "  --count N            stop after N tables (plain output and live screen)\n"
 "  --json               print one reading as JSON and exit\n"
 "  -h, --help           this help\n"
@@ -1061,18 +1055,19 @@ static int mon_args(mon *m, int argc, char **argv)
         char *end;
         switch (c) {
         case 'h': mon_usage(stdout); return 1;
-        case O_INTERVAL:
-            errno = 0;
-            m->interval = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !isfinite(m->interval) ||
-                m->interval < 0.01 || m->interval > 86400) {
+        case O_INTERVAL: {
+            uint64_t ns;
+            if (cli_parse_duration(optarg, &ns) < 0 || ns < 10000000u ||
+                ns > 86400000000000u) {
                 cli_err(MON_VERB,
-                        "bad --interval '%s': give seconds between 0.01 and "
-                        "86400, e.g. 0.5",
+                        "bad --interval '%s': give seconds (0.5, 1e3) or a "
+                        "unit: 250ms, 5s, 1m, 1h (from 10ms to 24h)",
                         optarg);
                 return -1;
             }
+            m->interval = (double)ns / 1e9;
             break;
+        }
         case O_SORT:
             m->sort = mon_parse_sort(optarg);
             if (m->sort < 0) {
@@ -1182,24 +1177,33 @@ int cmd_mon(int argc, char **argv)
     if (m.json || m.nfile) {
         FILE *f = stdout;
         int to_file = m.nfile && strcmp(m.nfile, "-") != 0;
-        if (to_file && !(f = fopen(m.nfile, "w"))) {
-            cli_err(MON_VERB, "cannot write %s: %s", m.nfile,
-                    strerror(errno));
-            goto out;
+        cli_out o;
+        const char *inputs[] = {m.spec, NULL};
+        if (to_file) {
+            if (cli_out_open(&o, m.nfile, inputs, 0666, err, sizeof err) < 0) {
+                cli_err(MON_VERB, "%s", err);
+                goto out;
+            }
+            f = o.f;
         }
         int bad = 0;
         if (m.json)
             mon_json(&m, f);
         else
             bad = mon_print(&m, f) < 0;
-        bad |= ferror(f);
-        if (to_file)
-            bad |= fclose(f) != 0;
-        else
-            bad |= fflush(f) != 0;
-        if (bad) {
-            cli_err(MON_VERB, "cannot write %s: %s",
-                    to_file ? m.nfile : "standard output", strerror(errno));
+        if (to_file) {
+            if (bad) {
+                cli_out_discard(&o);
+                cli_err(MON_VERB, "cannot write %s", m.nfile);
+                goto out;
+            }
+            if (cli_out_commit(&o, err, sizeof err) < 0) {
+                cli_err(MON_VERB, "%s", err);
+                goto out;
+            }
+        } else if ((bad |= ferror(f)) || fflush(f) != 0) {
+            cli_err(MON_VERB, "cannot write standard output: %s",
+                    strerror(errno));
             goto out;
         }
         rc = PT_EXIT_OK;

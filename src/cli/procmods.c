@@ -6,6 +6,7 @@
  * is not taken for the process we started with.
  */
 #include "procmods.h"
+#include "ptread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,10 +86,7 @@ int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == EACCES || errno == EPERM)
-            snprintf(err, errlen,
-                     "permission denied reading process %" PRIu32 " (uid %ld): pooltag "
-                     "follows the ptrace rule \xe2\x80\x94 run as the same user or root",
-                     pid, (long)st.st_uid);
+            ptr_perm_message(pid, err, errlen);
         else
             snprintf(err, errlen, "no process with PID %" PRIu32, pid);
         return -1;
@@ -150,6 +148,37 @@ int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n)
         return 0;
     pm_alive(p);
     return -1;
+}
+
+int pm_add_vdso(pm_proc *p)
+{
+    char path[64], line[512];
+    unsigned long long start = 0, end = 0;
+    int found = 0;
+    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", p->pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n')
+            line[--n] = 0;
+        found = n > 7 && strcmp(line + n - 7, " [vdso]") == 0 &&
+                sscanf(line, "%llx-%llx", &start, &end) == 2 && end > start;
+    }
+    fclose(f);
+    if (!found)
+        return 0;
+    size_t nm = sym_nmodules(p->sc);
+    unsigned char *elf = realloc(p->elf, nm + 1);
+    if (!elf)
+        return -1;
+    p->elf = elf;
+    if (sym_add_module(p->sc, "linux-vdso.so.1", NULL, start, start, end, NULL, 0,
+                       SYM_BASE_IS_START) < 0)
+        return -1;
+    p->elf[nm] = 1;
+    return 1;
 }
 
 void pm_close(pm_proc *p)

@@ -41,6 +41,12 @@ int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n);
 /* Is the process still there (and the same one)? */
 int pm_alive(pm_proc *p);
 
+/* Add the kernel's vDSO ([vdso] in /proc/PID/maps, no file) to p->sc as
+ * the module the dynamic linker and the runtime's module table name it,
+ * "linux-vdso.so.1" (for lm and ln; imports and find read files).
+ * Returns 1 added, 0 none mapped, -1 out of memory. */
+int pm_add_vdso(pm_proc *p);
+
 void pm_close(pm_proc *p);
 
 #endif

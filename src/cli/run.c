@@ -153,10 +153,12 @@ static void usage(FILE *f)
         "                           its own counters); without it only CMD is\n"
         "  --on-error=report|abort  what a bad or double free does (default\n"
         "                           report: counted and logged, CMD goes on)\n"
-        "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes; 0 =\n"
+        "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes, at\n"
+        "                           most 1099511623679 = 1T - 4097; 0 =\n"
         "                           unlimited, the default)\n"
         "  --nonpaged-max SIZE      nonpaged pool maximum (default: 64M, or half\n"
-        "                           of RLIMIT_MEMLOCK when that is lower)\n"
+        "                           of RLIMIT_MEMLOCK when that is lower; the\n"
+        "                           same limits as --paged-max)\n"
         "  -v, --verbose            print what run does and, from CMD, the\n"
         "                           settings in effect (PT_VERBOSE=1)\n"
         "  -h, --help               this text\n"
@@ -188,12 +190,6 @@ static int choice(const char *s, const char *const *choices)
     return -1;
 }
 
-/* A size as the runtime reads it (cli_parse_size), at most RUN_MAX_POOL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    return cli_parse_size(s, out) < 0 || *out > RUN_MAX_POOL ? -1 : 0;
-}
-
 /* Check an enumerated setting; `what` names its source in messages
  * ("--backend", "PT_BACKEND (from the environment)"), `noun` the thing. */
 static int check_enum(const char *what, const char *noun, const char *val,
@@ -213,10 +209,18 @@ static int check_size(const char *what, const char *val, char *buf,
                       size_t size)
 {
     uint64_t v;
-    if (parse_size(val, &v) < 0) {
+    if (cli_parse_size(val, &v) < 0) {
         cli_err(VERB,
                 "%s: '%s' is not a size (digits with an optional K, M, G or "
                 "T suffix, at most %llu bytes; 0 = unlimited)",
+                what, val, (unsigned long long)RUN_MAX_POOL);
+        return -1;
+    }
+    if (v > RUN_MAX_POOL) {
+        /* The runtime keeps a pool maximum in its 40-bit size field. */
+        cli_err(VERB,
+                "%s: '%s' is over the largest pool maximum, %llu bytes "
+                "(1T - 4097; 0 = unlimited)",
                 what, val, (unsigned long long)RUN_MAX_POOL);
         return -1;
     }
@@ -427,6 +431,29 @@ out:
     free(line);
     fclose(f);
     return rc;
+}
+
+/* The interpreter a "#!" line names (first word), into buf.  Returns 0
+ * when PATH does not start with "#!". */
+static int script_interpreter(const char *path, char *buf, size_t size)
+{
+    char line[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n < 2 || line[0] != '#' || line[1] != '!')
+        return 0;
+    line[n] = 0;
+    char *p = line + 2;
+    p += strspn(p, " \t");
+    size_t len = strcspn(p, " \t\n");
+    if (!len)
+        return 0;
+    p[len] = 0;
+    snprintf(buf, size, "%s", p);
+    return 1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1014,6 +1041,18 @@ int cmd_run(int argc, char **argv)
         }
     }
     int err = errno;
+    char interp[256];
+    if (err == ENOENT && access(path, F_OK) == 0) {
+        /* The file is there: what is missing is what runs it. */
+        if (script_interpreter(path, interp, sizeof interp))
+            cli_err(VERB, "cannot run '%s': its interpreter '%s' (the #! "
+                    "line) does not exist", cmdv[0], interp);
+        else
+            cli_err(VERB, "cannot run '%s': its program interpreter (the "
+                    "dynamic loader it names) does not exist", cmdv[0]);
+        status = RUN_EXIT_NOEXEC;
+        goto out;
+    }
     cli_err(VERB, "cannot run '%s': %s", cmdv[0], strerror(err));
     status = err == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
 out:

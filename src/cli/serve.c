@@ -30,10 +30,11 @@ static const char *VERB = "serve";
 
 static void usage(FILE *f)
 {
-    fputs("Usage: pooltag serve [--listen HOST:PORT] [--top N]\n"
+    fputs("Usage: pooltag serve [--listen HOST:PORT] [--top N] [--all-users]\n"
           "\n"
-          "Serve the pool counters of every tagged process of this user (every\n"
-          "one, for root) over HTTP, read afresh on each request:\n"
+          "Serve the pool counters of every tagged process of the user serve\n"
+          "runs as (root too: only root's own processes) over HTTP, read afresh\n"
+          "on each request:\n"
           "  /metrics            Prometheus text format 0.0.4, or OpenMetrics 1.0\n"
           "                      when the Accept header asks for it\n"
           "  /                   a live dashboard (charts of the pools and top tags)\n"
@@ -45,12 +46,18 @@ static void usage(FILE *f)
           "  -t, --top N        tags exported per process (default 20, 1..1000);\n"
           "                     the rest are summed as tag=\"other\".  A tag that\n"
           "                     was in the top N stays while it is in the top 2N.\n"
+          "  -a, --all-users    export every tagged process this user may read\n"
+          "                     (as root: every user's).  Anyone who can connect\n"
+          "                     to the port (every local user, on loopback) can\n"
+          "                     then read them all.\n"
           "  -h, --help         this text\n"
           "\n"
-          "Prints \"pooltag serve: listening on http://HOST:PORT/\" on stderr and\n"
-          "runs until SIGINT or SIGTERM (exit status 0).  Exit status 2: bad\n"
-          "option, or the address cannot be used.  See docs/serve.md and\n"
-          "docs/prometheus/ for the scrape config and the leak alert.\n",
+          "A process counts as the user's when its real, effective and saved\n"
+          "uids are all the user's.  Prints \"pooltag serve: listening on\n"
+          "http://HOST:PORT/\" on stderr and runs until SIGINT or SIGTERM (exit\n"
+          "status 0).  Exit status 2: bad option, or the address cannot be used.\n"
+          "See docs/serve.md and docs/prometheus/ for the scrape config and the\n"
+          "leak alert.\n",
           f);
 }
 
@@ -71,15 +78,17 @@ static int pid_exists(uint32_t pid)
     return access(path, F_OK) == 0;
 }
 
-int sv_collect_live(sv_state *st, sv_scrape *out)
+int sv_collect_live(sv_state *st, int all_users, sv_scrape *out)
 {
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
     uint32_t *pids = NULL;
     size_t n = 0;
     char err[256];
 
+    uid_t me = geteuid();
     memset(out, 0, sizeof *out);
-    if (ptr_list_tagged(&pids, &n, err, sizeof err) < 0)
+    if ((all_users ? ptr_list_tagged(&pids, &n, err, sizeof err)
+                   : ptr_list_tagged_owned(me, &pids, &n, err, sizeof err)) < 0)
         return -1;
     out->procs = calloc(n + 1, sizeof *out->procs);
     if (!out->procs) {
@@ -108,6 +117,13 @@ int sv_collect_live(sv_state *st, sv_scrape *out)
             ptr_close(src);
             continue;
         }
+        if (!all_users && !ptr_proc_owned_by(pids[i], me)) {
+            /* The PID now names another user's process (reused, or the
+             * process changed its uids): not exported. */
+            ptr_view_free(&v);
+            ptr_close(src);
+            continue;
+        }
         if (sv_account(st, &v, &out->procs[out->nprocs]) == 0)
             out->nprocs++;
         else
@@ -126,7 +142,7 @@ int sv_collect_live(sv_state *st, sv_scrape *out)
 
 static int collect(sv_server *srv, sv_scrape *out)
 {
-    return sv_collect_live(srv->st, out);
+    return sv_collect_live(srv->st, srv->all_users, out);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -238,15 +254,17 @@ int cmd_serve(int argc, char **argv)
     static const struct option opts[] = {
         {"listen", required_argument, NULL, 'l'},
         {"top", required_argument, NULL, 't'},
+        {"all-users", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *listen_spec = "127.0.0.1:9464";
     uint64_t top = SV_TOP_DEFAULT;
+    int all_users = 0;
     int c;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":l:t:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:t:ah", opts, NULL)) != -1) {
         switch (c) {
         case 'l': listen_spec = optarg; break;
         case 't':
@@ -258,6 +276,7 @@ int cmd_serve(int argc, char **argv)
                 return PT_EXIT_USAGE;
             }
             break;
+        case 'a': all_users = 1; break;
         case 'h': usage(stdout); return PT_EXIT_OK;
         default: cli_opt_error(VERB, argv, c); return PT_EXIT_USAGE;
         }
@@ -286,6 +305,7 @@ int cmd_serve(int argc, char **argv)
     memset(&srv, 0, sizeof srv);
     srv.st = sv_state_new((size_t)top);
     srv.collect = collect;
+    srv.all_users = all_users;
     struct MHD_Daemon *d = srv.st ? sv_start(&srv, fd) : NULL;
     if (!d) {
         cli_err(VERB, "cannot start the HTTP server on %s", listen_spec);
@@ -296,9 +316,11 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "pooltag serve: listening on %s\n", url);
     fflush(stderr);
 
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    /* Wait for SIGINT/SIGTERM, ending the connections past their request
+     * deadline every second meanwhile. */
+    const struct timespec tick = {1, 0};
+    while (sigtimedwait(&stop, NULL, &tick) < 0)
+        sv_sweep(&srv);
     MHD_stop_daemon(d); /* closes the listen socket too */
     sv_state_free(srv.st);
     return PT_EXIT_OK;

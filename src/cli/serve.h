@@ -29,6 +29,7 @@
 #ifndef PT_SERVE_H
 #define PT_SERVE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,8 +103,9 @@ void sv_state_keep(sv_state *st, uint32_t pid);
 int sv_account(sv_state *st, const ptr_view *v, sv_proc *out);
 uint64_t *sv_state_read_errors(sv_state *st);
 
-/* Read every tagged process of the user (serve.c's collector). */
-int sv_collect_live(sv_state *st, sv_scrape *out);
+/* Read every tagged process of the user serve runs as, even as root
+ * (all_users: every process this user may read; serve.c's collector). */
+int sv_collect_live(sv_state *st, int all_users, sv_scrape *out);
 
 enum sv_format { SV_PROM = 0, SV_OPENMETRICS = 1, SV_JSON = 2 };
 void sv_render(const sv_scrape *s, int format, sv_buf *b);
@@ -118,17 +120,42 @@ int sv_accept_openmetrics(const char *accept);
 
 /* ---- HTTP (serve_http.c) ---- */
 struct MHD_Daemon;
+
+/* Connections kept at once: one more evicts the oldest (see serve_http.c);
+ * libmicrohttpd's own limit is twice that, room for the evicted ones until
+ * they are closed. */
+#define SV_CONN_LIMIT 64
+#define SV_CONN_SLOTS (2 * SV_CONN_LIMIT)
+
+/* One connection, from MHD's notification that it started to the one that
+ * it closed (its socket stays open until then). */
+typedef struct sv_conn {
+    int used;
+    int fd;
+    int receiving;     /* waiting for (the rest of) a request's headers    */
+    int evicted;       /* shut down by us, waiting for MHD to close it     */
+    uint64_t since_ms; /* start of the current phase (CLOCK_MONOTONIC)     */
+} sv_conn;
+
 typedef struct sv_server {
     sv_state *st;
     /* Fill *out with a fresh scrape; 0 ok, -1 error (answered with 500). */
     int (*collect)(struct sv_server *srv, sv_scrape *out);
     void *arg;
+    int all_users;                    /* --all-users                       */
     uint64_t requests;
+    /* The connection table: MHD's thread fills it, sv_sweep (another
+     * thread) ends the connections past their deadline. */
+    pthread_mutex_t conn_lock;
+    sv_conn conn[SV_CONN_SLOTS];
 } sv_server;
 
 /* Start a daemon on fd (listen socket), or with no listen socket when
  * fd < 0 and external polling (the fuzzer).  NULL on failure. */
 struct MHD_Daemon *sv_start(sv_server *srv, int fd);
+/* End the connections past their deadline; call it about every second
+ * (serve.c's main loop; new connections call it too). */
+void sv_sweep(sv_server *srv);
 
 /* The dashboard page (serve_page.c). */
 extern const char sv_page_html[];

@@ -13,7 +13,10 @@
  * site table was full) and the overflow site (tags with no such entry).
  *
  * Which modules name the addresses:
- *   1. the segment's module table (the preload), newest record first;
+ *   1. the segment's module table (the preload), newest record first, and
+ *      before every other one the records whose tag is the tag shown: a
+ *      module unloaded since, whose address another module now holds,
+ *      still names its own sites;
  *   2. for a live process, its /proc/PID/maps (a program linked with
  *      libpooltag has no module table; for the preload it is a fallback);
  *   3. for a snapshot without a module table, the maps of the process it
@@ -226,9 +229,9 @@ static void print_table(const report *rp)
     cli_describe(stdout, rp->v, rp->spec);
     printf("\n\n   Call sites of tag '%s'", cli_tag(rp->tag, text));
     if (e && *e->binary)
-        printf(" (%s - %s)", e->binary, e->description);
+        printf(" (%s - %s)", cli_esc(e->binary), cli_esc(e->description));
     else if (e)
-        printf(" (%s)", e->description);
+        printf(" (%s)", cli_esc(e->description));
     printf(", sorted by %s\n\n", sorts[g_sort].title);
     printf("     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
     for (size_t i = 0; i < rp->shown; i++) {
@@ -241,11 +244,11 @@ static void print_table(const report *rp)
             continue;
         }
         site_name(r, name, sizeof name);
-        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", name);
+        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", cli_esc(name));
         if (r->sym.file)
-            printf("  %s:%d", r->sym.file, r->sym.line);
+            printf("  %s:%d", cli_esc(r->sym.file), r->sym.line);
         if (r->sym.note)
-            printf("  [%s]", r->sym.note);
+            printf("  [%s]", cli_esc(r->sym.note));
         putchar('\n');
     }
     const pt_counts *t = rp->total;
@@ -274,7 +277,7 @@ static void print_table(const report *rp)
                    "allocating while it was read.\n");
     }
     if (rp->note[0])
-        printf("\n   %s\n", rp->note);
+        printf("\n   %s\n", cli_esc(rp->note));
 }
 
 /* Is process `pid` still running with the segment this snapshot came from? */
@@ -308,9 +311,11 @@ static void load_modules(sym_ctx *sc, ptr_source *src, report *rp)
         const pt_seg_module *m = &v->modules[i];
         if (!m->path[0] || m->end <= m->start)
             continue;
+        unsigned flags = (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0;
+        if (m->tag == rp->tag)
+            flags |= SYM_PREFERRED;
         if (sym_add_module(sc, m->path, NULL, m->base, m->start, m->end, m->build_id,
-                           m->build_id_len,
-                           (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0) < 0)
+                           m->build_id_len, flags) < 0)
             break;
     }
     if (ptr_kind(src) == PTR_LIVE) {

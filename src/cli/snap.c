@@ -5,7 +5,8 @@
  * The snapshot holds the segment image exactly as the reading copied it
  * (validated by parsing it first: a reading that does not parse is not
  * written) and the process figures of the same moment.  Format:
- * docs/snapshot-format.md.  Written to a temporary file and renamed.
+ * docs/snapshot-format.md.  Written through cli_out_open (util.h): never
+ * over a FIFO, device or directory; a temporary file, fsync, rename.
  */
 #include "util.h"
 
@@ -25,7 +26,9 @@ static void usage(FILE *f)
           "segment as read at this moment and the process memory figures.\n"
           "Every report verb (used, vm, ...) reads the file as it reads a PID.\n"
           "The file is written atomically (temporary file, then rename) with\n"
-          "mode 0600, like a core file.\n"
+          "mode 0600, like a core file (a file replaced keeps its mode).  An\n"
+          "existing FILE that is not a regular file (a FIFO, a device, a\n"
+          "directory) is refused and left alone.\n"
           "\n"
           "  -o, --output FILE  where to write (default:\n"
           "                     pooltag-PID-YYYYmmdd-HHMMSS.ptsnap here)\n"
@@ -88,8 +91,17 @@ int cmd_snap(int argc, char **argv)
     }
     size_t len;
     const void *raw = ptr_raw(s, &len);
-    if (ptr_snapshot_write(out, raw, len, ptr_proc_info(s), ptr_pid(s),
-                           v.comm, err, sizeof err) < 0) {
+    cli_out o;
+    char werr[512];
+    if (cli_out_open(&o, out, NULL, 0600, err, sizeof err) < 0) {
+        cli_err(VERB, "%s", err);
+        status = PT_EXIT_USAGE;
+    } else if (ptr_snapshot_write(o.f, raw, len, ptr_proc_info(s), ptr_pid(s),
+                                  v.comm, werr, sizeof werr) < 0) {
+        cli_err(VERB, "cannot write %s: %s", out, werr);
+        cli_out_discard(&o);
+        status = PT_EXIT_USAGE;
+    } else if (cli_out_commit(&o, err, sizeof err) < 0) {
         cli_err(VERB, "%s", err);
         status = PT_EXIT_USAGE;
     } else if (json) {
@@ -101,7 +113,7 @@ int cmd_snap(int argc, char **argv)
     } else {
         printf("wrote snapshot of process %" PRIu32 " (%s) to %s: %zu tag%s, "
                "%zu segment bytes\n",
-               ptr_pid(s), v.comm, out, v.ntags, v.ntags == 1 ? "" : "s", len);
+               ptr_pid(s), cli_esc(v.comm), cli_esc(out), v.ntags, v.ntags == 1 ? "" : "s", len);
     }
     ptr_view_free(&v);
     ptr_close(s);

@@ -308,6 +308,12 @@ static int mod_open(sym_mod *m)
 {
     if (m->state)
         return m->state > 0;
+    if (m->path[0] != '/' && !m->open_path) {
+        /* linux-vdso.so.1 and the like: never a file of the current
+         * directory that happens to have the name. */
+        mod_fail(m, "provided by the kernel or the loader: no file%s%s", "", "");
+        return 0;
+    }
     m->dwfl = dwfl_begin(&callbacks);
     if (!m->dwfl) {
         mod_fail(m, "libdwfl: %s%s", dwfl_errmsg(-1), "");
@@ -361,16 +367,22 @@ static const char *line_by_units(Dwfl_Module *mod, Dwarf_Addr addr, int *lineno)
     return NULL;
 }
 
+/* Lookup pass of a module: preferred, loaded, unloaded. */
+static unsigned lookup_pass(const sym_mod *m)
+{
+    return (m->flags & SYM_PREFERRED) ? 0 : (m->flags & SYM_UNLOADED) ? 2 : 1;
+}
+
 void sym_lookup(sym_ctx *c, uint64_t addr, int return_addr, sym_info *out)
 {
     memset(out, 0, sizeof *out);
     uint64_t q = return_addr && addr ? addr - 1 : addr;
     sym_mod *first = NULL;
     const char *first_note = NULL;
-    for (unsigned pass = 0; pass < 2; pass++) {
+    for (unsigned pass = 0; pass < 3; pass++) {
         for (size_t i = 0; c && i < c->n; i++) {
             sym_mod *m = &c->m[i];
-            if (!!(m->flags & SYM_UNLOADED) != pass || q < m->start || q >= m->end)
+            if (lookup_pass(m) != pass || q < m->start || q >= m->end)
                 continue;
             if (!first)
                 first = m;
@@ -473,10 +485,10 @@ int sym_module_info(sym_ctx *c, size_t i, unsigned what, sym_modinfo *out)
 long sym_module_at(sym_ctx *c, uint64_t addr)
 {
     long first = -1;
-    for (unsigned pass = 0; pass < 2; pass++) {
+    for (unsigned pass = 0; pass < 3; pass++) {
         for (size_t i = 0; c && i < c->n; i++) {
             sym_mod *m = &c->m[i];
-            if (!!(m->flags & SYM_UNLOADED) != pass || addr < m->start || addr >= m->end)
+            if (lookup_pass(m) != pass || addr < m->start || addr >= m->end)
                 continue;
             if (first < 0)
                 first = (long)i;

@@ -18,9 +18,10 @@
  * Debuginfo is found by elfutils' standard callback: .gnu_debuglink next to
  * the file or in .debug/, and /usr/lib/debug/.build-id/xx/yyyy.debug.
  *
- * Lookup order: the modules that contain the address, loaded ones in the
- * order they were added, then those flagged SYM_UNLOADED; the first one
- * whose file opens (and whose build-id matches) names the address.
+ * Lookup order: the modules that contain the address, those flagged
+ * SYM_PREFERRED first, then loaded ones, then those flagged SYM_UNLOADED,
+ * each group in the order they were added; the first one whose file opens
+ * (and whose build-id matches) names the address.
  *
  * Strings in a sym_info stay valid until sym_free.  Nothing here prints.
  */
@@ -36,6 +37,10 @@ typedef struct sym_ctx sym_ctx;
 #define SYM_UNLOADED 0x1u      /* the module was unloaded (dlclose)        */
 #define SYM_BASE_IS_START 0x2u /* base = address of the file's offset-0
                                   mapping (maps); else base = load bias    */
+#define SYM_PREFERRED 0x4u     /* looked in before every other module: the
+                                  module known to have made the request
+                                  (its tag is the site's), even if it was
+                                  unloaded and another took its place     */
 
 /* A new, empty context.  With network == 0, elfutils is kept from asking
  * debuginfod servers (DEBUGINFOD_URLS is removed from this process's

@@ -323,36 +323,25 @@ void tr_free(tr_report *rep)
 
 /* ---- the table --------------------------------------------------------- */
 
-/* Text from the log for a terminal: control characters (escape sequences,
- * newlines) become '?', so a hostile log cannot drive the terminal or
- * break the table's lines. */
-static const char *tty_text(const char *s, char *buf, size_t size)
-{
-    if (s != buf)
-        snprintf(buf, size, "%s", s ? s : "");
-    for (char *c = buf; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    return buf;
-}
-
-static const char *proc_state(const ldb_proc *p)
+const char *tr_proc_state(const ldb_proc *p)
 {
     if (!p->ended)
-        return "still logged";
+        return p->unclean == 1 ? "log ended without a clean stop (logger gone)"
+               : p->unclean < 0 ? "no end recorded (logger elsewhere or killed)"
+                                : "still logged";
     return *p->end_reason ? p->end_reason : "ended";
 }
 
 static void print_proc_head(FILE *f, const tr_report *rep, const tr_proc *tp)
 {
     const ldb_proc *p = ldb_proc_at(rep->db, tp->index);
-    char a[32], b[32], comm[sizeof p->comm], state[sizeof p->end_reason];
+    char a[32], b[32];
     tr_fmt_time(tp->first_ns, a, sizeof a);
     tr_fmt_time(tp->last_ns, b, sizeof b);
     double span = (double)(tp->last_ns - tp->first_ns) / 1e9;
     fprintf(f, "\nProcess %lld (%s) %s to %s (%.0f s, %" PRId64 " samples, %s)\n",
-            (long long)p->pid, tty_text(p->comm, comm, sizeof comm), a, b, span,
-            tp->samples, tty_text(proc_state(p), state, sizeof state));
+            (long long)p->pid, cli_esc(p->comm), a, b, span,
+            tp->samples, cli_esc(tr_proc_state(p)));
     fprintf(f, " %-8s %-8s %-8s %10s %13s %6s %6s %11s %5s  %s\n", "Verdict",
             "Tag", "Pool", "Bytes", "Rate", "NoDecr", "Fit", "To max", "Corr",
             "Evidence / description");
@@ -378,13 +367,12 @@ static void print_row(FILE *f, const tr_report *rep, const tr_row *row)
         snprintf(desc, sizeof desc, "pool total");
     else
         tr_describe(rep, row->tag, desc, sizeof desc);
-    tty_text(desc, desc, sizeof desc);
     fprintf(f, " %-8s %-8s %-8s %10s %13s %5.0f%% %6s %11s %5s  %s%s%s%s\n",
             vd_name(r->verdict), tr_row_label(rep, row, tag),
             tr_pool_name(row->pool), bytes, rate, 100 * r->nondecr, fit, tomax,
             corr, r->why, r->verdict == VD_LEAK && !strcmp(r->fit, "troughs")
                               ? " (rate of the troughs)" : "",
-            *desc ? "; " : "", desc);
+            *desc ? "; " : "", cli_esc(desc));
 }
 
 void tr_print_table(FILE *f, const tr_report *rep)
@@ -395,9 +383,8 @@ void tr_print_table(FILE *f, const tr_report *rep)
             ldb_nsamples(rep->db));
     if (iv > 0)
         fprintf(f, ", interval %" PRId64 " ms", iv);
-    char host[256];
     if (*ldb_host(rep->db))
-        fprintf(f, ", host %s", tty_text(ldb_host(rep->db), host, sizeof host));
+        fprintf(f, ", host %s", cli_esc(ldb_host(rep->db)));
     fputc('\n', f);
     size_t r = 0;
     for (size_t i = 0; i < rep->nprocs; i++) {
@@ -457,6 +444,12 @@ void tr_print_json(FILE *f, const tr_report *rep)
             cli_json_str(f, p->end_reason);
         else
             fputs("null", f);
+        /* Still being logged: true, false (the logger is gone without
+         * recording an end), null (cannot tell). */
+        fprintf(f, ", \"logging\": %s",
+                p->ended || p->unclean == 1 ? "false"
+                : p->unclean < 0            ? "null"
+                                            : "true");
         fputs(", \"series\": [", f);
         int first = 1;
         for (; r < rep->nrows && rep->rows[r].proc == tp->index; r++) {
@@ -535,7 +528,9 @@ static void usage(FILE *f)
           "      --pid PID      only this process of the log\n"
           "      --json         the same report as JSON\n"
           "      --html FILE    also write a self-contained HTML report (charts of\n"
-          "                     the pool totals and of the top tags, the verdicts)\n"
+          "                     the pool totals and of the top tags, the verdicts);\n"
+          "                     FILE is replaced atomically; a FIFO, device,\n"
+          "                     directory or the LOG itself is refused\n"
           "      --fail-on-leak exit 1 when any selected series is a leak\n"
           "  -h, --help         this text\n"
           "\n"
@@ -617,20 +612,18 @@ int cmd_trend(int argc, char **argv)
     }
     int status = PT_EXIT_OK;
     if (html) {
-        FILE *f = fopen(html, "w");
-        if (!f) {
-            cli_err(VERB, "--html %s: cannot create: %s", html, strerror(errno));
+        cli_out o;
+        const char *inputs[] = {path, NULL};
+        if (cli_out_open(&o, html, inputs, 0666, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
             status = PT_EXIT_USAGE;
-        } else {
-            int rc = tr_write_html(f, &rep, err, sizeof err);
-            if (fclose(f) != 0 && rc == 0) {
-                snprintf(err, sizeof err, "write failed");
-                rc = -1;
-            }
-            if (rc) {
-                cli_err(VERB, "--html %s: %s", html, err);
-                status = PT_EXIT_USAGE;
-            }
+        } else if (tr_write_html(o.f, &rep, err, sizeof err) < 0) {
+            cli_out_discard(&o);
+            cli_err(VERB, "--html %s: %s", html, err);
+            status = PT_EXIT_USAGE;
+        } else if (cli_out_commit(&o, err, sizeof err) < 0) {
+            cli_err(VERB, "--html: %s", err);
+            status = PT_EXIT_USAGE;
         }
     }
     if (status == PT_EXIT_OK) {

@@ -54,6 +54,9 @@ void tr_print_json(FILE *f, const tr_report *rep);
 int tr_write_html(FILE *f, const tr_report *rep, char *err, size_t errsize);
 
 /* Helpers shared by the writers. */
+/* "still logged", "log ended without a clean stop (logger gone)", ...,
+ * or the recorded end reason: what became of a process's series. */
+const char *tr_proc_state(const ldb_proc *p);
 const char *tr_pool_name(int pool);                 /* "Paged", "NonPaged" */
 void tr_describe(const tr_report *rep, uint32_t tag, char *buf, size_t size);
 void tr_fmt_bytes(double b, char *buf, size_t size);  /* "2.5 MiB"        */

@@ -11,6 +11,7 @@
  */
 #include "trend.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -97,7 +98,10 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
     double unit = 1;
     while (ymax / unit >= 1024 && unit < 1e18)
         unit *= 1024;
-    double ystep = nice_step(ymax / unit, 4) * unit, ytop = ceil(ymax * 1.02 / ystep) * ystep;
+    /* At least one byte a step: all-zero data gets 0 B, 1 B, 2 B, not
+     * fractions of a byte that print alike. */
+    double ystep = fmax(1, nice_step(ymax / unit, 4) * unit);
+    double ytop = ceil(ymax * 1.02 / ystep) * ystep;
     double pw = W - ML - MR, ph = H - MT - MB;
 
     fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
@@ -289,7 +293,7 @@ static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
         esc(f, p->comm);
         fprintf(f, ") <span class=\"meta\">%s to %s, %" PRId64 " samples, ", a, b,
                 tp->samples);
-        esc(f, p->ended ? (*p->end_reason ? p->end_reason : "ended") : "still logged");
+        esc(f, tr_proc_state(p));
         fputs("</span></h3>\n", f);
         /* Verdicts of the totals in the legend. */
         char lab[2][96];
@@ -436,7 +440,9 @@ int tr_write_html(FILE *f, const tr_report *rep, char *err, size_t size)
     table_section(f, rep);
     fputs("</body></html>\n", f);
     if (ferror(f)) {
-        snprintf(err, size, "write failed");
+        /* errno is still the one of the write that failed (nothing but
+         * writes to f came since). */
+        snprintf(err, size, "cannot write: %s", strerror(errno ? errno : EIO));
         return -1;
     }
     return 0;

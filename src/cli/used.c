@@ -25,7 +25,7 @@ static const struct {
 } sorts[] = {
     [SORT_NONPAGED] = {"nonpaged", "NonPaged Pool Consumed"},
     [SORT_PAGED] = {"paged", "Paged Pool Consumed"},
-    [SORT_ALLOCS] = {"allocs", "Allocations Made (NonPaged + Paged)"},
+    [SORT_ALLOCS] = {"allocs", "Allocs (outstanding blocks, NonPaged + Paged)"},
     [SORT_DIFF] = {"diff", "Outstanding Allocations (NonPaged + Paged)"},
     [SORT_TAG] = {"tag", "Tag"},
 };
@@ -43,8 +43,7 @@ static int64_t sort_value(const row *r)
     switch (g_sort) {
     case SORT_NONPAGED: return r->used[PT_NONPAGED];
     case SORT_PAGED: return r->used[PT_PAGED];
-    case SORT_ALLOCS:
-        return (int64_t)(r->t->pool[0].allocs + r->t->pool[1].allocs);
+    case SORT_ALLOCS:   /* what the Allocs columns show, as diff */
     case SORT_DIFF: return r->outstanding[0] + r->outstanding[1];
     case SORT_TAG: return 0;
     }
@@ -80,8 +79,9 @@ static void usage(FILE *f)
           "                     counts every tag)\n"
           "  -s, --sort KEY     nonpaged (default): NonPaged bytes in use\n"
           "                     paged: Paged bytes in use\n"
-          "                     allocs: allocations made, both pools\n"
-          "                     diff: outstanding allocations, both pools\n"
+          "                     allocs: the Allocs columns (outstanding\n"
+          "                     blocks), both pools\n"
+          "                     diff: the same order (outstanding blocks)\n"
           "                     tag: tag text\n"
           "  -i, --include PAT  only tags matching PAT (* and ?, repeatable)\n"
           "  -x, --exclude PAT  leave out tags matching PAT (repeatable)\n"
@@ -93,17 +93,18 @@ static void usage(FILE *f)
           f);
 }
 
-static void desc_of(uint32_t tag, int overflow, char *buf, size_t size)
+/* The description column, for the table: text from the database and the
+ * module table escaped (cli_esc); the JSON has its own escaping. */
+static void desc_of(const ptr_view *v, uint32_t tag, int overflow, char *buf, size_t size)
 {
     const ptdb_entry *e = ptdb_lookup(tag);
     char text[PT_TAG_TEXT_MAX];
-    if (e && *e->binary)
-        snprintf(buf, size, "%s - %s", e->binary, e->description);
+    if (overflow)
+        snprintf(buf, size, "pooltag - %s", cli_overflow_desc(v));
+    else if (e && *e->binary)
+        snprintf(buf, size, "%s - %s", cli_esc(e->binary), cli_esc(e->description));
     else if (e)
-        snprintf(buf, size, "%s", e->description);
-    else if (overflow)
-        snprintf(buf, size,
-                 "pooltag - tags that found the table full (raise PT_MAX_TAGS)");
+        snprintf(buf, size, "%s", cli_esc(e->description));
     else
         snprintf(buf, size, "UNKNOWN pooltag '%s', please update pooltag.txt",
                  cli_tag(tag, text));
@@ -131,20 +132,22 @@ static void print_json(const ptr_view *v, const char *spec, const row *rows,
     cli_json_source(f, v, spec);
     fputs(", \"sort\": ", f);
     cli_json_str(f, sorts[g_sort].name);
+    fputs(", ", f);
+    cli_json_full_tables(f, v);
     fprintf(f, ", \"tags_total\": %zu, \"tags_shown\": %zu, \"tags\": [",
             nrows, shown);
     for (size_t i = 0; i < shown; i++) {
         const pt_tag_info *t = rows[i].t;
         const ptdb_entry *e = ptdb_lookup(t->tag);
         int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
-        desc_of(t->tag, ovf, desc, sizeof desc);
+        desc_of(v, t->tag, ovf, desc, sizeof desc);
         fputs(i ? ",\n  {\"tag\": " : "\n  {\"tag\": ", f);
         cli_json_str(f, cli_tag(t->tag, text));
         fprintf(f, ", \"overflow\": %s, \"known\": %s, \"binary\": ",
                 ovf ? "true" : "false", e ? "true" : "false");
-        cli_json_str(f, e ? e->binary : "");
+        cli_json_str(f, ovf ? "pooltag" : e ? e->binary : "");
         fputs(", \"description\": ", f);
-        cli_json_str(f, e ? e->description : desc);
+        cli_json_str(f, ovf ? cli_overflow_desc(v) : e ? e->description : desc);
         fputs(", \"nonpaged\": ", f);
         json_pool(f, &t->pool[PT_NONPAGED], 1);
         fputs(", \"paged\": ", f);
@@ -169,7 +172,7 @@ static void print_table(const ptr_view *v, const char *spec, const row *rows,
     printf(" Tag      Allocs         Used     Allocs         Used\n\n");
     for (size_t i = 0; i < shown; i++) {
         const row *r = &rows[i];
-        desc_of(r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
+        desc_of(v, r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
                 sizeof desc);
         printf(" %-4s %10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64
                "  %s\n",
@@ -189,6 +192,7 @@ static void print_table(const ptr_view *v, const char *spec, const row *rows,
     if (shown < nrows)
         printf("\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
                nrows - shown == 1 ? "" : "s", shown);
+    cli_full_tables_note(stdout, v);
     if (!ptdb_path())
         printf("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n");
 }

@@ -22,16 +22,22 @@
  * data/pooltag.txt (an uninstalled build).
  *
  * The file is read once, on the first lookup, into one buffer; entries point
- * into it and are kept sorted by tag for binary search.
+ * into it and are kept sorted by tag for binary search.  A file that is not
+ * a regular file (never opened: a FIFO would block), that holds binary data
+ * or no entry at all is skipped like a missing one; when $POOLTAG_DB is
+ * such a file, one line on stderr says so and which file is used instead.
  */
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,6 +89,60 @@ int cli_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+    long double v = 0, scale = 1, unit;
+    long exp10 = 0;
+    int neg = 0;
+    const char *p = s;
+    if (!s || *p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++)
+        if (v < 1e30L)
+            v = v * 10 + (*p - '0');
+        else
+            exp10++;          /* digits past any useful value: scale only */
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1e-30L)
+                v += (*p - '0') * (scale /= 10);
+    }
+    if (*p == 'e' || *p == 'E') {
+        long e = 0;
+        p++;
+        if (*p == '+' || *p == '-')
+            neg = *p++ == '-';
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (e < 100000)
+                e = e * 10 + (*p - '0');
+        exp10 += neg ? -e : e;
+    }
+    if (!*p || strcmp(p, "s") == 0)
+        unit = 1e9L;
+    else if (strcmp(p, "ms") == 0)
+        unit = 1e6L;
+    else if (strcmp(p, "m") == 0 || strcmp(p, "min") == 0)
+        unit = 60e9L;
+    else if (strcmp(p, "h") == 0)
+        unit = 3600e9L;
+    else
+        return -1;
+    v *= unit;
+    for (; exp10 > 0 && v <= (long double)CLI_DURATION_MAX_NS; exp10--)
+        v *= 10;
+    for (; exp10 < 0 && v > 0; exp10++)
+        v /= 10;
+    if (v > (long double)CLI_DURATION_MAX_NS)
+        return -1;
+    *ns = (uint64_t)(v + 0.5L);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Tag database                                                           */
 
@@ -99,13 +159,29 @@ static struct {
     size_t n;
 } db;
 
-static char *read_file(const char *path, size_t *len)
+/* Read the database file whole.  NULL (reason in why) when it is not a
+ * regular file or cannot be read: never blocks on a FIFO (ptr_open_input). */
+static char *read_file(const char *path, size_t *len, char *why,
+                       size_t whylen)
 {
-    FILE *f = fopen(path, "re");
+    char err[512];
+    int fd = ptr_open_input(path, NULL, err, sizeof err);
+    size_t plen = strlen(path);
+    if (fd < 0) {
+        /* err is "PATH: REASON": keep the reason. */
+        const char *r = strncmp(err, path, plen) == 0 && err[plen] == ':'
+                            ? err + plen + 2 : err;
+        snprintf(why, whylen, "%s", r);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
     char *buf = NULL;
     size_t n = 0, cap = 0;
-    if (!f)
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        close(fd);
         return NULL;
+    }
     for (;;) {
         if (n + 4096 + 1 > cap) {
             if (cap >= DB_MAX_BYTES)
@@ -121,8 +197,16 @@ static char *read_file(const char *path, size_t *len)
         if (r == 0)
             break;
     }
+    if (ferror(f)) {
+        snprintf(why, whylen, "%s", strerror(errno ? errno : EIO));
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
     fclose(f);
-    if (buf)
+    if (!buf)
+        snprintf(why, whylen, "out of memory");
+    else
         buf[n] = 0;
     *len = n;
     return buf;
@@ -192,29 +276,66 @@ static void db_parse(char *text)
         qsort(db.rows, db.n, sizeof *db.rows, by_tag);
 }
 
-static int db_try(const char *path)
+/* Load PATH if it is a tag database.  0 (reason in why) if it is not: not
+ * readable, not a regular file, or with no entry at all. */
+static int db_try_why(const char *path, char *why, size_t whylen)
 {
     size_t len;
-    if (!path || !*path)
+    if (!path || !*path) {
+        snprintf(why, whylen, "empty file name");
         return 0;
-    char *text = read_file(path, &len);
+    }
+    char *text = read_file(path, &len, why, whylen);
     if (!text)
         return 0;
+    if (memchr(text, 0, len)) {
+        snprintf(why, whylen, "binary data, not a tag database "
+                 "(lines 'Tag - binary - description')");
+        free(text);
+        return 0;
+    }
     db.text = text;
-    db.path = strdup(path);
     db_parse(text);
+    if (db.n == 0) {
+        snprintf(why, whylen, "%s", len ? "no 'Tag - binary - description' "
+                 "line: not a tag database" : "empty file");
+        free(db.text);
+        db.text = NULL;
+        return 0;
+    }
+    db.path = strdup(path);
     return 1;
 }
 
+static int db_try(const char *path)
+{
+    char why[512];
+    return db_try_why(path, why, sizeof why);
+}
+
+static void db_search(void);
+
+/* $POOLTAG_DB first; when it names no usable database, say so once on
+ * stderr and use the next one of the search order. */
 static void db_load(void)
 {
-    char buf[4096];
-    const char *env;
+    char why[512];
+    const char *env = getenv("POOLTAG_DB");
     if (db.loaded)
         return;
     db.loaded = 1;
-    if (db_try(getenv("POOLTAG_DB")))
+    if (env && db_try_why(env, why, sizeof why))
         return;
+    db_search();
+    if (env)
+        fprintf(stderr, "pooltag: POOLTAG_DB=%s: %s; using %s\n", env, why,
+                db.path ? db.path : "no tag database");
+}
+
+static void db_search(void)
+{
+    char buf[4096];
+    const char *env;
     if ((env = getenv("XDG_CONFIG_HOME")) && *env) {
         snprintf(buf, sizeof buf, "%s/pooltag/pooltag.txt", env);
         if (db_try(buf))
@@ -408,6 +529,47 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
+const char *cli_text(const char *str, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)(str ? str : "");
+    size_t o = 0;
+    if (!size)
+        return buf;
+    while (*s) {
+        int n = utf8_len(s);
+        char esc[4];
+        const char *out = (const char *)s;
+        size_t len = (size_t)n;
+        /* C1 controls (U+0080..U+009F, e.g. the one-byte CSI) are valid
+         * UTF-8 that terminals may act on: escaped byte by byte too. */
+        if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+            n = 0;
+        if (*s < 0x20 || *s == 0x7f || n == 0) {
+            esc[0] = '\\', esc[1] = 'x', esc[2] = hex[*s >> 4];
+            esc[3] = hex[*s & 15];
+            out = esc, len = 4, n = 1;
+        } else if (*s == '\\') {
+            out = "\\\\", len = 2;
+        }
+        if (o + len >= size)
+            break;
+        memcpy(buf + o, out, len);
+        o += len;
+        s += n;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+const char *cli_esc(const char *s)
+{
+    static char ring[CLI_ESC_SLOTS][CLI_ESC_MAX];
+    static unsigned next;
+    char *buf = ring[next++ % CLI_ESC_SLOTS];
+    return cli_text(s, buf, CLI_ESC_MAX);
+}
+
 void cli_json_str(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)(str ? str : "");
@@ -475,13 +637,71 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
     fmt_time(v->taken_ns, when, sizeof when);
     if (v->kind == PTR_LIVE)
         fprintf(f, "process %" PRIu32 " (%s), live reading at %s", v->pid,
-                v->comm, when);
+                cli_esc(v->comm), when);
     else if (v->taken_ns)
-        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s", spec,
-                v->pid, v->comm, when);
+        fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s",
+                cli_esc(spec), v->pid, cli_esc(v->comm), when);
     else
-        fprintf(f, "segment image %s of process %" PRIu32 " (%s)", spec,
-                v->pid, v->comm);
+        /* A raw copy of live memory carries no checksum (the runtime could
+         * not keep one up to date): say that damage would go unseen. */
+        fprintf(f, "segment image %s of process %" PRIu32 " (%s), bare: "
+                "no checksum, damage is not detected", cli_esc(spec), v->pid,
+                cli_esc(v->comm));
+}
+
+/* The site table is full when its entries are all in use (the runtime
+ * keeps some for the tags' "other sites" entries, so distinct sites stop
+ * being recorded before that). */
+static int sites_full(const ptr_view *v)
+{
+    return v->max_sites && v->sites_used >= v->max_sites;
+}
+
+/* Distinct sites are no longer recorded: the runtime keeps min(max_tags,
+ * max_sites / 2) entries for tags' other-sites entries (rt.c). */
+static int sites_closed(const ptr_view *v)
+{
+    if (!v->max_sites)
+        return 0;
+    uint32_t keep = v->max_tags < v->max_sites / 2 ? v->max_tags : v->max_sites / 2;
+    uint32_t others = v->tags_used;
+    return v->sites_used >= v->max_sites - (keep > others ? keep - others : 0);
+}
+
+const char *cli_overflow_desc(const ptr_view *v)
+{
+    int tags = v->max_tags && v->tags_used >= v->max_tags;
+    if (tags && sites_full(v))
+        return "overflow entry: allocations of tags that found the tag table and the "
+               "site table full (raise PT_MAX_TAGS and PT_MAX_SITES)";
+    if (sites_full(v))
+        return "overflow entry: allocations of tags that found the site table full "
+               "(raise PT_MAX_SITES)";
+    return "overflow entry: allocations of tags that found the tag table full (raise "
+           "PT_MAX_TAGS)";
+}
+
+void cli_full_tables_note(FILE *f, const ptr_view *v)
+{
+    if (sites_closed(v))
+        fprintf(f,
+                "\n   The call-site table is full (PT_MAX_SITES=%" PRIu32 "): sites first "
+                "seen since are counted as their tag's other sites; raise PT_MAX_SITES to "
+                "tell them apart.\n",
+                v->max_sites);
+    if (v->modules_dropped)
+        fprintf(f,
+                "\n   The module table is full (PT_MAX_MODULES=%" PRIu32 "): %" PRIu32
+                " module%s loaded since %s tagged but not recorded (no path, no "
+                "unload flag); raise PT_MAX_MODULES.\n",
+                v->max_modules, v->modules_dropped, v->modules_dropped == 1 ? "" : "s",
+                v->modules_dropped == 1 ? "is" : "are");
+}
+
+void cli_json_full_tables(FILE *f, const ptr_view *v)
+{
+    fprintf(f, "\"site_table_full\": %s, \"modules_not_recorded\": %" PRIu32,
+            sites_closed(v) ? "true" : "false", v->modules_dropped);
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
@@ -534,5 +754,150 @@ int cli_parse_size(const char *s, uint64_t *out)
     if (shift && v > (UINT64_MAX >> shift))
         return -1;
     *out = v << shift;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output files (util.h)                                                  */
+
+int cli_out_check(const char *path, const char *const *inputs, char *err,
+                  size_t errlen)
+{
+    struct stat st, in;
+    if (!path || !*path) {
+        snprintf(err, errlen, "empty output file name");
+        return -1;
+    }
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return 0;
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(e));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        return -1;
+    }
+    for (size_t i = 0; inputs && inputs[i]; i++)
+        if (stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev &&
+            in.st_ino == st.st_ino) {
+            snprintf(err, errlen,
+                     "%s is the same file as the input %s: left alone; give "
+                     "another output file",
+                     path, inputs[i]);
+            return -1;
+        }
+    if (access(path, W_OK) < 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 1;
+}
+
+void cli_out_discard(cli_out *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+static int out_fail(cli_out *o, char *err, size_t errlen, const char *fmt,
+                    const char *what, int e)
+{
+    snprintf(err, errlen, fmt, what, strerror(e));
+    cli_out_discard(o);
+    return -1;
+}
+
+int cli_out_open(cli_out *o, const char *path, const char *const *inputs,
+                 unsigned mode, char *err, size_t errlen)
+{
+    struct stat st;
+    memset(o, 0, sizeof *o);
+    int exists = cli_out_check(path, inputs, err, errlen);
+    if (exists < 0)
+        return -1;
+    /* Replace the file itself, not a symbolic link that names it. */
+    o->path = exists ? realpath(path, NULL) : strdup(path);
+    if (!o->path)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    size_t n = strlen(o->path);
+    if (!(o->tmp = malloc(n + 16)))
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    snprintf(o->tmp, n + 16, "%s.tmpXXXXXX", o->path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        char *dir = strdup(o->path);
+        struct stat ds;
+        free(o->tmp);
+        o->tmp = NULL;
+        if (dir && e == ENOENT && stat(dirname(dir), &ds) == 0 &&
+            S_ISDIR(ds.st_mode)) {
+            /* /proc, /sys: the directory is there, files cannot be made. */
+            snprintf(err, errlen,
+                     "cannot write %s: the file system of %s does not allow "
+                     "new files (it is not a place for output files)",
+                     path, dirname(o->path));
+            free(dir);
+            cli_out_discard(o);
+            return -1;
+        }
+        free(dir);
+        return out_fail(o, err, errlen, "cannot create %s: %s", path, e);
+    }
+    if (exists && stat(o->path, &st) == 0) {
+        if (geteuid() == 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
+            st.st_mode &= 0777;   /* no set-id bits for another owner */
+        fchmod(fd, st.st_mode & 07777);
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        fchmod(fd, (mode_t)mode & 0777 & ~um);
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    }
+    return 0;
+}
+
+int cli_out_commit(cli_out *o, char *err, size_t errlen)
+{
+    struct stat st;
+    char *path = o->path;
+    FILE *f = o->f;
+    int e = 0;
+    o->f = NULL;
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f))
+        e = errno ? errno : EIO;
+    else if (fsync(fileno(f)) < 0)
+        e = errno;
+    if (fclose(f) != 0 && !e)
+        e = errno ? errno : EIO;
+    if (e)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, e);
+    /* Made a FIFO or a directory while we wrote?  Still not replaced. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen,
+                 "%s is %s, not a regular file: left alone; give a file name",
+                 path, ptr_file_kind(st.st_mode));
+        cli_out_discard(o);
+        return -1;
+    }
+    if (rename(o->tmp, path) < 0)
+        return out_fail(o, err, errlen, "cannot write %s: %s", path, errno);
+    free(o->tmp);
+    o->tmp = NULL;
+    cli_out_discard(o);
     return 0;
 }

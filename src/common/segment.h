@@ -124,6 +124,10 @@ typedef struct pt_seg_header {
     uint64_t site_retired_off;    /* pt_seg_counts[max_sites + 1]          */
     uint32_t max_sites;           /* entry max_sites: the overflow site    */
     uint32_t sites_used;
+    /* Added in version 1 without a bump (older segments: 0). */
+    uint32_t modules_dropped;     /* modules loaded while the module table
+                                     was full: tagged, but not recorded    */
+    uint32_t reserved_hdr0;
 } pt_seg_header;
 
 /* A call site: the code address that asked for memory (the caller of
@@ -220,6 +224,7 @@ _Static_assert(offsetof(pt_seg_header, modules_off) == 448, "layout");
 _Static_assert(sizeof(pt_seg_module) == 256, "module record");
 _Static_assert(offsetof(pt_seg_header, sites_off) == 472, "layout");
 _Static_assert(sizeof(pt_seg_site) == 16, "site record");
+_Static_assert(offsetof(pt_seg_header, modules_dropped) == 496, "layout");
 _Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
 _Static_assert(sizeof(pt_seg_error) == 64, "error record");
 _Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");

@@ -133,7 +133,9 @@ EXPORT size_t malloc_usable_size(void *p)
 
 /* The runtime learns of a new module when code in it first allocates; it
  * must also learn that one is gone, so that code loaded later at the same
- * address is not taken for it (pooltag run --behalf).  dlclose does not
+ * address is not taken for it (its tag, its sites, --behalf's API ranges):
+ * after every real dlclose it checks which modules are still mapped (a
+ * dlclose that only drops a reference unloads nothing).  dlclose does not
  * depend on its caller (unlike dlopen, whose search path does), so it can
  * be interposed without changing what it does. */
 EXPORT int dlclose(void *handle)

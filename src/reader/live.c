@@ -186,14 +186,9 @@ static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
 
 static int perm_error(const ptr_live *l, char *err, size_t errlen)
 {
-    char uidtxt[32] = "";
-    if (l->uid >= 0)
-        snprintf(uidtxt, sizeof uidtxt, " (uid %ld)", l->uid);
-    return fail(err, errlen,
-                "permission denied reading process %" PRIu32 "%s: pooltag "
-                "follows the ptrace rule \xe2\x80\x94 run as the same user "
-                "or root",
-                l->pid, uidtxt);
+    char msg[512];
+    ptr_perm_message(l->pid, msg, sizeof msg);
+    return fail(err, errlen, "%s", msg);
 }
 
 static int is_perm(int e)

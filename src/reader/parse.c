@@ -316,6 +316,13 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
         }
     }
 
+    v->max_modules = h.max_modules;
+    v->max_sites = h.sites_off ? h.max_sites : 0;
+    v->sites_used = h.sites_off ? h.sites_used : 0;
+    for (uint32_t i = 0; i < h.max_tags; i++)
+        v->tags_used += keys[i] != 0;
+    v->modules_dropped = h.modules_off ? h.modules_dropped : 0;
+
     /* Module table: copied, every path forced to end in NUL. */
     if (h.modules_off && h.modules_used) {
         v->modules = malloc((size_t)h.modules_used * sizeof(pt_seg_module));

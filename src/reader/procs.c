@@ -2,7 +2,8 @@
  * procs.c — which processes are tagged: the PIDs of every process of the
  * calling user (every process, for root) whose /proc/PID/maps shows the
  * pooltag segment ("/memfd:pooltag").  Used by `pooltag log --all` and
- * `pooltag serve`.
+ * `pooltag serve`.  ptr_list_tagged_owned narrows the list to the
+ * processes that belong to one uid (serve's default, even as root).
  *
  * A process can exit between the directory scan and the maps read: such a
  * process is simply not listed.  Processes of other users are skipped
@@ -12,6 +13,7 @@
 #include "ptread.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -43,13 +45,44 @@ static int maps_has_segment(unsigned long pid)
     return found;
 }
 
+/* Is PID wholly owned by uid: its /proc directory owned by uid (root when
+ * the process is not dumpable) and its real, effective and saved uids
+ * (the Uid: line of /proc/PID/status) all equal to uid, as the kernel's
+ * ptrace rule wants them for a caller without privileges? */
+int ptr_proc_owned_by(uint32_t pid, uid_t uid)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/proc/%" PRIu32, pid);
+    if (stat(path, &st) < 0 || st.st_uid != uid)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%" PRIu32 "/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[256];
+    int owned = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long r, e, s;
+        if (strncmp(line, "Uid:", 4) != 0)
+            continue;
+        owned = sscanf(line + 4, "%lu %lu %lu", &r, &e, &s) == 3 &&
+                r == uid && e == uid && s == uid;
+        break;
+    }
+    fclose(f);
+    return owned;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
-int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen)
+/* owner < 0: every process this user may read (every one, for root). */
+static int list_tagged(long owner, uint32_t **pids, size_t *n, char *err,
+                       size_t errlen)
 {
     *pids = NULL;
     *n = 0;
@@ -74,6 +107,8 @@ int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen)
         snprintf(path, sizeof path, "/proc/%lu", v);
         if (stat(path, &st) < 0 || (me != 0 && st.st_uid != me))
             continue;
+        if (owner >= 0 && !ptr_proc_owned_by((uint32_t)v, (uid_t)owner))
+            continue;
         if (!maps_has_segment(v))
             continue;
         if (cnt == cap) {
@@ -95,4 +130,15 @@ int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen)
     *pids = out;
     *n = cnt;
     return 0;
+}
+
+int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen)
+{
+    return list_tagged(-1, pids, n, err, errlen);
+}
+
+int ptr_list_tagged_owned(uid_t uid, uint32_t **pids, size_t *n, char *err,
+                          size_t errlen)
+{
+    return list_tagged((long)uid, pids, n, err, errlen);
 }

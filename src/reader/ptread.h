@@ -15,6 +15,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "pooltag.h"
 #include "segment.h"
@@ -72,6 +74,11 @@ typedef struct ptr_view {
     } *sites;             /* malloc'd, table order                        */
     size_t nmodules;      /* module table (preload); paths NUL-terminated */
     pt_seg_module *modules; /* malloc'd                                   */
+    uint32_t modules_dropped; /* modules loaded while the table was full  */
+    uint32_t max_modules;
+    uint32_t max_sites;   /* site table capacity (0: no site table)       */
+    uint32_t sites_used;  /* its entries in use                           */
+    uint32_t tags_used;   /* tag table entries in use (of max_tags)       */
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */
@@ -97,6 +104,13 @@ typedef struct ptr_source ptr_source;
  */
 int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen);
 
+/* The one-line message for a permission error (EACCES, EPERM) reading
+ * process pid's /proc files: "permission denied reading process PID (uid
+ * U): pooltag follows the ptrace rule — WHY", where WHY names what is
+ * missing: another uid, the target not dumpable (PR_SET_DUMPABLE 0), Yama's
+ * ptrace_scope, CAP_SYS_PTRACE, or a security module (perm.c). */
+void ptr_perm_message(uint32_t pid, char *buf, size_t size);
+
 /* Take a reading.  For a live source each call reads afresh. */
 int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen);
 
@@ -113,6 +127,14 @@ void ptr_close(ptr_source *s);
  * be listed or memory runs out.
  */
 int ptr_list_tagged(uint32_t **pids, size_t *n, char *err, size_t errlen);
+/* The same, only the processes wholly owned by uid (ptr_proc_owned_by),
+ * whoever the caller is: what `pooltag serve` exports by default. */
+int ptr_list_tagged_owned(uid_t uid, uint32_t **pids, size_t *n, char *err,
+                          size_t errlen);
+/* 1 when /proc/PID is owned by uid and the process's real, effective and
+ * saved uids are all uid (what the ptrace rule asks of an unprivileged
+ * reader); 0 otherwise or when the process is gone. */
+int ptr_proc_owned_by(uint32_t pid, uid_t uid);
 
 /* Raw copy of the segment image as last read, used by `pooltag snap`.
  * Points into the source; valid until the next ptr_read or ptr_close. */
@@ -120,11 +142,27 @@ const void *ptr_raw(const ptr_source *s, size_t *len);
 /* Process figures read with the last reading (live) or stored (snapshot). */
 const ptr_proc *ptr_proc_info(const ptr_source *s);
 
-/* Write a snapshot file atomically (temporary file + rename), mode 0600
- * like a core file.  Format in docs/snapshot-format.md. */
-int ptr_snapshot_write(const char *path, const void *seg, size_t seglen,
+/* Write a snapshot (header, then the segment image) to F, which the caller
+ * opened and will flush and close (`pooltag snap` writes through the
+ * command's output-file helper: temporary file, fsync, rename).  Format in
+ * docs/snapshot-format.md.  Returns 0, or -1 with the reason in err. */
+int ptr_snapshot_write(FILE *f, const void *seg, size_t seglen,
                        const ptr_proc *proc, uint32_t pid,
                        const char *comm, char *err, size_t errlen);
+
+/* Open an input file for reading without ever blocking on it: anything but
+ * a regular file (a directory, FIFO, socket, device) is refused before it
+ * is opened, and the open itself is non-blocking (O_NONBLOCK, cleared
+ * afterwards).  Returns the descriptor (and *st, if st != NULL), or -1 with
+ * err = "PATH: REASON" ("PATH: is a FIFO, not a regular file", "PATH: No
+ * such file or directory") and errno set to the cause (ENOENT, EACCES, and
+ * EINVAL for a file that is not regular). */
+struct stat;
+int ptr_open_input(const char *path, struct stat *st, char *err,
+                   size_t errlen);
+/* "a directory", "a FIFO", "a character device", "a block device",
+ * "a socket", "a symbolic link", "a regular file" for an st_mode. */
+const char *ptr_file_kind(unsigned mode);
 
 /* ---------------------------------------------------------------------- */
 /* Internal: shared by the reader sources, the fuzz targets and the tests. */

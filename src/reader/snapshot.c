@@ -29,8 +29,9 @@
  *     124     4  reserved     0
  *
  * Invariants: a snapshot parses with the same ptr_parse as a live reading;
- * it is written to a temporary file in the target directory and renamed, so
- * a reader never sees half a snapshot under the final name.
+ * `pooltag snap` writes it to a temporary file in the target directory and
+ * renames it (cli_out_open in src/cli/util.c), so a reader never sees half a
+ * snapshot under the final name.
  *
  * Note: the checksum is not verified in fuzzing builds
  * (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION), so that the fuzzer reaches the
@@ -205,34 +206,13 @@ int ptr_parse_snapshot(const void *buf, size_t len, ptr_view *v, char *err,
     return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *b = p;
-    while (n) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-int ptr_snapshot_write(const char *path, const void *seg, size_t seglen,
+int ptr_snapshot_write(FILE *f, const void *seg, size_t seglen,
                        const ptr_proc *proc, uint32_t pid, const char *comm,
                        char *err, size_t errlen)
 {
     snap_header h;
     struct timespec ts;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    int fd, e;
 
-    if (!tmp)
-        return fail(err, errlen, "out of memory");
     memset(&h, 0, sizeof h);
     memcpy(h.magic, SNAP_MAGIC, SNAP_MAGIC_LEN);
     h.version = SNAP_VERSION;
@@ -258,27 +238,11 @@ int ptr_snapshot_write(const char *path, const void *seg, size_t seglen,
     h.seg_len = seglen;
     h.crc32 = snap_crc(&h, sizeof h, seg, seglen);
 
-    snprintf(tmp, plen + 16, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        e = errno;
-        free(tmp);
-        return fail(err, errlen, "cannot create %s: %s", path, strerror(e));
+    errno = 0;
+    if (fwrite(&h, 1, sizeof h, f) != sizeof h ||
+        fwrite(seg, 1, seglen, f) != seglen) {
+        int e = errno ? errno : EIO;
+        return fail(err, errlen, "%s", strerror(e));
     }
-    if (write_all(fd, &h, sizeof h) < 0 || write_all(fd, seg, seglen) < 0 ||
-        fsync(fd) < 0) {
-        e = errno;
-        close(fd);
-        unlink(tmp);
-        free(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-        e = errno;
-        unlink(tmp);
-        free(tmp);
-        return fail(err, errlen, "cannot write %s: %s", path, strerror(e));
-    }
-    free(tmp);
     return 0;
 }

@@ -63,37 +63,102 @@ static int is_pid(const char *s)
     return 1;
 }
 
+const char *ptr_file_kind(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFSOCK: return "a socket";
+    case S_IFLNK: return "a symbolic link";
+    case S_IFREG: return "a regular file";
+    default: return "not a regular file";
+    }
+}
+
+int ptr_open_input(const char *path, struct stat *out, char *err,
+                   size_t errlen)
+{
+    struct stat st, fst;
+    int fd, e;
+    /* Look before opening: opening a FIFO blocks until a writer comes, and
+     * opening a device can have effects of its own. */
+    if (stat(path, &st) < 0) {
+        e = errno;
+        fail(err, errlen, "%s: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto notreg;
+    /* Non-blocking in case it was replaced by a FIFO since the stat. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        e = errno;
+        fail(err, errlen, "%s: %s", path, strerror(e));
+        errno = e;
+        return -1;
+    }
+    if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+        close(fd);
+        st = fst;
+        goto notreg;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    if (out)
+        *out = fst;
+    return fd;
+notreg:
+    fail(err, errlen, "%s: is %s, not a regular file", path,
+         ptr_file_kind(st.st_mode));
+    errno = EINVAL;
+    return -1;
+}
+
 static int open_file(ptr_source *s, const char *path, char *err,
                      size_t errlen)
 {
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ptr_open_input(path, &st, err, errlen);
     if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
+        if (errno == ENOENT)
             return fail(err, errlen,
                         "%s: no such file (give a PID or a snapshot file)",
                         path);
-        return fail(err, errlen, "%s: %s", path, strerror(e));
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return fail(err, errlen, "%s: not a regular file", path);
+        return -1;
     }
     if ((uint64_t)st.st_size > MAX_FILE_BYTES) {
         close(fd);
         return fail(err, errlen, "%s: not a pooltag snapshot (%" PRIu64
                     " bytes is too large)", path, (uint64_t)st.st_size);
     }
-    size_t size = (size_t)st.st_size;
-    s->buf = malloc(size ? size : 1);
+    /* Read to the end of the file, not to st_size: files of /proc and /sys
+     * say 0 and have content (they are then "not a snapshot", not empty). */
+    size_t n = 0, cap = (size_t)st.st_size + 1;
+    s->buf = malloc(cap);
     if (!s->buf) {
         close(fd);
         return fail(err, errlen, "%s: out of memory", path);
     }
-    size_t n = 0;
-    while (n < size) {
-        ssize_t r = read(fd, s->buf + n, size - n);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                close(fd);
+                return fail(err, errlen, "%s: not a pooltag snapshot (more "
+                            "than %llu bytes)", path, MAX_FILE_BYTES);
+            }
+            char *nb = realloc(s->buf, cap * 2);
+            if (!nb) {
+                close(fd);
+                return fail(err, errlen, "%s: out of memory", path);
+            }
+            s->buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, s->buf + n, cap - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {

@@ -135,8 +135,13 @@ extern int pt__mod_have_wrappers;
 int pt__mod_behalf_kind(const void *ra);
 extern int pt__mod_have_behalf;
 /* After a dlclose: modules that are gone stop matching (module index,
- * PT_BEHALF hosts). */
+ * PT_BEHALF hosts, wrapper and "func:" ranges) and are flagged unloaded
+ * in the segment; pt__mod_gen is bumped when one was. */
 void pt__mod_prune(void);
+/* Generation of the module map: changes (release) whenever a module was
+ * found unloaded.  A per-thread cache from return address to tag is
+ * valid only while the generation it was filled under is current. */
+extern uint32_t pt__mod_gen;
 
 /* elfsyms.c: call cb(arg, name, value, size) for each function symbol of an
  * ELF64 image (the symbol table, else the dynamic one); returns how many

@@ -14,13 +14,25 @@
  *       spaces:  libxml2.so.2 -> "xml2", libc.so.6 -> "libc",
  *       python3.11 -> "pyth", ld-linux-x86-64.so.2 -> "ld-l".
  *   Two modules never share a derived tag: a collision replaces the last
- *   character with 1..9, then a..z (then the third as well).  The same path
- *   loaded again gets its old tag back.
+ *   character with 1..9, then a..z, then the third character, then both
+ *   (1,295 variants of one prefix).  The same path loaded again gets its
+ *   old tag back.  Unloaded modules keep their tags: blocks they allocated
+ *   may still be live, so a module loaded later never gets one of them.
  * - Lookups (return address -> tag) use a private sorted array of ranges,
  *   rebuilt by a rescan when an address is not found in it (a dlopen since
  *   the last scan).  A rebuilt array is published by pointer; old arrays are
  *   never unmapped, so a reader racing a rescan reads valid (if stale)
  *   memory.  Nothing here calls malloc.
+ * - Every dlclose (the preload interposes it) prunes: a module that is no
+ *   longer mapped (dl_iterate_phdr after the real dlclose: a dlclose that
+ *   only drops a reference changes nothing) is flagged PT_MOD_UNLOADED in
+ *   its record, its range in the index is emptied, and pt__mod_gen is
+ *   bumped.  The preload's per-thread return-address cache stores the
+ *   generation it was filled under and misses once it changed, so no cache
+ *   charges code loaded later at the same address to the module that left.
+ * - When the record table is full (PT_MAX_MODULES), a new module still gets
+ *   its own tag and index entry, without a record; the segment header
+ *   counts such modules (modules_dropped) so that readers say so.
  *
  * Lock order: scan_lock is taken alone (never with the fold or arena lock).
  */
@@ -56,6 +68,9 @@ typedef struct rule {
 
 static pt_spin scan_lock;
 static mod_index *cur_index; /* published sorted ranges */
+/* Bumped (release) whenever a module is found unloaded, after its ranges
+ * stopped matching; see internal.h. */
+uint32_t pt__mod_gen;
 static pt_seg_header *mseg;
 static rule rules[MAX_RULES];
 static size_t nrules;
@@ -189,7 +204,17 @@ static uint32_t unique_tag(uint32_t tag, const char *path, uint32_t nrec)
                 return t;
         }
     }
-    return tag; /* 70 collisions of one prefix: share rather than fail */
+    /* Then the last two characters together (plugins copied under one
+     * name into many directories, loaded in turn). */
+    for (const char *a = alts; *a; a++) {
+        for (const char *b = alts; *b; b++) {
+            uint32_t t = (tag & 0xffffu) | ((uint32_t)(unsigned char)*a << 16) |
+                         ((uint32_t)(unsigned char)*b << 24);
+            if (!tag_taken(t, path, nrec))
+                return t;
+        }
+    }
+    return tag; /* 1,295 collisions of one prefix: share rather than fail */
 }
 
 /* The tag of the module at `path`; `alias` is another name it goes by (the
@@ -626,10 +651,24 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
         rec = nrec;
         __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
     }
-    if (rec != UINT32_MAX && c->n < c->cap) {
+    uint32_t tag = rec != UINT32_MAX ? r[rec].tag : 0;
+    if (rec == UINT32_MAX) {
+        /* The record table is full.  The module still gets its own tag
+         * (kept from the index while it stays loaded) and is counted once
+         * in the header, so that readers say the table overflowed. */
+        const mod_index *old = cur_index;
+        for (size_t k = 0; old && k < old->n && !tag; k++)
+            if (old->r[k].rec == UINT32_MAX && old->r[k].start == lo && old->r[k].end == hi)
+                tag = old->r[k].tag;
+        if (!tag) {
+            tag = tag_for(path, comm, nrec, &flags);
+            __atomic_fetch_add(&mseg->modules_dropped, 1, __ATOMIC_RELAXED);
+        }
+    }
+    if (c->n < c->cap) {
         c->out[c->n].start = lo;
         c->out[c->n].end = hi;
-        c->out[c->n].tag = r[rec].tag;
+        c->out[c->n].tag = tag;
         c->out[c->n].rec = rec;
         c->n++;
     }
@@ -655,11 +694,29 @@ static void sort_ranges(mod_range *r, size_t n)
  * one, with its own record and host entry). */
 static void mark_unloaded(uint32_t rec)
 {
-    records()[rec].flags |= PT_MOD_UNLOADED;
+    pt_seg_module *m = &records()[rec];
+    if (m->flags & PT_MOD_UNLOADED)
+        return;
+    __atomic_fetch_or(&m->flags, PT_MOD_UNLOADED, __ATOMIC_RELEASE);
     size_t n = __atomic_load_n(&nbehalf_hosts, __ATOMIC_ACQUIRE);
     for (size_t i = 0; i < n; i++)
         if (behalf_hosts[i].rec == rec)
             __atomic_store_n(&behalf_hosts[i].dead, 1, __ATOMIC_RELEASE);
+}
+
+/* The code range [start, end) is no longer mapped: the function ranges of
+ * PT_WRAPPERS and "func:" rules inside it stop matching (emptied in place,
+ * as the index entries are). */
+static void forget_ranges(uintptr_t start, uintptr_t end)
+{
+    size_t n = __atomic_load_n(&nwrap_ranges, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++)
+        if (wrap_ranges[i].start >= start && wrap_ranges[i].start < end)
+            __atomic_store_n(&wrap_ranges[i].end, wrap_ranges[i].start, __ATOMIC_RELEASE);
+    n = __atomic_load_n(&nfunc_ranges, __ATOMIC_ACQUIRE);
+    for (size_t i = 0; i < n; i++)
+        if (func_ranges[i].start >= start && func_ranges[i].start < end)
+            __atomic_store_n(&func_ranges[i].end, func_ranges[i].start, __ATOMIC_RELEASE);
 }
 
 static void rescan(void)
@@ -673,17 +730,25 @@ static void rescan(void)
     dl_iterate_phdr(scan_one, &c);
     sort_ranges(ix->r, c.n);
     ix->n = c.n;
-    /* Records of modules that are gone. */
+    /* Records of modules that are gone (a dlclose this library did not
+     * see: one made inside libc). */
     uint32_t nrec = mseg->modules_used;
+    int gone = 0;
+    const pt_seg_module *r = records();
     for (uint32_t i = 0; i < nrec; i++) {
         int live = 0;
         for (size_t k = 0; k < c.n && !live; k++)
             live = ix->r[k].rec == i;
-        if (!live)
+        if (!live && !(r[i].flags & PT_MOD_UNLOADED)) {
             mark_unloaded(i);
+            forget_ranges(r[i].start, r[i].end);
+            gone = 1;
+        }
     }
     __atomic_store_n(&cur_index, ix, __ATOMIC_RELEASE);
     __atomic_fetch_add(&mseg->modules_gen, 1, __ATOMIC_RELEASE);
+    if (gone)
+        __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
 }
 
 static int lookup(const mod_index *ix, uintptr_t a, uint32_t *tag)
@@ -727,7 +792,7 @@ void pt__mod_note(const void *ra)
     (void)pt__mod_tag(ra);
 }
 
-/* After a dlclose: forget the modules that are gone, without rebuilding
+/* After every dlclose: forget the modules that are gone, without rebuilding
  * the index (a rebuild maps a new one, and old ones are never unmapped).
  * Their ranges in the current index are emptied in place (end = start:
  * the array stays sorted, so a racing lookup stays correct), so that code
@@ -762,7 +827,9 @@ static int prune_one(struct dl_phdr_info *info, size_t size, void *arg)
         if (m->start != lo || m->end != hi)
             continue;
         const char *name = info->dlpi_name;
-        if ((main_prog && (r[m->rec].flags & PT_MOD_MAIN)) ||
+        /* A module without a record (the table was full) is known by its
+         * range alone. */
+        if (m->rec == UINT32_MAX || (main_prog && (r[m->rec].flags & PT_MOD_MAIN)) ||
             (name && strncmp(r[m->rec].path, name, PT_MOD_PATH_MAX - 1) == 0))
             c->live[k] = 1;
     }
@@ -775,19 +842,30 @@ void pt__mod_prune(void)
     mod_index *ix = cur_index;
     if (ix && ix->n) {
         /* One byte per entry, on the stack: PT_MAX_MODULES is at most 65536
-         * but the index holds only loaded modules; past 4096 give up. */
+         * but the index holds only loaded modules; past 4096 rebuild it. */
         uint8_t live[4096];
         if (ix->n <= sizeof live) {
             memset(live, 0, ix->n);
             prune_ctx c = {ix, live, 1};
             dl_iterate_phdr(prune_one, &c);
+            int gone = 0;
             for (size_t k = 0; k < ix->n; k++) {
                 if (live[k] || ix->r[k].end == ix->r[k].start)
                     continue;
-                mark_unloaded(ix->r[k].rec);
+                if (ix->r[k].rec != UINT32_MAX)
+                    mark_unloaded(ix->r[k].rec);
+                forget_ranges(ix->r[k].start, ix->r[k].end);
                 __atomic_store_n(&ix->r[k].end, ix->r[k].start, __ATOMIC_RELEASE);
+                gone = 1;
             }
             __atomic_fetch_add(&mseg->modules_gen, 1, __ATOMIC_RELEASE);
+            /* Last: a thread that sees the new generation misses its
+             * cache and finds the emptied ranges. */
+            if (gone)
+                __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
+        } else {
+            /* Too many modules to prune in place: rebuild the index. */
+            rescan();
         }
     }
     pt__spin_unlock(&scan_lock);
@@ -816,6 +894,7 @@ void pt__mod_fork_child(pt_seg_header *seg)
     uint32_t n = old->modules_used < seg->max_modules ? old->modules_used : seg->max_modules;
     memcpy((char *)seg + seg->modules_off, (char *)old + old->modules_off, (size_t)n * sizeof(pt_seg_module));
     seg->modules_used = n;
+    seg->modules_dropped = old->modules_dropped;
     mseg = seg;
 }
 

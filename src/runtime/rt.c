@@ -78,6 +78,8 @@ static pt_seg_counts *seg_site_retired;
 static uint32_t site_mask;             /* max_sites - 1                    */
 static uint32_t site_ovfl;             /* max_sites: the overflow site     */
 static pt_spin site_lock;              /* site inserts (slow path only)    */
+static uint32_t site_keep;             /* entries kept for "other sites"   */
+static uint32_t site_others;           /* "other sites" entries inserted   */
 static uint32_t tag_mask;              /* max_tags - 1                     */
 static uint32_t ovfl_idx;              /* max_tags                         */
 static uint8_t *gshift;                /* per entry: log2 of its grain    */
@@ -131,9 +133,11 @@ typedef struct pt_tls {
     } scache[PT_TLS_CACHE];
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
-    struct {                /* return address -> tag and its index         */
+    struct {                /* return address -> tag and its index, valid
+                               while gen == pt__mod_gen (no module that
+                               could hold ra was unloaded since)           */
         const void *ra;
-        uint32_t tag, sidx, tidx;
+        uint32_t tag, sidx, tidx, gen;
     } racache[256];
 #endif
 } pt_tls;
@@ -453,6 +457,12 @@ static int segment_create(void)
     seg_site_retired = (pt_seg_counts *)(seg_base + site_retired_off);
     site_mask = max_sites - 1;
     site_ovfl = max_sites;
+    /* Distinct sites may not take the last entries: every tag created
+     * later needs one for its "other sites" (else its blocks would count
+     * under Ovfl).  Enough for every tag when PT_MAX_TAGS <= PT_MAX_SITES
+     * / 2 (the defaults), else for the first max_sites / 2. */
+    site_keep = max_tags < max_sites / 2 ? max_tags : max_sites / 2;
+    site_others = 0;
     tag_mask = max_tags - 1;
     ovfl_idx = max_tags;
     gshift_min = (unsigned)__builtin_ctzll(pt__opt.peak_grain);
@@ -697,10 +707,24 @@ static inline uint32_t site_hash(uint32_t tag, uintptr_t addr)
     return (uint32_t)(x >> 40) & site_mask;
 }
 
+/* May another entry go in?  The tags' "other sites" entries (addr 0) may
+ * take any free entry; a distinct site must leave site_keep entries, less
+ * the "other sites" entries already made, for tags still to come.  Under
+ * site_lock. */
+static int site_room(uintptr_t addr)
+{
+    uint32_t used = pt__seg->sites_used, max = site_mask + 1;
+    if (addr == 0)
+        return used < max;
+    uint32_t keep = site_keep > site_others ? site_keep - site_others : 0;
+    return used + keep < max;
+}
+
 /* Find the site (tag, addr), or insert it.  Entries are never removed;
  * inserts take site_lock and publish addr last, so lookups need no lock.
- * When the table is full: the tag's "other sites" entry (addr 0), reserved
- * when the tag was created, or else the overflow site. */
+ * When distinct sites filled their share of the table: the tag's "other
+ * sites" entry (addr 0), made when the tag was created, or else (the
+ * table is full: PT_MAX_TAGS > PT_MAX_SITES / 2) the overflow site. */
 static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tidx)
 {
     uint32_t h = site_hash(tag, addr);
@@ -713,6 +737,12 @@ static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tid
             be_enter(); /* a signal handler must not wait for site_lock */
             pt__spin_lock(&site_lock);
             if (__atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == 0) {
+                if (!site_room(addr)) {
+                    pt__spin_unlock(&site_lock);
+                    be_leave();
+                    return UINT32_MAX;
+                }
+                site_others += addr == 0;
                 e->addr = addr;
                 e->tagidx = tidx;
                 __atomic_store_n(&e->tag, tag, __ATOMIC_RELEASE);
@@ -1842,6 +1872,9 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
     }
     if (PT_UNLIKELY(t->busy))
         return boot_alloc(size, align);
+    /* Read before the module lookup: a dlclose from now on makes the
+     * cache entry filled below stale. */
+    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
     const void *site = t->site_ra ? t->site_ra : ra;
     int wrapped = !t->site_ra && pt__mod_have_wrappers && pt__mod_in_wrapper(ra);
     if (wrapped)
@@ -1873,6 +1906,7 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         t->racache[s].tag = tag;
         t->racache[s].tidx = tidx;
         t->racache[s].sidx = sidx;
+        t->racache[s].gen = gen;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->racache[s].ra = ra;
     }
@@ -1887,7 +1921,8 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY(t->racache[s].ra == ra &&
                   ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag | t->in_be |
-                   (uintptr_t)t->site_ra) == 0 &&
+                   (uintptr_t)t->site_ra |
+                   (t->racache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
                   cs)) {
         return paged_block(t, cs, size, t->racache[s].tag, t->racache[s].tidx,
                            t->racache[s].sidx, zero);
@@ -2335,12 +2370,12 @@ __attribute__((visibility("default"))) uint32_t pt__pl_busy(uint32_t busy)
     return old;
 }
 
-/* After the program's dlclose: modules that are gone stop matching (only
- * with PT_BEHALF, whose API ranges must not match code loaded later at the
- * same address). */
+/* After every dlclose of the program: modules that are gone are flagged
+ * unloaded and stop matching (tags, PT_BEHALF API ranges, the per-thread
+ * caches), so code loaded later at the same address is charged to itself. */
 __attribute__((visibility("default"))) void pt__pl_dlclosed(void)
 {
-    if (ready() && pt__mod_have_behalf)
+    if (ready())
         pt__mod_prune();
 }
 
