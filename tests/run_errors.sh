@@ -118,6 +118,12 @@ expect_fail 2 "POOLTAG_PRELOAD=$T/rules: not an ELF shared object" \
     env POOLTAG_PRELOAD="$T/rules" "${R[@]}" -- "${CMD[@]}"
 expect_fail 2 "POOLTAG_PRELOAD=/bin/true: not an ELF shared object" \
     env POOLTAG_PRELOAD=/bin/true "${R[@]}" -- "${CMD[@]}"
+# Another library is refused, not loaded to run the program untagged.
+libz=$(ls /lib/*/libz.so.1 /usr/lib/*/libz.so.1 /usr/lib/libz.so.1 2>/dev/null | head -1)
+if [ -n "$libz" ]; then
+    expect_fail 2 "POOLTAG_PRELOAD=$libz: not pooltag's preload" \
+        env POOLTAG_PRELOAD="$libz" "${R[@]}" -- "${CMD[@]}"
+fi
 mkdir -p "$T/inst/bin"
 cp "$POOLTAG" "$T/inst/bin/pooltag"
 if ! ls /usr/local/lib/libpooltag-preload.so /usr/lib/libpooltag-preload.so \

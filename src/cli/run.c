@@ -50,6 +50,7 @@
  * executable (the build tree's src/preload, then an install's library
  * directories), then the configured install directory (PT_LIBDIR).
  */
+#include "elfdyn.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -166,9 +167,9 @@ static void usage(FILE *f)
         "PT_TAGS, PT_WRAPPERS, PT_BEHALF, PT_FOLLOW_CHILDREN, PT_ON_ERROR, PT_PAGED_MAX,\n"
         "PT_NONPAGED_MAX, PT_VERBOSE); a variable already in the environment is\n"
         "used when its option is not given, and is checked the same way.\n"
-        "CMD is looked up in PATH.  The preload is $POOLTAG_PRELOAD, else the\n"
-        "one beside this pooltag (../preload/, ../lib/), else the one in\n"
-        PT_LIBDIR ".\n"
+        "CMD is looked up in PATH.  The preload is $POOLTAG_PRELOAD (which must\n"
+        "be pooltag's preload), else the one beside this pooltag (../preload/,\n"
+        "../lib/), else the one in " PT_LIBDIR ".\n"
         "\n"
         "Exit status: CMD's (128+N when a signal N killed it); 2 usage or\n"
         "input error, 126 CMD cannot be executed, 127 CMD not found -- all\n"
@@ -538,8 +539,29 @@ static const char *elf_class_name(unsigned char cls)
 /* ---------------------------------------------------------------------- */
 /* Finding the preload                                                    */
 
+/* Is the shared object at PATH pooltag's preload?  It exports the
+ * interposed malloc and pooltag's API (pt_alloc); read from its dynamic
+ * symbol table, never loaded. */
+static int is_pooltag_preload(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int ok = 0;
+    Elf *e = elf_version(EV_CURRENT) != EV_NONE ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+    const char **names = NULL;
+    size_t n = 0;
+    if (e && ed_export_names(e, &names, &n) == 0)
+        ok = ed_defines(names, n, "malloc") && ed_defines(names, n, "pt_alloc");
+    free(names);
+    if (e)
+        elf_end(e);
+    close(fd);
+    return ok;
+}
+
 /* Is PATH a usable preload for this pooltag (a shared object of the same
- * class and machine)?  On no, writes the reason into why. */
+ * class and machine, pooltag's)?  On no, writes the reason into why. */
 static int preload_ok(const char *path, const elf_id *self, char *why,
                       size_t size)
 {
@@ -565,6 +587,11 @@ static int preload_ok(const char *path, const elf_id *self, char *why,
         (id.cls != self->cls || id.machine != self->machine)) {
         snprintf(why, size, "built for another machine (%s, e_machine %u)",
                  elf_class_name(id.cls), id.machine);
+        return 0;
+    }
+    if (!is_pooltag_preload(path)) {
+        snprintf(why, size, "not pooltag's preload (a " PRELOAD_NAME
+                            " defines malloc and pt_alloc; this does not)");
         return 0;
     }
     return 1;

@@ -18,6 +18,8 @@ void pt__pl_site_pop(const void *old);
 void pt__pl_init(void);
 void pt__pl_dlclosed(void);
 void pt__pl_exit_report(const char *pattern);
+int pt__pl_heap(uint64_t *in_use, uint64_t *blocks);
+void *pt__pl_libc_sym(const char *name);
 #ifdef __cplusplus
 }
 #endif

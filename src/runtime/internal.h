@@ -24,8 +24,9 @@
  * On free, check becomes a different hash of (address, tag, secret) that
  * marks the block freed.  mimalloc overwrites only offset 0 with its free
  * list link, so a second free of the same block still finds the freed mark
- * and is reported as a double free; glibc's tcache also overwrites offset 8,
- * so there the second free reads as "not a pooltag block".
+ * and is reported as a double free; glibc's free-list links overwrite the
+ * whole header, so with the glibc backend a freed block is recognised by
+ * what survives them (rt.c, "what survives glibc's bookkeeping").
  *
  * Counting
  * --------

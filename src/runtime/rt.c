@@ -84,6 +84,9 @@ static uint32_t ovfl_idx;              /* max_tags                         */
 static uint8_t *gshift;                /* per entry: log2 of its grain    */
 static unsigned gshift_min;            /* log2(PT_PEAK_GRAIN)             */
 static int backend;
+/* (preload) pointers at this offset in a page take pt__pl_free's careful
+ * path: 0 for mimalloc, PL_LIBC_MMAP_OFF for glibc. */
+static unsigned pl_slow_off;
 static uint64_t secret;
 static uint64_t epoch;                 /* 0..31 (PT_W0_EPOCH_MASK)         */
 static uint64_t epoch_bits;            /* epoch << PT_W0_EPOCH_SHIFT       */
@@ -116,6 +119,9 @@ typedef struct pt_tls {
     uint32_t ts;            /* TS_*                                        */
     uint32_t cur_tag;       /* pt_tag_push                                 */
     uint32_t busy;          /* inside the runtime's own setup (preload)    */
+    uint32_t in_be;         /* inside the backend or a locked section
+                               (preload): see "Signal handlers"            */
+    void *deferred;         /* frees deferred by a signal handler          */
     struct {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
@@ -222,30 +228,128 @@ static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
 
 /* ---- backend ------------------------------------------------------------ */
 
+/* Signal handlers (preload)
+ * ------------------------
+ * Neither mimalloc nor glibc's malloc may be re-entered by a signal handler
+ * of the same thread: mimalloc hands one block to both callers (found: a
+ * program whose SIGALRM handler allocates crashes under plain mimalloc,
+ * and pooltag then reported the block's second free as a double free),
+ * glibc deadlocks on its arena lock.  So the preload marks the thread while
+ * it is inside the backend (or holds one of pooltag's own spin locks):
+ * a malloc from a handler that interrupted such a section is served from
+ * the side arena (never re-entering the backend, never freed), and a free
+ * is deferred to a per-thread list that the interrupted code frees when it
+ * leaves the backend.  Counters updated by a handler that interrupted the
+ * counting of the same tag may lose that update (they are plain per-thread
+ * stores). */
+#ifdef PT_PRELOAD
+static void drain_deferred(void);
+/* (never nested: nothing inside calls the backend again) */
+static inline void be_enter(void)
+{
+    tls.in_be = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void be_leave(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.in_be = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (PT_UNLIKELY(tls.deferred != NULL))
+        drain_deferred();
+}
+#else
+static inline void be_enter(void) {}
+static inline void be_leave(void) {}
+#endif
+
 static inline void *be_malloc(size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n)
-                                                     : libc_malloc(n);
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n) : libc_malloc(n);
+    be_leave();
+    return p;
 }
 
 static inline void *be_calloc(size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n)
-                                                     : libc_calloc(1, n);
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n) : libc_calloc(1, n);
+    be_leave();
+    return p;
 }
 
 static inline void *be_realloc(void *p, size_t n)
 {
-    return PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n)
-                                                     : libc_realloc(p, n);
+    be_enter();
+    void *q = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n) : libc_realloc(p, n);
+    be_leave();
+    return q;
 }
 
 static inline void be_free(void *p)
 {
+    be_enter();
     if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
         mi_free(p);
     else
         libc_free(p);
+    be_leave();
+}
+
+/* glibc backend: what survives glibc's own bookkeeping of a freed block.
+ * glibc writes its free-list links into the first bytes of the chunk's user
+ * area, which is pooltag's header: tcache `next` and `key` (offsets 0 and
+ * 8), fastbin `fd` (0), bin `fd`/`bk` (0, 8), large-bin `fd_nextsize`/
+ * `bk_nextsize` (16, 24), and the next chunk's `prev_size` (the last 8
+ * bytes).  So a freed block is recognised by one of:
+ *   - its freed check value, intact in a fastbin chunk;
+ *   - glibc's tcache key at offset 8 (learnt at initialisation);
+ *   - for blocks of at least PT_LIBC_MARK_MIN bytes (beyond the tcache's
+ *     1032, so they go to glibc's bins), a freed mark written at offset 32
+ *     of the chunk (16 bytes into the block), which no bin link and no
+ *     chunk foot reaches;
+ *   (a smaller block that glibc moved from a full tcache bin to its bins
+ *   is not recognised: its second free is a "bad pointer", still never
+ *   passed to glibc)
+ *   - for a chunk glibc unmapped (mmap'd, >= 128 KiB by default), its
+ *     address in a small ring of recently unmapped blocks
+ *     (preload only, see pl_classify).
+ * The mark is a hash of the address, the tag and the per-process secret,
+ * followed by the tag. */
+#define PT_LIBC_MARK_MIN 1024u
+static uint64_t libc_tcache_key; /* 0: unknown (no tcache) */
+
+static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
+{
+    return check_base(h, tag) ^ 0x0ddf4ee5u;
+}
+
+/* Free the paged block with header h (unaligned, so the backend's pointer
+ * is h itself). */
+/* (noinline: the mimalloc path of be_free_block stays a tail call) */
+static __attribute__((noinline)) void libc_free_block(pt_hdr *h)
+{
+    /* (w0 and the tag are still there: only the check value changed) */
+    if (PT_UNLIKELY((h->w0 & PT_SIZE_MASK) >= PT_LIBC_MARK_MIN)) {
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, h->tag);
+        m[1] = h->tag;
+    }
+    be_enter();
+    libc_free(h);
+    be_leave();
+}
+
+static inline void be_free_block(pt_hdr *h)
+{
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
+        be_enter();
+        mi_free(h);
+        be_leave();
+        return;
+    }
+    libc_free_block(h);
 }
 
 /* ---- the segment -------------------------------------------------------- */
@@ -523,7 +627,15 @@ static void libc_resolve(void)
          * first calls would otherwise come from several threads at once
          * as they leave the wait for this initialisation ("malloc():
          * corrupted top size", seen in rt_threads_libc under ASan). */
-        libc_free(libc_malloc(1));
+        uint64_t *probe = libc_malloc(24);
+        if (probe) {
+            /* Learn glibc's tcache key: free stores it at offset 8 of a
+             * block it keeps in its per-thread cache (one value per
+             * process since glibc 2.34).  No tcache: the word stays 0. */
+            __atomic_store_n(&probe[1], 0, __ATOMIC_RELAXED);
+            libc_free(probe);
+            libc_tcache_key = __atomic_load_n(&probe[1], __ATOMIC_RELAXED);
+        }
     }
     dlclose(h);
 }
@@ -540,8 +652,10 @@ static void init_slow(void)
         pt__options_load(PT_ONERR_ABORT);
 #endif
         backend = pt__opt.backend;
-        if (backend == PT_BACKEND_LIBC)
+        if (backend == PT_BACKEND_LIBC) {
             libc_resolve();
+            pl_slow_off = 32; /* PL_LIBC_MMAP_OFF */
+        }
         const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
         if (r)
             memcpy(&secret, r + 8, sizeof secret);
@@ -626,8 +740,11 @@ static uint32_t tag_index_slow(uint32_t tag)
         }
     }
     unsigned s = cache_slot(tag);
-    tls.cache[s].tag = tag;
+    tls.cache[s].tag = PT_CACHE_POISON; /* the key last (signal handlers) */
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     tls.cache[s].idx = idx;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.cache[s].tag = tag;
     return idx;
 }
 
@@ -674,10 +791,12 @@ static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tid
         if (t == 0) {
             if (!insert)
                 return UINT32_MAX;
+            be_enter(); /* a signal handler must not wait for site_lock */
             pt__spin_lock(&site_lock);
             if (__atomic_load_n(&e->tag, __ATOMIC_ACQUIRE) == 0) {
                 if (!site_room(addr)) {
                     pt__spin_unlock(&site_lock);
+                    be_leave();
                     return UINT32_MAX;
                 }
                 site_others += addr == 0;
@@ -686,9 +805,11 @@ static uint32_t site_find(uint32_t tag, uintptr_t addr, int insert, uint32_t tid
                 __atomic_store_n(&e->tag, tag, __ATOMIC_RELEASE);
                 __atomic_fetch_add(&pt__seg->sites_used, 1, __ATOMIC_RELAXED);
                 pt__spin_unlock(&site_lock);
+                be_leave();
                 return (h + n) & site_mask;
             }
             pt__spin_unlock(&site_lock);
+            be_leave();
             t = __atomic_load_n(&e->tag, __ATOMIC_ACQUIRE);
         }
         if (t == tag && e->addr == addr)
@@ -1001,10 +1122,14 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     uint32_t si = site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
     if (cache && tls.counts) { /* cached only once the thread has its shard */
-        tls.scache[s].ra = ra;
+        /* the key last: a signal handler never sees a half-written entry */
+        tls.scache[s].ra = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         tls.scache[s].tag = tag;
         tls.scache[s].tidx = t;
         tls.scache[s].sidx = si;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tls.scache[s].ra = ra;
     }
     *tidx = t;
     *sidx = si;
@@ -1042,7 +1167,9 @@ alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra
         return fail(idx, pool);
     if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
         return fail(idx, pool);
-    void *base = pool_mem(pool, size + PT_HDR_SIZE, zero);
+    /* (malloc(0): a byte more, so that malloc_usable_size's 1 is true; the
+     * backend rounds it to 8, which defer_free needs) */
+    void *base = pool_mem(pool, size + PT_HDR_SIZE + (size == 0), zero);
     if (PT_UNLIKELY(!base)) {
         limit_give(pool, size);
         return fail(idx, pool);
@@ -1133,7 +1260,7 @@ static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint3
     /* base is 16-aligned, so base+24 is 8 mod 16 and rounding it up to the
      * alignment adds at most alignment-8: the block ends within the
      * allocation of size + alignment + 16 bytes. */
-    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE, 0);
+    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE + (size == 0), 0);
     if (!base) {
         limit_give(pl, size);
         return fail(idx, pl);
@@ -1165,12 +1292,63 @@ void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag
     return alloc_aligned(pool, size, alignment, tag, CALLER);
 }
 
+/* Read n bytes of this process at addr without faulting (an address taken
+ * from decoded code, or a pointer a program passed to free, may be
+ * unmapped).  0 on success. */
+static int peek(uintptr_t addr, void *out, size_t n)
+{
+    struct iovec local = {out, n}, remote = {(void *)addr, n};
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
+                   (long)n
+               ? 0
+               : -1;
+}
+
+/* Read n bytes at addr, known to be mapped when they lie on the page of
+ * `mapped` (an address already read); peek otherwise. */
+static int read_near(uintptr_t addr, void *out, size_t n, uintptr_t mapped)
+{
+    if ((addr >> 12) == (mapped >> 12) && ((addr + n - 1) >> 12) == (mapped >> 12)) {
+        memcpy(out, (const void *)addr, n);
+        return 0;
+    }
+    return peek(addr, out, n);
+}
+
+/* The header at h (its bytes copied in *hd) does not check as live: was
+ * it a block of ours that has been freed?  Returns 1 and the tag (0 when
+ * unknown) if so.  See "what survives glibc's bookkeeping" above. */
+static int freed_block(const pt_hdr *h, const pt_hdr *hd, uint32_t *tag)
+{
+    if (hd->check == check_freed(h, hd->tag)) {
+        *tag = hd->tag;
+        return 1;
+    }
+    if (backend != PT_BACKEND_LIBC)
+        return 0;
+    uint64_t key;
+    memcpy(&key, &hd->tag, sizeof key);
+    if (libc_tcache_key && key == libc_tcache_key) {
+        *tag = 0;
+        return 1;
+    }
+    uint32_t m[2];
+    if (read_near((uintptr_t)(h + 2), m, sizeof m, (uintptr_t)h) == 0 &&
+        m[0] == libc_mark(h, m[1])) {
+        *tag = m[1];
+        return 1;
+    }
+    return 0;
+}
+
 /* Report why the header of p is not a live block's. */
 static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p)
 {
     ensure_init();
-    if (h->check == check_freed(h, h->tag))
-        pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
+    pt_hdr hd = *h;
+    uint32_t tag;
+    if (freed_block(h, &hd, &tag))
+        pt__report(PT_ERR_DOUBLE_FREE, p, tag, 0, 0, 0);
     else
         pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
 }
@@ -1212,6 +1390,13 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
             limit_give(pool, size);
     }
     void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
+    if (backend == PT_BACKEND_LIBC && pool == PT_PAGED && size >= PT_LIBC_MARK_MIN) {
+        /* (an aligned block's header lies >= 16 bytes into its chunk: the
+         * mark is still past glibc's links) */
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, tag);
+        m[1] = tag;
+    }
     pool_mem_free(pool, base);
 }
 
@@ -1224,18 +1409,33 @@ static void release(pt_hdr *h)
 
 /* Free a block whose header (w0, tag) was validated.  Fast path: a paged,
  * unaligned block of this epoch, no paged maximum, a private shard. */
-static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag)
+#ifdef PT_PRELOAD
+static void defer_free(void *p);
+#endif
+
+/* pl: called by the preload's free, whose fast path also excludes a signal
+ * handler that interrupted the backend (its free is deferred). */
+static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
+                                                             int pl)
 {
     pt_tls *t = &tls;
     pt_seg_counts *cs = t->counts;
-    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED)) == 0 && cs)) {
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED) |
+                   (pl ? t->in_be : 0)) == 0 &&
+                  cs)) {
         h->check = check_freed(h, tag);
         uint32_t sidx = block_site(w0);
         count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0 & PT_SIZE_MASK);
-        be_free(h);
+        be_free_block(h);
         return;
     }
+#ifdef PT_PRELOAD
+    if (pl && t->in_be) {
+        defer_free(h + 1);
+        return;
+    }
+#endif
     release(h);
 }
 
@@ -1250,7 +1450,7 @@ void pt_free(void *p)
         bad_header(h, p);
         return;
     }
-    free_live(h, w0, tag);
+    free_live(h, w0, tag, 0);
 }
 
 void pt_free_tag(void *p, uint32_t tag)
@@ -1524,29 +1724,81 @@ int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
 static _Alignas(64) char boot_arena[BOOT_SIZE];
 static size_t boot_used;
 
+/* The side arena: allocations made by a signal handler that interrupted
+ * the backend (see "Signal handlers"), once the bootstrap arena is full.
+ * Reserved (not committed) on first use; bump-allocated, never freed. */
+#define SIDE_SIZE (64ul << 20)
+static char *side_arena;
+static size_t side_used;
+
+static int is_side(const void *p)
+{
+    const char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    return s && (const char *)p >= s && (const char *)p < s + SIDE_SIZE;
+}
+
+/* One of the two arenas whose blocks are never freed.  (pt__pl_free tests
+ * only the bootstrap one first: a side-arena block's 16 bytes never check
+ * as a live header, so it takes the slow path, which tests is_side.) */
 static int is_boot(const void *p)
+{
+    if ((const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE)
+        return 1;
+    return is_side(p);
+}
+
+static int is_boot_arena(const void *p)
 {
     return (const char *)p >= boot_arena && (const char *)p < boot_arena + BOOT_SIZE;
 }
 
-/* 16 bytes before each bootstrap block hold its size. */
-static void *boot_alloc(size_t n, size_t align)
+/* 16 bytes before each block hold its size. */
+static void *bump_alloc(char *arena, size_t cap, size_t *used, size_t n, size_t align)
 {
     if (align < 16)
         align = 16;
-    size_t need = (n + 15) & ~(size_t)15;
-    size_t off = __atomic_load_n(&boot_used, __ATOMIC_RELAXED), start, end;
+    size_t need = n ? (n + 15) & ~(size_t)15 : 16;
+    size_t off = __atomic_load_n(used, __ATOMIC_RELAXED), start, end;
     do {
         start = ((off + 16 + align - 1) & ~(align - 1));
         end = start + need;
-        if (end > BOOT_SIZE || end < start) {
+        if (end > cap || end < start) {
             errno = ENOMEM;
             return NULL;
         }
-    } while (!__atomic_compare_exchange_n(&boot_used, &off, end, 1, __ATOMIC_RELAXED,
+    } while (!__atomic_compare_exchange_n(used, &off, end, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
-    *(size_t *)(boot_arena + start - 16) = n;
-    return boot_arena + start; /* zeroed: static storage, never reused */
+    /* the size where a header's w0 is, and a check value that never
+     * matches it: the block is never taken for a live one */
+    pt_hdr *h = (pt_hdr *)(arena + start) - 1;
+    h->w0 = n;
+    h->tag = 0;
+    h->check = ~check_live(h, n, 0);
+    return arena + start; /* zeroed: fresh memory, never reused */
+}
+
+static void *boot_alloc(size_t n, size_t align)
+{
+    void *p = bump_alloc(boot_arena, BOOT_SIZE, &boot_used, n, align);
+    if (p || !tls.in_be)
+        return p;
+    /* a signal handler's: the side arena (mmap is async-signal-safe) */
+    char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    if (!s) {
+        void *m = mmap(NULL, SIDE_SIZE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        char *expect = NULL;
+        if (__atomic_compare_exchange_n(&side_arena, &expect, (char *)m, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            s = m;
+        } else {
+            munmap(m, SIDE_SIZE);
+            s = expect;
+        }
+    }
+    return bump_alloc(s, SIDE_SIZE, &side_used, n, align);
 }
 
 static size_t boot_size(const void *p)
@@ -1609,17 +1861,6 @@ static const void *wrapper_caller(const void *ra)
     while (i < n && pt__mod_in_wrapper(frames[i]))
         i++;
     return i < n ? frames[i] : ra;
-}
-
-/* Read n bytes of this process at addr without faulting (an address taken
- * from decoded code may be unmapped).  0 on success. */
-static int peek(uintptr_t addr, void *out, size_t n)
-{
-    struct iovec local = {out, n}, remote = {(void *)addr, n};
-    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) ==
-                   (long)n
-               ? 0
-               : -1;
 }
 
 /* The function that the call instruction ending at return address `ra`
@@ -1716,6 +1957,8 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
                                                      const void *ra, int zero)
 {
     pt_tls *t = &tls;
+    if (PT_UNLIKELY(t->in_be)) /* a signal handler interrupted the backend */
+        return boot_alloc(size, align);
     if (PT_UNLIKELY(!ready())) {
         if (t->busy)
             return boot_alloc(size, align);
@@ -1754,11 +1997,14 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         uint32_t tidx, sidx;
         site_of(tag, ra, &tidx, &sidx, 1);
         unsigned s = ra_slot(ra);
-        t->racache[s].ra = ra;
+        t->racache[s].ra = NULL; /* the key last, as in site_of */
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->racache[s].tag = tag;
         t->racache[s].tidx = tidx;
         t->racache[s].sidx = sidx;
         t->racache[s].gen = gen;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->racache[s].ra = ra;
     }
     return p;
 }
@@ -1770,7 +2016,7 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
     unsigned s = ra_slot(ra);
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY(t->racache[s].ra == ra &&
-                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag |
+                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag | t->in_be |
                    (uintptr_t)t->site_ra |
                    (t->racache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
                   cs)) {
@@ -1782,6 +2028,8 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
 
 __attribute__((visibility("default"))) void *pt__pl_malloc(size_t n, const void *ra)
 {
+    if (PT_UNLIKELY(!n))
+        return pl_alloc_slow(0, 16, ra, 0);
     return pl_alloc(n, ra, 0);
 }
 
@@ -1793,13 +2041,15 @@ __attribute__((visibility("default"))) void *pt__pl_calloc(size_t n, size_t size
         errno = ENOMEM;
         return NULL;
     }
+    if (PT_UNLIKELY(!total))
+        return pl_alloc_slow(0, 16, ra, 1);
     return pl_alloc(total, ra, 1);
 }
 
 __attribute__((visibility("default"))) void *pt__pl_memalign(size_t align, size_t n,
                                                              const void *ra)
 {
-    if (align <= 16)
+    if (align <= 16 && n)
         return pl_alloc(n, ra, 0);
     return pl_alloc_slow(n, align, ra, 0);
 }
@@ -1820,16 +2070,140 @@ static void resolve_foreign(void)
     }
 }
 
+/* glibc backend: pooltag's blocks that glibc unmapped when they were freed
+ * (or moved, by realloc).  Such a chunk is mmap'd: glibc's pointer is 16
+ * bytes into a page, so pooltag's is 32 bytes in (PL_LIBC_MMAP_OFF).  A
+ * second free of one must not read its header: the ring remembers the
+ * last PL_UNMAPPED of them, and a pointer found here is read with peek. */
+#define PL_LIBC_MMAP_OFF 32u
+#define PL_UNMAPPED 64u
+static uintptr_t unmapped_ring[PL_UNMAPPED];
+static unsigned unmapped_n;
+
+static void unmapped_add(const void *p)
+{
+    unsigned i = __atomic_fetch_add(&unmapped_n, 1, __ATOMIC_RELAXED) % PL_UNMAPPED;
+    __atomic_store_n(&unmapped_ring[i], (uintptr_t)p, __ATOMIC_RELAXED);
+}
+
+static int unmapped_has(const void *p)
+{
+    unsigned n = __atomic_load_n(&unmapped_n, __ATOMIC_RELAXED);
+    if (n > PL_UNMAPPED)
+        n = PL_UNMAPPED;
+    for (unsigned i = 0; i < n; i++)
+        if (__atomic_load_n(&unmapped_ring[i], __ATOMIC_RELAXED) == (uintptr_t)p)
+            return 1;
+    return 0;
+}
+
+/* Is the glibc chunk of our block with header h mmap'd (glibc's size
+ * field, just before its pointer, has IS_MMAPPED)? */
+static int libc_chunk_mmapped(const pt_hdr *h)
+{
+    const void *base = (h->w0 & PT_W0_ALIGNED) ? ((void *const *)h)[-1] : (const void *)h;
+    return (((const uint64_t *)base)[-1] & 2) != 0;
+}
+
+/* glibc backend: is p, whose preceding 16 bytes are *hd, the pointer of a
+ * chunk glibc allocated for someone else (a "foreign" block: glibc's
+ * malloc called directly, not through the preload)?  The chunk header must
+ * pass the checks glibc's free makes and more: a sane size, for a heap
+ * chunk a next chunk that says this one is in use, for an mmap'd chunk a
+ * page-aligned mapping that is there.  Returns 1 foreign and live, 2 a
+ * foreign chunk glibc already freed (its tcache key), 0 neither (never
+ * hand it to glibc's free). */
+static int libc_foreign(const void *p, const pt_hdr *hd)
+{
+    uint64_t s, ps = hd->w0;
+    memcpy(&s, &hd->tag, sizeof s);
+    uint64_t cs = s & ~(uint64_t)7;
+    uintptr_t c = (uintptr_t)p - 16, page = (uintptr_t)pt__seg->page_size;
+    if (page < 4096 || (page & (page - 1)))
+        page = 4096;
+    if (s & 2) {
+        uintptr_t off = (uintptr_t)p & (page - 1);
+        if ((s & 4) || cs < page || cs > (1ull << 46) || ps >= cs || !off || (off & (off - 1)))
+            return 0;
+        if (((c - ps) | (ps + cs)) & (page - 1))
+            return 0;
+        unsigned char last;
+        return peek(c + cs - 1, &last, 1) == 0;
+    }
+    if (cs < 32 || (cs & 15) || cs >= (1ull << 40))
+        return 0;
+    uint64_t key, next[2];
+    if (libc_tcache_key && peek((uintptr_t)p + 8, &key, sizeof key) == 0 &&
+        key == libc_tcache_key)
+        return 2;
+    if (peek(c + cs, next, sizeof next) != 0)
+        return 0;
+    return (next[1] & 1) && (next[1] & ~(uint64_t)7) >= 16 && next[1] < (1ull << 46);
+}
+
+/* pl_classify for the glibc backend. */
+static int libc_classify(const void *p)
+{
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    pt_hdr hd = {0, 0, 0};
+    if (((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF && unmapped_has(p) &&
+        peek((uintptr_t)h, &hd, sizeof hd) != 0) {
+        /* pooltag freed it and glibc unmapped it */
+        pt__report(PT_ERR_DOUBLE_FREE, p, 0, 0, 0, 0);
+        return -1;
+    }
+    if (((uintptr_t)p & 15) || read_near((uintptr_t)h, &hd, sizeof hd, (uintptr_t)p) != 0) {
+        if (!ready())
+            return 0;
+        /* glibc's pointers are 16-aligned, and it has none with nothing
+         * mapped before it */
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+        return -1;
+    }
+    if (hd.check == check_live(h, hd.w0, hd.tag))
+        return 1;
+    if (!ready())
+        return 0;
+    uint32_t tag;
+    if (freed_block(h, &hd, &tag)) {
+        pt__report(PT_ERR_DOUBLE_FREE, p, tag, 0, 0, 0);
+        return -1;
+    }
+    int f = libc_foreign(p, &hd);
+    if (f == 1)
+        return 0;
+    pt__report(f == 2 ? PT_ERR_DOUBLE_FREE : PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    return -1;
+}
+
 /* Is p plausibly one of ours?  Returns 1 live, 0 not ours (foreign), and
  * reports (returning -1) a double free or a damaged block of our heap. */
 static __attribute__((noinline)) int pl_classify(const void *p)
 {
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    /* With the glibc backend every block, ours or glibc's own, has readable
-     * bytes before it (glibc's chunk header, or our header inside the
-     * chunk); with mimalloc, a pointer outside mimalloc's heap is glibc's. */
-    if (backend == PT_BACKEND_MIMALLOC && !mi_is_in_heap_region(p))
-        return 0;
+    if (backend == PT_BACKEND_LIBC)
+        return libc_classify(p);
+    /* With mimalloc, a pointer outside mimalloc's heap is glibc's if glibc's
+     * chunk header says so; mimalloc may also have given the memory of a
+     * large block of ours back (a second free of it). */
+    if (!mi_is_in_heap_region(p)) {
+        pt_hdr hd = {0, 0, 0};
+        if (!ready())
+            return 0;
+        if (((uintptr_t)p & 15) || peek((uintptr_t)h, &hd, sizeof hd) != 0) {
+            pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+            return -1;
+        }
+        if (hd.check == check_freed(h, hd.tag)) {
+            pt__report(PT_ERR_DOUBLE_FREE, p, hd.tag, 0, 0, 0);
+            return -1;
+        }
+        int f = libc_foreign(p, &hd);
+        if (f == 1)
+            return 0;
+        pt__report(f == 2 ? PT_ERR_DOUBLE_FREE : PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+        return -1;
+    }
     if (h->check == check_live(h, h->w0, h->tag))
         return 1;
     if (!ready())
@@ -1838,11 +2212,8 @@ static __attribute__((noinline)) int pl_classify(const void *p)
         pt__report(PT_ERR_DOUBLE_FREE, p, h->tag, 0, 0, 0);
         return -1;
     }
-    if (backend == PT_BACKEND_MIMALLOC) {
-        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
-        return -1;
-    }
-    return 0; /* in glibc's heap but not ours: allocated by glibc itself */
+    pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+    return -1;
 }
 
 static void free_foreign(void *p)
@@ -1856,47 +2227,100 @@ static void free_foreign(void *p)
         foreign_free(p);
 }
 
+/* A free by a signal handler that interrupted the backend: checked now,
+ * freed when the interrupted code leaves the backend (be_leave).  The list
+ * runs through the blocks' first 8 bytes (every block has them: see
+ * malloc(0)); the freed check value makes a second free before then a
+ * double free. */
+static __attribute__((noinline)) void defer_free(void *p)
+{
+    pt_hdr *h = (pt_hdr *)p - 1;
+    int c = ((uintptr_t)p & 4095) != pl_slow_off && h->check == check_live(h, h->w0, h->tag)
+                ? 1
+                : pl_classify(p);
+    if (c != 1)
+        return; /* reported; or glibc's own block: left alone, glibc may
+                   not be entered here */
+    h->check = check_freed(h, h->tag);
+    *(void **)p = tls.deferred;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.deferred = p;
+}
+
+static void drain_deferred(void)
+{
+    void *p;
+    while ((p = __atomic_exchange_n(&tls.deferred, NULL, __ATOMIC_RELAXED)) != NULL) {
+        while (p) {
+            void *next = *(void **)p;
+            pt_hdr *h = (pt_hdr *)p - 1;
+            if (backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+                libc_chunk_mmapped(h))
+                unmapped_add(p);
+            release(h);
+            p = next;
+        }
+    }
+}
+
+/* pt__pl_free of a pointer whose header does not check, or may not be
+ * readable. */
+static __attribute__((noinline)) void pl_free_slow(void *p)
+{
+    if (is_side(p))
+        return;
+    if (tls.in_be) { /* a signal handler that interrupted the backend */
+        defer_free(p);
+        return;
+    }
+    int c = pl_classify(p);
+    if (c == 0)
+        free_foreign(p);
+    if (c != 1)
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+        libc_chunk_mmapped(h))
+        unmapped_add(p);
+    release(h);
+}
+
 __attribute__((visibility("default"))) void pt__pl_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
-    if (PT_UNLIKELY(is_boot(p)))
+    if (PT_UNLIKELY(is_boot_arena(p)))
         return;
     pt_hdr *h = (pt_hdr *)p - 1;
-    if (PT_UNLIKELY(((uintptr_t)p & 4095) == 0) && backend == PT_BACKEND_MIMALLOC) {
-        /* The 16 bytes before a page-aligned foreign pointer may not be
-         * mapped: ask the backend before reading them. */
-        int c = pl_classify(p);
-        if (c == 0)
-            free_foreign(p);
-        if (c != 1)
-            return;
-        release(h);
+    if (PT_UNLIKELY(((uintptr_t)p & 4095) == pl_slow_off)) {
+        /* mimalloc: the 16 bytes before a page-aligned foreign pointer may
+         * not be mapped: ask the backend before reading them.  glibc: this
+         * may be a block of ours that glibc has unmapped (libc_classify). */
+        pl_free_slow(p);
         return;
     }
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
     if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
-        int c = pl_classify(p);
-        if (c == 0)
-            free_foreign(p);
-        if (c == 1)
-            release(h);
+        pl_free_slow(p);
         return;
     }
-    free_live(h, w0, tag);
+    free_live(h, w0, tag, 1);
 }
 
 __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
 {
     if (!p)
         return 0;
+    /* At least 1 for a block of 0 bytes (it has one: see malloc(0)). */
     if (is_boot(p))
-        return boot_size(p);
+        return boot_size(p) ? boot_size(p) : 1;
     int c = ((uintptr_t)p & 4095) == 0 ? pl_classify(p) : -2;
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag)))
-        return (size_t)(h->w0 & PT_SIZE_MASK);
+    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag))) {
+        size_t n = (size_t)(h->w0 & PT_SIZE_MASK);
+        return n ? n : 1;
+    }
     if (c == -2)
         c = pl_classify(p);
     if (c == 0) {
@@ -1910,13 +2334,25 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
                                                              const void *ra)
 {
     if (!p)
-        return pl_alloc(n, ra, 0);
+        return n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
     if (is_boot(p)) {
-        void *q = pl_alloc(n, ra, 0);
+        void *q = n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
         if (q) {
             size_t old = boot_size(p);
             memcpy(q, p, old < n ? old : n);
         }
+        return q;
+    }
+    if (PT_UNLIKELY(tls.in_be)) {
+        /* a signal handler's: a new block from the side arena, the old
+         * one's free deferred */
+        const pt_hdr *h = (const pt_hdr *)p - 1;
+        size_t old = h->check == check_live(h, h->w0, h->tag) ? h->w0 & PT_SIZE_MASK : 0;
+        void *q = n ? boot_alloc(n, 16) : NULL;
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        if (q || !n)
+            defer_free(p);
         return q;
     }
     int c = pl_classify(p);
@@ -1926,13 +2362,24 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
             pt__pl_free(p);
             return NULL;
         }
-        return realloc_block(p, n, ra);
+        pt_hdr *h = (pt_hdr *)p - 1;
+        int mm = backend == PT_BACKEND_LIBC && ((uintptr_t)p & 4095) == PL_LIBC_MMAP_OFF &&
+                 libc_chunk_mmapped(h);
+        void *q = realloc_block(p, n, ra);
+        if (mm && q && q != p)
+            unmapped_add(p); /* glibc moved it with mremap */
+        return q;
     }
     if (c < 0) {
         errno = EINVAL;
         return NULL;
     }
-    /* A block of glibc's: move it into our heap. */
+    /* A block of glibc's: freed for realloc(p, 0) as glibc does, else moved
+     * into our heap. */
+    if (n == 0) {
+        free_foreign(p);
+        return NULL;
+    }
     resolve_foreign();
     size_t old = foreign_usable ? foreign_usable(p) : 0;
     void *q = pl_alloc(n, ra, 0);
@@ -1941,6 +2388,59 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
         free_foreign(p);
     }
     return q;
+}
+
+/* mallinfo & co (src/preload/mallinfo.c): the bytes the program has asked
+ * for and not freed, and its live blocks, over every tag and both pools
+ * (pooltag's counters; no header or backend rounding).  Returns the
+ * backend, or -1 before the runtime is ready. */
+__attribute__((visibility("default"))) int pt__pl_heap(uint64_t *in_use, uint64_t *blocks)
+{
+    *in_use = *blocks = 0;
+    if (!ready())
+        return -1;
+    pt_seg_header *h = pt__seg;
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        uint64_t s1 = __atomic_load_n(&h->fold_seq, __ATOMIC_ACQUIRE);
+        if ((s1 & 1) && attempt < 999) {
+            sched_yield();
+            continue;
+        }
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_ACQUIRE);
+        uint64_t b = 0, n = 0;
+        for (uint32_t i = 0; i <= ovfl_idx; i++) {
+            if (!__atomic_load_n(&seg_keys[i], __ATOMIC_ACQUIRE))
+                continue;
+            pt_tag_info t;
+            pt_seg_sum_entry(seg_base, h, hw, i, &t);
+            for (unsigned p = 0; p < PT_POOL_COUNT; p++) {
+                b += t.pool[p].bytes_alloc - t.pool[p].bytes_freed;
+                n += t.pool[p].allocs - t.pool[p].frees;
+            }
+        }
+        *in_use = b;
+        *blocks = n;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->fold_seq, __ATOMIC_RELAXED) == s1)
+            break;
+    }
+    return backend;
+}
+
+/* A function of libc.so.6 itself (glibc's mallinfo2, malloc_trim...), or
+ * NULL. */
+__attribute__((visibility("default"))) void *pt__pl_libc_sym(const char *name)
+{
+    pt_tls *t = &tls;
+    uint32_t was = t->busy;
+    t->busy = 1; /* dlsym may allocate */
+    void *f = NULL, *h = dlopen("libc.so.6", RTLD_NOLOAD | RTLD_LAZY);
+    if (h) {
+        f = dlsym(h, name);
+        dlclose(h);
+    }
+    t->busy = was;
+    return f;
 }
 
 /* Wrappers (strdup, asprintf, ...) name their caller as the site. */
