@@ -93,9 +93,12 @@ if [ -f "$LIBM" ]; then
     # other entries (its children run untagged).
     LD_PRELOAD=$LIBM run -- env >"$T/env" || fail "env 3"
     [ "$(getenv LD_PRELOAD)" = "$LIBM" ] || fail "untagged children: LD_PRELOAD=$(getenv LD_PRELOAD)"
-    # POOLTAG_PRELOAD names the library to load.
-    POOLTAG_PRELOAD=$LIBM run -- env >"$T/env" || fail "POOLTAG_PRELOAD"
-    [ "$(getenv LD_PRELOAD)" = "$LIBM" ] || fail "POOLTAG_PRELOAD ignored: $(getenv LD_PRELOAD)"
+    # POOLTAG_PRELOAD names the library to load (a copy of the preload
+    # elsewhere: another library is refused, see run_errors).
+    mkdir -p "$T/alt" && cp "$PRELOAD" "$T/alt/libpooltag-preload.so"
+    POOLTAG_PRELOAD=$T/alt/libpooltag-preload.so run --follow-children -- env >"$T/env" || fail "POOLTAG_PRELOAD"
+    [ "$(getenv LD_PRELOAD)" = "$T/alt/libpooltag-preload.so" ] ||
+        fail "POOLTAG_PRELOAD ignored: $(getenv LD_PRELOAD)"
 fi
 
 # Settings: options set the variables, in canonical form; an option wins
