@@ -25,3 +25,6 @@ add_executable(cli_nodump ${CMAKE_CURRENT_SOURCE_DIR}/cli_nodump.c)
 pt_shell_test(cli_perm_hint cli_perm_hint.sh 60)
 pt_shell_test(docs_env docs_env.sh 30)
 pt_shell_test(cli_help_usage cli_help_usage.sh 30)
+# A live segment mapped but not yet published (version 0).
+add_executable(cli_unpublished ${CMAKE_CURRENT_SOURCE_DIR}/cli_unpublished.c)
+pt_shell_test(cli_unpublished cli_unpublished.sh 30)
