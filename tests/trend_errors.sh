@@ -16,6 +16,10 @@ expect_error trend "cannot open" "$POOLTAG" trend "$T/missing.db"
 expect_error trend "" "$POOLTAG" trend "$T"
 head -c 3000 /dev/urandom >"$T/rand.db"
 expect_error trend "not a SQLite database" "$POOLTAG" trend "$T/rand.db"
+# A damaged index that gives the samples out of time order (found by
+# fuzz_log: the span overflowed int64).
+cp "$PT_SRC/fuzz/corpus/log/broken-timeorder.db" "$T/order.db"
+expect_error trend "sample 11 is out of time order" "$POOLTAG" trend "$T/order.db"
 # A SQLite file that is truncated in the middle.
 python3 "$GEN" "$T/good.db" --interval 10 >/dev/null || fail "gen"
 head -c 5000 "$T/good.db" >"$T/trunc.db"

@@ -597,7 +597,7 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         return -1;
     }
     sqlite3_bind_int64(st, 1, p->id);
-    int64_t row = 0;
+    int64_t row = 0, prev_ns = 0;
     int last_in = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* Every row is written to slot n; every stride-th row is kept
@@ -614,6 +614,15 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         int64_t t_ns = sqlite3_column_int64(st, 1);
         if (row == 0)
             s->base_ns = t_ns;
+        else if (t_ns < prev_ns) {
+            /* ORDER BY t_ns through a damaged index: out of order. */
+            fail(err, size, "malformed log: sample %lld is out of time order",
+                 (long long)sqlite3_column_int64(st, 0));
+            sqlite3_finalize(st);
+            ldb_samples_free(s);
+            return -1;
+        }
+        prev_ns = t_ns;
         s->id[at] = sqlite3_column_int64(st, 0);
         /* Differences of int64 nanoseconds as double seconds; unsigned
          * arithmetic avoids overflow on hostile values. */

@@ -265,7 +265,11 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
         tp->index = i;
         tp->samples = s.total;
         tp->first_ns = s.base_ns;
-        tp->last_ns = s.base_ns + (int64_t)llround(s.t[s.n - 1] * 1e9);
+        /* Samples are in time order (logread), so the span is >= 0; a
+         * span that rounds past the end of int64 is cut there. */
+        if (__builtin_add_overflow(s.base_ns, (int64_t)llround(s.t[s.n - 1] * 1e9),
+                                   &tp->last_ns))
+            tp->last_ns = INT64_MAX;
         tp->worst_leak = -1;
         size_t first_row = rep->nrows;
         walk w = {.rep = rep, .proc = i, .s = &s, .err = err, .errsize = errsize};
