@@ -1,4 +1,4 @@
-/* fuzz_find — the ELF scanning path of `pooltag find` (src/cli/elfscan.c):
+/* fuzz_find — the ELF scanning path of `pooltag find` (src/lib/elfscan.c):
  * given a file image in memory, find the tag's bytes, then name each hit's
  * section and symbol with libelf (elf_memory), on arbitrary bytes.  Every
  * name handed back must be a readable string, every hit inside the image

@@ -1,5 +1,5 @@
 /* fuzz_imports — the ELF scanning path of `pooltag imports`
- * (src/cli/elfdyn.c) over a file image in memory (elf_memory): imports
+ * (src/lib/elfdyn.c) over a file image in memory (elf_memory): imports
  * with their relocations, exports, versions, DT_NEEDED and DT_SONAME, on
  * arbitrary bytes.  Every string reported is read in full (strlen), so a
  * name or version outside the image is caught by ASan. */

@@ -4,5 +4,5 @@
 # under node on a stub DOM.
 . "$(dirname "$0")/cli_lib.sh"
 command -v node >/dev/null || { echo "SKIP: node not installed" >&2; exit 77; }
-node "$PT_SRC/tests/serve_ticks.js" "$PT_SRC/src/cli/serve_page.html" || fail "dashboard y-axis ticks"
+node "$PT_SRC/tests/serve_ticks.js" "$PT_SRC/src/lib/serve_page.html" || fail "dashboard y-axis ticks"
 echo "serve_ticks: ok"

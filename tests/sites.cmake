@@ -7,12 +7,9 @@ target_compile_options(sites_fixture PRIVATE -g)
 
 # The symbolizer on its own process: functions of a PIE test program and of
 # libc named through /proc/self/maps, bias computed by libdwfl.
-pkg_check_modules(DW REQUIRED libdw)
-add_executable(sites_symtest ${CMAKE_CURRENT_SOURCE_DIR}/sites_symtest.c
-  ${PROJECT_SOURCE_DIR}/src/cli/symbolize.c)
-target_include_directories(sites_symtest PRIVATE ${PROJECT_SOURCE_DIR}/src/cli
-  ${CMAKE_CURRENT_SOURCE_DIR} ${DW_INCLUDE_DIRS})
-target_link_libraries(sites_symtest PRIVATE ${DW_LINK_LIBRARIES})
+add_executable(sites_symtest ${CMAKE_CURRENT_SOURCE_DIR}/sites_symtest.c)
+target_include_directories(sites_symtest PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(sites_symtest PRIVATE ptlib)
 target_compile_options(sites_symtest PRIVATE -g)
 add_test(NAME sites_symbolize COMMAND sites_symtest)
 set_tests_properties(sites_symbolize PROPERTIES TIMEOUT 60)

@@ -1,5 +1,5 @@
 /*
- * sites_symtest.c — the symbolizer of `pooltag sites` (src/cli/symbolize.c)
+ * sites_symtest.c — the symbolizer of `pooltag sites` (src/lib/symbolize.c)
  * on this very process: its own functions (a PIE, so the load bias is not
  * 0) and libc, named through /proc/self/maps and through a module record
  * like the preload's (load bias + build-id), plus the cases that must not

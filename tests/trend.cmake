@@ -2,10 +2,8 @@
 # series (C), generated counter logs with known answers at two sampling
 # intervals, malformed logs, the HTML report in headless Chromium, and a
 # live notmyfault run logged by `pooltag log`.
-add_executable(trend_verdict ${CMAKE_CURRENT_SOURCE_DIR}/trend_verdict.c
-  ${PROJECT_SOURCE_DIR}/src/cli/verdict.c)
-target_include_directories(trend_verdict PRIVATE ${PROJECT_SOURCE_DIR}/src/cli)
-target_link_libraries(trend_verdict PRIVATE m)
+add_executable(trend_verdict ${CMAKE_CURRENT_SOURCE_DIR}/trend_verdict.c)
+target_link_libraries(trend_verdict PRIVATE ptlib)
 add_test(NAME trend_verdict COMMAND trend_verdict)
 set_tests_properties(trend_verdict PROPERTIES TIMEOUT 60)
 

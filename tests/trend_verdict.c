@@ -1,5 +1,5 @@
 /*
- * trend_verdict.c — the verdict algorithm (src/cli/verdict.c) on generated
+ * trend_verdict.c — the verdict algorithm (src/lib/verdict.c) on generated
  * series with known answers, each at several sampling intervals and
  * lengths: the verdict must not depend on how often or how long one
  * sampled (as long as there are enough samples).  Prints one line per case

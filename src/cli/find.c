@@ -41,6 +41,7 @@
  * Exit status: 0 hits found, 1 no hit (a finding verb), 2 usage or input
  * error (also: nothing at all could be scanned).
  */
+#include "verbs.h"
 #include "elfscan.h"
 #include "symbolize.h"
 #include "util.h"

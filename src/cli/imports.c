@@ -28,6 +28,7 @@
  * source could be read at all.  Files that cannot be read get one line on
  * stderr each and the scan goes on.
  */
+#include "verbs.h"
 #include "elfdyn.h"
 #include "procmods.h"
 #include "symbolize.h"

@@ -20,6 +20,7 @@
  * zombie), 2 usage or input error; ln 0 (the address is in a module),
  * 1 (it is in none), 2 usage or input error.
  */
+#include "verbs.h"
 #include "procmods.h"
 #include "symbolize.h"
 #include "util.h"

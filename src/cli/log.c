@@ -22,6 +22,7 @@
  *
  * The database layer is logw.c.
  */
+#include "verbs.h"
 #include "logw.h"
 #include "util.h"
 

@@ -8,20 +8,13 @@
  * 2 for an unknown verb or option, and for extra arguments to help or
  * --version.
  */
+#include "verbs.h"
 #include "cli.h"
 
 #include <string.h>
 
 #ifndef PT_VERSION
 #define PT_VERSION "0.1.0"
-#endif
-
-#ifdef PT_NO_MON
-int cmd_mon(int argc, char **argv)
-{
-    cli_err("mon", "this pooltag was built without the mon verb");
-    return PT_EXIT_USAGE;
-}
 #endif
 
 static const struct verb {

@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "verbs.h"
 #include "util.h"
 
 #define MON_VERB "mon"

@@ -50,6 +50,7 @@
  * executable (the build tree's src/preload, then an install's library
  * directories), then the configured install directory (PT_LIBDIR).
  */
+#include "verbs.h"
 #include "elfdyn.h"
 #include "util.h"
 

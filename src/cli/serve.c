@@ -9,6 +9,7 @@
  * the output formats in serve_metrics.c, the page in serve_page.c; the
  * model is described in serve.h.
  */
+#include "verbs.h"
 #include "serve.h"
 #include "util.h"
 

@@ -24,6 +24,7 @@
  *      segment (same PID and segment start time); otherwise addresses
  *      stay raw and a note says why.
  */
+#include "verbs.h"
 #include "symbolize.h"
 #include "util.h"
 

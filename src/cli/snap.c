@@ -8,6 +8,7 @@
  * docs/snapshot-format.md.  Written through cli_out_open (util.h): never
  * over a FIFO, device or directory; a temporary file, fsync, rename.
  */
+#include "verbs.h"
 #include "util.h"
 
 #include <getopt.h>

@@ -8,6 +8,7 @@
  * the top N (-t); the TOTAL line sums every row that passed the filter,
  * whether shown or not.  The table and --json print the same rows.
  */
+#include "verbs.h"
 #include "util.h"
 
 #include <getopt.h>

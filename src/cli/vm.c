@@ -8,6 +8,7 @@
  * is over 80 % of its maximum or an allocation in it has failed.  Figures
  * are shown in pages (of the process's page size) and KiB, as !vm does.
  */
+#include "verbs.h"
 #include "util.h"
 
 #include <getopt.h>

@@ -30,7 +30,7 @@
  *
  * Invariants: a snapshot parses with the same ptr_parse as a live reading;
  * `pooltag snap` writes it to a temporary file in the target directory and
- * renames it (cli_out_open in src/cli/util.c), so a reader never sees half a
+ * renames it (cli_out_open in src/lib/util.c), so a reader never sees half a
  * snapshot under the final name.
  *
  * Note: the checksum is not verified in fuzzing builds

@@ -1,6 +1,7 @@
 /*
- * trend.h — `pooltag trend` internals shared by trend.c (collection, table,
- * JSON), trend_html.c (the HTML report) and fuzz/fuzz_log.c.
+ * trend.h — the report of `pooltag trend`: collection, table and JSON
+ * (trendrep.c), the HTML report (trend_html.c); used by the verb
+ * (src/cli/trend.c) and fuzz/fuzz_log.c.
  */
 #ifndef PT_TREND_H
 #define PT_TREND_H
@@ -9,6 +10,7 @@
 
 #include "logread.h"
 #include "verdict.h"
+#include "fmt.h"
 
 #define TR_MAX_ROWS 200000   /* series in one report                     */
 #define TR_TOP_CHARTS 12     /* tag charts in the HTML report            */
@@ -59,10 +61,6 @@ int tr_write_html(FILE *f, const tr_report *rep, char *err, size_t errsize);
 const char *tr_proc_state(const ldb_proc *p);
 const char *tr_pool_name(int pool);                 /* "Paged", "NonPaged" */
 void tr_describe(const tr_report *rep, uint32_t tag, char *buf, size_t size);
-void tr_fmt_bytes(double b, char *buf, size_t size);  /* "2.5 MiB"        */
-void tr_fmt_rate(double bph, char *buf, size_t size); /* "+2.5 MiB/h"     */
-void tr_fmt_hours(double h, char *buf, size_t size);  /* "3.2 d", "no max" */
-void tr_fmt_time(int64_t ns, char *buf, size_t size); /* local "HH:MM:SS" */
 const char *tr_row_label(const tr_report *rep, const tr_row *row,
                          char buf[PT_TAG_TEXT_MAX]);  /* tag or "(total)" */
 

@@ -111,7 +111,7 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
     for (double v = 0; v <= ytop + ystep / 2; v += ystep) {
         double py = MT + ph - v / ytop * ph;
         char b[32];
-        tr_fmt_bytes(v, b, sizeof b);
+        fmt_bytes(v, b, sizeof b);
         fprintf(f, "<line x1=\"%d\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" "
                    "class=\"grid\"/><text x=\"%d\" y=\"%.1f\" class=\"ylab\">%s"
                    "</text>\n", ML, ML + pw, py, py, ML - 6, py + 4, b);
@@ -195,16 +195,16 @@ static void evidence_cells(FILE *f, const tr_report *rep, const tr_row *row)
             vcolor[r->verdict], vd_name(r->verdict));
     esc(f, tr_row_label(rep, row, tag));
     fprintf(f, "</td><td>%s</td>", tr_pool_name(row->pool));
-    tr_fmt_bytes(r->last, b, sizeof b);
+    fmt_bytes(r->last, b, sizeof b);
     fprintf(f, "<td class=\"n\">%s</td>", b);
-    tr_fmt_rate(r->rate, b, sizeof b);
+    fmt_rate(r->rate, b, sizeof b);
     fprintf(f, "<td class=\"n\">%s</td><td class=\"n\">%.0f%%</td>", b,
             100 * r->nondecr);
     if (isnan(r->r2))
         fputs("<td class=\"n\">-</td>", f);
     else
         fprintf(f, "<td class=\"n\">%.3f</td>", r->r2);
-    tr_fmt_hours(r->hours_to_max, b, sizeof b);
+    fmt_hours(r->hours_to_max, b, sizeof b);
     fprintf(f, "<td class=\"n\">%s</td>", b);
     if (isnan(r->corr))
         fputs("<td class=\"n\">-</td>", f);
@@ -286,8 +286,8 @@ static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
         if (ldb_load_samples(rep->db, tp->index, &s, err, size))
             return -1;
         char a[32], b[32], id[32];
-        tr_fmt_time(tp->first_ns, a, sizeof a);
-        tr_fmt_time(tp->last_ns, b, sizeof b);
+        fmt_time(tp->first_ns, a, sizeof a);
+        fmt_time(tp->last_ns, b, sizeof b);
         snprintf(id, sizeof id, "tot%zu", i);
         fprintf(f, "<h3 id=\"%s\">Process %lld (", id, (long long)p->pid);
         esc(f, p->comm);
@@ -379,7 +379,7 @@ static int tags_section(FILE *f, const tr_report *rep, char *err, size_t size)
             fprintf(f, " (%s) <span class=\"meta\">process %lld (",
                     tr_pool_name(row->pool), (long long)p->pid);
             esc(f, p->comm);
-            tr_fmt_rate(row->r.rate, rate, sizeof rate);
+            fmt_rate(row->r.rate, rate, sizeof rate);
             fprintf(f, "), %s, ", rate);
             esc(f, row->r.why);
             tr_describe(rep, row->tag, desc, sizeof desc);

@@ -1,5 +1,6 @@
 /*
- * cli.h — pieces shared by the verbs of the `pooltag` command.
+ * cli.h — pieces shared by the verbs of the `pooltag` command (the library
+ * src/lib; the verbs themselves are declared in src/cli/verbs.h).
  *
  * Exit statuses: PT_EXIT_OK 0, PT_EXIT_FINDING 1, PT_EXIT_USAGE 2 (usage or
  * input error).  Errors go to stderr as one line: "pooltag VERB: message".
@@ -21,20 +22,6 @@
 void cli_err(const char *verb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Verbs: each returns the process exit status. */
-int cmd_mon(int argc, char **argv);
-int cmd_used(int argc, char **argv);
-int cmd_vm(int argc, char **argv);
-int cmd_snap(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_sites(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_trend(int argc, char **argv);
-int cmd_serve(int argc, char **argv);
-int cmd_find(int argc, char **argv);
-int cmd_lm(int argc, char **argv);
-int cmd_ln(int argc, char **argv);
-int cmd_imports(int argc, char **argv);
 
 /* ---- tag database (data/pooltag.txt format: "Tag - binary - description")
  * Search path: $POOLTAG_DB, ~/.config/pooltag/pooltag.txt, the installed
