@@ -28,3 +28,10 @@ pt_shell_test(cli_help_usage cli_help_usage.sh 30)
 # A live segment mapped but not yet published (version 0).
 add_executable(cli_unpublished ${CMAKE_CURRENT_SOURCE_DIR}/cli_unpublished.c)
 pt_shell_test(cli_unpublished cli_unpublished.sh 30)
+
+# The table/JSON emitter of the command's library (src/lib/emit.c).
+add_executable(test_emit ${CMAKE_CURRENT_SOURCE_DIR}/test_emit.c)
+target_link_libraries(test_emit PRIVATE ptlib)
+target_include_directories(test_emit PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME emit COMMAND test_emit)
+set_tests_properties(emit PROPERTIES TIMEOUT 30)
