@@ -57,8 +57,56 @@ static char *report(emit_mode mode)
     return buf;
 }
 
+/* emit_col_text: a table-only cell written as it is (no escaping), nothing
+ * in JSON even on a column with a key; emit_source_proc: the members of
+ * "source" with those of the segment null. */
+static char *extras(emit_mode mode)
+{
+    static const emit_col c2[] = {{"n", 3, 0, NULL}, {"desc", 0, EMIT_LEFT, "  "}};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CHECK(f);
+    emitter e;
+    emit_init(&e, f, mode);
+    emit_begin(&e);
+    emit_source_proc(&e, "42", 42, "a\x01", NULL);
+    emit_table_begin(&e, c2, 2);
+    emit_arr_begin(&e, "rows");
+    emit_row_begin(&e);
+    emit_col_u64(&e, 0, 7);
+    emit_col_text(&e, 1, "Zq\\x01! - own text");
+    emit_row_end(&e);
+    emit_arr_end(&e);
+    emit_end(&e);
+    CHECK(fclose(f) == 0);
+    return buf;
+}
+
 int main(void)
 {
+    char *xt = extras(EMIT_TABLE), *xj = extras(EMIT_JSON);
+    if (strcmp(xt, "   7  Zq\\x01! - own text\n") != 0) {
+        fprintf(stderr, "extras table:\n%s\n", xt);
+        return 1;
+    }
+    const char *want_xj =
+        "{\n"
+        " \"source\": {\"kind\": \"live\", \"spec\": \"42\", \"pid\": 42,"
+        " \"comm\": \"a\\\\x01\", \"exe\": null, \"segment_version\": null,"
+        " \"start_ns\": null, \"taken_ns\": null, \"page_size\": null,"
+        " \"max_tags\": null, \"backend\": null},\n"
+        " \"rows\": [\n"
+        "  {\"n\": 7}\n"
+        " ]\n"
+        "}\n";
+    if (strcmp(xj, want_xj) != 0) {
+        fprintf(stderr, "extras json:\n%s\nwanted:\n%s\n", xj, want_xj);
+        return 1;
+    }
+    free(xt);
+    free(xj);
+
     char *t = report(EMIT_TABLE);
     const char *want_t =
         " Tag  Blocks    Bytes\n"

@@ -313,6 +313,12 @@ void emit_col_dbl_as(emitter *e, int col, double v, int decimals, const char *te
         json_dbl(e->f, v, decimals);
 }
 
+void emit_col_text(emitter *e, int col, const char *text)
+{
+    if (!emit_json(e))
+        cell(e, col, text);
+}
+
 void emit_col_u64(emitter *e, int col, uint64_t v)
 {
     char b[24];
@@ -391,5 +397,24 @@ void emit_source(emitter *e, const ptr_view *v, const char *spec)
     emit_kv_u64(e, "page_size", v->page_size);
     emit_kv_u64(e, "max_tags", v->max_tags);
     emit_kv_str(e, "backend", v->flags & PT_SEGF_LIBC_BACKEND ? "libc" : "mimalloc");
+    emit_obj_end(e);
+}
+
+void emit_source_proc(emitter *e, const char *spec, uint32_t pid, const char *comm,
+                      const char *exe)
+{
+    static const char *const segment_only[] = {
+        "segment_version", "start_ns", "taken_ns", "page_size", "max_tags", "backend",
+    };
+    if (!emit_json(e))
+        return;
+    emit_obj_begin(e, "source");
+    emit_kv_str(e, "kind", "live");
+    emit_kv_str(e, "spec", spec);
+    emit_kv_u64(e, "pid", pid);
+    emit_kv_str(e, "comm", comm);
+    emit_kv_str(e, "exe", exe);
+    for (size_t i = 0; i < sizeof segment_only / sizeof segment_only[0]; i++)
+        emit_kv_null(e, segment_only[i]);
     emit_obj_end(e);
 }

@@ -109,6 +109,10 @@ void emit_col_tag(emitter *e, int col, uint32_t tag);
 void emit_col_u64_as(emitter *e, int col, uint64_t v, const char *text);
 void emit_col_i64_as(emitter *e, int col, int64_t v, const char *text);
 void emit_col_dbl_as(emitter *e, int col, double v, int decimals, const char *text);
+/* A cell that only the table has: TEXT is the verb's own formatting (text
+ * it escaped itself, a tag in its text form) and is written as it is; the
+ * JSON writes nothing, whatever the column's key. */
+void emit_col_text(emitter *e, int col, const char *text);
 
 /* Shared pieces (docs/json.md). */
 /* "key": {allocs, frees, bytes_alloc, bytes_freed, [peak,] failures,
@@ -118,6 +122,12 @@ void emit_counts(emitter *e, const char *key, const pt_counts *c, int with_peak)
 /* "source": the reading (kind, spec, pid, comm, exe, segment_version,
  * start_ns, taken_ns, page_size, max_tags, backend). */
 void emit_source(emitter *e, const ptr_view *v, const char *spec);
+/* "source" of a live process that has no segment to read (lm, ln of an
+ * untagged PID): the members of emit_source, those that only a segment
+ * knows (segment_version, start_ns, taken_ns, page_size, max_tags,
+ * backend) null. */
+void emit_source_proc(emitter *e, const char *spec, uint32_t pid, const char *comm,
+                      const char *exe);
 
 /* The one JSON string writer: "text" with s escaped as described above. */
 void emit_json_string(FILE *f, const char *s);
