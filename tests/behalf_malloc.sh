@@ -58,7 +58,7 @@ def rows(tag):
     out = {}
     for s in d.get("sites", []):
         key = "%s!%s" % (s.get("module"), s.get("symbol"))
-        a = out.setdefault(key, {"allocs": 0, "frees": 0, "diff": 0})
+        a = out.setdefault(key, {"allocs": 0, "frees": 0, "blocks": 0})
         for k in a:
             a[k] += s[k]
     return out
@@ -69,13 +69,13 @@ show("FxBa", ba); show("FxBp", bp)
 keep, tidy = "fx_behalf_host!host_keep", "fx_behalf_host!host_tidy"
 if mode == "none":
     assert set(ba) == {"libfx_behalf_api.so!" + f for f in ("fxb_name", "fill_zeroed", "fxb_buffer")}, ba
-    assert sum(r["diff"] for r in ba.values()) == 3 * calls, ba
+    assert sum(r["blocks"] for r in ba.values()) == 3 * calls, ba
     sys.exit(0)
 # three malloc-family blocks per call, two FxBp blocks
 assert set(ba) == {keep, tidy}, ("FxBa sites", ba)
-assert ba[keep] == {"allocs": 3 * calls, "frees": 0, "diff": 3 * calls}, ba
-assert ba[tidy] == {"allocs": 3 * calls, "frees": 3 * calls, "diff": 0}, ba
-assert bp[keep]["diff"] == 2 * calls and bp[tidy]["diff"] == 0, bp
+assert ba[keep] == {"allocs": 3 * calls, "frees": 0, "blocks": 3 * calls}, ba
+assert ba[tidy] == {"allocs": 3 * calls, "frees": 3 * calls, "blocks": 0}, ba
+assert bp[keep]["blocks"] == 2 * calls and bp[tidy]["blocks"] == 0, bp
 api = [k for k in bp if k.startswith("libfx_behalf_api")]
 assert not api, ("FxBp left with the API", bp)
 if mode == "module":
@@ -83,10 +83,10 @@ if mode == "module":
     show("FxBt", bt)
     want = {"libfx_behalf_twin.so!" + f for f in ("fxb_name", "fill_zeroed", "fxb_buffer")}
     assert set(bt) == want, ("twin's own sites", bt)
-    assert sum(r["diff"] for r in bt.values()) == 3 * calls, bt
+    assert sum(r["blocks"] for r in bt.values()) == 3 * calls, bt
     twin = {k: v for k, v in bp.items() if k not in (keep, tidy)}
     assert set(twin) == {"libfx_behalf_twin.so!fxb_tagged"}, ("FxBp of the twin", bp)
-    assert twin["libfx_behalf_twin.so!fxb_tagged"]["diff"] == 2 * calls, bp
+    assert twin["libfx_behalf_twin.so!fxb_tagged"]["blocks"] == 2 * calls, bp
 else:
     assert set(bp) == {keep, tidy}, bp
 PY

@@ -27,7 +27,7 @@ for pat in 'libfx_behalf_api*' 'fxb_*'; do
     python3 - "$T/sites.json" <<'PY' || fail "$pat: $(cat "$T/sites.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-live = {"%s!%s" % (s.get("module"), s.get("symbol")): s["diff"] for s in d.get("sites", []) if s["diff"]}
+live = {"%s!%s" % (s.get("module"), s.get("symbol")): s["blocks"] for s in d.get("sites", []) if s["blocks"]}
 assert live == {"fx_behalf_reload!keep_last": 10}, live
 PY
 done

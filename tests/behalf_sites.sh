@@ -31,7 +31,7 @@ def by(d):
     for s in d["sites"]:
         key = "%s!%s" % (s.get("module"), s.get("symbol"))
         out.setdefault(key, [0, 0])
-        out[key][0] += s["diff"]; out[key][1] += s["bytes"]
+        out[key][0] += s["blocks"]; out[key][1] += s["bytes"]
     return out
 A, B = by(a), by(b)
 leaky = "libfx_plugin_leaky.so!plugin_leaky_cache"
@@ -45,7 +45,7 @@ else:
     assert B[leaky][0] > A[leaky][0] > 0 and B[leaky][1] > A[leaky][1], ("leaky grows", A, B)
     # one answer may be between api_query and api_release when we read
     assert 0 <= B[good][0] <= 1 and 0 <= A[good][0] <= 1, ("good", A, B)
-    assert b["total"]["diff"] == B[leaky][0] + B[good][0], b["total"]
+    assert b["total"]["blocks"] == B[leaky][0] + B[good][0], b["total"]
 print("%s: %s" % (mode, B))
 PY
 }

@@ -47,8 +47,8 @@ pid = int(sys.argv[4])
 t = {r["tag"]: r for r in snap["tags"]}
 l = {r["tag"]: r for r in live["tags"]}
 assert snap["source"]["kind"] == "snapshot" and snap["source"]["pid"] == pid
-assert t["Cach"]["paged"]["used"] == 262144 and t["Conf"]["nonpaged"]["used"] == 2304
-assert 0 < t["Leak"]["paged"]["used"] < l["Leak"]["paged"]["used"], (t["Leak"], l["Leak"])
+assert t["Cach"]["paged"]["bytes"] == 262144 and t["Conf"]["nonpaged"]["bytes"] == 2304
+assert 0 < t["Leak"]["paged"]["bytes"] < l["Leak"]["paged"]["bytes"], (t["Leak"], l["Leak"])
 assert snap["source"]["taken_ns"] < live["source"]["taken_ns"]
 assert vm["process"] is not None and vm["process"]["rss_kb"] > 0
 PY

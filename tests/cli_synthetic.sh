@@ -83,12 +83,12 @@ assert d["sort"] == "nonpaged" and d["tags_total"] == 5 and d["tags_shown"] == 3
 assert [t["tag"] for t in d["tags"]] == ["Leak", "Se  ", "Cach"], d["tags"]
 l = d["tags"][0]
 assert l["known"] and l["binary"] == "notmyfault"
-assert l["nonpaged"] == {"allocs": 115, "frees": 1, "outstanding": 114,
-    "bytes_alloc": 117760, "bytes_freed": 1024, "used": 116736,
+assert l["nonpaged"] == {"allocs": 115, "frees": 1, "blocks": 114,
+    "bytes_alloc": 117760, "bytes_freed": 1024, "bytes": 116736,
     "peak": 116736, "failures": 3}, l["nonpaged"]
 s = d["tags"][1]
 assert not s["known"] and s["description"].startswith("UNKNOWN pooltag 'Se  '")
-assert d["total"]["paged"]["used"] == 262664
+assert d["total"]["paged"]["bytes"] == 262664
 assert d["source"]["kind"] == "snapshot" and d["source"]["pid"] == 4242
 PY
 

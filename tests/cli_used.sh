@@ -48,8 +48,8 @@ d = json.load(open(sys.argv[1]))
 assert d["source"]["kind"] == "live" and d["source"]["pid"] == int(sys.argv[2])
 assert d["tags"][0]["tag"] == "Leak", d["tags"][0]
 l = d["tags"][0]
-assert l["nonpaged"]["used"] > 0 and l["paged"]["used"] == 0
+assert l["nonpaged"]["bytes"] > 0 and l["paged"]["bytes"] == 0
 assert l["nonpaged"]["frees"] == 0
-assert l["nonpaged"]["used"] == l["nonpaged"]["bytes_alloc"]
+assert l["nonpaged"]["bytes"] == l["nonpaged"]["bytes_alloc"]
 PY
 echo "cli used tests passed"

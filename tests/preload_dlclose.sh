@@ -60,11 +60,11 @@ T, src = sys.argv[1], sys.argv[2]
 used = {t["tag"]: t for t in json.load(open(T + "/used.json"))["tags"]}
 want = {"alph": (10, "libalpha.so"), "brav": (20, "libbravo.so"), "char": (30, "libcharlie.so")}
 for tag, (n, lib) in want.items():
-    got = used.get(tag, {}).get("paged", {}).get("outstanding")
-    assert got == n, "used: %s has %s blocks, want %d (%s)" % (tag, got, n, {k: v["paged"]["outstanding"] for k, v in used.items()})
+    got = used.get(tag, {}).get("paged", {}).get("blocks")
+    assert got == n, "used: %s has %s blocks, want %d (%s)" % (tag, got, n, {k: v["paged"]["blocks"] for k, v in used.items()})
     assert used[tag]["binary"] == lib, "used: %s described as %r, want %s" % (tag, used[tag]["binary"], lib)
     sites = json.load(open("%s/sites.%s.json" % (T, tag)))["sites"]
-    named = [(s["module"], s["diff"]) for s in sites if s["diff"]]
+    named = [(s["module"], s["blocks"]) for s in sites if s["blocks"]]
     assert named == [(lib, n)], "sites %s: %s, want [(%s, %d)]" % (tag, named, lib, n)
 mods = json.load(open(T + "/lm.json"))["modules"]
 for tag, (n, lib) in want.items():
@@ -93,7 +93,7 @@ timeout 20 "$POOLTAG" lm --json "$HPID" >"$T/lm.json" 2>"$T/err" || fail "lm: $(
 "$PY" - "$T" <<'PY' || fail "300 copies"
 import json, sys
 T = sys.argv[1]
-used = {t["tag"]: t["paged"]["outstanding"] for t in json.load(open(T + "/used.json"))["tags"]}
+used = {t["tag"]: t["paged"]["blocks"] for t in json.load(open(T + "/used.json"))["tags"]}
 bad = {}
 for i in range(300):
     tag = "c%03d" % i

@@ -48,7 +48,7 @@ timeout 20 "$POOLTAG" used --json "$SHPID" >"$T/s.json" || fail "used sh: exit $
 "$PY" -c '
 import json, sys
 def paged(f):
-    return sum(t["paged"]["used"] for t in json.load(open(f))["tags"])
+    return sum(t["paged"]["bytes"] for t in json.load(open(f))["tags"])
 c, s = paged(sys.argv[1]), paged(sys.argv[2])
 assert c >= 20000000, ("child", c)
 assert s < 10000000, ("sh", s)

@@ -38,7 +38,7 @@ rows_json() {
     "$PY" -c '
 import json, sys
 for t in json.load(open(sys.argv[1]))["tags"]:
-    print(t["tag"].replace(" ", "_"), t["paged"]["used"], t["nonpaged"]["used"])
+    print(t["tag"].replace(" ", "_"), t["paged"]["bytes"], t["nonpaged"]["bytes"])
 ' "$T/u.json"
 }
 used_of() { awk -v t="$2" '$1 == t { print $2; f = 1 } END { if (!f) print -1 }' "$1"; }

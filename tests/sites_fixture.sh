@@ -56,13 +56,13 @@ assert big["file"].endswith("/sites_fixture.c")
 assert big["module"] == "sites_fixture" and big["path"].endswith("/tests/sites_fixture")
 assert big["address"].startswith("0x") and int(big["address"], 16) > 0
 assert int(big["module_offset"], 16) < int(big["address"], 16)   # PIE: bias > 0
-assert (big["allocs"], big["frees"], big["diff"], big["bytes"]) == (10, 0, 10, 1024000)
+assert (big["allocs"], big["frees"], big["blocks"], big["bytes"]) == (10, 0, 10, 1024000)
 assert big["paged"]["bytes_alloc"] == 1024000 and big["nonpaged"]["allocs"] == 0
 assert (small["allocs"], small["frees"], small["bytes"]) == (1000, 250, 75000)
 assert small["paged"]["bytes_freed"] == 25000
 assert not big["other_sites"] and not big["overflow"]
 t = d["total"]
-assert (t["allocs"], t["frees"], t["diff"], t["bytes"]) == (1014, 250, 764, 1099256), t
+assert (t["allocs"], t["frees"], t["blocks"], t["bytes"]) == (1014, 250, 764, 1099256), t
 PY
 
 # 4. Sort keys and -t.

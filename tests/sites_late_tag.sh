@@ -25,7 +25,7 @@ tags = {t["tag"]: t for t in used["tags"]}
 late = tags.get("Late")
 assert late, "no Late row: %s" % sorted(tags)
 p = late["paged"]
-assert (p["outstanding"], p["used"], p["allocs"]) == (1000, 64000, 1000), "Late: %s" % p
+assert (p["blocks"], p["bytes"], p["allocs"]) == (1000, 64000, 1000), "Late: %s" % p
 ovfl = tags.get("Ovfl")
 assert not ovfl or ovfl["paged"]["allocs"] + ovfl["nonpaged"]["allocs"] == 0, "Ovfl row: %s" % ovfl
 s = json.load(open(T + "/late.json"))

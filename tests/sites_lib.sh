@@ -72,12 +72,12 @@ row = [t for t in u["tags"] if t["tag"].rstrip() == sys.argv[3].rstrip()]
 assert len(row) == 1, "tag not in used: %r" % [t["tag"] for t in u["tags"]]
 row = row[0]
 for pool in ("nonpaged", "paged"):
-    for k in ("allocs", "frees", "outstanding", "used", "bytes_alloc", "bytes_freed"):
+    for k in ("allocs", "frees", "blocks", "bytes", "bytes_alloc", "bytes_freed"):
         a, b = s["total"][pool][k], row[pool][k]
         if a != b:
             sys.exit("%s %s: sites %d, used %d" % (pool, k, a, b))
 # and the rows add up to the TOTAL
-for k in ("allocs", "frees", "diff", "bytes"):
+for k in ("allocs", "frees", "blocks", "bytes"):
     if s["sites_shown"] == s["sites_total"]:
         tot = sum(x[k] for x in s["sites"])
         if tot != s["total"][k]:

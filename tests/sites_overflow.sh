@@ -29,7 +29,7 @@ d = json.load(open(sys.argv[1]))
 o = [s for s in d["sites"] if s["other_sites"]]
 assert len(o) == 1, o
 o = o[0]
-assert o["address"] == "0x0" and o["symbol"] == "" and o["allocs"] > 0 and not o["overflow"]
+assert o["address"] is None and o["symbol"] is None and o["allocs"] > 0 and not o["overflow"]
 named = [s for s in d["sites"] if not s["other_sites"]]
 # the other-sites row holds exactly the allocations the named rows miss
 assert o["allocs"] + sum(s["allocs"] for s in named) == 1054

@@ -16,9 +16,9 @@ check_steady() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 t = {r["tag"]: r for r in d["tags"]}
-assert t["Cach"]["paged"]["used"] == 262144, t["Cach"]
-assert t["Cach"]["paged"]["outstanding"] == 16, t["Cach"]
-assert t["Conf"]["nonpaged"]["used"] == 2304, t["Conf"]
+assert t["Cach"]["paged"]["bytes"] == 262144, t["Cach"]
+assert t["Cach"]["paged"]["blocks"] == 16, t["Cach"]
+assert t["Conf"]["nonpaged"]["bytes"] == 2304, t["Conf"]
 assert t["Leak"]["paged"]["allocs"] > 0, t["Leak"]
 assert t["Leak"]["paged"]["frees"] == 0, t["Leak"]
 EOF
@@ -48,10 +48,10 @@ d = json.load(open(sys.argv[1]))
 t = {r["tag"]: r for r in d["tags"]}
 for r in d["tags"]:
     for p in ("paged", "nonpaged"):
-        assert r[p]["outstanding"] >= 0, r
-        assert r[p]["used"] >= 0, r
+        assert r[p]["blocks"] >= 0, r
+        assert r[p]["bytes"] >= 0, r
 for p in ("paged", "nonpaged"):
-    assert d["total"][p]["used"] == sum(r[p]["used"] for r in d["tags"])
+    assert d["total"][p]["bytes"] == sum(r[p]["bytes"] for r in d["tags"])
 print(t["Leak"]["paged"]["bytes_alloc"])
 EOF
 ) || fail "inconsistent reading $i"

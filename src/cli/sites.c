@@ -25,6 +25,7 @@
  *      stay raw and a note says why.
  */
 #include "verbs.h"
+#include "emit.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -138,30 +139,6 @@ static void site_name(const row *r, char *buf, size_t size)
         buf[0] = 0;                 /* nothing to name it with: see the note */
 }
 
-static void json_pool(FILE *f, const pt_counts *c)
-{
-    fprintf(f,
-            "{\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"outstanding\": %" PRId64
-            ", \"bytes_alloc\": %" PRIu64 ", \"bytes_freed\": %" PRIu64 ", \"used\": %" PRId64
-            "}",
-            c->allocs, c->frees, cli_diff(c->allocs, c->frees), c->bytes_alloc, c->bytes_freed,
-            cli_diff(c->bytes_alloc, c->bytes_freed));
-}
-
-static void json_sums(FILE *f, const pt_counts *c)
-{
-    uint64_t a = c[0].allocs + c[1].allocs, fr = c[0].frees + c[1].frees;
-    int64_t by = cli_diff(c[0].bytes_alloc, c[0].bytes_freed) +
-                 cli_diff(c[1].bytes_alloc, c[1].bytes_freed);
-    fprintf(f,
-            "\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 ", \"diff\": %" PRId64
-            ", \"bytes\": %" PRId64 ", \"nonpaged\": ",
-            a, fr, cli_diff(a, fr), by);
-    json_pool(f, &c[PT_NONPAGED]);
-    fputs(", \"paged\": ", f);
-    json_pool(f, &c[PT_PAGED]);
-}
-
 typedef struct report {
     const ptr_view *v;
     const char *spec;
@@ -174,98 +151,137 @@ typedef struct report {
     char note[512];                   /* about symbolization, or ""       */
 } report;
 
-static void print_json(const report *rp)
+/* The rows, described once.  The JSON of a site adds its name's parts
+ * (module, path, symbol, file, line, note) and the counters of each pool
+ * ($counts); the table shows them as one text. */
+enum { COL_ALLOCS, COL_FREES, COL_BLOCKS, COL_BYTES, COL_POOLS, COL_ADDR, COL_SITE, NCOLS };
+static const emit_col cols[NCOLS] = {
+    [COL_ALLOCS] = {"allocs", 10, 0, " "},
+    [COL_FREES] = {"frees", 10, 0, " "},
+    [COL_BLOCKS] = {"blocks", 10, 0, " "},
+    [COL_BYTES] = {"bytes", 12, 0, " "},
+    [COL_POOLS] = {NULL, 4, EMIT_LEFT, " "},
+    [COL_ADDR] = {NULL, 14, EMIT_LEFT, "  "},  /* JSON: "address", below */
+    [COL_SITE] = {NULL, 0, EMIT_LEFT, ""},
+};
+
+/* A hex JSON member ("0x..."), or null when the value is unknown. */
+static void kv_hex(emitter *e, const char *key, int known, uint64_t v)
 {
-    char text[PT_TAG_TEXT_MAX], buf[1024];
-    FILE *f = stdout;
-    fputs("{\"source\": ", f);
-    cli_json_source(f, rp->v, rp->spec);
-    fputs(", \"tag\": ", f);
-    cli_json_str(f, cli_tag(rp->tag, text));
-    const ptdb_entry *e = ptdb_lookup(rp->tag);
-    fputs(", \"description\": ", f);
-    if (e && *e->binary)
-        snprintf(buf, sizeof buf, "%s - %s", e->binary, e->description);
-    else
-        snprintf(buf, sizeof buf, "%s", e ? e->description : "");
-    cli_json_str(f, buf);
-    fputs(", \"sort\": ", f);
-    cli_json_str(f, sorts[g_sort].name);
-    fputs(", \"symbolized_with\": ", f);
-    cli_json_str(f, rp->symbolized_with);
-    fputs(", \"note\": ", f);
-    cli_json_str(f, rp->note);
-    fprintf(f, ", \"sites_total\": %zu, \"sites_shown\": %zu, \"sites\": [", rp->nrows, rp->shown);
-    for (size_t i = 0; i < rp->shown; i++) {
-        const row *r = &rp->rows[i];
-        const sym_info *y = &r->sym;
-        fprintf(f, "%s\n  {\"address\": \"0x%" PRIx64 "\", \"other_sites\": %s, \"overflow\": %s",
-                i ? "," : "", r->s->addr, r->s->addr == 0 && !r->s->overflow ? "true" : "false",
-                r->s->overflow ? "true" : "false");
-        fputs(", \"module\": ", f);
-        cli_json_str(f, y->module ? y->module : "");
-        fputs(", \"path\": ", f);
-        cli_json_str(f, y->path ? y->path : "");
-        fprintf(f, ", \"module_offset\": \"0x%" PRIx64 "\", \"symbol\": ",
-                y->module ? y->modoff : 0);
-        cli_json_str(f, y->symbol ? y->symbol : "");
-        fprintf(f, ", \"symbol_offset\": %" PRIu64 ", \"file\": ", y->symbol ? y->symoff : 0);
-        cli_json_str(f, y->file ? y->file : "");
-        fprintf(f, ", \"line\": %d, \"note\": ", y->line);
-        cli_json_str(f, y->note ? y->note : "");
-        fputs(", ", f);
-        json_sums(f, r->s->pool);
-        fputc('}', f);
-    }
-    fputs("],\n \"total\": {", f);
-    json_sums(f, rp->total);
-    fputs("}}\n", f);
+    char b[24];
+    snprintf(b, sizeof b, "0x%" PRIx64, v);
+    emit_kv_str(e, key, known ? b : NULL);
 }
 
-static void print_table(const report *rp)
+static void emit_site(emitter *e, const row *r)
 {
-    char text[PT_TAG_TEXT_MAX], name[1024];
-    const ptdb_entry *e = ptdb_lookup(rp->tag);
-    fputs("   ", stdout);
-    cli_describe(stdout, rp->v, rp->spec);
-    printf("\n\n   Call sites of tag '%s'", cli_tag(rp->tag, text));
-    if (e && *e->binary)
-        printf(" (%s - %s)", cli_esc(e->binary), cli_esc(e->description));
-    else if (e)
-        printf(" (%s)", cli_esc(e->description));
-    printf(", sorted by %s\n\n", sorts[g_sort].title);
-    printf("     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
-    for (size_t i = 0; i < rp->shown; i++) {
-        const row *r = &rp->rows[i];
-        const char *special = special_site(r->s);
-        printf(" %10" PRIu64 " %10" PRIu64 " %10" PRId64 " %12" PRId64 " %-4s  ", r->allocs,
-               r->frees, r->diff, r->bytes, pools_of(r->s));
-        if (special) {
-            printf("%-14s  %s\n", "-", special);
-            continue;
-        }
+    char addr[24], name[1024], text[1200];
+    const sym_info *y = &r->sym;
+    const char *special = special_site(r->s);
+    size_t o = 0;
+    emit_row_begin(e);
+    emit_col_u64(e, COL_ALLOCS, r->allocs);
+    emit_col_u64(e, COL_FREES, r->frees);
+    emit_col_i64(e, COL_BLOCKS, r->diff);
+    emit_col_i64(e, COL_BYTES, r->bytes);
+    emit_col_text(e, COL_POOLS, pools_of(r->s));
+    if (special) {
+        emit_col_text(e, COL_ADDR, "-");
+        snprintf(text, sizeof text, "  %s", special);
+    } else {
+        snprintf(addr, sizeof addr, "0x%012" PRIx64, r->s->addr);
+        emit_col_text(e, COL_ADDR, addr);
         site_name(r, name, sizeof name);
-        printf("0x%012" PRIx64 "%s%s", r->s->addr, *name ? "  " : "", cli_esc(name));
-        if (r->sym.file)
-            printf("  %s:%d", cli_esc(r->sym.file), r->sym.line);
-        if (r->sym.note)
-            printf("  [%s]", cli_esc(r->sym.note));
-        putchar('\n');
+        text[0] = 0;
+        if (*name)
+            o += (size_t)snprintf(text + o, sizeof text - o, "  %s", cli_esc(name));
+        if (y->file && o < sizeof text)
+            o += (size_t)snprintf(text + o, sizeof text - o, "  %s:%d", cli_esc(y->file),
+                                  y->line);
+        if (y->note && o < sizeof text)
+            snprintf(text + o, sizeof text - o, "  [%s]", cli_esc(y->note));
     }
+    emit_col_text(e, COL_SITE, text);
+    kv_hex(e, "address", !special, r->s->addr);
+    emit_kv_bool(e, "other_sites", r->s->addr == 0 && !r->s->overflow);
+    emit_kv_bool(e, "overflow", r->s->overflow != 0);
+    emit_kv_str(e, "module", y->module);
+    emit_kv_str(e, "path", y->path);
+    kv_hex(e, "module_offset", y->module != NULL, y->modoff);
+    emit_kv_str(e, "symbol", y->symbol);
+    if (y->symbol)
+        emit_kv_u64(e, "symbol_offset", y->symoff);
+    else
+        emit_kv_null(e, "symbol_offset");
+    emit_kv_str(e, "file", y->file);
+    if (y->file)
+        emit_kv_i64(e, "line", y->line);
+    else
+        emit_kv_null(e, "line");
+    emit_kv_str(e, "note", y->note);
+    emit_counts(e, "nonpaged", &r->s->pool[PT_NONPAGED], 0);
+    emit_counts(e, "paged", &r->s->pool[PT_PAGED], 0);
+    emit_row_end(e);
+}
+
+static void emit_report(emitter *e, const report *rp)
+{
+    char text[PT_TAG_TEXT_MAX];
+    const ptdb_entry *db = ptdb_lookup(rp->tag);
+    emit_begin(e);
+    if (!emit_json(e)) {
+        fputs("   ", e->f);
+        cli_describe(e->f, rp->v, rp->spec);
+    }
+    emit_source(e, rp->v, rp->spec);
+    emit_text(e, "\n\n   Call sites of tag '%s'", cli_tag(rp->tag, text));
+    emit_kv_tag(e, "tag", rp->tag);
+    if (db && *db->binary)
+        emit_text(e, " (%s - %s)", cli_esc(db->binary), cli_esc(db->description));
+    else if (db)
+        emit_text(e, " (%s)", cli_esc(db->description));
+    emit_kv_str(e, "binary", db && *db->binary ? db->binary : NULL);
+    emit_kv_str(e, "description", db ? db->description : NULL);
+    emit_text(e, ", sorted by %s\n\n", sorts[g_sort].title);
+    emit_kv_str(e, "sort", sorts[g_sort].name);
+    emit_kv_str(e, "symbolized_with", rp->symbolized_with);
+    emit_kv_str(e, "note", rp->note[0] ? rp->note : NULL);
+    emit_kv_u64(e, "sites_total", rp->nrows);
+    emit_kv_u64(e, "sites_shown", rp->shown);
+    emit_text(e, "     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
+    emit_table_begin(e, cols, NCOLS);
+    emit_arr_begin(e, "sites");
+    for (size_t i = 0; i < rp->shown; i++)
+        emit_site(e, &rp->rows[i]);
+    emit_arr_end(e);
+
     const pt_counts *t = rp->total;
     uint64_t a = t[0].allocs + t[1].allocs, f = t[0].frees + t[1].frees;
     int64_t np_diff = cli_diff(t[PT_NONPAGED].allocs, t[PT_NONPAGED].frees);
     int64_t np_used = cli_diff(t[PT_NONPAGED].bytes_alloc, t[PT_NONPAGED].bytes_freed);
     int64_t p_diff = cli_diff(t[PT_PAGED].allocs, t[PT_PAGED].frees);
     int64_t p_used = cli_diff(t[PT_PAGED].bytes_alloc, t[PT_PAGED].bytes_freed);
-    printf("\n %10" PRIu64 " %10" PRIu64 " %10" PRId64 " %12" PRId64 " %-4s  TOTAL\n", a, f,
-           cli_diff(a, f), np_used + p_used, "");
-    printf("\n   TOTAL by pool: NonPaged Diff %" PRId64 " Bytes %" PRId64 ", Paged Diff %" PRId64
-           " Bytes %" PRId64 " (the Allocs and Used of pooltag used)\n",
-           np_diff, np_used, p_diff, p_used);
+    /* The TOTAL line: the same columns (the word in the Pool column's
+     * place, as before); in JSON the object "total". */
+    emit_text(e, "\n");
+    emit_obj_begin(e, "total");
+    emit_table_begin(e, cols, NCOLS);
+    emit_col_u64(e, COL_ALLOCS, a);
+    emit_col_u64(e, COL_FREES, f);
+    emit_col_i64(e, COL_BLOCKS, cli_diff(a, f));
+    emit_col_i64(e, COL_BYTES, np_used + p_used);
+    emit_col_text(e, COL_POOLS, "      TOTAL");
+    emit_counts(e, "nonpaged", &t[PT_NONPAGED], 0);
+    emit_counts(e, "paged", &t[PT_PAGED], 0);
+    emit_text(e, "\n");
+    emit_obj_end(e);
+    emit_text(e, "\n   TOTAL by pool: NonPaged Diff %" PRId64 " Bytes %" PRId64
+                 ", Paged Diff %" PRId64 " Bytes %" PRId64
+                 " (the Allocs and Used of pooltag used)\n",
+              np_diff, np_used, p_diff, p_used);
     if (rp->shown < rp->nrows)
-        printf("\n   %zu more site%s not shown (-t %zu)\n", rp->nrows - rp->shown,
-               rp->nrows - rp->shown == 1 ? "" : "s", rp->shown);
+        emit_text(e, "\n   %zu more site%s not shown (-t %zu)\n", rp->nrows - rp->shown,
+                  rp->nrows - rp->shown == 1 ? "" : "s", rp->shown);
     if (rp->ti) {
         /* The sites add up to the tag; a live process that allocates while
          * it is read can be caught between the two counters. */
@@ -274,11 +290,12 @@ static void print_table(const report *rp)
             c[0].frees != t[0].frees || c[1].frees != t[1].frees ||
             c[0].bytes_alloc != t[0].bytes_alloc || c[1].bytes_alloc != t[1].bytes_alloc ||
             c[0].bytes_freed != t[0].bytes_freed || c[1].bytes_freed != t[1].bytes_freed)
-            printf("\n   The tag's own counters differ slightly: the process was "
-                   "allocating while it was read.\n");
+            emit_text(e, "\n   The tag's own counters differ slightly: the process was "
+                         "allocating while it was read.\n");
     }
     if (rp->note[0])
-        printf("\n   %s\n", cli_esc(rp->note));
+        emit_text(e, "\n   %s\n", cli_esc(rp->note));
+    emit_end(e);
 }
 
 /* Is process `pid` still running with the segment this snapshot came from? */
@@ -490,10 +507,9 @@ int cmd_sites(int argc, char **argv)
     rp.rows = rows;
     rp.nrows = nrows;
     rp.shown = shown;
-    if (json)
-        print_json(&rp);
-    else
-        print_table(&rp);
+    emitter e;
+    emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
+    emit_report(&e, &rp);
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
 out:
     sym_free(sc);

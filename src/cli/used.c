@@ -6,9 +6,11 @@
  * and Used = bytes in use (bytes_alloc - bytes_freed), then the tag's owner
  * from pooltag.txt.  Rows are filtered (-i / -x), sorted (--sort), cut to
  * the top N (-t); the TOTAL line sums every row that passed the filter,
- * whether shown or not.  The table and --json print the same rows.
+ * whether shown or not.  The table and --json print the same rows, through
+ * one emitter (emit.h); the JSON's names are docs/json.md's.
  */
 #include "verbs.h"
+#include "emit.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -95,7 +97,8 @@ static void usage(FILE *f)
 }
 
 /* The description column, for the table: text from the database and the
- * module table escaped (cli_esc); the JSON has its own escaping. */
+ * module table escaped (cli_esc); the JSON has the raw strings (binary,
+ * description) that the emitter escapes. */
 static void desc_of(const ptr_view *v, uint32_t tag, int overflow, char *buf, size_t size)
 {
     const ptdb_entry *e = ptdb_lookup(tag);
@@ -111,91 +114,81 @@ static void desc_of(const ptr_view *v, uint32_t tag, int overflow, char *buf, si
                  cli_tag(tag, text));
 }
 
-static void json_pool(FILE *f, const pt_counts *c, int with_peak)
-{
-    fprintf(f,
-            "{\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
-            ", \"outstanding\": %" PRId64 ", \"bytes_alloc\": %" PRIu64
-            ", \"bytes_freed\": %" PRIu64 ", \"used\": %" PRId64,
-            c->allocs, c->frees, cli_diff(c->allocs, c->frees), c->bytes_alloc,
-            c->bytes_freed, cli_diff(c->bytes_alloc, c->bytes_freed));
-    if (with_peak)
-        fprintf(f, ", \"peak\": %" PRIu64, c->peak);
-    fprintf(f, ", \"failures\": %" PRIu64 "}", c->failures);
-}
+/* The rows, described once: the table's cells; the JSON of a row is its
+ * tag, these members and the counters of each pool ($counts). */
+enum { COL_TAG, COL_NP_BLOCKS, COL_NP_BYTES, COL_P_BLOCKS, COL_P_BYTES, COL_DESC, NCOLS };
+static const emit_col cols[NCOLS] = {
+    [COL_TAG] = {"tag", 4, EMIT_LEFT, " "},
+    [COL_NP_BLOCKS] = {NULL, 10, 0, " "},    /* the counters: $counts below */
+    [COL_NP_BYTES] = {NULL, 12, 0, " "},
+    [COL_P_BLOCKS] = {NULL, 10, 0, " "},
+    [COL_P_BYTES] = {NULL, 12, 0, " "},
+    [COL_DESC] = {NULL, 0, EMIT_LEFT, "  "}, /* JSON: binary, description */
+};
 
-static void print_json(const ptr_view *v, const char *spec, const row *rows,
-                       size_t nrows, size_t shown, const pt_counts *total)
+static void report(emitter *e, const ptr_view *v, const char *spec, const row *rows,
+                   size_t nrows, size_t shown, const pt_counts *total)
 {
-    char text[PT_TAG_TEXT_MAX], desc[512];
-    FILE *f = stdout;
-    fputs("{\"source\": ", f);
-    cli_json_source(f, v, spec);
-    fputs(", \"sort\": ", f);
-    cli_json_str(f, sorts[g_sort].name);
-    fputs(", ", f);
-    cli_json_full_tables(f, v);
-    fprintf(f, ", \"tags_total\": %zu, \"tags_shown\": %zu, \"tags\": [",
-            nrows, shown);
-    for (size_t i = 0; i < shown; i++) {
-        const pt_tag_info *t = rows[i].t;
-        const ptdb_entry *e = ptdb_lookup(t->tag);
-        int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
-        desc_of(v, t->tag, ovf, desc, sizeof desc);
-        fputs(i ? ",\n  {\"tag\": " : "\n  {\"tag\": ", f);
-        cli_json_str(f, cli_tag(t->tag, text));
-        fprintf(f, ", \"overflow\": %s, \"known\": %s, \"binary\": ",
-                ovf ? "true" : "false", e ? "true" : "false");
-        cli_json_str(f, ovf ? "pooltag" : e ? e->binary : "");
-        fputs(", \"description\": ", f);
-        cli_json_str(f, ovf ? cli_overflow_desc(v) : e ? e->description : desc);
-        fputs(", \"nonpaged\": ", f);
-        json_pool(f, &t->pool[PT_NONPAGED], 1);
-        fputs(", \"paged\": ", f);
-        json_pool(f, &t->pool[PT_PAGED], 1);
-        fputc('}', f);
+    char desc[512];
+    emit_begin(e);
+    if (!emit_json(e)) {
+        fputs("   ", e->f);
+        cli_describe(e->f, v, spec);
     }
-    fputs("],\n \"total\": {\"nonpaged\": ", f);
-    json_pool(f, &total[PT_NONPAGED], 0);
-    fputs(", \"paged\": ", f);
-    json_pool(f, &total[PT_PAGED], 0);
-    fputs("}}\n", f);
-}
-
-static void print_table(const ptr_view *v, const char *spec, const row *rows,
-                        size_t nrows, size_t shown, const pt_counts *total)
-{
-    char text[PT_TAG_TEXT_MAX], desc[512];
-    fputs("   ", stdout);
-    cli_describe(stdout, v, spec);
-    printf("\n\n   Sorting by %s\n\n", sorts[g_sort].title);
-    printf("             NonPaged                  Paged\n");
-    printf(" Tag      Allocs         Used     Allocs         Used\n\n");
+    emit_source(e, v, spec);
+    emit_text(e, "\n\n   Sorting by %s\n\n", sorts[g_sort].title);
+    emit_kv_str(e, "sort", sorts[g_sort].name);
+    emit_text(e, "             NonPaged                  Paged\n");
+    emit_text(e, " Tag      Allocs         Used     Allocs         Used\n\n");
+    cli_emit_full_tables(e, v);
+    emit_kv_u64(e, "tags_total", nrows);
+    emit_kv_u64(e, "tags_shown", shown);
+    emit_table_begin(e, cols, NCOLS);
+    emit_arr_begin(e, "tags");
     for (size_t i = 0; i < shown; i++) {
         const row *r = &rows[i];
-        desc_of(v, r->t->tag, !!(r->t->flags & PT_TAGINFO_OVERFLOW), desc,
-                sizeof desc);
-        printf(" %-4s %10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64
-               "  %s\n",
-               cli_tag(r->t->tag, text), r->outstanding[PT_NONPAGED],
-               r->used[PT_NONPAGED], r->outstanding[PT_PAGED],
-               r->used[PT_PAGED], desc);
+        const pt_tag_info *t = r->t;
+        const ptdb_entry *db = ptdb_lookup(t->tag);
+        int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
+        desc_of(v, t->tag, ovf, desc, sizeof desc);
+        emit_row_begin(e);
+        emit_col_tag(e, COL_TAG, t->tag);
+        emit_col_i64(e, COL_NP_BLOCKS, r->outstanding[PT_NONPAGED]);
+        emit_col_i64(e, COL_NP_BYTES, r->used[PT_NONPAGED]);
+        emit_col_i64(e, COL_P_BLOCKS, r->outstanding[PT_PAGED]);
+        emit_col_i64(e, COL_P_BYTES, r->used[PT_PAGED]);
+        emit_col_text(e, COL_DESC, desc);
+        emit_kv_bool(e, "overflow", ovf);
+        emit_kv_bool(e, "known", db != NULL);
+        emit_kv_str(e, "binary", ovf ? "pooltag" : db && *db->binary ? db->binary : NULL);
+        emit_kv_str(e, "description",
+                    ovf ? cli_overflow_desc(v) : db ? db->description : desc);
+        emit_counts(e, "nonpaged", &t->pool[PT_NONPAGED], 1);
+        emit_counts(e, "paged", &t->pool[PT_PAGED], 1);
+        emit_row_end(e);
     }
+    emit_arr_end(e);
     if (nrows == 0)
-        printf(v->ntags ? " (no tag matches the patterns)\n"
-                        : " (no tagged allocations)\n");
-    printf("\n TOTAL%10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64 "\n",
-           cli_diff(total[PT_NONPAGED].allocs, total[PT_NONPAGED].frees),
-           cli_diff(total[PT_NONPAGED].bytes_alloc,
-                    total[PT_NONPAGED].bytes_freed),
-           cli_diff(total[PT_PAGED].allocs, total[PT_PAGED].frees),
-           cli_diff(total[PT_PAGED].bytes_alloc, total[PT_PAGED].bytes_freed));
+        emit_text(e, v->ntags ? " (no tag matches the patterns)\n"
+                              : " (no tagged allocations)\n");
+    emit_text(e, "\n TOTAL%10" PRId64 " %12" PRId64 " %10" PRId64 " %12" PRId64 "\n",
+              cli_diff(total[PT_NONPAGED].allocs, total[PT_NONPAGED].frees),
+              cli_diff(total[PT_NONPAGED].bytes_alloc, total[PT_NONPAGED].bytes_freed),
+              cli_diff(total[PT_PAGED].allocs, total[PT_PAGED].frees),
+              cli_diff(total[PT_PAGED].bytes_alloc, total[PT_PAGED].bytes_freed));
+    emit_obj_begin(e, "total");
+    emit_counts(e, "nonpaged", &total[PT_NONPAGED], 0);
+    emit_counts(e, "paged", &total[PT_PAGED], 0);
+    emit_obj_end(e);
     if (shown < nrows)
-        printf("\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
-               nrows - shown == 1 ? "" : "s", shown);
-    cli_full_tables_note(stdout, v);
-    if (!ptdb_path())
-        printf("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n");
+        emit_text(e, "\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
+                  nrows - shown == 1 ? "" : "s", shown);
+    if (!emit_json(e)) {
+        cli_full_tables_note(e->f, v);
+        if (!ptdb_path())
+            fputs("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n", e->f);
+    }
+    emit_end(e);
 }
 
 int cmd_used(int argc, char **argv)
@@ -299,10 +292,9 @@ int cmd_used(int argc, char **argv)
     }
     qsort(rows, nrows, sizeof *rows, row_cmp);
     size_t shown = top && top < nrows ? (size_t)top : nrows;
-    if (json)
-        print_json(&v, spec, rows, nrows, shown, total);
-    else
-        print_table(&v, spec, rows, nrows, shown, total);
+    emitter e;
+    emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
+    report(&e, &v, spec, rows, nrows, shown, total);
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
 out:
     free(rows);

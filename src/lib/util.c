@@ -28,6 +28,7 @@
  * such a file, one line on stderr says so and which file is used instead.
  */
 #include "util.h"
+#include "emit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -702,6 +703,12 @@ void cli_json_full_tables(FILE *f, const ptr_view *v)
 {
     fprintf(f, "\"site_table_full\": %s, \"modules_not_recorded\": %" PRIu32,
             sites_closed(v) ? "true" : "false", v->modules_dropped);
+}
+
+void cli_emit_full_tables(struct emitter *e, const ptr_view *v)
+{
+    emit_kv_bool(e, "site_table_full", sites_closed(v));
+    emit_kv_u64(e, "modules_not_recorded", v->modules_dropped);
 }
 
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec)

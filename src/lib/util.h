@@ -42,6 +42,11 @@ void cli_json_full_tables(FILE *f, const ptr_view *v);
 /* The "source" JSON object for a reading (no trailing newline). */
 void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
 
+/* The JSON members of cli_full_tables_note through an emitter (nothing in
+ * table mode): "site_table_full": BOOL, "modules_not_recorded": N. */
+struct emitter;
+void cli_emit_full_tables(struct emitter *e, const ptr_view *v);
+
 /* Parse a size: decimal digits, then optionally K, M, G or T (powers of
  * 1024), an optional "i", an optional "B" ("100M", "64KiB", "4096").
  * Returns 0 and *out, or -1 for bad text or a value over 2^64 - 1. */
