@@ -9,6 +9,7 @@
  * over a FIFO, device or directory; a temporary file, fsync, rename.
  */
 #include "verbs.h"
+#include "emit.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -106,11 +107,15 @@ int cmd_snap(int argc, char **argv)
         cli_err(VERB, "%s", err);
         status = PT_EXIT_USAGE;
     } else if (json) {
-        printf("{\"file\": ");
-        cli_json_str(stdout, out);
-        printf(", \"pid\": %" PRIu32 ", \"comm\": ", ptr_pid(s));
-        cli_json_str(stdout, v.comm);
-        printf(", \"tags\": %zu, \"segment_bytes\": %zu}\n", v.ntags, len);
+        /* What was written: the reading it holds ($source), the file. */
+        emitter e;
+        emit_init(&e, stdout, EMIT_JSON);
+        emit_begin(&e);
+        emit_source(&e, &v, spec);
+        emit_kv_str(&e, "file", out);
+        emit_kv_u64(&e, "tags", v.ntags);
+        emit_kv_u64(&e, "segment_bytes", len);
+        emit_end(&e);
     } else {
         printf("wrote snapshot of process %" PRIu32 " (%s) to %s: %zu tag%s, "
                "%zu segment bytes\n",

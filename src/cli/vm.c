@@ -7,8 +7,10 @@
  * unlimited) and the failures.  A pool is flagged "Excessive" when its usage
  * is over 80 % of its maximum or an allocation in it has failed.  Figures
  * are shown in pages (of the process's page size) and KiB, as !vm does.
+ * The table and --json come from the same calls to one emitter (emit.h).
  */
 #include "verbs.h"
+#include "emit.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -80,142 +82,150 @@ static const char *err_kind(uint32_t k)
     return "unknown";
 }
 
-static void line_kb(const char *label, uint64_t kb, uint32_t page)
+static void line_kb(emitter *e, const char *label, uint64_t kb, uint32_t page)
 {
-    printf("    %-26s%12" PRIu64 " (%12" PRIu64 " Kb)\n", label,
-           div_up(kb * 1024, page), kb);
+    emit_text(e, "    %-26s%12" PRIu64 " (%12" PRIu64 " Kb)\n", label,
+              div_up(kb * 1024, page), kb);
 }
 
-static void line_bytes(const char *label, uint64_t bytes, uint32_t page)
+static void line_bytes(emitter *e, const char *label, uint64_t bytes, uint32_t page)
 {
-    printf("    %-26s%12" PRIu64 " (%12" PRIu64 " Kb)\n", label,
-           div_up(bytes, page), div_up(bytes, 1024));
+    emit_text(e, "    %-26s%12" PRIu64 " (%12" PRIu64 " Kb)\n", label,
+              div_up(bytes, page), div_up(bytes, 1024));
 }
 
-static void print_table(const ptr_view *v, const char *spec,
-                        const pool_fig pools[2])
+/* The caller errors, described once.  The table's row reads "#SEQ KIND
+ * tag 'TAG' size N addr 0x.. tid N (freed as 'TAG')"; the JSON has the
+ * numbers, the tags and the address as members. */
+enum { EC_SEQ, EC_KIND, EC_TAG, EC_SIZE, EC_ADDR, EC_TID, EC_FREED_AS, NECOLS };
+static const emit_col err_cols[NECOLS] = {
+    [EC_SEQ] = {"seq", 5, EMIT_LEFT, "      #"},
+    [EC_KIND] = {"kind", 12, EMIT_LEFT, " "},
+    [EC_TAG] = {NULL, 0, EMIT_LEFT, " tag "},       /* JSON: "tag"     */
+    [EC_SIZE] = {"size", 0, 0, " size "},
+    [EC_ADDR] = {NULL, 0, 0, " addr "},             /* JSON: "address" */
+    [EC_TID] = {"tid", 0, 0, " tid "},
+    [EC_FREED_AS] = {NULL, 0, EMIT_LEFT, ""},       /* JSON: "tag2"    */
+};
+
+static void emit_error(emitter *e, const pt_seg_error *er)
 {
-    char label[64], text[PT_TAG_TEXT_MAX], text2[PT_TAG_TEXT_MAX];
+    char text[PT_TAG_TEXT_MAX], cell[PT_TAG_TEXT_MAX + 32], addr[24];
+    emit_row_begin(e);
+    emit_col_u64(e, EC_SEQ, er->seq);
+    emit_col_str(e, EC_KIND, err_kind(er->kind));
+    if (er->tag)
+        snprintf(cell, sizeof cell, "'%s'", cli_tag(er->tag, text));
+    else
+        snprintf(cell, sizeof cell, "(unreadable)");
+    emit_col_text(e, EC_TAG, cell);
+    emit_col_u64(e, EC_SIZE, er->size);
+    snprintf(addr, sizeof addr, "0x%" PRIx64, er->addr);
+    emit_col_text(e, EC_ADDR, addr);
+    emit_col_u64(e, EC_TID, er->tid);
+    cell[0] = 0;
+    if (er->kind == PT_ERR_TAG_MISMATCH)
+        snprintf(cell, sizeof cell, " (freed as '%s')", cli_tag(er->tag2, text));
+    emit_col_text(e, EC_FREED_AS, cell);
+    emit_kv_u64(e, "time_ns", er->time_ns);
+    emit_kv_str(e, "address", addr);
+    if (er->tag)
+        emit_kv_tag(e, "tag", er->tag);
+    else
+        emit_kv_null(e, "tag");
+    if (er->tag2)
+        emit_kv_tag(e, "tag2", er->tag2);
+    else
+        emit_kv_null(e, "tag2");
+    emit_row_end(e);
+}
+
+static void report(emitter *e, const ptr_view *v, const char *spec, const pool_fig pools[2])
+{
+    char label[64];
     const ptr_proc *pr = &v->proc;
     uint32_t page = v->page_size;
 
-    fputs("*** Virtual Memory Usage ***  ", stdout);
-    cli_describe(stdout, v, spec);
-    printf("\n    %-26s%12" PRIu32 " bytes\n", "Page Size:", page);
-    if (pr->valid) {
-        line_kb("Resident (VmRSS):", pr->rss_kb, page);
-        line_kb("Peak Resident (VmHWM):", pr->vmhwm_kb, page);
-        line_kb("Commit (VmData+VmStk):", pr->commit_kb, page);
-        line_kb("Virtual Size (VmSize):", pr->vmsize_kb, page);
-        line_kb("Locked (VmLck):", pr->vmlck_kb, page);
-    } else {
-        printf("    %-26s%s\n", "Process Memory:",
-               "not recorded (bare segment image)");
+    emit_begin(e);
+    if (!emit_json(e)) {
+        fputs("*** Virtual Memory Usage ***  ", e->f);
+        cli_describe(e->f, v, spec);
     }
+    emit_source(e, v, spec);
+    emit_text(e, "\n    %-26s%12" PRIu32 " bytes\n", "Page Size:", page);
+    emit_kv_u64(e, "page_size", page);
+    if (pr->valid) {
+        line_kb(e, "Resident (VmRSS):", pr->rss_kb, page);
+        line_kb(e, "Peak Resident (VmHWM):", pr->vmhwm_kb, page);
+        line_kb(e, "Commit (VmData+VmStk):", pr->commit_kb, page);
+        line_kb(e, "Virtual Size (VmSize):", pr->vmsize_kb, page);
+        line_kb(e, "Locked (VmLck):", pr->vmlck_kb, page);
+        emit_obj_begin(e, "process");
+        emit_kv_u64(e, "rss_kb", pr->rss_kb);
+        emit_kv_u64(e, "hwm_kb", pr->vmhwm_kb);
+        emit_kv_u64(e, "commit_kb", pr->commit_kb);
+        emit_kv_u64(e, "vmsize_kb", pr->vmsize_kb);
+        emit_kv_u64(e, "vmdata_kb", pr->vmdata_kb);
+        emit_kv_u64(e, "vmstk_kb", pr->vmstk_kb);
+        emit_kv_u64(e, "locked_kb", pr->vmlck_kb);
+        emit_obj_end(e);
+    } else {
+        emit_text(e, "    %-26s%s\n", "Process Memory:", "not recorded (bare segment image)");
+        emit_kv_null(e, "process");
+    }
+    emit_obj_begin(e, "pools");
     for (int i = 0; i < 2; i++) {
         const pool_fig *p = &pools[i];
+        emit_obj_begin(e, p->key);
         snprintf(label, sizeof label, "%sPool Usage:", p->name);
-        line_bytes(label, p->usage, page);
+        line_bytes(e, label, p->usage, page);
+        emit_kv_u64(e, "usage_bytes", p->usage);
+        emit_kv_u64(e, "usage_pages", div_up(p->usage, page));
+        emit_kv_u64(e, "usage_kb", div_up(p->usage, 1024));
         snprintf(label, sizeof label, "%sPool Peak:", p->name);
-        line_bytes(label, p->peak, page);
+        line_bytes(e, label, p->peak, page);
+        emit_kv_u64(e, "peak_bytes", p->peak);
         snprintf(label, sizeof label, "%sPool Max:", p->name);
         if (p->limit)
-            line_bytes(label, p->limit, page);
+            line_bytes(e, label, p->limit, page);
         else
-            printf("    %-26s%12s\n", label, "unlimited");
+            emit_text(e, "    %-26s%12s\n", label, "unlimited");
+        emit_kv_u64(e, "limit_bytes", p->limit);
+        emit_kv_bool(e, "unlimited", !p->limit);
+        emit_kv_u64(e, "limit_pages", div_up(p->limit, page));
         snprintf(label, sizeof label, "%sPool Failures:", p->name);
-        printf("    %-26s%12" PRIu64 "\n", label, p->failures);
+        emit_text(e, "    %-26s%12" PRIu64 "\n", label, p->failures);
+        emit_kv_u64(e, "failures", p->failures);
+        emit_kv_u64(e, "allocs", p->allocs);
+        emit_kv_u64(e, "frees", p->frees);
+        emit_kv_bool(e, "excessive", p->excessive);
+        emit_obj_end(e);
     }
-    printf("    %-26s%12" PRIu64 "\n", "Caller Errors Detected:",
-           v->errors_total);
+    emit_obj_end(e);
+    emit_text(e, "    %-26s%12" PRIu64 "\n", "Caller Errors Detected:", v->errors_total);
+    emit_kv_u64(e, "errors_total", v->errors_total);
+    emit_arr_begin(e, "flags");
     for (int i = 0; i < 2; i++) {
         const pool_fig *p = &pools[i];
+        char flag[64];
         if (!p->excessive)
             continue;
-        printf("    ********** Excessive %s Pool Usage *****\n", p->name);
+        snprintf(flag, sizeof flag, "Excessive %s Pool Usage", p->name);
+        emit_text(e, "    ********** %s *****\n", flag);
+        emit_kv_str(e, NULL, flag);
         if (p->failures)
-            printf("    ********** %" PRIu64 " %s pool allocation%s failed "
-                   "*****\n",
-                   p->failures, p->name,
-                   p->failures == 1 ? " has" : "s have");
+            emit_text(e, "    ********** %" PRIu64 " %s pool allocation%s failed *****\n",
+                      p->failures, p->name, p->failures == 1 ? " has" : "s have");
     }
-    if (v->nerrors) {
-        printf("\n    Recent caller errors (oldest first):\n");
-        for (size_t i = 0; i < v->nerrors; i++) {
-            const pt_seg_error *e = &v->errors[i];
-            printf("      #%-5" PRIu64 " %-12s tag %s%s%s size %" PRIu64
-                   " addr 0x%" PRIx64 " tid %" PRIu32,
-                   e->seq, err_kind(e->kind), e->tag ? "'" : "",
-                   e->tag ? cli_tag(e->tag, text) : "(unreadable)",
-                   e->tag ? "'" : "", e->size, e->addr, e->tid);
-            if (e->kind == PT_ERR_TAG_MISMATCH)
-                printf(" (freed as '%s')", cli_tag(e->tag2, text2));
-            putchar('\n');
-        }
-    }
-}
-
-static void print_json(const ptr_view *v, const char *spec,
-                       const pool_fig pools[2])
-{
-    char text[PT_TAG_TEXT_MAX];
-    const ptr_proc *pr = &v->proc;
-    FILE *f = stdout;
-    uint32_t page = v->page_size;
-
-    fputs("{\"source\": ", f);
-    cli_json_source(f, v, spec);
-    fputs(",\n \"process\": ", f);
-    if (pr->valid)
-        fprintf(f,
-                "{\"rss_kb\": %" PRIu64 ", \"hwm_kb\": %" PRIu64
-                ", \"commit_kb\": %" PRIu64 ", \"vmsize_kb\": %" PRIu64
-                ", \"vmdata_kb\": %" PRIu64 ", \"vmstk_kb\": %" PRIu64
-                ", \"locked_kb\": %" PRIu64 "}",
-                pr->rss_kb, pr->vmhwm_kb, pr->commit_kb, pr->vmsize_kb,
-                pr->vmdata_kb, pr->vmstk_kb, pr->vmlck_kb);
-    else
-        fputs("null", f);
-    fprintf(f, ",\n \"page_size\": %" PRIu32 ",\n \"pools\": {", page);
-    for (int i = 0; i < 2; i++) {
-        const pool_fig *p = &pools[i];
-        fprintf(f, "%s\n  \"%s\": {\"usage_bytes\": %" PRIu64
-                   ", \"usage_pages\": %" PRIu64 ", \"usage_kb\": %" PRIu64
-                   ", \"peak_bytes\": %" PRIu64 ", \"limit_bytes\": %" PRIu64
-                   ", \"unlimited\": %s, \"limit_pages\": %" PRIu64
-                   ", \"failures\": %" PRIu64 ", \"allocs\": %" PRIu64
-                   ", \"frees\": %" PRIu64 ", \"excessive\": %s}",
-                i ? "," : "", p->key, p->usage, div_up(p->usage, page),
-                div_up(p->usage, 1024), p->peak, p->limit,
-                p->limit ? "false" : "true", div_up(p->limit, page),
-                p->failures, p->allocs, p->frees,
-                p->excessive ? "true" : "false");
-    }
-    fprintf(f, "},\n \"errors_total\": %" PRIu64 ",\n \"errors\": [",
-            v->errors_total);
-    for (size_t i = 0; i < v->nerrors; i++) {
-        const pt_seg_error *e = &v->errors[i];
-        fprintf(f, "%s{\"seq\": %" PRIu64 ", \"time_ns\": %" PRIu64
-                   ", \"kind\": \"%s\", \"addr\": %" PRIu64
-                   ", \"size\": %" PRIu64 ", \"tid\": %" PRIu32 ", \"tag\": ",
-                i ? ", " : "", e->seq, e->time_ns, err_kind(e->kind), e->addr,
-                e->size, e->tid);
-        cli_json_str(f, e->tag ? cli_tag(e->tag, text) : "");
-        fputs(", \"tag2\": ", f);
-        cli_json_str(f, e->tag2 ? cli_tag(e->tag2, text) : "");
-        fputc('}', f);
-    }
-    fputs("],\n \"flags\": [", f);
-    int n = 0;
-    for (int i = 0; i < 2; i++) {
-        char flag[64];
-        if (!pools[i].excessive)
-            continue;
-        snprintf(flag, sizeof flag, "Excessive %s Pool Usage", pools[i].name);
-        fputs(n++ ? ", " : "", f);
-        cli_json_str(f, flag);
-    }
-    fputs("]}\n", f);
+    emit_arr_end(e);
+    if (v->nerrors)
+        emit_text(e, "\n    Recent caller errors (oldest first):\n");
+    emit_table_begin(e, err_cols, NECOLS);
+    emit_arr_begin(e, "errors");
+    for (size_t i = 0; i < v->nerrors; i++)
+        emit_error(e, &v->errors[i]);
+    emit_arr_end(e);
+    emit_end(e);
 }
 
 int cmd_vm(int argc, char **argv)
@@ -249,10 +259,9 @@ int cmd_vm(int argc, char **argv)
     pool_fig pools[2];
     memset(pools, 0, sizeof pools);
     fill_pools(&v, pools);
-    if (json)
-        print_json(&v, spec, pools);
-    else
-        print_table(&v, spec, pools);
+    emitter e;
+    emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
+    report(&e, &v, spec, pools);
     ptr_view_free(&v);
     return fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
 }
