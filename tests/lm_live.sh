@@ -65,7 +65,7 @@ timeout 30 "$POOLTAG" lm --json "$pid" >"$T/pre.json" || fail "lm --json $pid (p
 check_live "$T/pre.json" "$pid"
 jget "$T/pre.json" '[m["name"] for m in d["modules"]]' | grep -q "libpooltag-preload.so" ||
     fail "preload library not listed"
-jget "$T/pre.json" 'd["source"]["module_table"]' | grep -qx True || fail "no module table seen"
+jget "$T/pre.json" 'd["module_table"]' | grep -qx True || fail "no module table seen"
 for m in libfx_tagtwo.so libfx_plugin_leaky.so libfx_seapi.so; do
     tag=$(jget "$T/pre.json" "[x['tag'] for x in d['modules'] if x['name']=='$m'][0]")
     [ -n "$tag" ] || fail "no tag for $m under the preload"

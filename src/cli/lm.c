@@ -21,6 +21,7 @@
  * 1 (it is in none), 2 usage or input error.
  */
 #include "verbs.h"
+#include "emit.h"
 #include "procmods.h"
 #include "symbolize.h"
 #include "util.h"
@@ -171,19 +172,24 @@ static void describe(FILE *f, const modsrc *ms)
         cli_describe(f, &ms->v, ms->spec);
 }
 
-static void json_source(FILE *f, const modsrc *ms)
+/* The reading the answer comes from ($source; for a live process without
+ * a module table, emit_source_proc: only the process is known), and
+ * whether the segment's module table was used. */
+static void emit_modsrc(emitter *e, const modsrc *ms)
 {
-    if (!ms->live) {
-        cli_json_source(f, &ms->v, ms->spec);
-        return;
-    }
-    fputs("{\"kind\": \"live\", \"spec\": ", f);
-    cli_json_str(f, ms->spec);
-    fprintf(f, ", \"pid\": %" PRIu32 ", \"comm\": ", ms->pm.pid);
-    cli_json_str(f, ms->pm.comm);
-    fputs(", \"exe\": ", f);
-    cli_json_str(f, ms->pm.exe);
-    fprintf(f, ", \"module_table\": %s}", ms->have_view ? "true" : "false");
+    if (ms->have_view)
+        emit_source(e, &ms->v, ms->spec);
+    else
+        emit_source_proc(e, ms->spec, ms->pm.pid, ms->pm.comm, ms->pm.exe);
+    emit_kv_bool(e, "module_table", ms->have_view);
+}
+
+/* A hex JSON member ("0x..."). */
+static void kv_hex(emitter *e, const char *key, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "0x%" PRIx64, v);
+    emit_kv_str(e, key, b);
 }
 
 static void hex(char *buf, size_t size, const uint8_t *b, size_t n)
@@ -265,69 +271,80 @@ static const char *lm_note(const modsrc *ms, const lm_row *r)
     return NULL;
 }
 
-static void lm_print_json(const modsrc *ms, const lm_row *rows, size_t n)
-{
-    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1];
-    fputs("{\"source\": ", stdout);
-    json_source(stdout, ms);
-    fputs(", \"modules\": [", stdout);
-    for (size_t k = 0; k < n; k++) {
-        const lm_row *r = &rows[k];
-        const pt_seg_module *rec = ms->rec[r->idx];
-        row_build_id(ms, r, bid, sizeof bid);
-        printf("%s\n  {\"start\": \"0x%" PRIx64 "\", \"end\": \"0x%" PRIx64 "\", \"name\": ",
-               k ? "," : "", r->mi.start, r->mi.end);
-        cli_json_str(stdout, r->mi.name);
-        fputs(", \"path\": ", stdout);
-        cli_json_str(stdout, r->mi.path);
-        fputs(", \"build_id\": ", stdout);
-        cli_json_str(stdout, bid);
-        fputs(", \"debuginfo\": ", stdout);
-        fputs(r->mi.usable <= 0 ? "null" : r->mi.debuginfo > 0 ? "true" : "false", stdout);
-        fputs(", \"debugfile\": ", stdout);
-        cli_json_str(stdout, r->mi.debuginfo > 0 && r->mi.debugfile ? r->mi.debugfile : "");
-        fputs(", \"tag\": ", stdout);
-        cli_json_str(stdout, rec ? cli_tag(rec->tag, text) : "");
-        printf(", \"main\": %s, \"unloaded\": %s, \"note\": ",
-               rec && (rec->flags & PT_MOD_MAIN) ? "true" : "false",
-               r->mi.flags & SYM_UNLOADED ? "true" : "false");
-        const char *note = lm_note(ms, r);
-        cli_json_str(stdout, note ? note : "");
-        putchar('}');
-    }
-    puts("]}");
-}
+/* The rows, described once.  The table's tag column (with its separator)
+ * is there only when the module table gives tags. */
+enum { LC_START, LC_END, LC_NAME, LC_TAG, LC_DEBUG, LC_BUILD_ID, LC_PATH, LC_MARKS, NLCOLS };
+static const emit_col lm_cols[NLCOLS] = {
+    [LC_START] = {NULL, 16, 0, ""},             /* JSON: "start", "0x..."  */
+    [LC_END] = {NULL, 16, 0, " "},              /* JSON: "end"             */
+    [LC_NAME] = {"name", 24, EMIT_LEFT, " "},
+    [LC_TAG] = {NULL, 0, EMIT_LEFT, ""},        /* " TAG ", JSON: "tag"    */
+    [LC_DEBUG] = {NULL, 9, EMIT_LEFT, " "},     /* JSON: "debuginfo"       */
+    [LC_BUILD_ID] = {NULL, 40, EMIT_LEFT, " "}, /* JSON: "build_id"        */
+    [LC_PATH] = {"path", 0, EMIT_LEFT, " "},
+    [LC_MARKS] = {NULL, 0, EMIT_LEFT, ""},      /* (unloaded), [note]      */
+};
 
-static void lm_print_table(const modsrc *ms, const lm_row *rows, size_t n)
+static void lm_report(emitter *e, const modsrc *ms, const lm_row *rows, size_t n)
 {
-    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1];
-    fputs("   ", stdout);
-    describe(stdout, ms);
-    printf(": %zu module%s%s\n\n", n, n == 1 ? "" : "s",
-           ms->live ? (ms->have_view ? " (maps, tags from the module table)" : " (maps)")
-                    : " (module table)");
+    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1], cell[1200];
     int tags = ms->have_view;
-    printf("%-16s %-16s %-24s %s%-9s %-40s %s\n", "start", "end", "module", tags ? "tag  " : "",
-           "debuginfo", "build-id", "path");
+    emit_begin(e);
+    if (!emit_json(e)) {
+        fputs("   ", e->f);
+        describe(e->f, ms);
+    }
+    emit_modsrc(e, ms);
+    emit_text(e, ": %zu module%s%s\n\n", n, n == 1 ? "" : "s",
+              ms->live ? (ms->have_view ? " (maps, tags from the module table)" : " (maps)")
+                       : " (module table)");
+    emit_text(e, "%-16s %-16s %-24s %s%-9s %-40s %s\n", "start", "end", "module",
+              tags ? "tag  " : "", "debuginfo", "build-id", "path");
+    emit_table_begin(e, lm_cols, NLCOLS);
+    emit_arr_begin(e, "modules");
     for (size_t k = 0; k < n; k++) {
         const lm_row *r = &rows[k];
         const pt_seg_module *rec = ms->rec[r->idx];
-        row_build_id(ms, r, bid, sizeof bid);
-        printf("%016" PRIx64 " %016" PRIx64 " %-24s ", r->mi.start, r->mi.end,
-               cli_esc(r->mi.name));
-        if (tags)
-            printf("%-4s ", rec ? cli_tag(rec->tag, text) : "-");
-        printf("%-9s %-40s %s", debug_word(&r->mi), bid[0] ? bid : "-",
-               cli_esc(r->mi.path));
-        if (r->mi.flags & SYM_UNLOADED)
-            fputs("  (unloaded)", stdout);
         const char *note = lm_note(ms, r);
-        if (note)
-            printf("  [%s]", cli_esc(note));
-        putchar('\n');
+        row_build_id(ms, r, bid, sizeof bid);
+        emit_row_begin(e);
+        snprintf(cell, sizeof cell, "%016" PRIx64, r->mi.start);
+        emit_col_text(e, LC_START, cell);
+        snprintf(cell, sizeof cell, "%016" PRIx64, r->mi.end);
+        emit_col_text(e, LC_END, cell);
+        emit_col_str(e, LC_NAME, r->mi.name);
+        if (tags) {
+            snprintf(cell, sizeof cell, " %-4s", rec ? cli_tag(rec->tag, text) : "-");
+            emit_col_text(e, LC_TAG, cell);
+        }
+        emit_col_text(e, LC_DEBUG, debug_word(&r->mi));
+        emit_col_text(e, LC_BUILD_ID, bid[0] ? bid : "-");
+        emit_col_str(e, LC_PATH, r->mi.path);
+        snprintf(cell, sizeof cell, "%s%s%s%s", r->mi.flags & SYM_UNLOADED ? "  (unloaded)" : "",
+                 note ? "  [" : "", note ? cli_esc(note) : "", note ? "]" : "");
+        emit_col_text(e, LC_MARKS, cell);
+        kv_hex(e, "start", r->mi.start);
+        kv_hex(e, "end", r->mi.end);
+        emit_kv_str(e, "build_id", bid[0] ? bid : NULL);
+        if (r->mi.usable <= 0)
+            emit_kv_null(e, "debuginfo");
+        else
+            emit_kv_bool(e, "debuginfo", r->mi.debuginfo > 0);
+        emit_kv_str(e, "debugfile",
+                    r->mi.debuginfo > 0 && r->mi.debugfile ? r->mi.debugfile : NULL);
+        if (rec)
+            emit_kv_tag(e, "tag", rec->tag);
+        else
+            emit_kv_null(e, "tag");
+        emit_kv_bool(e, "main", rec && (rec->flags & PT_MOD_MAIN));
+        emit_kv_bool(e, "unloaded", (r->mi.flags & SYM_UNLOADED) != 0);
+        emit_kv_str(e, "note", note);
+        emit_row_end(e);
     }
-    if (ms->have_view)
-        cli_full_tables_note(stdout, &ms->v);
+    emit_arr_end(e);
+    if (ms->have_view && !emit_json(e))
+        cli_full_tables_note(e->f, &ms->v);
+    emit_end(e);
 }
 
 int cmd_lm(int argc, char **argv)
@@ -378,10 +395,10 @@ int cmd_lm(int argc, char **argv)
         n++;
     }
     qsort(rows, n, sizeof *rows, row_cmp);
-    if (json)
-        lm_print_json(&ms, rows, n);
-    else if (n)
-        lm_print_table(&ms, rows, n);
+    emitter e;
+    emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
+    if (json || n)
+        lm_report(&e, &ms, rows, n);
     else {
         describe(stdout, &ms);
         puts(": no modules mapped (a kernel thread, or a process that has exited)");
@@ -499,16 +516,19 @@ int cmd_ln(int argc, char **argv)
         /* A mapped file that is not ELF: no module, no symbols. */
         idx = -1;
     }
+    emitter e;
+    emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
+    emit_begin(&e);
+    emit_modsrc(&e, &ms);
+    kv_hex(&e, "address", addr);
+    emit_kv_bool(&e, "found", idx >= 0);
     if (idx < 0) {
-        if (json) {
-            fputs("{\"source\": ", stdout);
-            json_source(stdout, &ms);
-            printf(", \"address\": \"0x%" PRIx64 "\", \"found\": false}\n", addr);
-        } else {
+        if (!json) {
             printf("%016" PRIx64 " is in no module of ", addr);
             describe(stdout, &ms);
             puts(" (heap, stack, anonymous memory, or not mapped)");
         }
+        emit_end(&e);
         status = fflush(stdout) == 0 ? PT_EXIT_FINDING : PT_EXIT_USAGE;
         goto out;
     }
@@ -525,79 +545,78 @@ int cmd_ln(int argc, char **argv)
     sym_lookup(ms.sc, addr, 1, &ri);
     int ret_differs = ri.file && (!si.file || si.line != ri.line || strcmp(si.file, ri.file));
     int exact = nr.before && nr.before_addr == addr;
-    if (json) {
-        char text[PT_TAG_TEXT_MAX];
-        const pt_seg_module *rec = ms.rec[idx];
-        fputs("{\"source\": ", stdout);
-        json_source(stdout, &ms);
-        printf(", \"address\": \"0x%" PRIx64 "\", \"found\": true, \"module\": ", addr);
-        cli_json_str(stdout, mi.name);
-        fputs(", \"path\": ", stdout);
-        cli_json_str(stdout, mi.path);
-        printf(", \"module_start\": \"0x%" PRIx64 "\", \"module_end\": \"0x%" PRIx64
-               "\", \"module_offset\": \"0x%" PRIx64 "\", \"tag\": ",
-               mi.start, mi.end, addr - (mi.usable > 0 ? mi.bias : mi.base));
-        cli_json_str(stdout, rec ? cli_tag(rec->tag, text) : "");
-        fputs(", \"before\": ", stdout);
-        if (nr.before) {
-            fputs("{\"symbol\": ", stdout);
-            cli_json_str(stdout, nr.before);
-            printf(", \"address\": \"0x%" PRIx64 "\", \"offset\": %" PRIu64 "}", nr.before_addr,
-                   addr - nr.before_addr);
-        } else {
-            fputs("null", stdout);
-        }
-        fputs(", \"after\": ", stdout);
-        if (nr.after) {
-            fputs("{\"symbol\": ", stdout);
-            cli_json_str(stdout, nr.after);
-            printf(", \"address\": \"0x%" PRIx64 "\"}", nr.after_addr);
-        } else {
-            fputs("null", stdout);
-        }
-        printf(", \"exact\": %s, \"file\": ", exact ? "true" : "false");
-        cli_json_str(stdout, si.file ? si.file : "");
-        printf(", \"line\": %d, \"as_return_address\": ", si.file ? si.line : 0);
-        if (ri.file) {
-            fputs("{\"file\": ", stdout);
-            cli_json_str(stdout, ri.file);
-            printf(", \"line\": %d}", ri.line);
-        } else {
-            fputs("null", stdout);
-        }
-        printf(", \"debuginfo\": %s, \"note\": ",
-               mi.usable <= 0 ? "null" : mi.debuginfo > 0 ? "true" : "false");
-        cli_json_str(stdout, mi.note ? mi.note : "");
-        puts("}");
+    const pt_seg_module *rec = ms.rec[idx];
+
+    emit_kv_str(&e, "module", mi.name);
+    emit_kv_str(&e, "path", mi.path);
+    kv_hex(&e, "module_start", mi.start);
+    kv_hex(&e, "module_end", mi.end);
+    kv_hex(&e, "module_offset", addr - (mi.usable > 0 ? mi.bias : mi.base));
+    if (rec)
+        emit_kv_tag(&e, "tag", rec->tag);
+    else
+        emit_kv_null(&e, "tag");
+    if (nr.before) {
+        emit_text(&e, "(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, cli_esc(mi.name),
+                  cli_esc(nr.before), addr - nr.before_addr);
+        emit_obj_begin(&e, "before");
+        emit_kv_str(&e, "symbol", nr.before);
+        kv_hex(&e, "address", nr.before_addr);
+        emit_kv_u64(&e, "offset", addr - nr.before_addr);
+        emit_obj_end(&e);
     } else {
-        if (nr.before)
-            printf("(%016" PRIx64 ")   %s!%s+0x%" PRIx64, nr.before_addr, cli_esc(mi.name),
-                   cli_esc(nr.before),
-                   addr - nr.before_addr);
-        else
-            printf("(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, cli_esc(mi.name),
-                   addr - mi.start);
-        if (nr.after)
-            printf("   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, cli_esc(mi.name),
-                   cli_esc(nr.after));
-        putchar('\n');
-        if (exact)
-            printf("Exact matches:\n    %s!%s\n", cli_esc(mi.name), cli_esc(nr.before));
-        if (si.file)
-            printf("Source: %s:%d\n", cli_esc(si.file), si.line);
-        if (ret_differs)
-            printf("As a return address (the call before it, as sites shows it): %s:%d\n",
-                   cli_esc(ri.file), ri.line);
-        printf("Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", cli_esc(mi.name), mi.start,
-               mi.end, cli_esc(mi.path));
-        if (mi.flags & SYM_UNLOADED)
-            fputs("  (unloaded)", stdout);
-        if (mi.usable > 0 && mi.debuginfo <= 0)
-            fputs("  (no debuginfo)", stdout);
-        if (mi.note)
-            printf("  [%s]", cli_esc(mi.note));
-        putchar('\n');
+        emit_text(&e, "(%016" PRIx64 ")   %s+0x%" PRIx64, mi.start, cli_esc(mi.name),
+                  addr - mi.start);
+        emit_kv_null(&e, "before");
     }
+    if (nr.after) {
+        emit_text(&e, "   |  (%016" PRIx64 ")   %s!%s", nr.after_addr, cli_esc(mi.name),
+                  cli_esc(nr.after));
+        emit_obj_begin(&e, "after");
+        emit_kv_str(&e, "symbol", nr.after);
+        kv_hex(&e, "address", nr.after_addr);
+        emit_obj_end(&e);
+    } else {
+        emit_kv_null(&e, "after");
+    }
+    emit_text(&e, "\n");
+    if (exact)
+        emit_text(&e, "Exact matches:\n    %s!%s\n", cli_esc(mi.name), cli_esc(nr.before));
+    emit_kv_bool(&e, "exact", exact);
+    if (si.file) {
+        emit_text(&e, "Source: %s:%d\n", cli_esc(si.file), si.line);
+        emit_kv_str(&e, "file", si.file);
+        emit_kv_i64(&e, "line", si.line);
+    } else {
+        emit_kv_null(&e, "file");
+        emit_kv_null(&e, "line");
+    }
+    if (ret_differs)
+        emit_text(&e, "As a return address (the call before it, as sites shows it): %s:%d\n",
+                  cli_esc(ri.file), ri.line);
+    if (ri.file) {
+        emit_obj_begin(&e, "as_return_address");
+        emit_kv_str(&e, "file", ri.file);
+        emit_kv_i64(&e, "line", ri.line);
+        emit_obj_end(&e);
+    } else {
+        emit_kv_null(&e, "as_return_address");
+    }
+    emit_text(&e, "Module: %s  %016" PRIx64 "-%016" PRIx64 "  %s", cli_esc(mi.name), mi.start,
+              mi.end, cli_esc(mi.path));
+    if (mi.flags & SYM_UNLOADED)
+        emit_text(&e, "  (unloaded)");
+    if (mi.usable > 0 && mi.debuginfo <= 0)
+        emit_text(&e, "  (no debuginfo)");
+    if (mi.note)
+        emit_text(&e, "  [%s]", cli_esc(mi.note));
+    emit_text(&e, "\n");
+    if (mi.usable <= 0)
+        emit_kv_null(&e, "debuginfo");
+    else
+        emit_kv_bool(&e, "debuginfo", mi.debuginfo > 0);
+    emit_kv_str(&e, "note", mi.note);
+    emit_end(&e);
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
 out:
     modsrc_close(&ms);
