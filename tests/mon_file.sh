@@ -126,15 +126,15 @@ if command -v python3 >/dev/null; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 np = json.load(open(sys.argv[2]))
-assert d["pid"] == int(sys.argv[3]) and d["source"] == "live", d
-assert d["comm"] == "notmyfault", d["comm"]
+assert d["source"]["pid"] == int(sys.argv[3]) and d["source"]["kind"] == "live", d
+assert d["source"]["comm"] == "notmyfault", d["source"]["comm"]
 leak = [r for r in d["rows"] if r["tag"] == "Leak" and r["type"] == "paged"]
-assert len(leak) == 1 and leak[0]["bytes"] > 0 and leak[0]["frees"] == 0, leak
-assert leak[0]["per_alloc"] == 1024 and leak[0]["diff"] == leak[0]["allocs"]
+assert len(leak) == 1 and leak[0]["counts"]["bytes"] > 0 and leak[0]["counts"]["frees"] == 0, leak
+assert leak[0]["per_alloc"] == 1024 and leak[0]["counts"]["blocks"] == leak[0]["counts"]["allocs"]
 t = d["totals"]
-for k in ("allocs", "frees", "diff", "bytes"):
-    assert t["paged"][k] + t["nonpaged"][k] == t["all"][k], k
-assert sum(r["bytes"] for r in d["rows"] if r["type"] == "paged") == t["paged"]["bytes"]
+for k in ("allocs", "frees", "blocks", "bytes"):
+    assert t["paged"]["counts"][k] + t["nonpaged"]["counts"][k] == t["all"]["counts"][k], k
+assert sum(r["counts"]["bytes"] for r in d["rows"] if r["type"] == "paged") == t["paged"]["counts"]["bytes"]
 assert np["rows"] and all(r["type"] == "nonpaged" for r in np["rows"]), np["rows"]
 PY
 else

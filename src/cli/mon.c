@@ -17,7 +17,8 @@
  * 5. One function (mon_table) turns the state into lines of text: title,
  *    column header, rows, totals.  The plain output writes those lines; the
  *    curses screen draws the same lines, pinning title, header and totals
- *    and scrolling the rows.  JSON is written from the rows directly.
+ *    and scrolling the rows.  JSON is written from the rows directly,
+ *    through the emitter (emit.h; the names of docs/json.md).
  *
  * Modes, decided once: --json (one reading as JSON), -n FILE (one table),
  * a snapshot source (one table), live full screen (stdin and stdout are
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "verbs.h"
+#include "emit.h"
 #include "util.h"
 
 #define MON_VERB "mon"
@@ -595,68 +597,64 @@ static int mon_print(mon *m, FILE *f)
 /* ---------------------------------------------------------------------- */
 /* JSON                                                                    */
 
-static void mon_json_counts(FILE *f, const mon_row *r)
+/* A row's counters as pt_counts, for emit_counts (docs/json.md $counts). */
+static pt_counts mon_counts(const mon_row *r)
 {
-    fprintf(f,
-            "\"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
-            ", \"diff\": %" PRId64 ", \"bytes\": %" PRId64
-            ", \"per_alloc\": %" PRId64 ", \"bytes_alloc\": %" PRIu64
-            ", \"bytes_freed\": %" PRIu64 ", \"failures\": %" PRIu64,
-            r->allocs, r->frees, r->diff, r->bytes, r->per_alloc,
-            r->bytes_alloc, r->bytes_freed, r->failures);
+    pt_counts c;
+    memset(&c, 0, sizeof c);
+    c.allocs = r->allocs;
+    c.frees = r->frees;
+    c.bytes_alloc = r->bytes_alloc;
+    c.bytes_freed = r->bytes_freed;
+    c.peak = r->peak;
+    c.failures = r->failures;
+    return c;
 }
 
+/* One reading as JSON (docs/json.md, section mon): the reading's $source,
+ * the options in effect, the shown rows with their counters, the totals. */
 static void mon_json(mon *m, FILE *f)
 {
     const ptr_view *v = &m->view;
-    char tb[PT_TAG_TEXT_MAX];
-    fprintf(f, "{\n  \"source\": ");
-    cli_json_str(f, v->kind == PTR_LIVE       ? "live"
-                    : v->kind == PTR_SNAPSHOT ? "snapshot"
-                                              : "core");
-    fprintf(f, ",\n  \"pid\": %" PRIu32 ",\n  \"comm\": ", v->pid);
-    cli_json_str(f, v->comm);
-    fprintf(f, ",\n  \"exe\": ");
-    cli_json_str(f, v->exe);
-    fprintf(f, ",\n  \"start_ns\": %" PRIu64 ",\n  \"time_ns\": %" PRIu64,
-            v->start_ns, v->taken_ns);
+    emitter e;
+    emit_init(&e, f, EMIT_JSON);
+    emit_begin(&e);
+    emit_source(&e, v, m->spec);
     if (v->proc.valid)
-        fprintf(f, ",\n  \"rss_kb\": %" PRIu64, v->proc.rss_kb);
+        emit_kv_u64(&e, "rss_kb", v->proc.rss_kb);
     else
-        fprintf(f, ",\n  \"rss_kb\": null");
-    fprintf(f, ",\n  \"sort\": \"%s\",\n  \"order\": \"%s\",\n  \"pool\": "
-               "\"%s\",\n  \"rows\": [",
-            mon_sorts[m->sort].name,
-            (m->sort != S_TAG) != m->rev ? "desc" : "asc",
-            mon_filter_name(m->pool));
+        emit_kv_null(&e, "rss_kb");
+    emit_kv_str(&e, "sort", mon_sorts[m->sort].name);
+    emit_kv_str(&e, "order", (m->sort != S_TAG) != m->rev ? "desc" : "asc");
+    emit_kv_str(&e, "pool", mon_filter_name(m->pool));
+    emit_arr_begin(&e, "rows");
     for (size_t i = 0; i < m->nshown; i++) {
         const mon_row *r = m->shown[i];
-        fprintf(f, "%s\n    {\"tag\": ", i ? "," : "");
-        cli_json_str(f, cli_tag(r->tag, tb));
-        fprintf(f, ", \"type\": \"%s\", ",
-                r->pool == PT_PAGED ? "paged" : "nonpaged");
-        mon_json_counts(f, r);
-        fprintf(f, ", \"peak\": %" PRIu64, r->peak);
-        if (r->flags & PT_TAGINFO_OVERFLOW)
-            fprintf(f, ", \"overflow\": true");
+        pt_counts c = mon_counts(r);
+        emit_obj_begin(&e, NULL);
+        emit_kv_tag(&e, "tag", r->tag);
+        emit_kv_str(&e, "type", r->pool == PT_PAGED ? "paged" : "nonpaged");
+        emit_counts(&e, "counts", &c, 1);
+        emit_kv_i64(&e, "per_alloc", r->per_alloc);
+        emit_kv_bool(&e, "overflow", (r->flags & PT_TAGINFO_OVERFLOW) != 0);
         if (m->mapped) {
-            const ptdb_entry *e = ptdb_lookup(r->tag);
-            fprintf(f, ", \"mapped\": ");
-            if (e && e->binary)
-                cli_json_str(f, e->binary);
-            else
-                fprintf(f, "null");
+            const ptdb_entry *db = ptdb_lookup(r->tag);
+            emit_kv_str(&e, "mapped", db && db->binary ? db->binary : NULL);
         }
-        fprintf(f, "}");
+        emit_obj_end(&e);
     }
-    fprintf(f, "%s],\n  \"totals\": {", m->nshown ? "\n  " : "");
+    emit_arr_end(&e);
+    emit_obj_begin(&e, "totals");
     static const char *const names[3] = {"paged", "nonpaged", "all"};
     for (int p = 0; p < 3; p++) {
-        fprintf(f, "%s\n    \"%s\": {", p ? "," : "", names[p]);
-        mon_json_counts(f, &m->tot[p]);
-        fprintf(f, "}");
+        pt_counts c = mon_counts(&m->tot[p]);
+        emit_obj_begin(&e, names[p]);
+        emit_counts(&e, "counts", &c, 0);   /* a sum over tags: no peak */
+        emit_kv_i64(&e, "per_alloc", m->tot[p].per_alloc);
+        emit_obj_end(&e);
     }
-    fprintf(f, "\n  }\n}\n");
+    emit_obj_end(&e);
+    emit_end(&e);
 }
 
 /* ---------------------------------------------------------------------- */
