@@ -51,8 +51,8 @@ before, after = (json.load(open(T + f)) for f in ("/before.json", "/after.json")
 def used(d, tag, pool, key):
     return [t for t in d["tags"] if t["tag"] == tag][0][pool][key]
 # The leak: between the two readings of `pooltag used`.
-for metric, key in [("pooltag_pool_bytes", "used"), ("pooltag_allocs_total", "allocs"),
-                    ("pooltag_pool_blocks", "outstanding")]:
+for metric, key in [("pooltag_pool_bytes", "bytes"), ("pooltag_allocs_total", "allocs"),
+                    ("pooltag_pool_blocks", "blocks")]:
     v = val(metric, pid=A, tag="Leak", pool="paged")
     lo, hi = used(before, "Leak", "paged", key), used(after, "Leak", "paged", key)
     assert lo <= v <= hi, (metric, lo, v, hi)
