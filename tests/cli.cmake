@@ -37,4 +37,4 @@ add_test(NAME emit COMMAND test_emit)
 set_tests_properties(emit PROPERTIES TIMEOUT 30)
 # The JSON of used, vm, sites, snap, lm, ln and mon against docs/json.md
 # (issue 10, part A of the emitter port).
-pt_shell_test(json_schema_a json_schema_a.sh 120)
+pt_shell_test(json_schema_a json_schema_a.sh 240)
