@@ -287,7 +287,8 @@ static const emit_col lm_cols[NLCOLS] = {
 
 static void lm_report(emitter *e, const modsrc *ms, const lm_row *rows, size_t n)
 {
-    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1], cell[1200];
+    char text[PT_TAG_TEXT_MAX], bid[2 * 64 + 1], cell[64];
+    char marks[CLI_ESC_MAX + 32];           /* "  (unloaded)  [note]"       */
     int tags = ms->have_view;
     emit_begin(e);
     if (!emit_json(e)) {
@@ -320,9 +321,10 @@ static void lm_report(emitter *e, const modsrc *ms, const lm_row *rows, size_t n
         emit_col_text(e, LC_DEBUG, debug_word(&r->mi));
         emit_col_text(e, LC_BUILD_ID, bid[0] ? bid : "-");
         emit_col_str(e, LC_PATH, r->mi.path);
-        snprintf(cell, sizeof cell, "%s%s%s%s", r->mi.flags & SYM_UNLOADED ? "  (unloaded)" : "",
-                 note ? "  [" : "", note ? cli_esc(note) : "", note ? "]" : "");
-        emit_col_text(e, LC_MARKS, cell);
+        snprintf(marks, sizeof marks, "%s%s%s%s",
+                 r->mi.flags & SYM_UNLOADED ? "  (unloaded)" : "", note ? "  [" : "",
+                 note ? cli_esc(note) : "", note ? "]" : "");
+        emit_col_text(e, LC_MARKS, marks);
         kv_hex(e, "start", r->mi.start);
         kv_hex(e, "end", r->mi.end);
         emit_kv_str(e, "build_id", bid[0] ? bid : NULL);

@@ -175,7 +175,9 @@ static void kv_hex(emitter *e, const char *key, int known, uint64_t v)
 
 static void emit_site(emitter *e, const row *r)
 {
-    char addr[24], name[1024], text[1200];
+    /* The Site cell: "  name  file:line  [note]", each part escaped
+     * (cli_esc: at most CLI_ESC_MAX bytes), so it never truncates. */
+    char addr[24], name[1024], text[CLI_TEXT_SIZE(sizeof name) + 2 * CLI_ESC_MAX + 32];
     const sym_info *y = &r->sym;
     const char *special = special_site(r->s);
     size_t o = 0;
