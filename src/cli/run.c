@@ -20,6 +20,11 @@
  *     --follow-children    PT_FOLLOW_CHILDREN=1   PT_FOLLOW_CHILDREN removed
  *     (always)             LD_PRELOAD=PRELOAD[:previous entries]
  *
+ * The variables' names, choices, defaults and limits, and the list that -v
+ * prints, come from the runtime's options table (src/common/options.def);
+ * so does the docs' settings table, printed by the hidden option
+ * --settings-table.
+ *
  * An option overrides the variable; a variable that comes from the
  * environment is checked exactly as the option would be, so a bad value is
  * an error here rather than a warning the preload prints and ignores.
