@@ -1,7 +1,7 @@
 /*
  * sizeparse.h — the one parser of sizes ("100M", "64KiB", "4096"), shared
  * by the runtime's options (src/runtime/options.c, which runs before malloc
- * works in the preload) and the command (cli_parse_size in src/lib/util.c).
+ * works in the preload) and the command (pooltag run, log --max-size).
  *
  * Syntax: one or more decimal digits, then optionally a unit:
  *     K, M, G, T   powers of 1024 (2^10, 2^20, 2^30, 2^40), each optionally
