@@ -342,7 +342,7 @@ int cmd_log(int argc, char **argv)
             }
             break;
         case 'm':
-            if (cli_parse_size(optarg, &cap) < 0) {
+            if (pt_parse_size(optarg, &cap, 1) < 0) {
                 cli_err(VERB,
                         "bad size '%s': use e.g. 512K, 100M, 1G, a number of "
                         "bytes, or 0 for no cap",

@@ -20,6 +20,11 @@
  *     --follow-children    PT_FOLLOW_CHILDREN=1   PT_FOLLOW_CHILDREN removed
  *     (always)             LD_PRELOAD=PRELOAD[:previous entries]
  *
+ * The variables' names, choices, defaults and limits, and the list that -v
+ * prints, come from the runtime's options table (src/common/options.def);
+ * so does the docs' settings table, printed by the hidden option
+ * --settings-table.
+ *
  * An option overrides the variable; a variable that comes from the
  * environment is checked exactly as the option would be, so a bad value is
  * an error here rather than a warning the preload prints and ignores.
@@ -52,6 +57,7 @@
  */
 #include "verbs.h"
 #include "elfdyn.h"
+#include "opttab.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -63,7 +69,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -80,14 +85,15 @@
 
 #define PRELOAD_NAME "libpooltag-preload.so"
 
-/* The runtime's largest request (PT_MAX_REQUEST in src/runtime/internal.h:
- * 40-bit sizes less a page); a pool maximum above it is refused there. */
-#define RUN_MAX_POOL ((1ull << 40) - 1 - 4096)
+/* Names, choices, defaults and limits of the PT_* variables come from the
+ * runtime's options table (src/common/options.def, opttab.h); OPT(ID) is
+ * its entry for PT_<ID>. */
+#define OPT(id) (&pt_opt_table[PT_OPT_##id])
 
-/* What the preload reads of a rules file (MAX_RULES and RULES_BUF - 1 in
- * src/runtime/modules.c): more would be dropped there without a word. */
-#define RUN_RULES_MAX 256
-#define RUN_RULES_BYTES 65535
+/* What the preload reads of a rules file (the PT_TAGS limits): more would
+ * be dropped there without a word. */
+#define RUN_RULES_MAX PT_OPT_MAXN_TAGS
+#define RUN_RULES_BYTES PT_OPT_MAXLEN_TAGS
 
 #define RUN_EXIT_NOEXEC 126
 #define RUN_EXIT_NOTFOUND 127
@@ -116,8 +122,48 @@ typedef struct elf_id {
     int is_pie;              /* DF_1_PIE: an executable, not a library    */
 } elf_id;
 
+/* A size as the usage text writes it: "64M" (the largest unit that
+ * divides it), or the number of bytes. */
+static const char *size_text(uint64_t v, char *buf, size_t size)
+{
+    static const char units[] = "TGMK";
+    for (int i = 0; i < 4; i++) {
+        uint64_t u = 1ull << (10 * (4 - i));
+        if (v && v % u == 0) {
+            snprintf(buf, size, "%" PRIu64 "%c", v / u, units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, size, "%" PRIu64, v);
+    return buf;
+}
+
+/* Write text to f in lines of at most width columns, breaking at spaces. */
+static void wrap(FILE *f, const char *text, size_t width)
+{
+    size_t col = 0;
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, " ");
+        if (col && col + 1 + n > width) {
+            fputc('\n', f);
+            col = 0;
+        } else if (col) {
+            fputc(' ', f);
+            col++;
+        }
+        fwrite(p, 1, n, f);
+        col += n;
+        p += n;
+        p += strspn(p, " ");
+    }
+    if (col)
+        fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
+    char be[64], oe[64], arg[64], def[32], vars[512];
+    size_t vl = 0;
     fputs(
         "Usage: pooltag run [options] -- CMD [ARGS...]\n"
         "\n"
@@ -132,9 +178,15 @@ static void usage(FILE *f)
         "    pooltag run -- redis-server &\n"
         "    pooltag mon $!;  pooltag used $!;  pooltag vm $!;  pooltag snap $!\n"
         "\n"
-        "Options:\n"
-        "  --backend=mimalloc|libc  allocator behind pooltag (default\n"
-        "                           mimalloc; libc perturbs the program least)\n"
+        "Options:\n",
+        f);
+    snprintf(arg, sizeof arg, "--backend=%s", OPT(BACKEND)->choices);
+    fprintf(f,
+        "  %-24s allocator behind pooltag (default\n"
+        "                           %s; libc perturbs the program least)\n",
+        arg, pt_opt_choice_name(OPT(BACKEND)->choices, (int)OPT(BACKEND)->def,
+                                be, sizeof be));
+    fputs(
         "  --tags FILE              tag rules, one \"GLOB TAG\" per line: a module\n"
         "                           whose file name (full path when GLOB has a\n"
         "                           '/') matches GLOB gets TAG (1-4 characters,\n"
@@ -151,23 +203,40 @@ static void usage(FILE *f)
         "                           the first caller outside it (see pooltag\n"
         "                           sites); the tag is unchanged; repeatable\n"
         "  --follow-children        programs CMD execs are tagged too (each with\n"
-        "                           its own counters); without it only CMD is\n"
-        "  --on-error=report|abort  what a bad or double free does (default\n"
-        "                           report: counted and logged, CMD goes on)\n"
+        "                           its own counters); without it only CMD is\n",
+        f);
+    snprintf(arg, sizeof arg, "--on-error=%s", OPT(ON_ERROR)->choices);
+    fprintf(f,
+        "  %-24s what a bad or double free does (default\n"
+        "                           %s: counted and logged, CMD goes on)\n",
+        arg, pt_opt_choice_name(OPT(ON_ERROR)->choices, (int)OPT(ON_ERROR)->def,
+                                oe, sizeof oe));
+    fprintf(f,
         "  --paged-max SIZE         paged pool maximum (K/M/G/T suffixes, at\n"
-        "                           most 1099511623679 = 1T - 4097; 0 =\n"
+        "                           most %" PRIu64 " = 1T - 4097; 0 =\n"
         "                           unlimited, the default)\n"
-        "  --nonpaged-max SIZE      nonpaged pool maximum (default: 64M, or half\n"
+        "  --nonpaged-max SIZE      nonpaged pool maximum (default: %s, or half\n"
         "                           of RLIMIT_MEMLOCK when that is lower; the\n"
-        "                           same limits as --paged-max)\n"
+        "                           same limits as --paged-max)\n",
+        OPT(PAGED_MAX)->max, size_text(OPT(NONPAGED_MAX)->def, def, sizeof def));
+    fputs(
         "  -v, --verbose            print what run does and, from CMD, the\n"
         "                           settings in effect (PT_VERBOSE=1)\n"
         "  -h, --help               this text\n"
-        "\n"
-        "Each option sets the PT_ variable the preload reads (PT_BACKEND,\n"
-        "PT_TAGS, PT_WRAPPERS, PT_BEHALF, PT_FOLLOW_CHILDREN, PT_ON_ERROR, PT_PAGED_MAX,\n"
-        "PT_NONPAGED_MAX, PT_VERBOSE); a variable already in the environment is\n"
-        "used when its option is not given, and is checked the same way.\n"
+        "\n",
+        f);
+    vars[0] = 0;
+    for (size_t i = 0; i < PT_OPT_COUNT; i++)
+        if (pt_opt_table[i].flags & PT_OPTF_RUN)
+            vl += (size_t)snprintf(vars + vl, vl < sizeof vars ? sizeof vars - vl : 0,
+                                   "%s%s", vl ? ", " : "", pt_opt_table[i].name);
+    char para[1024];
+    snprintf(para, sizeof para,
+             "Each option sets the PT_ variable the preload reads (%s); a "
+             "variable already in the environment is used when its option "
+             "is not given, and is checked the same way.", vars);
+    wrap(f, para, 72);
+    fputs(
         "CMD is looked up in PATH.  The preload is $POOLTAG_PRELOAD (which must\n"
         "be pooltag's preload), else the one beside this pooltag (../preload/,\n"
         "../lib/), else the one in " PT_LIBDIR ".\n"
@@ -181,48 +250,43 @@ static void usage(FILE *f)
 /* ---------------------------------------------------------------------- */
 /* Checking values                                                        */
 
-/* Index of s in the '|' separated choices (ASCII case ignored, as the
- * runtime does), or -1. */
-static int choice(const char *s, const char *const *choices)
-{
-    for (int i = 0; choices[i]; i++)
-        if (strcasecmp(s, choices[i]) == 0)
-            return i;
-    return -1;
-}
-
-/* Check an enumerated setting; `what` names its source in messages
- * ("--backend", "PT_BACKEND (from the environment)"), `noun` the thing. */
+/* Check an enumerated setting (the choices of table entry o, ASCII case
+ * ignored as the runtime does) into canon (its spelling in the table);
+ * `what` names its source in messages ("--backend", "PT_BACKEND (from the
+ * environment)"), `noun` the thing. */
 static int check_enum(const char *what, const char *noun, const char *val,
-                      const char *const *choices, const char **canon)
+                      const pt_opt_desc *o, char *canon, size_t size)
 {
-    int i = choice(val, choices);
+    int i = pt_opt_choice(o->choices, val);
     if (i < 0) {
+        char c0[32], c1[32];
         cli_err(VERB, "%s: unknown %s '%s' (use %s or %s)", what, noun, val,
-                choices[0], choices[1]);
+                pt_opt_choice_name(o->choices, 0, c0, sizeof c0),
+                pt_opt_choice_name(o->choices, 1, c1, sizeof c1));
         return -1;
     }
-    *canon = choices[i];
+    pt_opt_choice_name(o->choices, i, canon, size);
     return 0;
 }
 
-static int check_size(const char *what, const char *val, char *buf,
-                      size_t size)
+/* Check a pool maximum (a SIZE entry o of the table, 0 = unlimited). */
+static int check_size(const char *what, const char *val, const pt_opt_desc *o,
+                      char *buf, size_t size)
 {
     uint64_t v;
-    if (cli_parse_size(val, &v) < 0) {
+    if (pt_parse_size(val, &v, 1) < 0) {
         cli_err(VERB,
                 "%s: '%s' is not a size (digits with an optional K, M, G or "
                 "T suffix, at most %llu bytes; 0 = unlimited)",
-                what, val, (unsigned long long)RUN_MAX_POOL);
+                what, val, (unsigned long long)o->max);
         return -1;
     }
-    if (v > RUN_MAX_POOL) {
+    if (v > o->max) {
         /* The runtime keeps a pool maximum in its 40-bit size field. */
         cli_err(VERB,
                 "%s: '%s' is over the largest pool maximum, %llu bytes "
                 "(1T - 4097; 0 = unlimited)",
-                what, val, (unsigned long long)RUN_MAX_POOL);
+                what, val, (unsigned long long)o->max);
         return -1;
     }
     snprintf(buf, size, "%" PRIu64, v);
@@ -265,9 +329,9 @@ static int add_wrapper(char **list, const char *pat)
     return append_pattern(list, pat);
 }
 
-/* The runtime's limits for PT_BEHALF (src/runtime/modules.c). */
-#define BEHALF_MAX_PATTERNS 32
-#define BEHALF_MAX_TEXT 1023
+/* The runtime's limits for PT_BEHALF (the options table). */
+#define BEHALF_MAX_PATTERNS PT_OPT_MAXN_BEHALF
+#define BEHALF_MAX_TEXT PT_OPT_MAXLEN_BEHALF
 
 /* Check a --behalf value or PT_BEHALF (comma-separated globs): `what`
  * names the source.  Returns 0, or -1 after a one-line message. */
@@ -866,45 +930,44 @@ static const char *setting(const char *opt_val, const char *opt_name,
 /* Check every setting and export it.  Returns 0 or PT_EXIT_USAGE. */
 static int export_settings(const run_cfg *cfg)
 {
-    static const char *const backends[] = {"mimalloc", "libc", NULL};
-    static const char *const policies[] = {"report", "abort", NULL};
     char what[64], buf[64], abs[PATH_MAX];
-    const char *v, *canon;
+    const char *v;
+    const pt_opt_desc *o;
 
-    if ((v = setting(cfg->backend, "--backend", "PT_BACKEND", what,
-                     sizeof what))) {
-        if (check_enum(what, "backend", v, backends, &canon) < 0 ||
-            set_var("PT_BACKEND", canon) < 0)
+    o = OPT(BACKEND);
+    if ((v = setting(cfg->backend, "--backend", o->name, what, sizeof what))) {
+        if (check_enum(what, "backend", v, o, buf, sizeof buf) < 0 ||
+            set_var(o->name, buf) < 0)
             return PT_EXIT_USAGE;
     }
-    if ((v = setting(cfg->on_error, "--on-error", "PT_ON_ERROR", what,
-                     sizeof what))) {
-        if (check_enum(what, "error policy", v, policies, &canon) < 0 ||
-            set_var("PT_ON_ERROR", canon) < 0)
+    o = OPT(ON_ERROR);
+    if ((v = setting(cfg->on_error, "--on-error", o->name, what, sizeof what))) {
+        if (check_enum(what, "error policy", v, o, buf, sizeof buf) < 0 ||
+            set_var(o->name, buf) < 0)
             return PT_EXIT_USAGE;
     }
-    if ((v = setting(cfg->paged_max, "--paged-max", "PT_PAGED_MAX", what,
-                     sizeof what))) {
-        if (check_size(what, v, buf, sizeof buf) < 0 ||
-            set_var("PT_PAGED_MAX", buf) < 0)
+    o = OPT(PAGED_MAX);
+    if ((v = setting(cfg->paged_max, "--paged-max", o->name, what, sizeof what))) {
+        if (check_size(what, v, o, buf, sizeof buf) < 0 || set_var(o->name, buf) < 0)
             return PT_EXIT_USAGE;
     }
-    if ((v = setting(cfg->nonpaged_max, "--nonpaged-max", "PT_NONPAGED_MAX",
-                     what, sizeof what))) {
-        if (check_size(what, v, buf, sizeof buf) < 0 ||
-            set_var("PT_NONPAGED_MAX", buf) < 0)
+    o = OPT(NONPAGED_MAX);
+    if ((v = setting(cfg->nonpaged_max, "--nonpaged-max", o->name, what, sizeof what))) {
+        if (check_size(what, v, o, buf, sizeof buf) < 0 || set_var(o->name, buf) < 0)
             return PT_EXIT_USAGE;
     }
-    if ((v = setting(cfg->tags, "--tags", "PT_TAGS", what, sizeof what))) {
-        if (check_rules(what, v, abs) < 0 || set_var("PT_TAGS", abs) < 0)
+    o = OPT(TAGS);
+    if ((v = setting(cfg->tags, "--tags", o->name, what, sizeof what))) {
+        if (check_rules(what, v, abs) < 0 || set_var(o->name, abs) < 0)
             return PT_EXIT_USAGE;
     }
-    if (cfg->wrappers && set_var("PT_WRAPPERS", cfg->wrappers) < 0)
+    if (cfg->wrappers && set_var(OPT(WRAPPERS)->name, cfg->wrappers) < 0)
         return PT_EXIT_USAGE;
+    o = OPT(BEHALF);
     if (cfg->behalf) {
-        if (set_var("PT_BEHALF", cfg->behalf) < 0)
+        if (set_var(o->name, cfg->behalf) < 0)
             return PT_EXIT_USAGE;
-    } else if ((v = setting(NULL, "--behalf", "PT_BEHALF", what, sizeof what))) {
+    } else if ((v = setting(NULL, "--behalf", o->name, what, sizeof what))) {
         if (check_behalf(what, v, 0) < 0)
             return PT_EXIT_USAGE;
         if (strlen(v) > BEHALF_MAX_TEXT) {
@@ -913,13 +976,14 @@ static int export_settings(const run_cfg *cfg)
             return PT_EXIT_USAGE;
         }
     }
+    o = OPT(FOLLOW_CHILDREN);
     if (cfg->follow) {
-        if (set_var("PT_FOLLOW_CHILDREN", "1") < 0)
+        if (set_var(o->name, "1") < 0)
             return PT_EXIT_USAGE;
     } else {
-        unsetenv("PT_FOLLOW_CHILDREN");
+        unsetenv(o->name);
     }
-    if (cfg->verbose && set_var("PT_VERBOSE", "1") < 0)
+    if (cfg->verbose && set_var(OPT(VERBOSE)->name, "1") < 0)
         return PT_EXIT_USAGE;
     /* Set by the preload in its own process; one inherited from a tagged
      * parent says nothing about CMD. */
@@ -927,20 +991,101 @@ static int export_settings(const run_cfg *cfg)
     return 0;
 }
 
+/* run -v: the preload, then LD_PRELOAD and every variable run has an
+ * option for (the table's PT_OPTF_RUN entries, in its order) that is set. */
 static void print_verbose(const char *preload, const char *path)
 {
-    static const char *const shown[] = {
-        "LD_PRELOAD", "PT_BACKEND", "PT_TAGS", "PT_WRAPPERS", "PT_BEHALF",
-        "PT_FOLLOW_CHILDREN", "PT_ON_ERROR", "PT_PAGED_MAX",
-        "PT_NONPAGED_MAX", "PT_VERBOSE", NULL};
+    const char *v;
     fprintf(stderr, "pooltag %s: preload %s\n", VERB, preload);
-    for (int i = 0; shown[i]; i++) {
-        const char *v = getenv(shown[i]);
-        if (v)
-            fprintf(stderr, "pooltag %s:   %s=%s\n", VERB, shown[i], v);
+    if ((v = getenv("LD_PRELOAD")))
+        fprintf(stderr, "pooltag %s:   %s=%s\n", VERB, "LD_PRELOAD", v);
+    for (size_t i = 0; i < PT_OPT_COUNT; i++) {
+        if (!(pt_opt_table[i].flags & PT_OPTF_RUN))
+            continue;
+        if ((v = getenv(pt_opt_table[i].name)))
+            fprintf(stderr, "pooltag %s:   %s=%s\n", VERB, pt_opt_table[i].name, v);
     }
     fprintf(stderr, "pooltag %s: exec %s as pid %ld\n", VERB, path,
             (long)getpid());
+}
+
+/* ---------------------------------------------------------------------- */
+/* The docs' settings table                                               */
+
+/* A default or a limit in bytes as the docs write it: "64 MiB" when a
+ * unit of 1024 divides it, else the number. */
+static void md_size(FILE *f, uint64_t v)
+{
+    static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+    for (int i = 0; i < 4; i++) {
+        uint64_t u = 1ull << (10 * (4 - i));
+        if (v && v % u == 0) {
+            fprintf(f, "%" PRIu64 " %s", v / u, units[i]);
+            return;
+        }
+    }
+    fprintf(f, "%" PRIu64, v);
+}
+
+/* `pooltag run --settings-table` (not in --help): the Markdown table of
+ * every PT_* variable of the options table, which README.md holds under
+ * "Settings" (tests/docs_env.sh compares the two). */
+static void settings_table(FILE *f)
+{
+    char c[64];
+    fputs("| variable | default | values | meaning |\n|---|---|---|---|\n", f);
+    for (size_t i = 0; i < PT_OPT_COUNT; i++) {
+        const pt_opt_desc *o = &pt_opt_table[i];
+        fprintf(f, "| `%s` | ", o->name);
+        /* default */
+        if (o->docdef)
+            fputs(o->docdef, f);
+        else if (o->kind == PT_OPTK_ENUM)
+            fprintf(f, "`%s`", pt_opt_choice_name(o->choices, (int)o->def, c, sizeof c));
+        else if (o->kind == PT_OPTK_BOOL || o->kind == PT_OPTK_COUNT)
+            fprintf(f, "%" PRIu64, o->def);
+        else if (o->kind == PT_OPTK_SIZE && o->def == 0 && (o->flags & PT_OPTF_ZERO_OFF))
+            fputs("unlimited", f);
+        else if (o->kind == PT_OPTK_SIZE)
+            md_size(f, o->def);
+        else
+            fputs(o->kind == PT_OPTK_FLAG ? "unset" : "none", f);
+        if (o->flags & PT_OPTF_MEMLOCK)
+            fputs(", or half of `RLIMIT_MEMLOCK` when not root", f);
+        fputs(" | ", f);
+        /* values */
+        switch (o->kind) {
+        case PT_OPTK_ENUM:
+            for (int k = 0; *pt_opt_choice_name(o->choices, k, c, sizeof c); k++)
+                fprintf(f, "%s`%s`", k ? " or " : "", c);
+            break;
+        case PT_OPTK_BOOL:
+            fputs("`1`, `yes`, `on`, `true` or `0`, `no`, `off`, `false`", f);
+            break;
+        case PT_OPTK_SIZE:
+            fprintf(f, "%s%" PRIu64 " to %" PRIu64 " bytes, with K/M/G/T units",
+                    o->flags & PT_OPTF_ZERO_OFF && o->min ? "0 or " : "", o->min, o->max);
+            break;
+        case PT_OPTK_COUNT:
+            fprintf(f, "%" PRIu64 " to %" PRIu64, o->min, o->max);
+            break;
+        case PT_OPTK_FLAG:
+            fputs("`1` (anything else is off)", f);
+            break;
+        case PT_OPTK_PATH:
+            fprintf(f, "a file of at most %u rules and %u bytes", o->maxn, o->maxlen);
+            break;
+        case PT_OPTK_LIST:
+            fprintf(f, "at most %u globs and %u characters", o->maxn, o->maxlen);
+            break;
+        case PT_OPTK_TEXT:
+            fputs("text", f);
+            break;
+        }
+        if (o->flags & PT_OPTF_POW2)
+            fputs(", rounded up to a power of two", f);
+        fprintf(f, " | %s |\n", o->help);
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -958,6 +1103,7 @@ int cmd_run(int argc, char **argv)
         {"nonpaged-max", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"settings-table", no_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     run_cfg cfg;
@@ -988,6 +1134,10 @@ int cmd_run(int argc, char **argv)
         case 'v': cfg.verbose = 1; break;
         case 'h':
             usage(stdout);
+            status = PT_EXIT_OK;
+            goto out;
+        case 'S':
+            settings_table(stdout);
             status = PT_EXIT_OK;
             goto out;
         default:

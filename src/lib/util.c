@@ -729,41 +729,6 @@ void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
             v->flags & PT_SEGF_LIBC_BACKEND ? "libc" : "mimalloc");
 }
 
-int cli_parse_size(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    const char *p = s;
-    unsigned shift = 0;
-    if (*p < '0' || *p > '9')
-        return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        uint64_t d = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (*p) {
-        switch (*p | 0x20) {
-        case 'k': shift = 10; p++; break;
-        case 'm': shift = 20; p++; break;
-        case 'g': shift = 30; p++; break;
-        case 't': shift = 40; p++; break;
-        case 'b': break;
-        default: return -1;
-        }
-        if (shift && (*p | 0x20) == 'i')
-            p++;
-        if ((*p | 0x20) == 'b')
-            p++;
-        if (*p)
-            return -1;
-    }
-    if (shift && v > (UINT64_MAX >> shift))
-        return -1;
-    *out = v << shift;
-    return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* Output files (util.h)                                                  */
 

@@ -6,6 +6,7 @@
 #define PT_CLI_UTIL_H
 
 #include "cli.h"
+#include "sizeparse.h"
 
 /* Report a getopt_long failure ('?' or ':') for argv[optind - 1] in the
  * "pooltag VERB: ..." form, with a pointer to --help. */
@@ -47,10 +48,8 @@ void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
 struct emitter;
 void cli_emit_full_tables(struct emitter *e, const ptr_view *v);
 
-/* Parse a size: decimal digits, then optionally K, M, G or T (powers of
- * 1024), an optional "i", an optional "B" ("100M", "64KiB", "4096").
- * Returns 0 and *out, or -1 for bad text or a value over 2^64 - 1. */
-int cli_parse_size(const char *s, uint64_t *out);
+/* Sizes ("100M", "64KiB", "4096") are parsed by pt_parse_size(s, &v, 1),
+ * the one size parser (src/common/sizeparse.h), shared with the runtime. */
 
 /* Order of tags as text (byte by byte), for sorted tables. */
 static inline int cli_tag_cmp(uint32_t a, uint32_t b)

@@ -305,7 +305,7 @@ static void drop_from_ld_preload(void)
 
 __attribute__((constructor(101))) static void preload_start(void)
 {
-    const char *follow = getenv("PT_FOLLOW_CHILDREN");
+    const char *follow = pt__opt_env(PT_OPT_FOLLOW_CHILDREN);
     if (!follow || strcmp(follow, "1") != 0)
         drop_from_ld_preload();
     pt__pl_init();
@@ -313,5 +313,5 @@ __attribute__((constructor(101))) static void preload_start(void)
 
 __attribute__((destructor(101))) static void preload_end(void)
 {
-    pt__pl_exit_report(getenv("PT_EXIT_REPORT"));
+    pt__pl_exit_report(pt__opt_env(PT_OPT_EXIT_REPORT));
 }

@@ -4,6 +4,7 @@
 #define PT_PRELOAD_H
 #include <stddef.h>
 #include <stdint.h>
+#include "opttab.h"
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -20,6 +21,8 @@ void pt__pl_dlclosed(void);
 void pt__pl_exit_report(const char *pattern);
 int pt__pl_heap(uint64_t *in_use, uint64_t *blocks);
 void *pt__pl_libc_sym(const char *name);
+/* options.c: PT_<id> from the environment now (src/common/options.def). */
+const char *pt__opt_env(pt_opt_id id);
 #ifdef __cplusplus
 }
 #endif

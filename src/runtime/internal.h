@@ -51,6 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "opttab.h"
 #include "pooltag.h"
 #include "segment.h"
 
@@ -77,23 +78,31 @@ _Static_assert(sizeof(pt_hdr) == PT_HDR_SIZE, "16-byte header");
 enum { PT_BACKEND_MIMALLOC = 0, PT_BACKEND_LIBC = 1 };
 enum { PT_ONERR_REPORT = 0, PT_ONERR_ABORT = 1 };
 
-/* Settings in effect (options.c).  Read once at initialisation. */
+/* Settings in effect (options.c), one member per PT_* variable that is
+ * parsed at initialisation, generated from src/common/options.def (ENUM
+ * and BOOL: int; SIZE: uint64_t; COUNT: uint32_t).  Read once at
+ * initialisation; the allocation fast path never reads them. */
+#define PT_OPT_FIELD_ENUM(f) int f;
+#define PT_OPT_FIELD_BOOL(f) int f;
+#define PT_OPT_FIELD_SIZE(f) uint64_t f;
+#define PT_OPT_FIELD_COUNT(f) uint32_t f;
+#define PT_OPT_FIELD_FLAG(f)
+#define PT_OPT_FIELD_PATH(f)
+#define PT_OPT_FIELD_LIST(f)
+#define PT_OPT_FIELD_TEXT(f)
 typedef struct pt_options {
-    int backend;             /* PT_BACKEND                                  */
-    int on_error;            /* PT_ON_ERROR                                 */
-    uint64_t paged_max;      /* PT_PAGED_MAX, 0 = unlimited                 */
-    uint64_t nonpaged_max;   /* PT_NONPAGED_MAX                             */
-    uint32_t max_tags;       /* PT_MAX_TAGS, a power of two                 */
-    uint32_t max_threads;    /* PT_MAX_THREADS: private shards              */
-    uint32_t max_sites;      /* PT_MAX_SITES, a power of two                */
-    uint32_t max_modules;    /* PT_MAX_MODULES: module table records        */
-    uint64_t peak_grain;     /* PT_PEAK_GRAIN, a power of two               */
-    int verbose;             /* PT_VERBOSE                                  */
+#define PT_OPT(ID, KIND, FIELD, DEF, MIN, MAX, MAXN, MAXLEN, FLAGS, CHOICES, DOCDEF, HELP) \
+    PT_OPT_FIELD_##KIND(FIELD)
+#include "options.def"
+#undef PT_OPT
 } pt_options;
 
 extern pt_options pt__opt;
 void pt__options_load(int default_on_error);
 void pt__options_print(void);
+/* The value of PT_<id> in the environment now (getenv: no allocation), or
+ * NULL; for the variables without a pt_options member, read when used. */
+const char *pt__opt_env(pt_opt_id id);
 
 /* report.c: formatting into stack buffers, never allocating. */
 typedef struct pt_buf {

@@ -47,8 +47,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define MAX_RULES 256
-#define RULES_BUF (64 * 1024)
+/* The limits of PT_TAGS, PT_WRAPPERS and PT_BEHALF: src/common/options.def. */
+#define MAX_RULES PT_OPT_MAXN_TAGS
+#define RULES_BUF (PT_OPT_MAXLEN_TAGS + 1)
 
 typedef struct mod_range {
     uintptr_t start, end;
@@ -77,9 +78,9 @@ static size_t nrules;
 static char rules_buf[RULES_BUF];
 
 /* PT_WRAPPERS: function-name globs and the address ranges they matched. */
-#define MAX_WRAP_GLOBS 32
+#define MAX_WRAP_GLOBS PT_OPT_MAXN_WRAPPERS
 #define MAX_WRAP_RANGES 1024
-static char wrap_buf[1024];
+static char wrap_buf[PT_OPT_MAXLEN_WRAPPERS + 1];
 static const char *wrap_globs[MAX_WRAP_GLOBS];
 static size_t nwrap_globs;
 typedef struct wrap_range {
@@ -109,7 +110,7 @@ static size_t nfunc_ranges;
  * written under scan_lock and published by the release store of
  * nbehalf_hosts; a host whose module is unloaded is marked dead, never
  * removed, so a reader on another thread always reads a complete entry. */
-#define MAX_BEHALF_GLOBS 32
+#define MAX_BEHALF_GLOBS PT_OPT_MAXN_BEHALF
 #define MAX_BEHALF_HOSTS 256
 #define MAX_BEHALF_SYMS 8192
 typedef struct behalf_host {
@@ -247,7 +248,7 @@ static uint32_t tag_for(const char *path, const char *alias, uint32_t nrec, uint
  * skipped (`pooltag run` validates the file before starting the program). */
 static void load_rules(void)
 {
-    const char *file = getenv("PT_TAGS");
+    const char *file = pt__opt_env(PT_OPT_TAGS);
     if (!file || !*file)
         return;
     int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -261,7 +262,9 @@ static void load_rules(void)
         n = 0;
     rules_buf[n] = 0;
     char *line = rules_buf;
-    while (line && *line && nrules < MAX_RULES) {
+    /* At most MAX_RULES rules of both kinds together (func_rules has room
+     * for as many): `pooltag run` refuses a file with more. */
+    while (line && *line && nrules + nfunc_rules < MAX_RULES) {
         char *next = strchr(line, '\n');
         if (next)
             *next++ = 0;
@@ -299,12 +302,12 @@ static void load_rules(void)
 
 /* ---- allocator wrappers named by the user ------------------------------- */
 
-/* Split the value of environment variable `var` (globs separated by commas
+/* Split the value of the LIST variable `var` (globs separated by commas
  * or spaces) into globs[0..max), kept in buf.  Returns how many. */
-static size_t load_globs(const char *var, char *buf, size_t bufsize, const char **globs,
+static size_t load_globs(pt_opt_id var, char *buf, size_t bufsize, const char **globs,
                          size_t max)
 {
-    const char *w = getenv(var);
+    const char *w = pt__opt_env(var);
     size_t n = 0;
     if (!w || !*w)
         return 0;
@@ -325,7 +328,7 @@ static size_t load_globs(const char *var, char *buf, size_t bufsize, const char 
 
 static void load_wrappers(void)
 {
-    nwrap_globs = load_globs("PT_WRAPPERS", wrap_buf, sizeof wrap_buf, wrap_globs,
+    nwrap_globs = load_globs(PT_OPT_WRAPPERS, wrap_buf, sizeof wrap_buf, wrap_globs,
                              MAX_WRAP_GLOBS);
     pt__mod_have_wrappers = nwrap_globs > 0;
 }
@@ -422,8 +425,8 @@ int pt__mod_in_wrapper(const void *ra)
 #ifdef PT_PRELOAD
 static void load_behalf(void)
 {
-    static char behalf_buf[1024];
-    nbehalf_globs = load_globs("PT_BEHALF", behalf_buf, sizeof behalf_buf, behalf_globs,
+    static char behalf_buf[PT_OPT_MAXLEN_BEHALF + 1];
+    nbehalf_globs = load_globs(PT_OPT_BEHALF, behalf_buf, sizeof behalf_buf, behalf_globs,
                                MAX_BEHALF_GLOBS);
     pt__mod_have_behalf = nbehalf_globs > 0;
 }
