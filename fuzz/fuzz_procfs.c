@@ -24,6 +24,8 @@ static void check_map(const ptp_map *m)
         abort();
     if (ptp_map_is_segment(m) && (!m->deleted || strncmp(m->path, "/memfd:", 7) != 0))
         abort();
+    if (ptp_map_is_file(m) && (m->path[0] != '/' || m->inode == 0 || ptp_map_is_segment(m)))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

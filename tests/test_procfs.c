@@ -203,10 +203,23 @@ static void test_maps_lines(void)
     CHECK_STR(m.perms, "r-xp");
     CHECK_STR(m.path, "/usr/lib/a b/lib c.so");
     CHECK(!m.deleted && m.pathlen == strlen(m.path) && !ptp_map_is_segment(&m));
+    CHECK(ptp_map_is_file(&m));
+    /* Not files: no inode, a device, a memfd, a pseudo path. */
+    static const char *const not_file[] = {
+        "1000-2000 r--p 00000000 08:01 0 /usr/lib/x.so",
+        "1000-2000 rw-s 00000000 00:05 12 /dev/zero (deleted)",
+        "1000-2000 rw-s 00000000 00:01 12 /memfd:other (deleted)",
+        "1000-2000 r-xp 00000000 00:00 0 [vdso]",
+        "1000-2000 r-xp 00000000 00:00 7 relative/path",
+    };
+    for (size_t i = 0; i < sizeof not_file / sizeof not_file[0]; i++) {
+        CHECK(parse_line(not_file[i], &m, buf, sizeof buf) == 0);
+        CHECK(!ptp_map_is_file(&m));
+    }
 
     CHECK(parse_line("7f0000000000-7f0000001000 rw-s 00000000 00:01 99084 "
                      "/memfd:pooltag (deleted)", &m, buf, sizeof buf) == 0);
-    CHECK(m.deleted && ptp_map_is_segment(&m));
+    CHECK(m.deleted && ptp_map_is_segment(&m) && !ptp_map_is_file(&m));
     CHECK_EQ_U(m.pathlen, strlen("/memfd:pooltag"));
     /* Only that exact name is the segment. */
     static const char *const not_seg[] = {
@@ -365,7 +378,7 @@ static void test_self(void)
     char path[PTP_MAPS_LINE];
     CHECK(own_mapping(p, &m, path, sizeof path));
     CHECK_STR(m.path, file);
-    CHECK(!m.deleted);
+    CHECK(!m.deleted && ptp_map_is_file(&m));
     CHECK_EQ_U(m.inode, fst.st_ino);
     CHECK_EQ_U(m.offset, 4096);
     CHECK_EQ_U(m.end - m.start, 8192);

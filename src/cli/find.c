@@ -495,9 +495,7 @@ static size_t parse_maps(const char *text, mapping **out, char ***lines)
     ptp_map pm;
     ptp_maps_text(&it, text);
     while (ptp_maps_next(&it, &pm)) {
-        char *path = pm.path;
-        if (path[0] != '/' || pm.inode == 0 || strncmp(path, "/memfd:", 7) == 0 ||
-            strncmp(path, "/dev/", 5) == 0)
+        if (!ptp_map_is_file(&pm))
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 128;
@@ -510,7 +508,7 @@ static size_t parse_maps(const char *text, mapping **out, char ***lines)
             keep = nk;
             cap = ncap;
         }
-        char *copy = strndup(path, pm.pathlen);
+        char *copy = strndup(pm.path, pm.pathlen);
         if (!copy)
             break;
         keep[n] = copy;

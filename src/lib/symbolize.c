@@ -151,8 +151,7 @@ int sym_add_maps_text(sym_ctx *c, const char *text, uint32_t pid)
         char *path = m.path;
         /* Files only: not [heap], [stack], [vdso], anonymous memory, the
          * pooltag segment or any other memfd, or device mappings. */
-        if (path[0] != '/' || ino == 0 || strncmp(path, "/memfd:", 7) == 0 ||
-            strncmp(path, "/dev/", 5) == 0)
+        if (!ptp_map_is_file(&m))
             continue;
         int deleted = m.deleted;
         path[m.pathlen] = 0;

@@ -506,6 +506,12 @@ int ptp_map_is_segment(const ptp_map *m)
     return m->path && pt_seg_memfd_shown(m->path);
 }
 
+int ptp_map_is_file(const ptp_map *m)
+{
+    return m->path && m->path[0] == '/' && m->inode != 0 &&
+           strncmp(m->path, "/memfd:", 7) != 0 && strncmp(m->path, "/dev/", 5) != 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* mem                                                                     */
 

@@ -161,6 +161,10 @@ void ptp_maps_close(ptp_maps *it);
 
 /* Is this mapping the pooltag segment (pt_seg_memfd_shown)? */
 int ptp_map_is_segment(const ptp_map *m);
+/* Is it a mapping of a file (what find, lm and the symbolizer look at): a
+ * path from the root with an inode, but not a memfd (the segment or any
+ * other) or a device (/dev/...)? */
+int ptp_map_is_file(const ptp_map *m);
 
 /* ---------------------------------------------------------------------- */
 /* /proc/PID/mem                                                           */
