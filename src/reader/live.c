@@ -5,9 +5,8 @@
  * ----------
  * A tagged process maps its segment from a memfd named "pooltag", so
  * /proc/PID/maps shows a line whose path is "/memfd:pooltag (deleted)"
- * (PT_SEG_MEMFD_SHOWN, segment.h; the /proc files are read through
- * procfs.h).  The
- * same bytes can be reached three ways, tried in this order:
+ * (PT_SEG_MEMFD_SHOWN in segment.h; every /proc file is read through
+ * procfs.h).  The same bytes can be reached three ways, tried in this order:
  *
  *   1. an open descriptor of that memfd in /proc/PID/fd/N (matched by inode):
  *      re-opening it gives us our own descriptor, and pread on it never
@@ -79,6 +78,12 @@ static int proc_status(uint32_t pid, ptr_proc *p, long *uid)
     if (uid && st.nuid > 0)
         *uid = (long)st.uid[0];
     return 0;
+}
+
+/* Reads of the segment, whichever descriptor (procfs.h). */
+static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+    return ptp_pread(fd, buf, n, off);
 }
 
 static int perm_error(const ptr_live *l, char *err, size_t errlen)
@@ -242,7 +247,7 @@ int ptr_live_open(uint32_t pid, ptr_live **out, char *err, size_t errlen)
         pt_seg_header h;
         if (open_mapping(&t, &maps[i], &perm) < 0)
             continue;
-        if (ptp_pread(t.fd, &h, sizeof h, t.base) == (ssize_t)sizeof h &&
+        if (pread_full(t.fd, &h, sizeof h, t.base) == (ssize_t)sizeof h &&
             memcmp(h.magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN) == 0 &&
             (h.pid == pid || nmaps == 1)) {
             *l = t;
@@ -306,7 +311,7 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
         if (!ptr_live_alive(l))
             return fail(err, errlen, "process %" PRIu32 " (%s) has exited",
                         l->pid, l->comm);
-        ssize_t r = ptp_pread(l->fd, &h, sizeof h, l->base);
+        ssize_t r = pread_full(l->fd, &h, sizeof h, l->base);
         if (r != (ssize_t)sizeof h) {
             int e = errno;
             if (!ptr_live_alive(l))
@@ -351,8 +356,8 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
             *buf = nb;
             *cap = need;
         }
-        r = ptp_pread(l->fd, *buf, need, l->base);
-        if (r < 0 || ptp_pread(l->fd, &seq2, sizeof seq2, l->base + seq_off) !=
+        r = pread_full(l->fd, *buf, need, l->base);
+        if (r < 0 || pread_full(l->fd, &seq2, sizeof seq2, l->base + seq_off) !=
                          (ssize_t)sizeof seq2) {
             if (!ptr_live_alive(l))
                 return fail(err, errlen,
