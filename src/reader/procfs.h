@@ -11,13 +11,16 @@
  * Data model and invariants
  * -------------------------
  * - The bytes of /proc files are outside input: every parser here is
- *   bounded by the length it is given, never reads past it, accepts no
- *   line it cannot parse wholly (a malformed line is skipped or refused,
- *   never half-read) and never allocates (ptp_read_text excepted).
- *   fuzz/fuzz_procfs.c drives ptp_parse_stat, ptp_parse_status and
- *   ptp_parse_maps_line.
- * - pid 0 names the calling process ("/proc/self/...") wherever a function
- *   takes a pid; no real process has PID 0.
+ *   bounded by the length it is given and never reads past it; a stat or
+ *   maps line is taken whole or refused (the maps iterator skips refused
+ *   and overlong lines); status keeps the lines it knows.  The parsers
+ *   never allocate; the readers use fixed buffers, except ptp_read_text,
+ *   the maps iterator's FILE and ptp_target_open.  fuzz/fuzz_procfs.c
+ *   drives ptp_parse_stat, ptp_parse_status, ptp_parse_maps_line and the
+ *   maps text iterator.
+ * - pid 0 names the calling process ("/proc/self/...") where a file is
+ *   read; ptp_exists, ptp_alive and ptp_target_open take 0 for "no such
+ *   process" (no real process has PID 0).
  * - Functions that read a file return -1 with errno set (ENOENT or ESRCH:
  *   the process is gone; EACCES or EPERM: the ptrace rule said no) and
  *   leave the message to the caller, which knows its verb.
