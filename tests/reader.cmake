@@ -19,3 +19,12 @@ target_link_libraries(test_reader_churn PRIVATE ptread pooltag Threads::Threads)
 target_include_directories(test_reader_churn PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME reader_fold COMMAND test_reader_churn)
 set_tests_properties(reader_fold PROPERTIES TIMEOUT 60)
+
+# The /proc/PID reader (src/reader/procfs.c): crafted stat, status and maps
+# lines, and our own /proc/self (renamed, a mapped file with spaces in its
+# name then deleted, a memfd named like the segment, a zombie child).
+add_executable(test_procfs ${CMAKE_CURRENT_SOURCE_DIR}/test_procfs.c)
+target_link_libraries(test_procfs PRIVATE ptread)
+target_include_directories(test_procfs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME reader_procfs COMMAND test_procfs)
+set_tests_properties(reader_procfs PROPERTIES TIMEOUT 60)

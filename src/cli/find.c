@@ -43,6 +43,7 @@
  */
 #include "verbs.h"
 #include "elfscan.h"
+#include "procfs.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -66,7 +67,6 @@ static const char *VERB = "find";
 #define MEM_CHUNK (1u << 20)      /* /proc/PID/mem read size               */
 #define MAX_DEPTH 256             /* directory nesting                     */
 #define DEFAULT_MAX 1000          /* hits kept per list                    */
-#define MAPS_MAX (64u << 20)
 
 typedef struct hit {
     const char *where;   /* file path / module path (shared, see names)   */
@@ -483,108 +483,42 @@ typedef struct module {
     uint64_t base, base_end;
 } module;
 
-/* 1 alive, 0 gone or a zombie. */
-static int proc_alive(uint32_t pid)
-{
-    char p[64], buf[512];
-    snprintf(p, sizeof p, "/proc/%" PRIu32 "/stat", pid);
-    FILE *f = fopen(p, "re");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    if (!rp || rp[1] != ' ')
-        return 0;
-    return rp[2] != 'Z' && rp[2] != 'X' && rp[2] != 'x';
-}
-
-static char *read_text(const char *path, int *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *err = errno;
-        return NULL;
-    }
-    size_t n = 0, cap = 65536;
-    char *t = malloc(cap);
-    for (;;) {
-        if (!t || cap >= MAPS_MAX) {
-            free(t);
-            close(fd);
-            *err = ENOMEM;
-            return NULL;
-        }
-        if (n + 4096 + 1 > cap) {
-            char *nt = realloc(t, cap * 2);
-            if (!nt) {
-                free(t);
-                t = NULL;
-                continue;
-            }
-            t = nt;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, t + n, cap - n - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            *err = errno;
-            free(t);
-            close(fd);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    t[n] = 0;
-    return t;
-}
-
-static size_t parse_maps(char *text, mapping **out)
+/* The mappings of files (not memfds or devices) in the maps text, in
+ * order; paths (" (deleted)" cut) point into copies kept in *lines.
+ * Returns the count (0 when memory runs out). */
+static size_t parse_maps(const char *text, mapping **out, char ***lines)
 {
     mapping *m = NULL;
+    char **keep = NULL;
     size_t n = 0, cap = 0;
-    for (char *line = text; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
-        unsigned long long s, e, off, ino;
-        unsigned maj, min;
-        char perms[8];
-        int pos = -1;
-        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &s, &e, perms, &off, &maj, &min,
-                   &ino, &pos) >= 7 &&
-            pos >= 0 && e > s) {
-            char *path = line + pos;
-            while (*path == ' ')
-                path++;
-            if (path[0] == '/' && ino != 0 && strncmp(path, "/memfd:", 7) != 0 &&
-                strncmp(path, "/dev/", 5) != 0) {
-                if (n == cap) {
-                    size_t ncap = cap ? cap * 2 : 128;
-                    mapping *nm = realloc(m, ncap * sizeof *nm);
-                    if (!nm)
-                        break;
-                    m = nm;
-                    cap = ncap;
-                }
-                const char *del = " (deleted)";
-                size_t pl = strlen(path), dl = strlen(del);
-                if (pl > dl && strcmp(path + pl - dl, del) == 0)
-                    path[pl - dl] = 0;
-                m[n] = (mapping){s, e, off, ino, maj, min, "", path};
-                memcpy(m[n].perms, perms, 4);
-                m[n].perms[4] = 0;
-                n++;
-            }
+    ptp_maps it;
+    ptp_map pm;
+    ptp_maps_text(&it, text);
+    while (ptp_maps_next(&it, &pm)) {
+        if (!ptp_map_is_file(&pm))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 128;
+            mapping *nm = realloc(m, ncap * sizeof *nm);
+            char **nk = nm ? realloc(keep, ncap * sizeof *nk) : NULL;
+            if (nm)
+                m = nm;
+            if (!nk)
+                break;
+            keep = nk;
+            cap = ncap;
         }
-        line = nl ? nl + 1 : NULL;
+        char *copy = strndup(pm.path, pm.pathlen);
+        if (!copy)
+            break;
+        keep[n] = copy;
+        m[n] = (mapping){pm.start, pm.end, pm.offset, pm.inode, pm.dev_major, pm.dev_minor, "",
+                         copy};
+        memcpy(m[n].perms, pm.perms, 5);
+        n++;
     }
     *out = m;
+    *lines = keep;
     return n;
 }
 
@@ -616,7 +550,7 @@ static int on_mem_hit(void *arg, uint64_t addr)
         memcpy(h->dump, c->chunk + (addr - c->caddr), want);
         h->ndump = want;
     } else {
-        ssize_t r = pread(c->memfd, h->dump, want, (off_t)addr);
+        ssize_t r = ptp_pread(c->memfd, h->dump, want, addr);
         h->ndump = r > 0 ? (unsigned)r : 0;
     }
     return 0;
@@ -629,11 +563,9 @@ static int scan_mapping(finder *F, int memfd, const mapping *m, const char *path
     size_t carry = 0;
     for (uint64_t a = m->start; a < m->end;) {
         size_t want = m->end - a < MEM_CHUNK ? (size_t)(m->end - a) : MEM_CHUNK;
-        ssize_t r = pread(memfd, buf + carry, want, (off_t)a);
-        if (r < 0 && errno == EINTR)
-            continue;
+        ssize_t r = ptp_pread(memfd, buf + carry, want, a);
         if (r <= 0) {
-            if (!proc_alive(F->pid))
+            if (!ptp_alive(F->pid, 0))
                 return -1;
             char why[192];
             snprintf(why, sizeof why, "cannot read its live memory at 0x%" PRIx64 ": %s", a,
@@ -677,8 +609,7 @@ static void name_module_hits(finder *F, const module *mod, sym_ctx *sc, size_t f
     int fd = -1;
     if (mod->have_base) {
         char mf[96];
-        snprintf(mf, sizeof mf, "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, F->pid,
-                 mod->base, mod->base_end);
+        ptp_map_files_path(mf, sizeof mf, F->pid, mod->base, mod->base_end);
         fd = open(mf, O_RDONLY | O_CLOEXEC);
     }
     struct stat st;
@@ -752,30 +683,18 @@ static int module_cmp_key(const mapping *a, const module *m)
 
 static int scan_pid(finder *F, uint32_t pid)
 {
-    char p[64];
-    struct stat st;
+    ptp_target t;
     F->pid = pid;
-    snprintf(p, sizeof p, "/proc/%" PRIu32, pid);
-    if (pid == 0 || stat(p, &st) < 0 || !proc_alive(pid)) {
+    if (ptp_target_open(&t, pid) < 0 || !t.have_stat || ptp_gone(t.stat.state)) {
+        ptp_target_close(&t);
         cli_err(VERB, "no process with PID %" PRIu32 " (or it has exited)", pid);
         return PT_EXIT_USAGE;
     }
-    snprintf(p, sizeof p, "/proc/%" PRIu32 "/comm", pid);
-    int e = 0;
-    char *comm = read_text(p, &e);
-    if (comm) {
-        comm[strcspn(comm, "\n")] = 0;
-        snprintf(F->comm, sizeof F->comm, "%s", comm);
-        free(comm);
-    }
-    snprintf(p, sizeof p, "/proc/%" PRIu32 "/maps", pid);
-    char *text = read_text(p, &e);
-    snprintf(p, sizeof p, "/proc/%" PRIu32 "/mem", pid);
-    int memfd = text ? open(p, O_RDONLY | O_CLOEXEC) : -1;
-    if (memfd < 0) {
-        if (text)
-            e = errno;
-        free(text);
+    if (t.comm[0])
+        snprintf(F->comm, sizeof F->comm, "%s", t.comm);
+    if (t.mem < 0) {
+        int e = t.maps ? t.mem_errno : t.maps_errno;
+        ptp_target_close(&t);
         if (e == EACCES || e == EPERM) {
             char msg[512];
             ptr_perm_message(pid, msg, sizeof msg);
@@ -786,11 +705,14 @@ static int scan_pid(finder *F, uint32_t pid)
             cli_err(VERB, "cannot read process %" PRIu32 ": %s", pid, strerror(e));
         return PT_EXIT_USAGE;
     }
+    int memfd = t.mem;
+    char *text = t.maps;
     sym_ctx *sc = sym_new(0);
     if (sc)
         sym_add_maps_text(sc, text, pid);
     mapping *maps = NULL;
-    size_t nmaps = parse_maps(text, &maps);
+    char **paths = NULL;
+    size_t nmaps = parse_maps(text, &maps, &paths);
     /* Modules in order of first mapping, each with its mappings. */
     module *mods = calloc(nmaps ? nmaps : 1, sizeof *mods);
     size_t *order = calloc(nmaps ? nmaps : 1, sizeof *order);
@@ -838,8 +760,8 @@ static int scan_pid(finder *F, uint32_t pid)
         uint8_t magic[4];
         int elf = 0;
         if (m->have_base) {
-            ssize_t r = pread(memfd, magic, 4, (off_t)m->base);
-            if (r != 4 && !proc_alive(pid)) {
+            ssize_t r = ptp_pread(memfd, magic, 4, m->base);
+            if (r != 4 && !ptp_alive(pid, 0)) {
                 F->exited = 1;
                 break;
             }
@@ -872,12 +794,14 @@ static int scan_pid(finder *F, uint32_t pid)
         }
     }
 out:
-    close(memfd);
+    ptp_target_close(&t);   /* memfd, text */
     free(buf);
     free(order);
     free(mods);
+    for (size_t i = 0; i < nmaps; i++)
+        free(paths[i]);
+    free(paths);
     free(maps);
-    free(text);
     sym_free(sc);
     return status;
 }

@@ -44,6 +44,7 @@
 #include "verbs.h"
 #include "emit.h"
 #include "util.h"
+#include "procfs.h"
 
 #define MON_VERB "mon"
 #define MON_CELL 72     /* bytes of one table cell, NUL included          */
@@ -665,18 +666,7 @@ static int mon_gone(mon *m)
 {
     if (ptr_kind(m->src) != PTR_LIVE)
         return 0;
-    if (!ptr_alive(m->src))
-        return 1;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/stat", ptr_pid(m->src));
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+    return !ptr_alive(m->src) || !ptp_alive(ptr_pid(m->src), 0);
 }
 
 enum { MR_OK = 0, MR_ERR = -1, MR_GONE = -2 };

@@ -59,6 +59,7 @@
 #include "elfdyn.h"
 #include "opttab.h"
 #include "util.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <elf.h>
@@ -690,8 +691,7 @@ static int find_preload(const elf_id *self, char *out)
     const size_t nrel = sizeof rel / sizeof rel[0];
     char dirs[sizeof rel / sizeof rel[0] + 1][PATH_MAX + 64];
     size_t ndirs = 0;
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *cut = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+    char *cut = ptp_read_exe(0, exe, sizeof exe) > 0 ? strrchr(exe, '/') : NULL;
     if (cut) {
         *cut = 0;                              /* PREFIX/bin */
         cut = strrchr(exe, '/');
@@ -1152,7 +1152,8 @@ int cmd_run(int argc, char **argv)
     }
     char **cmdv = argv + optind;
 
-    if (elf_identify("/proc/self/exe", &self) < 0)
+    char self_exe[PTP_PATH_SIZE];
+    if (elf_identify(ptp_path(self_exe, sizeof self_exe, 0, "exe"), &self) < 0)
         memset(&self, 0, sizeof self);   /* no class check then */
     if ((status = export_settings(&cfg)) != 0)
         goto out;

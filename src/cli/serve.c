@@ -12,6 +12,7 @@
 #include "verbs.h"
 #include "serve.h"
 #include "util.h"
+#include "procfs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -72,13 +73,6 @@ static uint64_t now_ns(clockid_t clk)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int pid_exists(uint32_t pid)
-{
-    char path[32];
-    snprintf(path, sizeof path, "/proc/%u", (unsigned)pid);
-    return access(path, F_OK) == 0;
-}
-
 int sv_collect_live(sv_state *st, int all_users, sv_scrape *out)
 {
     uint64_t t0 = now_ns(CLOCK_MONOTONIC);
@@ -104,7 +98,7 @@ int sv_collect_live(sv_state *st, int all_users, sv_scrape *out)
         snprintf(spec, sizeof spec, "%u", (unsigned)pids[i]);
         if (ptr_open(spec, &src, err, sizeof err) < 0) {
             /* Gone between the listing and the opening: simply skipped. */
-            if (pid_exists(pids[i])) {
+            if (ptp_exists(pids[i], NULL)) {
                 ++*sv_state_read_errors(st);
                 sv_state_keep(st, pids[i]);
             }

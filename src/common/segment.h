@@ -58,6 +58,22 @@
 #define PT_SEG_ERRORS 16u          /* entries in the error ring */
 #define PT_SEG_NPOOLS 2u
 
+/* The segment's memfd: the runtime creates it with memfd_create(
+ * PT_SEG_MEMFD_NAME), and /proc/PID/maps and /proc/PID/fd/N then show it
+ * as PT_SEG_MEMFD_SHOWN (a memfd is never linked into a directory, so the
+ * kernel always adds " (deleted)").  pt_seg_memfd_shown is the one test a
+ * reader applies to such a path: equal to PT_SEG_MEMFD_SHOWN, nothing
+ * longer or shorter ("/memfd:pooltag2 (deleted)" is another file). */
+#define PT_SEG_MEMFD_NAME "pooltag"
+#define PT_SEG_MEMFD_SHOWN "/memfd:" PT_SEG_MEMFD_NAME " (deleted)"
+static inline int pt_seg_memfd_shown(const char *path)
+{
+    const char *want = PT_SEG_MEMFD_SHOWN;
+    while (*want && *path == *want)
+        path++, want++;
+    return *want == 0 && *path == 0;
+}
+
 /* Limits that a reader enforces on untrusted headers. */
 #define PT_SEG_MAX_TAGS_LIMIT (1u << 20)
 #define PT_SEG_MAX_SHARDS_LIMIT (1u << 16)

@@ -10,6 +10,7 @@
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
  */
 #include "logread.h"
+#include "procfs.h"
 #include "ptread.h"
 
 #include <errno.h>
@@ -276,36 +277,17 @@ dberr:
     return -1;
 }
 
-static int read_small(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, size - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return 0;
-}
-
 int ldb_logger_id(long pid, char *buf, size_t size)
 {
-    char path[64], stat[1024], boot[64];
-    unsigned long long start;
-    if (read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot) < 0)
+    char boot[64];
+    ptp_stat st;
+    if (ptp_read_small("/proc/sys/kernel/random/boot_id", boot, sizeof boot) <= 0)
         return -1;
     boot[strcspn(boot, "\n")] = 0;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    if (read_small(path, stat, sizeof stat) < 0)
+    /* Field 22, the start time: with the PID it names the process. */
+    if (pid <= 0 || pid > (long)UINT32_MAX || ptp_read_stat((uint32_t)pid, &st) < 0)
         return -1;
-    /* Field 22, counted after the ")" that ends the command name. */
-    char *p = strrchr(stat, ')');
-    for (int field = 2; p && field < 22; field++)
-        p = strchr(p + 1, ' ');
-    if (!p || sscanf(p + 1, "%llu", &start) != 1)
-        return -1;
-    snprintf(buf, size, "%s %ld %llu", boot, pid, start);
+    snprintf(buf, size, "%s %ld %llu", boot, pid, st.start);
     return 0;
 }
 

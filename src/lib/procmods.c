@@ -3,9 +3,12 @@
  *
  * The process is identified by PID and start time (field 22 of
  * /proc/PID/stat): pm_alive compares both, so a PID reused while we read
- * is not taken for the process we started with.
+ * is not taken for the process we started with.  Every /proc file is read
+ * through the reader's procfs.h (ptp_target_open: stat, comm, exe, maps,
+ * mem), the same opening `pooltag find` uses.
  */
 #include "procmods.h"
+#include "procfs.h"
 #include "ptread.h"
 
 #include <errno.h>
@@ -32,79 +35,52 @@ int pm_is_pid(const char *word, uint32_t *pid)
     return 1;
 }
 
-/* Start time of the process, 0 when it cannot be read. */
-static unsigned long long start_time(uint32_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    const char *q = strrchr(buf, ')'); /* comm may hold spaces and ')' */
-    if (!q)
-        return 0;
-    unsigned long long t = 0;
-    /* after ")": state is field 3, start time field 22 */
-    if (sscanf(q + 1,
-               " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-               &t) != 1)
-        return 0;
-    return t;
-}
-
 int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
 {
-    char path[64];
-    struct stat st;
+    ptp_target t;
     memset(p, 0, sizeof *p);
     p->memfd = -1;
     p->pid = pid;
-    snprintf(path, sizeof path, "/proc/%" PRIu32, pid);
-    if (pid == 0 || stat(path, &st) < 0) {
+    if (ptp_target_open(&t, pid) < 0) {
         snprintf(err, errlen, "no process with PID %" PRIu32, pid);
         return -1;
     }
-    p->start = start_time(pid);
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/comm", pid);
-    FILE *f = fopen(path, "re");
-    if (f) {
-        if (fgets(p->comm, sizeof p->comm, f))
-            p->comm[strcspn(p->comm, "\n")] = 0;
-        fclose(f);
-    }
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/exe", pid);
-    ssize_t n = readlink(path, p->exe, sizeof p->exe - 1);
-    p->exe[n > 0 ? n : 0] = 0;
+    p->start = t.have_stat ? t.stat.start : 0;
+    size_t cl = strnlen(t.comm, sizeof p->comm - 1);
+    memcpy(p->comm, t.comm, cl);
+    p->comm[cl] = 0;
+    snprintf(p->exe, sizeof p->exe, "%s", t.exe);
 
     /* The ptrace rule shows as EACCES on maps. */
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == EACCES || errno == EPERM)
+    if (!t.maps) {
+        int e = t.maps_errno;
+        if (e == EACCES || e == EPERM)
             ptr_perm_message(pid, err, errlen);
+        else if (e == EFBIG || e == ENOMEM)
+            snprintf(err, errlen, "cannot read /proc/%" PRIu32 "/maps: %s", pid,
+                     "out of memory or too large");
         else
             snprintf(err, errlen, "no process with PID %" PRIu32, pid);
+        ptp_target_close(&t);
         return -1;
     }
-    close(fd);
     p->sc = sym_new(network);
     if (!p->sc) {
+        ptp_target_close(&t);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (sym_add_proc_maps(p->sc, pid, err, errlen) < 0) {
+    if (sym_add_maps_text(p->sc, t.maps, pid) < 0) {
+        snprintf(err, errlen, "out of memory reading /proc/%" PRIu32 "/maps", pid);
         if (!pm_alive(p))
             snprintf(err, errlen, "process %" PRIu32 " exited while it was read", pid);
+        ptp_target_close(&t);
         pm_close(p);
         return -1;
     }
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/mem", pid);
-    p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+    p->memfd = t.mem;   /* ours now */
+    t.mem = -1;
+    ptp_target_close(&t);
     size_t nm = sym_nmodules(p->sc);
     p->elf = calloc(nm ? nm : 1, 1);
     if (!p->elf) {
@@ -117,7 +93,7 @@ int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
         unsigned char magic[4];
         sym_module_info(p->sc, i, 0, &mi);
         int got = p->memfd >= 0 &&
-                  pread(p->memfd, magic, sizeof magic, (off_t)mi.base) == (ssize_t)sizeof magic;
+                  ptp_pread(p->memfd, magic, sizeof magic, mi.base) == (ssize_t)sizeof magic;
         if (!got) {
             /* The mapping may be unreadable; the file tells too. */
             int ffd = open(mi.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -132,8 +108,9 @@ int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
 
 int pm_alive(pm_proc *p)
 {
-    unsigned long long t = start_time(p->pid);
-    int alive = t != 0 && (p->start == 0 || t == p->start);
+    ptp_stat st;
+    int alive = ptp_read_stat(p->pid, &st) == 0 && st.start != 0 &&
+                (p->start == 0 || st.start == p->start);
     if (!alive)
         p->exited = 1;
     return alive;
@@ -143,7 +120,7 @@ int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n)
 {
     if (p->memfd < 0 || addr > (uint64_t)INT64_MAX)
         return -1;
-    ssize_t r = pread(p->memfd, buf, n, (off_t)addr);
+    ssize_t r = ptp_pread(p->memfd, buf, n, addr);
     if (r == (ssize_t)n)
         return 0;
     pm_alive(p);
@@ -152,21 +129,18 @@ int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n)
 
 int pm_add_vdso(pm_proc *p)
 {
-    char path[64], line[512];
+    ptp_maps it;
+    ptp_map m;
     unsigned long long start = 0, end = 0;
     int found = 0;
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", p->pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
+    if (ptp_maps_open(&it, p->pid) < 0)
         return 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\n')
-            line[--n] = 0;
-        found = n > 7 && strcmp(line + n - 7, " [vdso]") == 0 &&
-                sscanf(line, "%llx-%llx", &start, &end) == 2 && end > start;
+    while (!found && ptp_maps_next(&it, &m)) {
+        found = strcmp(m.path, "[vdso]") == 0;
+        start = m.start;
+        end = m.end;
     }
-    fclose(f);
+    ptp_maps_close(&it);
     if (!found)
         return 0;
     size_t nm = sym_nmodules(p->sc);

@@ -18,8 +18,11 @@
  */
 #include "symbolize.h"
 
+#include "procfs.h"
+
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +30,6 @@
 
 #define NOTE_MAX 256
 #define BUILD_ID_MAX 64
-#define MAPS_MAX_BYTES (64u << 20)
 
 typedef struct sym_mod {
     char *path;         /* as the process knew it                        */
@@ -134,49 +136,25 @@ typedef struct map_file {
     int deleted;
 } map_file;
 
-#define DELETED_SUFFIX " (deleted)"
-
 int sym_add_maps_text(sym_ctx *c, const char *text, uint32_t pid)
 {
     map_file *f = NULL;
     size_t nf = 0, capf = 0;
     int added = 0, oom = 0;
 
-    for (const char *line = text; line && *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        char buf[4096 + 256];
-        const char *next = nl ? nl + 1 : NULL;
-        if (len >= sizeof buf) {
-            line = next;
-            continue;
-        }
-        memcpy(buf, line, len);
-        buf[len] = 0;
-        line = next;
-
-        unsigned long long start, end, off, ino;
-        unsigned maj, min;
-        char perms[8];
-        int pos = -1;
-        if (sscanf(buf, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &off, &maj,
-                   &min, &ino, &pos) < 7 ||
-            pos < 0 || end <= start)
-            continue;
-        char *path = buf + pos;
-        while (*path == ' ')
-            path++;
+    ptp_maps it;
+    ptp_map m;
+    ptp_maps_text(&it, text);
+    while (ptp_maps_next(&it, &m)) {
+        uint64_t start = m.start, end = m.end, off = m.offset, ino = m.inode;
+        unsigned maj = m.dev_major, min = m.dev_minor;
+        char *path = m.path;
         /* Files only: not [heap], [stack], [vdso], anonymous memory, the
-         * pooltag segment (a memfd) or device mappings. */
-        if (path[0] != '/' || ino == 0 || strncmp(path, "/memfd:", 7) == 0 ||
-            strncmp(path, "/dev/", 5) == 0)
+         * pooltag segment or any other memfd, or device mappings. */
+        if (!ptp_map_is_file(&m))
             continue;
-        int deleted = 0;
-        size_t pl = strlen(path), sl = strlen(DELETED_SUFFIX);
-        if (pl > sl && strcmp(path + pl - sl, DELETED_SUFFIX) == 0) {
-            path[pl - sl] = 0;
-            deleted = 1;
-        }
+        int deleted = m.deleted;
+        path[m.pathlen] = 0;
         map_file *mf = NULL;
         for (size_t i = 0; i < nf; i++)
             if (f[i].inode == ino && f[i].dev_major == maj && f[i].dev_minor == min &&
@@ -225,8 +203,7 @@ int sym_add_maps_text(sym_ctx *c, const char *text, uint32_t pid)
             continue; /* no ELF header mapped: not a loaded object */
         char mfpath[96], *open_path = NULL;
         if (f[i].deleted && pid) {
-            snprintf(mfpath, sizeof mfpath, "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64,
-                     pid, f[i].base, f[i].base_end);
+            ptp_map_files_path(mfpath, sizeof mfpath, pid, f[i].base, f[i].base_end);
             open_path = mfpath;
         }
         if (sym_add_module(c, f[i].path, open_path, f[i].base, f[i].start, f[i].end, NULL, 0,
@@ -245,44 +222,16 @@ int sym_add_maps_text(sym_ctx *c, const char *text, uint32_t pid)
 
 int sym_add_proc_maps(sym_ctx *c, uint32_t pid, char *err, size_t errlen)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", pid);
-    FILE *fp = fopen(path, "re");
-    if (!fp) {
-        snprintf(err, errlen, "cannot read %s: %m", path);
+    char path[PTP_PATH_SIZE];
+    ptp_path(path, sizeof path, pid, "maps");
+    char *text = ptp_read_text(pid, "maps", PTP_MAPS_MAX, NULL);
+    if (!text) {
+        if (errno == EFBIG || errno == ENOMEM)
+            snprintf(err, errlen, "cannot read %s: %s", path, "out of memory or too large");
+        else
+            snprintf(err, errlen, "cannot read %s: %m", path);
         return -1;
     }
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    int bad = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            if (cap >= MAPS_MAX_BYTES) {
-                bad = 1;
-                break;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *nt = realloc(text, ncap);
-            if (!nt) {
-                bad = 1;
-                break;
-            }
-            text = nt;
-            cap = ncap;
-        }
-        size_t r = fread(text + n, 1, cap - n - 1, fp);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(fp);
-    if (bad || !text) {
-        free(text);
-        snprintf(err, errlen, "cannot read %s: %s", path,
-                 bad ? "out of memory or too large" : "empty");
-        return -1;
-    }
-    text[n] = 0;
     int added = sym_add_maps_text(c, text, pid);
     free(text);
     if (added < 0)

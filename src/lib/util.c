@@ -29,6 +29,7 @@
  */
 #include "util.h"
 #include "emit.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -350,9 +351,7 @@ static void db_search(void)
     /* The installed copy, relative to this executable first (an install
      * under another prefix, e.g. cmake --install --prefix), then where
      * the build was configured to install it. */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = 0;
+    if (ptp_read_exe(0, buf, sizeof buf) > 0) {
         char *slash = strrchr(buf, '/');        /* PREFIX/bin/pooltag */
         if (slash) {
             *slash = 0;

@@ -4,8 +4,9 @@
  * Data model
  * ----------
  * A tagged process maps its segment from a memfd named "pooltag", so
- * /proc/PID/maps shows a line whose path is "/memfd:pooltag (deleted)".  The
- * same bytes can be reached three ways, tried in this order:
+ * /proc/PID/maps shows a line whose path is "/memfd:pooltag (deleted)"
+ * (PT_SEG_MEMFD_SHOWN in segment.h; every /proc file is read through
+ * procfs.h).  The same bytes can be reached three ways, tried in this order:
  *
  *   1. an open descriptor of that memfd in /proc/PID/fd/N (matched by inode):
  *      re-opening it gives us our own descriptor, and pread on it never
@@ -28,6 +29,7 @@
  * /proc/PID/stat), so a recycled PID reads as "exited", not as another
  * process.
  */
+#include "procfs.h"
 #include "ptread.h"
 
 #include <dirent.h>
@@ -44,7 +46,6 @@
 
 #define READ_ATTEMPTS 50
 #define MAX_CANDIDATES 16
-#define MEMFD_PATH "/memfd:pooltag"
 
 enum { VIA_FD = 1, VIA_MAP_FILES = 2, VIA_MEM = 3 };
 
@@ -66,122 +67,23 @@ typedef struct mapping {
 
 #define fail ptr__fail
 
-/* Read a small /proc file into buf (NUL terminated).  Returns the length or
- * -1 with errno set. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    size_t n = 0;
-    if (fd < 0)
-        return -1;
-    while (n + 1 < size) {
-        ssize_t r = read(fd, buf + n, size - 1 - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = 0;
-    return (ssize_t)n;
-}
-
-/* State letter and start time from /proc/PID/stat.  The command name is in
- * parentheses and may itself contain ')' and spaces: parse after the last. */
-static int proc_stat(uint32_t pid, char *state, unsigned long long *start)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/stat", pid);
-    if (read_small(path, buf, sizeof buf) < 0)
-        return -1;
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return -1;
-    p += 2;
-    *state = *p;
-    /* p is at field 3; the start time is field 22. */
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return -1;
-        p++;
-    }
-    *start = strtoull(p, NULL, 10);
-    return 0;
-}
-
-static void proc_comm(uint32_t pid, char *out, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/comm", pid);
-    if (read_small(path, out, size) < 0) {
-        snprintf(out, size, "?");
-        return;
-    }
-    out[strcspn(out, "\n")] = 0;
-}
-
-/* Fill *p from /proc/PID/status.  Returns 0, or -1 with errno set. */
+/* The process figures (and the real uid, if uid != NULL) from
+ * /proc/PID/status.  Returns 0, or -1 with errno set. */
 static int proc_status(uint32_t pid, ptr_proc *p, long *uid)
 {
-    char path[64], buf[4096];
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/status", pid);
-    if (read_small(path, buf, sizeof buf) < 0)
+    ptp_status st;
+    if (ptp_read_status(pid, &st) < 0)
         return -1;
-    static const struct {
-        const char *key;
-        size_t off;
-    } keys[] = {
-        {"VmRSS:", offsetof(ptr_proc, rss_kb)},
-        {"VmSize:", offsetof(ptr_proc, vmsize_kb)},
-        {"VmData:", offsetof(ptr_proc, vmdata_kb)},
-        {"VmStk:", offsetof(ptr_proc, vmstk_kb)},
-        {"VmLck:", offsetof(ptr_proc, vmlck_kb)},
-        {"VmHWM:", offsetof(ptr_proc, vmhwm_kb)},
-    };
-    memset(p, 0, sizeof *p);
-    for (char *line = buf; line && *line;) {
-        char *next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
-        if (uid && strncmp(line, "Uid:", 4) == 0)
-            *uid = strtol(line + 4, NULL, 10);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            size_t kl = strlen(keys[k].key);
-            if (strncmp(line, keys[k].key, kl) == 0) {
-                *(uint64_t *)((char *)p + keys[k].off) =
-                    strtoull(line + kl, NULL, 10);
-                p->valid = 1;
-            }
-        }
-        line = next;
-    }
-    p->commit_kb = p->vmdata_kb + p->vmstk_kb;
+    *p = st.vm;
+    if (uid && st.nuid > 0)
+        *uid = (long)st.uid[0];
     return 0;
 }
 
+/* Reads of the segment, whichever descriptor (procfs.h). */
 static ssize_t pread_full(int fd, void *buf, size_t n, uint64_t off)
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return got ? (ssize_t)got : -1;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    return (ssize_t)got;
+    return ptp_pread(fd, buf, n, off);
 }
 
 static int perm_error(const ptr_live *l, char *err, size_t errlen)
@@ -199,8 +101,8 @@ static int is_perm(int e)
 /* Open /proc/PID/fd/N for the memfd whose inode is `inode`. */
 static int open_via_fd(uint32_t pid, unsigned long inode, int *perm)
 {
-    char dir[64], path[384], link[256];
-    snprintf(dir, sizeof dir, "/proc/%" PRIu32 "/fd", pid);
+    char dir[PTP_PATH_SIZE], path[384], link[256];
+    ptp_path(dir, sizeof dir, pid, "fd");
     DIR *d = opendir(dir);
     int fd = -1;
     if (!d) {
@@ -215,7 +117,7 @@ static int open_via_fd(uint32_t pid, unsigned long inode, int *perm)
         if (n < 0)
             continue;
         link[n] = 0;
-        if (strncmp(link, MEMFD_PATH, strlen(MEMFD_PATH)) != 0)
+        if (!pt_seg_memfd_shown(link))
             continue;
         struct stat st;
         if (stat(path, &st) < 0 || st.st_ino != inode)
@@ -245,9 +147,7 @@ static int open_mapping(ptr_live *l, const mapping *m, int *perm)
         l->base = m->pgoff;
     }
     if (fd < 0 && (!only || strcmp(only, "map_files") == 0)) {
-        snprintf(path, sizeof path,
-                 "/proc/%" PRIu32 "/map_files/%" PRIx64 "-%" PRIx64, l->pid,
-                 m->start, m->end);
+        ptp_map_files_path(path, sizeof path, l->pid, m->start, m->end);
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             *perm |= is_perm(errno);
@@ -255,8 +155,7 @@ static int open_mapping(ptr_live *l, const mapping *m, int *perm)
         l->base = m->pgoff;
     }
     if (fd < 0 && (!only || strcmp(only, "mem") == 0)) {
-        snprintf(path, sizeof path, "/proc/%" PRIu32 "/mem", l->pid);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = ptp_mem_open(l->pid);
         if (fd < 0)
             *perm |= is_perm(errno);
         l->via = VIA_MEM;
@@ -269,44 +168,28 @@ static int open_mapping(ptr_live *l, const mapping *m, int *perm)
     return 0;
 }
 
-/* Parse /proc/PID/maps for pooltag memfd mappings. */
-static int find_mappings(FILE *f, mapping *out, int max)
+/* The pooltag segment's mappings in /proc/PID/maps (ptp_map_is_segment). */
+static int find_mappings(ptp_maps *it, mapping *out, int max)
 {
-    char line[4096];
+    ptp_map m;
     int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        uint64_t start, end, pgoff;
-        unsigned long inode;
-        char perms[8];
-        unsigned dmaj, dmin;
-        int pos = -1;
-        line[strcspn(line, "\n")] = 0;
-        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %lu %n",
-                   &start, &end, perms, &pgoff, &dmaj, &dmin, &inode,
-                   &pos) < 7 ||
-            pos < 0)
-            continue;
-        const char *p = line + pos;
-        if (strcmp(p, MEMFD_PATH " (deleted)") != 0 && strcmp(p, MEMFD_PATH) != 0)
-            continue;
-        if (end <= start || n == max)
-            continue;
-        out[n++] = (mapping){start, end, pgoff, inode};
-    }
+    while (n < max && ptp_maps_next(it, &m))
+        if (ptp_map_is_segment(&m))
+            out[n++] = (mapping){m.start, m.end, m.offset, (unsigned long)m.inode};
     return n;
 }
 
 int ptr_live_open(uint32_t pid, ptr_live **out, char *err, size_t errlen)
 {
-    char path[64];
+    char path[PTP_PATH_SIZE];
     struct stat st;
-    char state = 0;
+    ptp_stat ps;
+    ptp_maps it;
     mapping maps[MAX_CANDIDATES];
     int nmaps, perm = 0;
 
     *out = NULL;
-    snprintf(path, sizeof path, "/proc/%" PRIu32, pid);
-    if (pid == 0 || stat(path, &st) < 0)
+    if (!ptp_exists(pid, &st))
         return fail(err, errlen, "no process with PID %" PRIu32, pid);
 
     ptr_live *l = calloc(1, sizeof *l);
@@ -315,14 +198,16 @@ int ptr_live_open(uint32_t pid, ptr_live **out, char *err, size_t errlen)
     l->pid = pid;
     l->fd = -1;
     l->uid = (long)st.st_uid;
-    proc_comm(pid, l->comm, sizeof l->comm);
+    if (ptp_read_comm(pid, l->comm, sizeof l->comm) < 0)
+        snprintf(l->comm, sizeof l->comm, "?");
     ptr_proc dummy;
     proc_status(pid, &dummy, &l->uid);
-    if (proc_stat(pid, &state, &l->start) < 0) {
+    if (ptp_read_stat(pid, &ps) < 0) {
         free(l);
         return fail(err, errlen, "no process with PID %" PRIu32, pid);
     }
-    if (state == 'Z') {
+    l->start = ps.start;
+    if (ps.state == 'Z') {
         fail(err, errlen,
              "process %" PRIu32 " (%s) has exited (zombie): nothing to read",
              pid, l->comm);
@@ -330,10 +215,9 @@ int ptr_live_open(uint32_t pid, ptr_live **out, char *err, size_t errlen)
         return -1;
     }
 
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/maps", pid);
-    FILE *f = fopen(path, "re");
-    if (!f) {
+    if (ptp_maps_open(&it, pid) < 0) {
         int e = errno;
+        ptp_path(path, sizeof path, pid, "maps");
         int r = is_perm(e) ? perm_error(l, err, errlen)
                 : e == ENOENT || e == ESRCH
                     ? fail(err, errlen,
@@ -343,8 +227,8 @@ int ptr_live_open(uint32_t pid, ptr_live **out, char *err, size_t errlen)
         free(l);
         return r;
     }
-    nmaps = find_mappings(f, maps, MAX_CANDIDATES);
-    fclose(f);
+    nmaps = find_mappings(&it, maps, MAX_CANDIDATES);
+    ptp_maps_close(&it);
     if (nmaps == 0) {
         int r = fail(err, errlen,
                      "process %" PRIu32 " (%s) is not tagged: no pooltag "
@@ -511,11 +395,7 @@ done:
 
 int ptr_live_alive(ptr_live *l)
 {
-    char state;
-    unsigned long long start;
-    if (proc_stat(l->pid, &state, &start) < 0)
-        return 0;
-    return start == l->start && state != 'Z' && state != 'X';
+    return ptp_alive(l->pid, l->start);
 }
 
 void ptr_live_close(ptr_live *l)

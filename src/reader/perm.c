@@ -19,6 +19,7 @@
  *   - a security module (SELinux, AppArmor) or a user namespace says no.
  * The message names the first of these that applies.
  */
+#include "procfs.h"
 #include "ptread.h"
 
 #include <inttypes.h>
@@ -30,54 +31,43 @@
 
 #define CAP_SYS_PTRACE_BIT 19
 
-/* From a /proc/.../status file: the four Uid: values and CapEff.  Returns
- * 0, or -1 when it cannot be read. */
-static int read_status(const char *path, long uids[4], uint64_t *capeff)
+/* From /proc/PID/status (pid 0: our own): the four Uid: values and
+ * CapEff.  Returns 0, or -1 when it cannot be read or has no full Uid:
+ * line. */
+static int read_status(uint32_t pid, long uids[4], uint64_t *capeff)
 {
-    char line[256];
-    FILE *f = fopen(path, "re");
-    int got = 0;
-    if (!f)
+    ptp_status st;
+    if (ptp_read_status(pid, &st) < 0 || st.nuid != 4)
         return -1;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "Uid:", 4) == 0 &&
-            sscanf(line + 4, "%ld %ld %ld %ld", &uids[0], &uids[1], &uids[2],
-                   &uids[3]) == 4)
-            got |= 1;
-        else if (capeff && strncmp(line, "CapEff:", 7) == 0 &&
-                 sscanf(line + 7, "%" SCNx64, capeff) == 1)
-            got |= 2;
-    }
-    fclose(f);
-    return (got & 1) ? 0 : -1;
+    for (int i = 0; i < 4; i++)
+        uids[i] = (long)st.uid[i];
+    if (capeff && st.have_capeff)
+        *capeff = st.capeff;
+    return 0;
 }
 
 static int yama_scope(void)
 {
-    FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-    int v = -1;
-    if (f) {
-        if (fscanf(f, "%d", &v) != 1)
-            v = -1;
-        fclose(f);
-    }
-    return v;
+    char buf[32], *end;
+    if (ptp_read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) <= 0)
+        return -1;
+    long v = strtol(buf, &end, 10);
+    return end == buf ? -1 : (int)v;
 }
 
 void ptr_perm_message(uint32_t pid, char *buf, size_t size)
 {
-    char path[64];
+    char path[PTP_PATH_SIZE];
     long t[4] = {-1, -1, -1, -1}, me[4] = {-1, -1, -1, -1};
     uint64_t capeff = 0;
     struct stat st;
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/status", pid);
-    int have_t = read_status(path, t, NULL) == 0;
-    read_status("/proc/self/status", me, &capeff);
+    int have_t = pid != 0 && read_status(pid, t, NULL) == 0;
+    read_status(0, me, &capeff);
     int cap = (capeff >> CAP_SYS_PTRACE_BIT) & 1;
     long fsuid = me[3] >= 0 ? me[3] : (long)geteuid();
     int same = have_t && t[0] == fsuid && t[1] == fsuid && t[2] == fsuid;
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/status", pid);
-    int root_owned = stat(path, &st) == 0 && st.st_uid == 0;
+    ptp_path(path, sizeof path, pid, "status");
+    int root_owned = pid != 0 && stat(path, &st) == 0 && st.st_uid == 0;
     int scope = yama_scope();
     char who[32] = "";
     if (have_t)

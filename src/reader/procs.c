@@ -1,7 +1,7 @@
 /*
  * procs.c — which processes are tagged: the PIDs of every process of the
  * calling user (every process, for root) whose /proc/PID/maps shows the
- * pooltag segment ("/memfd:pooltag").  Used by `pooltag log --all` and
+ * pooltag segment (ptp_map_is_segment: "/memfd:pooltag (deleted)").  Used by `pooltag log --all` and
  * `pooltag serve`.  ptr_list_tagged_owned narrows the list to the
  * processes that belong to one uid (serve's default, even as root).
  *
@@ -10,6 +10,7 @@
  * without reading their maps (the ptrace rule would refuse the segment
  * anyway).  The caller's own process is never listed.
  */
+#include "procfs.h"
 #include "ptread.h"
 
 #include <ctype.h>
@@ -22,26 +23,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MEMFD_NAME "/memfd:pooltag"
-
-/* Does /proc/PID/maps name the segment? */
-static int maps_has_segment(unsigned long pid)
+/* Does /proc/PID/maps show the segment? */
+static int maps_has_segment(uint32_t pid)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%lu/maps", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    char line[512];
+    ptp_maps it;
+    ptp_map m;
     int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strstr(line, MEMFD_NAME))
-            found = 1;
-        /* A long line (a path longer than the buffer): skip its rest. */
-        while (!strchr(line, '\n') && fgets(line, sizeof line, f))
-            ;
-    }
-    fclose(f);
+    if (ptp_maps_open(&it, pid) < 0)
+        return 0;
+    while (!found && ptp_maps_next(&it, &m))
+        found = ptp_map_is_segment(&m);
+    ptp_maps_close(&it);
     return found;
 }
 
@@ -51,27 +43,13 @@ static int maps_has_segment(unsigned long pid)
  * ptrace rule wants them for a caller without privileges? */
 int ptr_proc_owned_by(uint32_t pid, uid_t uid)
 {
-    char path[64];
     struct stat st;
-    snprintf(path, sizeof path, "/proc/%" PRIu32, pid);
-    if (stat(path, &st) < 0 || st.st_uid != uid)
+    ptp_status ps;
+    if (!ptp_exists(pid, &st) || st.st_uid != uid ||
+        ptp_read_status(pid, &ps) < 0)
         return 0;
-    snprintf(path, sizeof path, "/proc/%" PRIu32 "/status", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return 0;
-    char line[256];
-    int owned = 0;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long r, e, s;
-        if (strncmp(line, "Uid:", 4) != 0)
-            continue;
-        owned = sscanf(line + 4, "%lu %lu %lu", &r, &e, &s) == 3 &&
-                r == uid && e == uid && s == uid;
-        break;
-    }
-    fclose(f);
-    return owned;
+    return ps.nuid >= 3 && ps.uid[0] == uid && ps.uid[1] == uid &&
+           ps.uid[2] == uid;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -102,14 +80,12 @@ static int list_tagged(long owner, uint32_t **pids, size_t *n, char *err,
         unsigned long v = strtoul(s, &end, 10);
         if (*end || v == 0 || v > UINT32_MAX || (pid_t)v == self)
             continue;
-        char path[64];
         struct stat st;
-        snprintf(path, sizeof path, "/proc/%lu", v);
-        if (stat(path, &st) < 0 || (me != 0 && st.st_uid != me))
+        if (!ptp_exists((uint32_t)v, &st) || (me != 0 && st.st_uid != me))
             continue;
         if (owner >= 0 && !ptr_proc_owned_by((uint32_t)v, (uid_t)owner))
             continue;
-        if (!maps_has_segment(v))
+        if (!maps_has_segment((uint32_t)v))
             continue;
         if (cnt == cap) {
             size_t ncap = cap ? cap * 2 : 32;
