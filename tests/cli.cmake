@@ -35,3 +35,10 @@ target_link_libraries(test_emit PRIVATE ptlib)
 target_include_directories(test_emit PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME emit COMMAND test_emit)
 set_tests_properties(emit PROPERTIES TIMEOUT 30)
+
+# The one UTF-8 check of the command's library (cli_utf8_len, util.c).
+add_executable(test_utf8 ${CMAKE_CURRENT_SOURCE_DIR}/test_utf8.c)
+target_link_libraries(test_utf8 PRIVATE ptlib)
+target_include_directories(test_utf8 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME utf8 COMMAND test_utf8)
+set_tests_properties(utf8 PROPERTIES TIMEOUT 30)

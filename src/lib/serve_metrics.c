@@ -57,35 +57,6 @@ void sv_printf(sv_buf *b, const char *fmt, ...)
         sv_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4, within n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t k;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0)
-        k = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        k = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        k = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
-        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
 /*
  * Text of untrusted bytes (a command name can hold any byte but NUL):
  * printable ASCII and valid UTF-8 as they are, control characters and
@@ -100,7 +71,7 @@ void sv_put_text(sv_buf *b, const char *str, size_t n, int json)
     const unsigned char *s = (const unsigned char *)str;
     (void)json; /* both formats escape the same two characters here */
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = cli_utf8_len((const char *)s + i, n - i);
         if (k == 0 || s[i] < 0x20 || s[i] == 0x7f) {
             char esc[6] = {'\\', '\\', 'x', hex[s[i] >> 4], hex[s[i] & 15], 0};
             sv_put(b, esc, 5);
