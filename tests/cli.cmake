@@ -42,3 +42,6 @@ target_link_libraries(test_utf8 PRIVATE ptlib)
 target_include_directories(test_utf8 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME utf8 COMMAND test_utf8)
 set_tests_properties(utf8 PROPERTIES TIMEOUT 30)
+
+# The JSON of find, imports, trend and serve against docs/json.md (issue 10).
+pt_shell_test(json_schema_b json_schema_b.sh 120)
