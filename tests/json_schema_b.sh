@@ -53,7 +53,7 @@ import json, sys
 t = sys.argv[1]
 f1, f4 = (json.load(open(t + n)) for n in ("/f1.json", "/f4.json"))
 assert f1["process"] is None and f4["process"]["pid"] > 0, (f1["process"], f4["process"])
-assert {h["kind"] for h in f1["hits"]} == {"code", "data"}, f1["hits"]
+assert f1["hits"] and f4["hits"], (f1["hits"], f4["hits"])
 assert any("module_address" in h for h in f4["hits"]), f4["hits"]
 i4, i5 = (json.load(open(t + n)) for n in ("/i4.json", "/i5.json"))
 assert i4["results"] and all("status" in r for r in i4["results"]), i4

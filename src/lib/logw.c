@@ -244,16 +244,12 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Append the strings (up to a NULL) to buf, SQL_MAX bytes. */
-static void append(char *buf, ...)
+/* Append s to buf, SQL_MAX bytes (cut there; the statements are a few
+ * hundred bytes). */
+static void append(char *buf, const char *s)
 {
-    va_list ap;
-    const char *p;
     size_t n = strlen(buf);
-    va_start(ap, buf);
-    while ((p = va_arg(ap, const char *)) != NULL)
-        n += (size_t)snprintf(buf + n, n < SQL_MAX ? SQL_MAX - n : 0, "%s", p);
-    va_end(ap);
+    snprintf(buf + n, SQL_MAX - n, "%s", s);
 }
 
 /*
@@ -264,24 +260,27 @@ static void append(char *buf, ...)
  */
 static void tag_sample_sql(char create[SQL_MAX], char insert[SQL_MAX])
 {
+    char part[256];
     create[0] = insert[0] = 0;
-    append(create, LOGFMT_CREATE_TAG_SAMPLE_HEAD, NULL);
-    append(insert, "INSERT INTO tag_sample(" LOGFMT_TAG_SAMPLE_KEY_COLS, NULL);
+    append(create, LOGFMT_CREATE_TAG_SAMPLE_HEAD);
+    append(insert, "INSERT INTO tag_sample(" LOGFMT_TAG_SAMPLE_KEY_COLS);
     for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
-        append(create, "  ", logfmt_tag_counters[i], " INTEGER NOT NULL,\n", NULL);
-        append(insert, ", ", logfmt_tag_counters[i], NULL);
+        snprintf(part, sizeof part, "  %s INTEGER NOT NULL,\n", logfmt_tag_counters[i]);
+        append(create, part);
+        snprintf(part, sizeof part, ", %s", logfmt_tag_counters[i]);
+        append(insert, part);
     }
-    append(create, LOGFMT_CREATE_TAG_SAMPLE_TAIL, NULL);
-    append(insert, ") VALUES(?1, ?2, ?3", NULL);
+    append(create, LOGFMT_CREATE_TAG_SAMPLE_TAIL);
+    append(insert, ") VALUES(?1, ?2, ?3");
     for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
-        char ph[16];
-        snprintf(ph, sizeof ph, ", ?%zu", i + 4);
-        append(insert, ph, NULL);
+        snprintf(part, sizeof part, ", ?%zu", i + 4);
+        append(insert, part);
     }
-    append(insert, ") ON CONFLICT(" LOGFMT_TAG_SAMPLE_KEY_COLS ") DO UPDATE SET ", NULL);
+    append(insert, ") ON CONFLICT(" LOGFMT_TAG_SAMPLE_KEY_COLS ") DO UPDATE SET ");
     for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
         const char *c = logfmt_tag_counters[i];
-        append(insert, i ? ", " : "", c, " = ", c, " + excluded.", c, NULL);
+        snprintf(part, sizeof part, "%s%s = %s + excluded.%s", i ? ", " : "", c, c, c);
+        append(insert, part);
     }
 }
 
