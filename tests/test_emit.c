@@ -48,7 +48,6 @@ static char *report(emit_mode mode)
                    .peak = 70, .failures = 1};
     emit_counts(&e, "paged", &c, 1);
     emit_counts(&e, "total", &c, 0);
-    emit_counts_with(&e, "other", &c, 0, 7, -8);
     emit_row_end(&e);
     emit_arr_end(&e);
     emit_arr_begin(&e, "empty");
@@ -80,9 +79,7 @@ int main(void)
         " \"paged\": {\"allocs\": 5, \"frees\": 2, \"bytes_alloc\": 100,"
         " \"bytes_freed\": 40, \"peak\": 70, \"failures\": 1, \"blocks\": 3, \"bytes\": 60},"
         " \"total\": {\"allocs\": 5, \"frees\": 2, \"bytes_alloc\": 100,"
-        " \"bytes_freed\": 40, \"failures\": 1, \"blocks\": 3, \"bytes\": 60},"
-        " \"other\": {\"allocs\": 5, \"frees\": 2, \"bytes_alloc\": 100,"
-        " \"bytes_freed\": 40, \"failures\": 1, \"blocks\": 7, \"bytes\": -8}}\n"
+        " \"bytes_freed\": 40, \"failures\": 1, \"blocks\": 3, \"bytes\": 60}}\n"
         " ],\n"
         " \"empty\": []\n"
         "}\n";

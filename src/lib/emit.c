@@ -361,8 +361,7 @@ void emit_col_tag(emitter *e, int col, uint32_t tag)
 
 /* ---- shared pieces ----------------------------------------------------- */
 
-void emit_counts_with(emitter *e, const char *key, const pt_counts *c, int with_peak,
-                      int64_t blocks, int64_t bytes)
+void emit_counts(emitter *e, const char *key, const pt_counts *c, int with_peak)
 {
     if (!emit_json(e))
         return;
@@ -371,15 +370,9 @@ void emit_counts_with(emitter *e, const char *key, const pt_counts *c, int with_
     if (with_peak || strcmp(#name, "peak") != 0)                             \
         emit_kv_u64(e, #name, c->name);
 #include "counters.def"
-    emit_kv_i64(e, "blocks", blocks);
-    emit_kv_i64(e, "bytes", bytes);
+    emit_kv_i64(e, "blocks", cli_diff(c->allocs, c->frees));
+    emit_kv_i64(e, "bytes", cli_diff(c->bytes_alloc, c->bytes_freed));
     emit_obj_end(e);
-}
-
-void emit_counts(emitter *e, const char *key, const pt_counts *c, int with_peak)
-{
-    emit_counts_with(e, key, c, with_peak, cli_diff(c->allocs, c->frees),
-                     cli_diff(c->bytes_alloc, c->bytes_freed));
 }
 
 void emit_source(emitter *e, const ptr_view *v, const char *spec)

@@ -115,10 +115,6 @@ void emit_col_dbl_as(emitter *e, int col, double v, int decimals, const char *te
  * blocks, bytes}: the counters of counters.def and the two derived
  * numbers; with_peak 0 leaves peak out (a sum over tags has no peak). */
 void emit_counts(emitter *e, const char *key, const pt_counts *c, int with_peak);
-/* The same object with the two derived numbers given (a row whose blocks
- * and bytes are not allocs - frees of its counters: serve's "other"). */
-void emit_counts_with(emitter *e, const char *key, const pt_counts *c, int with_peak,
-                      int64_t blocks, int64_t bytes);
 /* "source": the reading (kind, spec, pid, comm, exe, segment_version,
  * start_ns, taken_ns, page_size, max_tags, backend). */
 void emit_source(emitter *e, const ptr_view *v, const char *spec);
