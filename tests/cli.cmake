@@ -38,3 +38,13 @@ set_tests_properties(emit PROPERTIES TIMEOUT 30)
 # The JSON of used, vm, sites, snap, lm, ln and mon against docs/json.md
 # (issue 10, part A of the emitter port).
 pt_shell_test(json_schema_a json_schema_a.sh 240)
+
+# The one UTF-8 check of the command's library (cli_utf8_len, util.c).
+add_executable(test_utf8 ${CMAKE_CURRENT_SOURCE_DIR}/test_utf8.c)
+target_link_libraries(test_utf8 PRIVATE ptlib)
+target_include_directories(test_utf8 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME utf8 COMMAND test_utf8)
+set_tests_properties(utf8 PROPERTIES TIMEOUT 30)
+
+# The JSON of find, imports, trend and serve against docs/json.md (issue 10).
+pt_shell_test(json_schema_b json_schema_b.sh 120)

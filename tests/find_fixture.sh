@@ -56,7 +56,7 @@ check_fxtw() {
     LIB=$lib python3 - "$T/fx.json" <<'PY' || fail "JSON content: $(head -c 600 "$T/fx.json")"
 import json, os, sys
 d = json.load(open(sys.argv[1]))
-assert d["tag"] == "FxTw" and d["bytes"] == "46 78 54 77" and d["value"] == "0x77547846", d
+assert d["tag"] == "FxTw" and d["tag_bytes"] == "46 78 54 77" and d["tag_value"] == 0x77547846, d
 code = [h for h in d["hits"] if h["kind"] == "code"]
 assert sorted(h["symbol"] for h in code) == ["fx_make_reply", "fx_make_request"], code
 assert all(h["section"] == ".text" and h["module"] == os.environ["LIB"] for h in code), code

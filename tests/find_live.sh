@@ -48,7 +48,7 @@ else
     python3 - "$T/nmf.json" "$nmf" <<'PY' || fail "live JSON: $(head -c 600 "$T/nmf.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["source"]["pid"] == int(sys.argv[2]) and d["source"]["exited"] is False, d["source"]
+assert d["process"]["pid"] == int(sys.argv[2]) and d["process"]["exited"] is False, d["process"]
 h = [h for h in d["hits"] if h.get("symbol") == "leak_step"]
 assert h and h[0]["kind"] == "code" and h[0]["module"] == "notmyfault", d["hits"]
 assert int(h[0]["address"], 16) != int(h[0]["module_address"], 16)   # PIE: live != file address

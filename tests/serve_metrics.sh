@@ -106,7 +106,8 @@ d = json.load(open(sys.argv[1]))
 p = {x["pid"]: x for x in d["processes"]}
 a = p[int(sys.argv[2])]
 assert a["rows"][-1]["other"] and a["rows"][0]["tag"] == "Leak", a["rows"][0]
-assert p[int(sys.argv[3])]["comm"] == "q\"b\\\\x09\\xff", p[int(sys.argv[3])]["comm"]
+# The JSON text of a name is the table text (docs/json.md): the backslash doubled.
+assert p[int(sys.argv[3])]["comm"] == "q\"b\\\\\\x09\\xff", p[int(sys.argv[3])]["comm"]
 ' "$T/p.json" "$A" "$C" || fail "JSON content"
 
 # A process that exits disappears from the next scrape.

@@ -44,6 +44,7 @@
 #include "verbs.h"
 #include "elfscan.h"
 #include "procfs.h"
+#include "emit.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -847,131 +848,158 @@ static void fmt_name(char *buf, size_t n, const hit *h)
         snprintf(buf, n, "%s [%s]", mod, h->note ? h->note : "no symbol");
 }
 
-static void print_hit(const finder *F, const hit *h)
+/* A hit, described once: two lines in the table (the hit, then its address
+ * and 16 bytes), one object in the JSON.  Cells without a JSON key are the
+ * table's own text; the JSON's other members follow the cells. */
+enum { H_KIND, H_NAME, H_SECTION, H_ADDR, H_OFFSET, H_SRC, H_FILE, H_DBADDR, H_DUMP, H_ASCII,
+       H_COUNT };
+static const emit_col hit_cols[H_COUNT] = {
+    [H_KIND] = {"kind", 0, EMIT_LEFT, ""},
+    [H_NAME] = {NULL, 0, EMIT_LEFT, "  "},
+    [H_SECTION] = {NULL, 0, EMIT_LEFT, "  "},
+    [H_ADDR] = {NULL, 0, EMIT_LEFT, "  "},
+    [H_OFFSET] = {NULL, 0, EMIT_LEFT, "  "},
+    [H_SRC] = {NULL, 0, EMIT_LEFT, ""},          /* "  file:line", or nothing */
+    [H_FILE] = {"file", 0, EMIT_LEFT, "  "},
+    [H_DBADDR] = {NULL, 0, EMIT_LEFT, "\n      "},
+    [H_DUMP] = {"dump", 0, EMIT_LEFT, "  "},
+    [H_ASCII] = {NULL, 0, EMIT_LEFT, "  "},
+};
+
+/* A table-only cell whose text is the verb's own (not escaped again). */
+static void text_cell(emitter *e, int col, const char *text)
 {
-    char name[1024], dump[64], ascii[20], addr[24];
+    emit_col_u64_as(e, col, 0, text);
+}
+
+static void kv_hex(emitter *e, const char *key, int have, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "0x%" PRIx64, v);
+    emit_kv_str(e, key, have ? b : NULL);
+}
+
+static void emit_hit(emitter *e, const finder *F, const hit *h)
+{
+    char name[1024], dump[64], ascii[20], addr[24], text[CLI_ESC_MAX + 32];
     fmt_name(name, sizeof name, h);
-    printf("%s  %s  %s", h->code ? "code" : "data", cli_esc(name),
-           h->section ? cli_esc(h->section) : "-");
-    if (h->have_addr)
-        printf("  addr 0x%" PRIx64, h->addr);
-    else
-        printf("  addr -");
-    printf("  offset 0x%" PRIx64, h->off);
-    if (h->srcfile)
-        printf("  %s:%d", cli_esc(h->srcfile), h->line);
-    printf("  %s\n", cli_esc(h->where));
     fmt_dump(dump, sizeof dump, h, ascii, sizeof ascii);
     fmt_addr(addr, sizeof addr, h->have_addr ? h->addr : h->off);
-    printf("      %s  %s  %s\n", addr, dump, ascii);
-    (void)F;
-}
-
-static void json_hit(const hit *h, int first)
-{
-    char name[1024], dump[64], ascii[20];
-    printf("%s\n    {\"kind\": \"%s\", \"file\": ", first ? "" : ",", h->code ? "code" : "data");
-    cli_json_str(stdout, h->where);
-    printf(", \"module\": ");
-    cli_json_str(stdout, basename_of(h->where));
-    printf(", \"section\": ");
+    emit_row_begin(e);
+    emit_col_str(e, H_KIND, h->code ? "code" : "data");
+    emit_col_str(e, H_NAME, name);
     if (h->section)
-        cli_json_str(stdout, h->section);
+        emit_col_str(e, H_SECTION, h->section);
     else
-        printf("null");
+        text_cell(e, H_SECTION, "-");
     if (h->have_addr)
-        printf(", \"address\": \"0x%" PRIx64 "\"", h->addr);
+        snprintf(text, sizeof text, "addr 0x%" PRIx64, h->addr);
     else
-        printf(", \"address\": null");
-    if (h->have_modaddr)
-        printf(", \"module_address\": \"0x%" PRIx64 "\"", h->modaddr);
-    printf(", \"offset\": %" PRIu64 ", \"symbol\": ", h->off);
-    if (h->symbol) {
-        cli_json_str(stdout, h->symbol);
-        printf(", \"symbol_offset\": %" PRIu64 ", \"past_end\": %s, \"from_dynsym\": %s",
-               h->symoff, h->past_end ? "true" : "false", h->dynsym ? "true" : "false");
-    } else {
-        printf("null");
-    }
-    fmt_name(name, sizeof name, h);
-    printf(", \"name\": ");
-    cli_json_str(stdout, name);
+        snprintf(text, sizeof text, "addr -");
+    text_cell(e, H_ADDR, text);
+    snprintf(text, sizeof text, "offset 0x%" PRIx64, h->off);
+    text_cell(e, H_OFFSET, text);
     if (h->srcfile) {
-        printf(", \"source\": ");
-        cli_json_str(stdout, h->srcfile);
-        printf(", \"line\": %d", h->line);
+        snprintf(text, sizeof text, "  %s:%d", cli_esc(h->srcfile), h->line);
+        text_cell(e, H_SRC, text);
     }
-    if (h->note) {
-        printf(", \"note\": ");
-        cli_json_str(stdout, h->note);
+    emit_col_str(e, H_FILE, h->where);
+    text_cell(e, H_DBADDR, addr);
+    emit_col_str(e, H_DUMP, dump);
+    text_cell(e, H_ASCII, ascii);
+
+    emit_kv_str(e, "module", basename_of(h->where));
+    emit_kv_str(e, "section", h->section);
+    kv_hex(e, "address", h->have_addr, h->addr);
+    if (F->pid)
+        kv_hex(e, "module_address", h->have_modaddr, h->modaddr);
+    emit_kv_u64(e, "offset", h->off);
+    emit_kv_str(e, "symbol", h->symbol);
+    if (h->symbol) {
+        emit_kv_u64(e, "symbol_offset", h->symoff);
+        emit_kv_bool(e, "past_end", h->past_end);
+        emit_kv_bool(e, "from_dynsym", h->dynsym);
+    } else {
+        emit_kv_null(e, "symbol_offset");
+        emit_kv_null(e, "past_end");
+        emit_kv_null(e, "from_dynsym");
     }
-    fmt_dump(dump, sizeof dump, h, ascii, sizeof ascii);
-    printf(", \"dump\": ");
-    cli_json_str(stdout, dump);
-    printf(", \"ascii\": ");
-    cli_json_str(stdout, ascii);
-    printf("}");
+    emit_kv_str(e, "name", name);
+    emit_kv_str(e, "source_file", h->srcfile);
+    if (h->srcfile)
+        emit_kv_i64(e, "line", h->line);
+    else
+        emit_kv_null(e, "line");
+    emit_kv_str(e, "note", h->note);
+    emit_kv_str(e, "ascii", ascii);
+    emit_row_end(e);
 }
 
-static void print_report(const finder *F, char **paths, int npaths)
+static void print_report(const finder *F, char **paths, int npaths, emit_mode mode)
 {
     uint64_t total = F->code.total + (F->code_only ? 0 : F->data.total);
     size_t shown = F->code.n + F->data.n;
     const char *unit = F->pid ? "module" : "file";
-    if (F->json) {
-        printf("{\"tag\": ");
-        cli_json_str(stdout, F->tagtext);
-        printf(", \"bytes\": \"%02x %02x %02x %02x\", \"value\": \"0x%08" PRIx32 "\"",
-               F->needle[0], F->needle[1], F->needle[2], F->needle[3], F->value);
-        if (F->pid) {
-            printf(", \"source\": {\"pid\": %" PRIu32 ", \"comm\": ", F->pid);
-            cli_json_str(stdout, F->comm);
-            printf(", \"exited\": %s}", F->exited ? "true" : "false");
-        } else {
-            printf(", \"source\": {\"paths\": [");
-            for (int i = 0; i < npaths; i++) {
-                printf("%s", i ? ", " : "");
-                cli_json_str(stdout, paths[i]);
-            }
-            printf("]}");
-        }
-        printf(", \"code_only\": %s, \"hits\": [", F->code_only ? "true" : "false");
-        int first = 1;
-        for (size_t i = 0; i < F->code.n; i++, first = 0)
-            json_hit(&F->code.v[i], first);
-        for (size_t i = 0; i < F->data.n; i++, first = 0)
-            json_hit(&F->data.v[i], first);
-        printf("%s], \"total\": %" PRIu64 ", \"code\": %" PRIu64 ", \"data\": %" PRIu64
-               ", \"shown\": %zu, \"%ss_with_hits\": %" PRIu64 ", \"%ss_scanned\": %" PRIu64
-               ", \"not_elf\": %" PRIu64 ", \"skipped\": %" PRIu64 "}\n",
-               first ? "" : "\n  ", total, F->code.total, F->data.total, shown, unit,
-               F->files_hit, unit, F->scanned, F->not_elf, F->skipped);
-        return;
+    char key[32], bytes[16];
+    emitter em, *e = &em;
+    emit_init(e, stdout, mode);
+    emit_begin(e);
+    snprintf(bytes, sizeof bytes, "%02x %02x %02x %02x", F->needle[0], F->needle[1],
+             F->needle[2], F->needle[3]);
+    emit_text(e, "Tag '%s': bytes %s (0x%08" PRIx32 " as a little-endian value)", F->tagtext,
+              bytes, F->value);
+    emit_kv_tag(e, "tag", F->value);
+    emit_kv_str(e, "tag_bytes", bytes);
+    emit_kv_u64(e, "tag_value", F->value);
+    emit_arr_begin(e, "sources");
+    for (int i = 0; i < npaths; i++)
+        emit_kv_str(e, NULL, paths[i]);
+    emit_arr_end(e);
+    if (F->pid) {
+        emit_text(e, " in process %" PRIu32 " (%s)", F->pid, cli_esc(F->comm));
+        emit_obj_begin(e, "process");
+        emit_kv_u64(e, "pid", F->pid);
+        emit_kv_str(e, "comm", F->comm);
+        emit_kv_bool(e, "exited", F->exited);
+        emit_obj_end(e);
+    } else {
+        emit_kv_null(e, "process");
     }
-    printf("Tag '%s': bytes %02x %02x %02x %02x (0x%08" PRIx32 " as a little-endian value)",
-           F->tagtext, F->needle[0], F->needle[1], F->needle[2], F->needle[3], F->value);
-    if (F->pid)
-        printf(" in process %" PRIu32 " (%s)", F->pid, cli_esc(F->comm));
-    printf("\n\n");
+    emit_text(e, "\n\n");
+    emit_kv_bool(e, "code_only", F->code_only);
+    emit_table_begin(e, hit_cols, H_COUNT);
+    emit_arr_begin(e, "hits");
     for (size_t i = 0; i < F->code.n; i++)
-        print_hit(F, &F->code.v[i]);
+        emit_hit(e, F, &F->code.v[i]);
     for (size_t i = 0; i < F->data.n; i++)
-        print_hit(F, &F->data.v[i]);
+        emit_hit(e, F, &F->data.v[i]);
+    emit_arr_end(e);
     if (shown)
-        printf("\n");
-    printf("%" PRIu64 " hit%s (%" PRIu64 " code, %" PRIu64 " data%s) in %" PRIu64 " %s%s; ",
-           total, total == 1 ? "" : "s", F->code.total, F->data.total,
-           F->code_only && F->data.total ? " not shown: --code-only" : "", F->files_hit, unit,
-           F->files_hit == 1 ? "" : "s");
-    printf("%" PRIu64 " %s%s%s scanned, %" PRIu64 " not ELF ignored, %" PRIu64 " skipped\n",
-           F->scanned, F->all_files ? "" : "ELF ", unit, F->scanned == 1 ? "" : "s", F->not_elf,
-           F->skipped);
+        emit_text(e, "\n");
+    emit_text(e, "%" PRIu64 " hit%s (%" PRIu64 " code, %" PRIu64 " data%s) in %" PRIu64 " %s%s; ",
+              total, total == 1 ? "" : "s", F->code.total, F->data.total,
+              F->code_only && F->data.total ? " not shown: --code-only" : "", F->files_hit, unit,
+              F->files_hit == 1 ? "" : "s");
+    emit_text(e, "%" PRIu64 " %s%s%s scanned, %" PRIu64 " not ELF ignored, %" PRIu64 " skipped\n",
+              F->scanned, F->all_files ? "" : "ELF ", unit, F->scanned == 1 ? "" : "s",
+              F->not_elf, F->skipped);
     if (shown < total)
-        printf("showing the first %zu of each kind (--max N shows more)\n", F->max);
+        emit_text(e, "showing the first %zu of each kind (--max N shows more)\n", F->max);
     if (F->exited)
-        printf("process %" PRIu32 " exited during the scan: the hits above are from the "
-               "modules read before it did\n",
-               F->pid);
+        emit_text(e, "process %" PRIu32 " exited during the scan: the hits above are from the "
+                     "modules read before it did\n",
+                  F->pid);
+    emit_kv_u64(e, "total", total);
+    emit_kv_u64(e, "code", F->code.total);
+    emit_kv_u64(e, "data", F->data.total);
+    emit_kv_u64(e, "shown", shown);
+    snprintf(key, sizeof key, "%ss_with_hits", unit);
+    emit_kv_u64(e, key, F->files_hit);
+    snprintf(key, sizeof key, "%ss_scanned", unit);
+    emit_kv_u64(e, key, F->scanned);
+    emit_kv_u64(e, "not_elf", F->not_elf);
+    emit_kv_u64(e, "skipped", F->skipped);
+    emit_end(e);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1133,7 +1161,7 @@ int cmd_find(int argc, char **argv)
     if (F.exited)
         cli_err(VERB, "process %" PRIu32 " exited during the scan; results are partial",
                 F.pid);
-    print_report(&F, paths, npaths);
+    print_report(&F, paths, npaths, F.json ? EMIT_JSON : EMIT_TABLE);
     status = F.code.total + (F.code_only ? 0 : F.data.total) ? PT_EXIT_OK : PT_EXIT_FINDING;
     if (fflush(stdout) != 0)
         status = PT_EXIT_USAGE;

@@ -30,6 +30,7 @@
  */
 #include "verbs.h"
 #include "elfdyn.h"
+#include "emit.h"
 #include "procmods.h"
 #include "symbolize.h"
 #include "util.h"
@@ -655,127 +656,192 @@ static void status_text(const hit *h, char *buf, size_t size)
         snprintf(buf, size, "%s", s);
 }
 
-static void print_json(const scanctx *c, const live *L, int is_live, char **ops, int nops)
+/* The three tables (exports; imports in files; imports in a process),
+ * each described once.  The module is the JSON's "module"; the other cells
+ * are the table's own text, and every result's JSON members are written by
+ * json_result (the same in the three layouts). */
+enum { X_MODULE, X_SYMBOL, X_TYPE, X_BIND, X_VALUE, X_SIZE, X_PATH, X_COUNT };
+static const emit_col exports_cols[X_COUNT] = {
+    [X_MODULE] = {"module", 24, EMIT_LEFT, ""},
+    [X_SYMBOL] = {NULL, 32, EMIT_LEFT, " "},
+    [X_TYPE] = {NULL, 6, EMIT_LEFT, " "},
+    [X_BIND] = {NULL, 6, EMIT_LEFT, " "},
+    [X_VALUE] = {NULL, 16, EMIT_LEFT, " "},
+    [X_SIZE] = {NULL, 8, 0, " "},
+    [X_PATH] = {NULL, 0, EMIT_LEFT, "  "},
+};
+enum { F_MODULE, F_SYMBOL, F_RELOC, F_SLOT, F_PATH, F_COUNT };
+static const emit_col file_cols[F_COUNT] = {
+    [F_MODULE] = {"module", 24, EMIT_LEFT, ""},
+    [F_SYMBOL] = {NULL, 32, EMIT_LEFT, " "},
+    [F_RELOC] = {NULL, 10, EMIT_LEFT, " "},
+    [F_SLOT] = {NULL, 16, EMIT_LEFT, " "},
+    [F_PATH] = {NULL, 0, EMIT_LEFT, "  "},
+};
+enum { L_MODULE, L_SYMBOL, L_RELOC, L_SLOT, L_VALUE, L_POINTS, L_STATUS, L_COUNT };
+static const emit_col live_cols[L_COUNT] = {
+    [L_MODULE] = {"module", 24, EMIT_LEFT, ""},
+    [L_SYMBOL] = {NULL, 28, EMIT_LEFT, " "},
+    [L_RELOC] = {NULL, 10, EMIT_LEFT, " "},
+    [L_SLOT] = {NULL, 16, EMIT_LEFT, " "},
+    [L_VALUE] = {NULL, 16, EMIT_LEFT, "  "},
+    [L_POINTS] = {NULL, 36, EMIT_LEFT, " "},
+    [L_STATUS] = {NULL, 0, EMIT_LEFT, " "},
+};
+
+/* A table-only cell whose text is the verb's own (not escaped again). */
+static void text_cell(emitter *e, int col, const char *text)
 {
-    char st[256];
-    printf("{\"symbol\": ");
-    cli_json_str(stdout, c->pattern);
-    printf(", \"mode\": \"%s\", \"sources\": [", (c->what & ED_EXPORTS) ? "exports" : "imports");
-    for (int i = 0; i < nops; i++) {
-        fputs(i ? ", " : "", stdout);
-        cli_json_str(stdout, ops[i]);
-    }
-    fputs("], \"process\": ", stdout);
-    if (is_live) {
-        printf("{\"pid\": %" PRIu32 ", \"comm\": ", L->pm.pid);
-        cli_json_str(stdout, L->pm.comm);
-        fputs(", \"exe\": ", stdout);
-        cli_json_str(stdout, L->pm.exe);
-        printf(", \"exited\": %s}", L->pm.exited ? "true" : "false");
-    } else {
-        fputs("null", stdout);
-    }
-    printf(", \"files_scanned\": %zu, \"errors\": %zu, \"modules\": %zu, \"results\": [",
-           c->files_scanned, c->errors, count_modules(c->h, c->n));
-    for (size_t i = 0; i < c->n; i++) {
-        const hit *h = &c->h[i];
-        printf("%s\n  {\"module\": ", i ? "," : "");
-        cli_json_str(stdout, h->name);
-        fputs(", \"path\": ", stdout);
-        cli_json_str(stdout, h->path);
-        fputs(", \"symbol\": ", stdout);
-        cli_json_str(stdout, h->symbol);
-        fputs(", \"version\": ", stdout);
-        cli_json_str(stdout, h->version ? h->version : "");
-        printf(", \"type\": \"%s\", \"bind\": \"%s\"", type_name(h->type), bind_name(h->bind));
-        if (h->defined) {
-            printf(", \"value\": \"0x%" PRIx64 "\", \"size\": %" PRIu64 ", \"hidden\": %s",
-                   h->value, h->size, h->hidden ? "true" : "false");
-            if (is_live)
-                printf(", \"address\": \"0x%" PRIx64 "\"", h->bias + h->value);
-        } else {
-            fputs(", \"version_file\": ", stdout);
-            cli_json_str(stdout, h->version_file ? h->version_file : "");
-            fputs(", \"relocation\": ", stdout);
-            cli_json_str(stdout, h->rname);
-            printf(", \"plt\": %s, \"slot\": \"0x%" PRIx64 "\"", h->plt ? "true" : "false",
-                   h->slot);
-            if (is_live) {
-                printf(", \"slot_address\": \"0x%" PRIx64 "\", \"read\": %s, \"target\": \"0x%" PRIx64
-                       "\", \"target_name\": ",
-                       h->bias + h->slot, h->read ? "true" : "false", h->target);
-                cli_json_str(stdout, h->target_name ? h->target_name : "");
-                fputs(", \"provider\": ", stdout);
-                cli_json_str(stdout, h->provider ? h->provider : "");
-                fputs(", \"status\": ", stdout);
-                cli_json_str(stdout, h->status ? h->status : "");
-                fputs(", \"status_text\": ", stdout);
-                status_text(h, st, sizeof st);
-                cli_json_str(stdout, st);
-            }
-        }
-        putchar('}');
-    }
-    puts("]}");
+    emit_col_u64_as(e, col, 0, text);
 }
 
-static void print_table(const scanctx *c, const live *L, int is_live)
+static void hex_cell(emitter *e, int col, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "%016" PRIx64, v);
+    text_cell(e, col, b);
+}
+
+static void kv_hex(emitter *e, const char *key, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "0x%" PRIx64, v);
+    emit_kv_str(e, key, b);
+}
+
+/* The JSON members of a result (all but "module", the first column). */
+static void json_result(emitter *e, const hit *h, int is_live)
+{
+    char st[256];
+    emit_kv_str(e, "path", h->path);
+    emit_kv_str(e, "symbol", h->symbol);
+    emit_kv_str(e, "version", h->version);
+    emit_kv_str(e, "type", type_name(h->type));
+    emit_kv_str(e, "bind", bind_name(h->bind));
+    if (h->defined) {
+        kv_hex(e, "value", h->value);
+        emit_kv_u64(e, "size", h->size);
+        emit_kv_bool(e, "hidden", h->hidden);
+        if (is_live)
+            kv_hex(e, "address", h->bias + h->value);
+        return;
+    }
+    emit_kv_str(e, "version_file", h->version_file);
+    emit_kv_str(e, "relocation", *h->rname ? h->rname : NULL);
+    emit_kv_bool(e, "plt", h->plt);
+    kv_hex(e, "slot", h->slot);
+    if (!is_live)
+        return;
+    kv_hex(e, "slot_address", h->bias + h->slot);
+    emit_kv_bool(e, "read", h->read);
+    if (h->read)
+        kv_hex(e, "target", h->target);
+    else
+        emit_kv_null(e, "target");
+    emit_kv_str(e, "target_name", h->target_name);
+    emit_kv_str(e, "provider", h->provider);
+    emit_kv_str(e, "status", h->status);
+    status_text(h, st, sizeof st);
+    emit_kv_str(e, "status_text", st);
+}
+
+static void report(const scanctx *c, const live *L, int is_live, char **ops, int nops,
+                   emit_mode mode)
 {
     char sym[512], st[256];
     size_t nm = count_modules(c->h, c->n);
     int exports = (c->what & ED_EXPORTS) != 0;
-    if (is_live)
-        printf("   process %" PRIu32 " (%s), live: ", L->pm.pid, cli_esc(L->pm.comm));
-    else
-        fputs("   ", stdout);
-    printf("%zu module%s %s %s (%zu ELF file%s read)\n\n", nm, nm == 1 ? "" : "s",
-           exports ? (nm == 1 ? "exports" : "export") : (nm == 1 ? "imports" : "import"),
-           cli_esc(c->pattern), c->files_scanned, c->files_scanned == 1 ? "" : "s");
+    emitter em, *e = &em;
+    emit_init(e, stdout, mode);
+    emit_begin(e);
+    emit_kv_str(e, "symbol", c->pattern);
+    emit_kv_str(e, "mode", exports ? "exports" : "imports");
+    emit_arr_begin(e, "sources");
+    for (int i = 0; i < nops; i++)
+        emit_kv_str(e, NULL, ops[i]);
+    emit_arr_end(e);
+    if (is_live) {
+        emit_text(e, "   process %" PRIu32 " (%s), live: ", L->pm.pid, cli_esc(L->pm.comm));
+        emit_obj_begin(e, "process");
+        emit_kv_u64(e, "pid", L->pm.pid);
+        emit_kv_str(e, "comm", L->pm.comm);
+        emit_kv_str(e, "exe", *L->pm.exe ? L->pm.exe : NULL);
+        emit_kv_bool(e, "exited", L->pm.exited);
+        emit_obj_end(e);
+    } else {
+        emit_text(e, "   ");
+        emit_kv_null(e, "process");
+    }
+    emit_text(e, "%zu module%s %s %s (%zu ELF file%s read)\n\n", nm, nm == 1 ? "" : "s",
+              exports ? (nm == 1 ? "exports" : "export") : (nm == 1 ? "imports" : "import"),
+              cli_esc(c->pattern), c->files_scanned, c->files_scanned == 1 ? "" : "s");
+    emit_kv_u64(e, "files_scanned", c->files_scanned);
+    emit_kv_u64(e, "errors", c->errors);
+    emit_kv_u64(e, "modules", nm);
+
     if (exports) {
-        printf("%-24s %-32s %-6s %-6s %-16s %8s  %s\n", "module", "symbol", "type", "bind",
-               is_live ? "address" : "value", "size", "path");
-        for (size_t i = 0; i < c->n; i++) {
-            const hit *h = &c->h[i];
-            symtext(h, sym, sizeof sym);
-            printf("%-24s %-32s %-6s %-6s %016" PRIx64 " %8" PRIu64 "  %s\n", cli_esc(h->name),
-                   cli_esc(sym), type_name(h->type), bind_name(h->bind),
-                   h->value + (is_live ? h->bias : 0), h->size, cli_esc(h->path));
-        }
-        return;
+        emit_text(e, "%-24s %-32s %-6s %-6s %-16s %8s  %s\n", "module", "symbol", "type", "bind",
+                  is_live ? "address" : "value", "size", "path");
+        emit_table_begin(e, exports_cols, X_COUNT);
+    } else if (!is_live) {
+        emit_text(e, "%-24s %-32s %-10s %-16s  %s\n", "module", "symbol", "reloc", "slot",
+                  "path");
+        emit_table_begin(e, file_cols, F_COUNT);
+    } else {
+        emit_text(e, "%-24s %-28s %-10s %-16s  %-16s %-36s %s\n", "module", "symbol", "reloc",
+                  "GOT slot", "value", "points to", "status");
+        emit_table_begin(e, live_cols, L_COUNT);
     }
-    if (!is_live) {
-        printf("%-24s %-32s %-10s %-16s  %s\n", "module", "symbol", "reloc", "slot", "path");
-        for (size_t i = 0; i < c->n; i++) {
-            const hit *h = &c->h[i];
-            symtext(h, sym, sizeof sym);
-            if (h->rtype)
-                printf("%-24s %-32s %-10s %016" PRIx64 "  %s\n", cli_esc(h->name), cli_esc(sym),
-                       h->rname, h->slot, cli_esc(h->path));
-            else
-                printf("%-24s %-32s %-10s %-16s  %s\n", cli_esc(h->name), cli_esc(sym), "-", "-",
-                       cli_esc(h->path));
-        }
-        return;
-    }
-    printf("%-24s %-28s %-10s %-16s  %-16s %-36s %s\n", "module", "symbol", "reloc",
-           "GOT slot", "value", "points to", "status");
+    emit_arr_begin(e, "results");
     for (size_t i = 0; i < c->n; i++) {
         const hit *h = &c->h[i];
         symtext(h, sym, sizeof sym);
-        status_text(h, st, sizeof st);
-        if (!h->rtype) {
-            printf("%-24s %-28s %-10s %-16s  %-16s %-36s %s\n", cli_esc(h->name), cli_esc(sym),
-                   "-", "-", "-", "-", cli_esc(st));
-            continue;
+        emit_row_begin(e);
+        emit_col_str(e, 0, h->name);
+        if (exports) {
+            emit_col_str(e, X_SYMBOL, sym);
+            text_cell(e, X_TYPE, type_name(h->type));
+            text_cell(e, X_BIND, bind_name(h->bind));
+            hex_cell(e, X_VALUE, h->value + (is_live ? h->bias : 0));
+            emit_col_u64(e, X_SIZE, h->size);
+            emit_col_str(e, X_PATH, h->path);
+        } else if (!is_live) {
+            emit_col_str(e, F_SYMBOL, sym);
+            text_cell(e, F_RELOC, h->rtype ? h->rname : "-");
+            if (h->rtype)
+                hex_cell(e, F_SLOT, h->slot);
+            else
+                text_cell(e, F_SLOT, "-");
+            emit_col_str(e, F_PATH, h->path);
+        } else {
+            emit_col_str(e, L_SYMBOL, sym);
+            status_text(h, st, sizeof st);
+            if (!h->rtype) {
+                text_cell(e, L_RELOC, "-");
+                text_cell(e, L_SLOT, "-");
+                text_cell(e, L_VALUE, "-");
+                text_cell(e, L_POINTS, "-");
+            } else {
+                text_cell(e, L_RELOC, h->rname);
+                hex_cell(e, L_SLOT, h->bias + h->slot);
+                if (h->read) {
+                    hex_cell(e, L_VALUE, h->target);
+                    if (h->target_name)
+                        emit_col_str(e, L_POINTS, h->target_name);
+                    else
+                        text_cell(e, L_POINTS, "-");
+                } else {
+                    text_cell(e, L_VALUE, "?");
+                    text_cell(e, L_POINTS, "-");
+                }
+            }
+            emit_col_str(e, L_STATUS, st);
         }
-        printf("%-24s %-28s %-10s %016" PRIx64 "  ", cli_esc(h->name), cli_esc(sym), h->rname,
-               h->bias + h->slot);
-        if (h->read)
-            printf("%016" PRIx64 " %-36s %s\n", h->target,
-                   h->target_name ? cli_esc(h->target_name) : "-", cli_esc(st));
-        else
-            printf("%-16s %-36s %s\n", "?", "-", cli_esc(st));
+        json_result(e, h, is_live);
+        emit_row_end(e);
     }
+    emit_arr_end(e);
+    emit_end(e);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -895,10 +961,8 @@ int cmd_imports(int argc, char **argv)
         cli_err(VERB, "nothing could be read (%zu skipped)", sc.errors);
         goto out;
     }
-    if (json)
-        print_json(&sc, &L, is_live, ops, nops);
-    else if (sc.n)
-        print_table(&sc, &L, is_live);
+    if (json || sc.n)
+        report(&sc, &L, is_live, ops, nops, json ? EMIT_JSON : EMIT_TABLE);
     else if (sc.operands_ok)
         printf("no module %s %s (%zu ELF file%s read)\n", exports ? "exports" : "imports",
                cli_esc(sc.pattern), sc.files_scanned, sc.files_scanned == 1 ? "" : "s");

@@ -11,6 +11,7 @@
  */
 #include "logread.h"
 #include "procfs.h"
+#include "logfmt.h"
 #include "ptread.h"
 
 #include <errno.h>
@@ -100,7 +101,7 @@ static sqlite3_stmt *prep(ldb_log *l, const char *sql, const char *what,
     if (rc != SQLITE_OK) {
         if (rc == SQLITE_ERROR && what)
             fail(err, size, "not a pooltag counter log of version %d: %s (%s)",
-                 LDB_VERSION, what, sqlite3_errmsg(l->db));
+                 LOGFMT_VERSION, what, sqlite3_errmsg(l->db));
         else
             fail(err, size, "%s", why(l, rc));
         sqlite3_finalize(st);
@@ -126,19 +127,16 @@ static int pragma_int(ldb_log *l, const char *sql, int64_t *out, char *err,
     return 0;
 }
 
-/* The tables and columns this reader uses (docs/log-format.md). */
+/* The tables and columns of the format (logfmt.h; tag_sample's counter
+ * columns are added by load). */
 static const struct {
     const char *table, *sql;
 } schema[] = {
-    {"meta", "SELECT key, value FROM meta LIMIT 0"},
-    {"process", "SELECT id, pid, start_ns, comm, exe, first_ns, last_ns, "
-                "end_ns, end_reason FROM process LIMIT 0"},
-    {"sample", "SELECT id, process, t_ns, rss_kb, commit_kb, paged_bytes, "
-               "nonpaged_bytes, paged_max, nonpaged_max, paged_failures, "
-               "nonpaged_failures, errors FROM sample LIMIT 0"},
-    {"tag_sample", "SELECT sample, tag, pool, allocs, frees, bytes_alloc, "
-                   "bytes_freed, bytes, failures FROM tag_sample LIMIT 0"},
-    {"tag", "SELECT tag, text, binary, description FROM tag LIMIT 0"},
+    {"meta", "SELECT " LOGFMT_META_COLS " FROM meta LIMIT 0"},
+    {"process", "SELECT " LOGFMT_PROCESS_COLS " FROM process LIMIT 0"},
+    {"sample", "SELECT " LOGFMT_SAMPLE_COLS " FROM sample LIMIT 0"},
+    {"tag_sample", NULL},
+    {"tag", "SELECT " LOGFMT_TAG_COLS " FROM tag LIMIT 0"},
 };
 
 static int by_tag(const void *a, const void *b)
@@ -152,22 +150,31 @@ static int load(ldb_log *l, char *err, size_t size)
     int64_t v;
     if (pragma_int(l, "PRAGMA application_id", &v, err, size))
         return -1;
-    if (v != LDB_APPLICATION_ID) {
+    if (v != LOGFMT_APPLICATION_ID) {
         fail(err, size, "not a pooltag counter log (application_id %lld, "
-             "expected %d)", (long long)v, LDB_APPLICATION_ID);
+             "expected %d)", (long long)v, LOGFMT_APPLICATION_ID);
         return -1;
     }
     if (pragma_int(l, "PRAGMA user_version", &v, err, size))
         return -1;
-    if (v != LDB_VERSION) {
+    if (v != LOGFMT_VERSION) {
         fail(err, size, "counter log format version %lld is not supported "
-             "(this pooltag reads version %d)", (long long)v, LDB_VERSION);
+             "(this pooltag reads version %d)", (long long)v, LOGFMT_VERSION);
         return -1;
     }
+    char tag_sample[1024];
+    size_t n = (size_t)snprintf(tag_sample, sizeof tag_sample,
+                                "SELECT " LOGFMT_TAG_SAMPLE_KEY_COLS);
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS && n < sizeof tag_sample; i++)
+        n += (size_t)snprintf(tag_sample + n, sizeof tag_sample - n, ", %s",
+                              logfmt_tag_counters[i]);
+    if (n < sizeof tag_sample)
+        snprintf(tag_sample + n, sizeof tag_sample - n, " FROM tag_sample LIMIT 0");
     for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
         char what[64];
         snprintf(what, sizeof what, "table %s", schema[i].table);
-        sqlite3_stmt *st = prep(l, schema[i].sql, what, err, size);
+        sqlite3_stmt *st = prep(l, schema[i].sql ? schema[i].sql : tag_sample, what, err,
+                                size);
         if (!st)
             return -1;
         sqlite3_finalize(st);

@@ -19,8 +19,6 @@
 
 #include "pooltag.h"
 
-#define LDB_APPLICATION_ID 1347701831 /* "PTLG" */
-#define LDB_VERSION 1
 #define LDB_MAX_POINTS 4096
 #define LDB_MAX_PROCS 4096
 #define LDB_MAX_TAGS 65536

@@ -24,6 +24,7 @@
  * journal_size_limit of cap/8, and a TRUNCATE checkpoint after each trim.
  */
 #include "logw.h"
+#include "logfmt.h"
 #include "logread.h"
 
 #include "util.h"
@@ -44,34 +45,9 @@
 #define PT_VERSION "unknown"
 #endif
 
-static const char SCHEMA[] =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
-    "CREATE TABLE process(\n"
-    "  id INTEGER PRIMARY KEY, pid INTEGER NOT NULL,\n"
-    "  start_ns INTEGER NOT NULL, comm TEXT NOT NULL, exe TEXT NOT NULL,\n"
-    "  first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,\n"
-    "  end_ns INTEGER, end_reason TEXT);\n"
-    "CREATE TABLE sample(\n"
-    "  id INTEGER PRIMARY KEY,\n"
-    "  process INTEGER NOT NULL REFERENCES process(id),\n"
-    "  t_ns INTEGER NOT NULL, rss_kb INTEGER NOT NULL,\n"
-    "  commit_kb INTEGER NOT NULL,\n"
-    "  paged_bytes INTEGER NOT NULL, nonpaged_bytes INTEGER NOT NULL,\n"
-    "  paged_max INTEGER NOT NULL, nonpaged_max INTEGER NOT NULL,\n"
-    "  paged_failures INTEGER NOT NULL, nonpaged_failures INTEGER NOT NULL,\n"
-    "  errors INTEGER NOT NULL);\n"
-    "CREATE INDEX sample_by_process ON sample(process, t_ns);\n"
-    "CREATE TABLE tag_sample(\n"
-    "  sample INTEGER NOT NULL REFERENCES sample(id) ON DELETE CASCADE,\n"
-    "  tag INTEGER NOT NULL, pool INTEGER NOT NULL,\n"
-    "  allocs INTEGER NOT NULL, frees INTEGER NOT NULL,\n"
-    "  bytes_alloc INTEGER NOT NULL, bytes_freed INTEGER NOT NULL,\n"
-    "  bytes INTEGER NOT NULL, failures INTEGER NOT NULL,\n"
-    "  PRIMARY KEY(sample, tag, pool)) WITHOUT ROWID;\n"
-    "CREATE TABLE tag(\n"
-    "  tag INTEGER PRIMARY KEY, text TEXT NOT NULL,\n"
-    "  binary TEXT, description TEXT);\n";
-
+/* The tables (logfmt.h); tag_sample's counter columns come from
+ * counters.def (tag_sample_sql). */
+#define SQL_MAX 2048
 enum {
     ST_PROCESS,
     ST_SAMPLE,
@@ -90,18 +66,7 @@ static const char *const SQL[ST_COUNT] = {
                   "paged_bytes, nonpaged_bytes, paged_max, nonpaged_max, "
                   "paged_failures, nonpaged_failures, errors) "
                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    /* A tag value listed twice in one reading (a program's own 'Ovfl' and
-     * the overflow entry) adds up instead of failing the round. */
-    [ST_TAGSAMPLE] =
-        "INSERT INTO tag_sample(sample, tag, pool, allocs, frees, "
-        "bytes_alloc, bytes_freed, bytes, failures) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-        "ON CONFLICT(sample, tag, pool) DO UPDATE SET "
-        "allocs = allocs + excluded.allocs, frees = frees + excluded.frees, "
-        "bytes_alloc = bytes_alloc + excluded.bytes_alloc, "
-        "bytes_freed = bytes_freed + excluded.bytes_freed, "
-        "bytes = bytes + excluded.bytes, "
-        "failures = failures + excluded.failures",
+    /* ST_TAGSAMPLE: made by tag_sample_sql from the counter columns. */
     [ST_LAST] = "UPDATE process SET last_ns = ?2 WHERE id = ?1",
     [ST_END] = "UPDATE process SET end_ns = ?2, end_reason = ?3 WHERE id = ?1",
     /* First sight of a tag in this run; a name learnt later (from a module
@@ -184,18 +149,18 @@ int logw_check(const char *path, char *err, size_t errlen)
                     "database): it was left alone; choose another file",
                     path);
     uint32_t app = be32(h + 68), ver = be32(h + 60);
-    if (app != LOG_APPLICATION_ID)
+    if (app != LOGFMT_APPLICATION_ID)
         return fail(err, errlen,
                     "%s is an SQLite database but not a pooltag log "
                     "(application_id %" PRIu32 "): it was left alone; choose "
                     "another file",
                     path, app);
-    if (ver != LOG_FORMAT_VERSION)
+    if (ver != LOGFMT_VERSION)
         return fail(err, errlen,
                     "%s is a pooltag log of format version %" PRIu32
                     "; this pooltag writes version %d: it was left alone; "
                     "choose another file",
-                    path, ver, LOG_FORMAT_VERSION);
+                    path, ver, LOGFMT_VERSION);
     if (access(path, W_OK) < 0)
         return fail(err, errlen, "cannot append to %s: %s", path,
                     strerror(errno));
@@ -279,11 +244,53 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Append s to buf, SQL_MAX bytes (cut there; the statements are a few
+ * hundred bytes). */
+static void append(char *buf, const char *s)
+{
+    size_t n = strlen(buf);
+    snprintf(buf + n, SQL_MAX - n, "%s", s);
+}
+
+/*
+ * The SQL of tag_sample from its counter columns (logfmt.h): create, its
+ * CREATE TABLE; insert, the INSERT of one row, where a tag value listed
+ * twice in one reading (a program's own 'Ovfl' and the overflow entry)
+ * adds up instead of failing the round.
+ */
+static void tag_sample_sql(char create[SQL_MAX], char insert[SQL_MAX])
+{
+    char part[256];
+    create[0] = insert[0] = 0;
+    append(create, LOGFMT_CREATE_TAG_SAMPLE_HEAD);
+    append(insert, "INSERT INTO tag_sample(" LOGFMT_TAG_SAMPLE_KEY_COLS);
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
+        snprintf(part, sizeof part, "  %s INTEGER NOT NULL,\n", logfmt_tag_counters[i]);
+        append(create, part);
+        snprintf(part, sizeof part, ", %s", logfmt_tag_counters[i]);
+        append(insert, part);
+    }
+    append(create, LOGFMT_CREATE_TAG_SAMPLE_TAIL);
+    append(insert, ") VALUES(?1, ?2, ?3");
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
+        snprintf(part, sizeof part, ", ?%zu", i + 4);
+        append(insert, part);
+    }
+    append(insert, ") ON CONFLICT(" LOGFMT_TAG_SAMPLE_KEY_COLS ") DO UPDATE SET ");
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
+        const char *c = logfmt_tag_counters[i];
+        snprintf(part, sizeof part, "%s%s = %s + excluded.%s", i ? ", " : "", c, c, c);
+        append(insert, part);
+    }
+}
+
 static int prepare_all(logw *d, char *err, size_t errlen)
 {
+    char create[SQL_MAX], insert[SQL_MAX];
+    tag_sample_sql(create, insert);
     for (int i = 0; i < ST_COUNT; i++)
-        if (sqlite3_prepare_v3(d->db, SQL[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &d->st[i], NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(d->db, i == ST_TAGSAMPLE ? insert : SQL[i], -1,
+                               SQLITE_PREPARE_PERSISTENT, &d->st[i], NULL) != SQLITE_OK)
             return dberr(d, err, errlen, "prepare statements for");
     return 0;
 }
@@ -320,20 +327,23 @@ static int check_tables(logw *d, char *err, size_t errlen)
 static int create_schema(logw *d, uint64_t interval_ms, uint64_t max_size,
                          char *err, size_t errlen)
 {
-    char sql[128], host[256] = "";
+    char sql[128], host[256] = "", create[SQL_MAX], insert[SQL_MAX];
+    tag_sample_sql(create, insert);
     if (exec(d, "BEGIN", err, errlen, "create") < 0)
         return -1;
     snprintf(sql, sizeof sql,
              "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-             LOG_APPLICATION_ID, LOG_FORMAT_VERSION);
+             LOGFMT_APPLICATION_ID, LOGFMT_VERSION);
     if (exec(d, sql, err, errlen, "create") < 0 ||
-        exec(d, SCHEMA, err, errlen, "create") < 0 ||
+        exec(d, LOGFMT_CREATE_HEAD, err, errlen, "create") < 0 ||
+        exec(d, create, err, errlen, "create") < 0 ||
+        exec(d, LOGFMT_CREATE_TAIL, err, errlen, "create") < 0 ||
         prepare_all(d, err, errlen) < 0)
         goto bad;
     if (gethostname(host, sizeof host - 1) < 0)
         host[0] = 0;
     if (meta_set(d, "format", "pooltag-log") < 0 ||
-        meta_u64(d, "version", LOG_FORMAT_VERSION) < 0 ||
+        meta_u64(d, "version", LOGFMT_VERSION) < 0 ||
         meta_u64(d, "interval_ms", interval_ms) < 0 ||
         meta_u64(d, "max_size", max_size) < 0 ||
         meta_u64(d, "created_ns", now_ns()) < 0 ||
@@ -617,12 +627,12 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
             sqlite3_bind_int64(s, 1, sid);
             sqlite3_bind_int64(s, 2, t->tag);
             sqlite3_bind_int64(s, 3, p);
-            sqlite3_bind_int64(s, 4, i64(c->allocs));
-            sqlite3_bind_int64(s, 5, i64(c->frees));
-            sqlite3_bind_int64(s, 6, i64(c->bytes_alloc));
-            sqlite3_bind_int64(s, 7, i64(c->bytes_freed));
-            sqlite3_bind_int64(s, 8, (int64_t)(c->bytes_alloc - c->bytes_freed));
-            sqlite3_bind_int64(s, 9, i64(c->failures));
+            uint64_t val[LOGFMT_TAG_NCOUNTERS];
+            logfmt_tag_values(c, val);
+            for (size_t k = 0; k < LOGFMT_TAG_NCOUNTERS; k++)
+                sqlite3_bind_int64(s, (int)k + 4,
+                                   strcmp(logfmt_tag_counters[k], "bytes") == 0
+                                       ? (int64_t)val[k] : i64(val[k]));
             if (step_done(d, s, err, errlen) < 0)
                 return -1;
         }

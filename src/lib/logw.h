@@ -13,8 +13,6 @@
 
 #include "ptread.h"
 
-#define LOG_APPLICATION_ID 1347701831 /* 0x50544C47, "PTLG" */
-#define LOG_FORMAT_VERSION 1
 #define LOG_MIN_CAP (64u * 1024u)     /* smallest --max-size but 0 */
 
 typedef struct logw logw;

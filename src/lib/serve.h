@@ -7,8 +7,8 @@
  * pool totals and a bounded list of rows — the member tags (at most 2N, see
  * below) and one "other" row.  Every output (Prometheus text 0.0.4,
  * OpenMetrics 1.0, the dashboard's JSON) is rendered from that one sv_scrape
- * by walking one table of metric families (serve_metrics.c), so the formats
- * never disagree.
+ * by walking one table of metric families (serve_metrics.c: each family's
+ * metric and JSON member), so the formats never disagree.
  *
  * Bounded cardinality and counters.  Per process, the member tags are
  *     members(k) = top N by bytes in use at scrape k
@@ -52,14 +52,15 @@ void sv_put(sv_buf *b, const char *s, size_t n);
 void sv_puts(sv_buf *b, const char *s);
 void sv_printf(sv_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Append bytes as a label value / JSON string body: valid UTF-8 kept,
- * other bytes and control characters written as the text \xNN, then
- * escaped for the format (json != 0: JSON; else Prometheus label). */
-void sv_put_text(sv_buf *b, const char *s, size_t n, int json);
+/* Append bytes as a Prometheus label value: valid UTF-8 kept, other bytes
+ * and control characters written as the text \xNN, then backslash and
+ * quote escaped. */
+void sv_put_text(sv_buf *b, const char *s, size_t n);
 
 /* One exported row: a member tag or "other". */
 typedef struct sv_row {
     char tag[PT_TAG_TEXT_MAX]; /* escaped tag text, or "other"            */
+    uint32_t tagv;             /* the tag (a member row)                  */
     int other;
     uint64_t c[PT_POOL_COUNT][SV_NC]; /* counters                          */
     int64_t bytes[PT_POOL_COUNT];     /* gauges: bytes in use, blocks      */

@@ -2,11 +2,13 @@
  * serve_metrics.c — `pooltag serve`: per-process accounting (top N +
  * other, see serve.h for the model and why "other" accumulates increments)
  * and the three renderings of a scrape: Prometheus text 0.0.4, OpenMetrics
- * 1.0 and the dashboard's JSON.  The two metric formats walk one table of
- * families (`families[]`); nothing here reads /proc, so the fuzz target
- * links this file as it is.
+ * 1.0 and the dashboard's JSON (written by the emitter, emit.h).  All
+ * three walk one table of families (`families[]`: the metric, its type,
+ * help and unit, and the JSON member, the counters.def field it shows);
+ * nothing here reads /proc, so the fuzz target links this file as it is.
  */
 #include "serve.h"
+#include "emit.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -57,50 +59,20 @@ void sv_printf(sv_buf *b, const char *fmt, ...)
         sv_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4, within n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t k;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0)
-        k = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        k = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        k = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    if (k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
-        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
-}
-
 /*
  * Text of untrusted bytes (a command name can hold any byte but NUL):
  * printable ASCII and valid UTF-8 as they are, control characters and
  * bytes that are not UTF-8 as the four characters \xNN (so the value stays
- * readable and distinct), then the format's escapes: a Prometheus label
- * value escapes backslash, quote and newline; JSON escapes backslash and
- * quote (no control character is left to escape).
+ * readable and distinct), then a Prometheus label value's escapes:
+ * backslash and quote (no newline is left to escape).  (The JSON's strings
+ * go through the emitter's one JSON string writer instead.)
  */
-void sv_put_text(sv_buf *b, const char *str, size_t n, int json)
+void sv_put_text(sv_buf *b, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *s = (const unsigned char *)str;
-    (void)json; /* both formats escape the same two characters here */
     for (size_t i = 0; i < n;) {
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = cli_utf8_len((const char *)s + i, n - i);
         if (k == 0 || s[i] < 0x20 || s[i] == 0x7f) {
             char esc[6] = {'\\', '\\', 'x', hex[s[i] >> 4], hex[s[i] & 15], 0};
             sv_put(b, esc, 5);
@@ -313,6 +285,7 @@ int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
         if (ns->member && nrows < 2 * st->top) {
             sv_row *row = &out->rows[nrows++];
             pt_tag_text(t->tag, row->tag);
+            row->tagv = t->tag;
             memcpy(row->c, c, sizeof c);
             for (int p = 0; p < PT_POOL_COUNT; p++) {
                 row->bytes[p] = (int64_t)(t->pool[p].bytes_alloc -
@@ -374,57 +347,71 @@ enum field {
     F_PROCS, F_SECONDS, F_READ_ERRORS,
     F_RSS, F_COMMITTED, F_START, F_TAGS, F_ERRORS,
     F_POOL_BYTES, F_POOL_PEAK, F_POOL_LIMIT, F_POOL_FAILURES,
+    F_POOL_ALLOCS, F_POOL_FREES, F_POOL_BALLOC, F_POOL_BFREED, F_POOL_BLOCKS,
     F_BYTES, F_BLOCKS, F_ALLOCS, F_FREES, F_FAILURES, F_BALLOC, F_BFREED,
 };
 
-/* name: the family name (a counter's samples add _total); unit: the
- * OpenMetrics UNIT (the name ends with it) or NULL. */
+/*
+ * The one list of what a scrape shows, walked by all three formats.
+ * name: the metric family (a counter's samples add _total), NULL for a
+ * number only the JSON has; unit: the OpenMetrics UNIT (the name ends with
+ * it) or NULL; json: the JSON member — for a tag's or a pool's counters
+ * the counters.def field or the derived blocks/bytes (docs/json.md), so
+ * the JSON has the names of every other verb — NULL for a number only the
+ * metrics have.
+ */
 static const struct family {
     const char *name;
     int type, scope, field;
     const char *unit;
+    const char *json;
     const char *help;
 } families[] = {
-    {"pooltag_pool_bytes", FT_GAUGE, SC_ROW, F_BYTES, "bytes",
+    {"pooltag_pool_bytes", FT_GAUGE, SC_ROW, F_BYTES, "bytes", "bytes",
      "Bytes in use by the tag in the pool (top N tags per process, the rest "
      "summed as tag other)"},
-    {"pooltag_pool_blocks", FT_GAUGE, SC_ROW, F_BLOCKS, NULL,
+    {"pooltag_pool_blocks", FT_GAUGE, SC_ROW, F_BLOCKS, NULL, "blocks",
      "Outstanding allocations of the tag in the pool (allocs - frees)"},
-    {"pooltag_allocs", FT_COUNTER, SC_ROW, F_ALLOCS, NULL,
+    {"pooltag_allocs", FT_COUNTER, SC_ROW, F_ALLOCS, NULL, "allocs",
      "Successful allocations of the tag in the pool (other: counted while "
      "the tags were not in the top)"},
-    {"pooltag_frees", FT_COUNTER, SC_ROW, F_FREES, NULL,
+    {"pooltag_frees", FT_COUNTER, SC_ROW, F_FREES, NULL, "frees",
      "Frees of the tag in the pool"},
-    {"pooltag_failures", FT_COUNTER, SC_ROW, F_FAILURES, NULL,
+    {"pooltag_failures", FT_COUNTER, SC_ROW, F_FAILURES, NULL, "failures",
      "Allocations of the tag refused (pool maximum reached, out of memory)"},
-    {"pooltag_allocated_bytes", FT_COUNTER, SC_ROW, F_BALLOC, "bytes",
+    {"pooltag_allocated_bytes", FT_COUNTER, SC_ROW, F_BALLOC, "bytes", "bytes_alloc",
      "Bytes requested by the tag's allocations in the pool"},
-    {"pooltag_freed_bytes", FT_COUNTER, SC_ROW, F_BFREED, "bytes",
+    {"pooltag_freed_bytes", FT_COUNTER, SC_ROW, F_BFREED, "bytes", "bytes_freed",
      "Bytes released by the tag's frees in the pool"},
-    {"pooltag_process_pool_bytes", FT_GAUGE, SC_POOL, F_POOL_BYTES, "bytes",
+    {"pooltag_process_pool_bytes", FT_GAUGE, SC_POOL, F_POOL_BYTES, "bytes", "bytes",
      "Bytes in use in the pool, all tags of the process"},
     {"pooltag_process_pool_peak_bytes", FT_GAUGE, SC_POOL, F_POOL_PEAK,
-     "bytes", "Highest bytes in use seen in the pool"},
+     "bytes", "peak", "Highest bytes in use seen in the pool"},
     {"pooltag_process_pool_limit_bytes", FT_GAUGE, SC_POOL, F_POOL_LIMIT,
-     "bytes", "Pool maximum (PT_PAGED_MAX, PT_NONPAGED_MAX); absent when "
+     "bytes", "limit", "Pool maximum (PT_PAGED_MAX, PT_NONPAGED_MAX); absent when "
               "unlimited"},
     {"pooltag_process_pool_failures", FT_COUNTER, SC_POOL, F_POOL_FAILURES,
-     NULL, "Allocations refused in the pool, all tags"},
-    {"pooltag_process_resident_bytes", FT_GAUGE, SC_PROC, F_RSS, "bytes",
+     NULL, "failures", "Allocations refused in the pool, all tags"},
+    {NULL, FT_COUNTER, SC_POOL, F_POOL_ALLOCS, NULL, "allocs", NULL},
+    {NULL, FT_COUNTER, SC_POOL, F_POOL_FREES, NULL, "frees", NULL},
+    {NULL, FT_COUNTER, SC_POOL, F_POOL_BALLOC, NULL, "bytes_alloc", NULL},
+    {NULL, FT_COUNTER, SC_POOL, F_POOL_BFREED, NULL, "bytes_freed", NULL},
+    {NULL, FT_GAUGE, SC_POOL, F_POOL_BLOCKS, NULL, "blocks", NULL},
+    {"pooltag_process_resident_bytes", FT_GAUGE, SC_PROC, F_RSS, "bytes", "rss_bytes",
      "Resident set size of the process (VmRSS)"},
     {"pooltag_process_committed_bytes", FT_GAUGE, SC_PROC, F_COMMITTED,
-     "bytes", "Private writable memory of the process (VmData + VmStk)"},
+     "bytes", "committed_bytes", "Private writable memory of the process (VmData + VmStk)"},
     {"pooltag_process_start_time_seconds", FT_GAUGE, SC_PROC, F_START,
-     "seconds", "When the process created its pooltag segment (Unix time)"},
-    {"pooltag_process_tags", FT_GAUGE, SC_PROC, F_TAGS, NULL,
+     "seconds", "start_ns", "When the process created its pooltag segment (Unix time)"},
+    {"pooltag_process_tags", FT_GAUGE, SC_PROC, F_TAGS, NULL, "tags",
      "Tags in the process's tag table (exported: the top N and other)"},
-    {"pooltag_process_errors", FT_COUNTER, SC_PROC, F_ERRORS, NULL,
+    {"pooltag_process_errors", FT_COUNTER, SC_PROC, F_ERRORS, NULL, "errors",
      "Errors the runtime detected (bad or double frees, tag mismatches)"},
-    {"pooltag_processes", FT_GAUGE, SC_GLOBAL, F_PROCS, NULL,
+    {"pooltag_processes", FT_GAUGE, SC_GLOBAL, F_PROCS, NULL, NULL,
      "Tagged processes read by this scrape"},
     {"pooltag_scrape_duration_seconds", FT_GAUGE, SC_GLOBAL, F_SECONDS,
-     "seconds", "Time taken to read every tagged process"},
-    {"pooltag_read_errors", FT_COUNTER, SC_GLOBAL, F_READ_ERRORS, NULL,
+     "seconds", "scrape_s", "Time taken to read every tagged process"},
+    {"pooltag_read_errors", FT_COUNTER, SC_GLOBAL, F_READ_ERRORS, NULL, "read_errors",
      "Tagged processes that could not be read (since the exporter started; "
      "processes that exit are not errors)"},
 };
@@ -439,85 +426,94 @@ static int row_pool_used(const sv_row *r, int p)
     return r->other || r->c[p][SV_ALLOCS] || r->c[p][SV_FAILURES];
 }
 
-/* The sample value as text; 0 when there is no sample. */
+/* A sample's value: an unsigned or signed integer, a duration in seconds,
+ * or a time (ns since the epoch: seconds.mmm in the metrics, *_ns in the
+ * JSON). */
+typedef struct sval {
+    enum { V_U64, V_I64, V_SECONDS, V_TIME_NS } kind;
+    uint64_t u;
+    int64_t i;
+    double d;
+} sval;
+
+#define U(x) (*v = (sval){.kind = V_U64, .u = (x)}, 1)
+#define I(x) (*v = (sval){.kind = V_I64, .i = (x)}, 1)
+
+/* The value of family f for (process, row, pool); 0 when there is none
+ * (no sample; null in the JSON). */
 static int value_of(const struct family *f, const sv_scrape *s,
-                    const sv_proc *pr, const sv_row *r, int p, char *o,
-                    size_t n)
+                    const sv_proc *pr, const sv_row *r, int p, sval *v)
 {
     switch ((enum field)f->field) {
-    case F_PROCS: snprintf(o, n, "%zu", s->nprocs); return 1;
-    case F_SECONDS: snprintf(o, n, "%.6f", s->seconds); return 1;
-    case F_READ_ERRORS:
-        snprintf(o, n, "%" PRIu64, s->read_errors_total);
-        return 1;
-    case F_RSS:
-        if (!pr->proc.valid)
-            return 0;
-        snprintf(o, n, "%" PRIu64, pr->proc.rss_kb * 1024);
-        return 1;
-    case F_COMMITTED:
-        if (!pr->proc.valid)
-            return 0;
-        snprintf(o, n, "%" PRIu64, pr->proc.commit_kb * 1024);
-        return 1;
-    case F_START:
-        snprintf(o, n, "%" PRIu64 ".%03" PRIu64, pr->start_ns / 1000000000u,
-                 pr->start_ns / 1000000u % 1000u);
-        return 1;
-    case F_TAGS: snprintf(o, n, "%zu", pr->ntags); return 1;
-    case F_ERRORS: snprintf(o, n, "%" PRIu64, pr->errors_total); return 1;
-    case F_POOL_BYTES: snprintf(o, n, "%" PRId64, pr->bytes[p]); return 1;
-    case F_POOL_PEAK: snprintf(o, n, "%" PRIu64, pr->pool[p].peak); return 1;
-    case F_POOL_LIMIT:
-        if (!pr->pool[p].limit)
-            return 0;
-        snprintf(o, n, "%" PRIu64, pr->pool[p].limit);
-        return 1;
-    case F_POOL_FAILURES:
-        snprintf(o, n, "%" PRIu64, pr->pool[p].failures);
-        return 1;
-    case F_BYTES: snprintf(o, n, "%" PRId64, r->bytes[p]); return 1;
-    case F_BLOCKS: snprintf(o, n, "%" PRId64, r->blocks[p]); return 1;
-    case F_ALLOCS: snprintf(o, n, "%" PRIu64, r->c[p][SV_ALLOCS]); return 1;
-    case F_FREES: snprintf(o, n, "%" PRIu64, r->c[p][SV_FREES]); return 1;
-    case F_FAILURES:
-        snprintf(o, n, "%" PRIu64, r->c[p][SV_FAILURES]);
-        return 1;
-    case F_BALLOC: snprintf(o, n, "%" PRIu64, r->c[p][SV_BALLOC]); return 1;
-    case F_BFREED: snprintf(o, n, "%" PRIu64, r->c[p][SV_BFREED]); return 1;
+    case F_PROCS: return U(s->nprocs);
+    case F_SECONDS: *v = (sval){.kind = V_SECONDS, .d = s->seconds}; return 1;
+    case F_READ_ERRORS: return U(s->read_errors_total);
+    case F_RSS: return pr->proc.valid && U(pr->proc.rss_kb * 1024);
+    case F_COMMITTED: return pr->proc.valid && U(pr->proc.commit_kb * 1024);
+    case F_START: *v = (sval){.kind = V_TIME_NS, .u = pr->start_ns}; return 1;
+    case F_TAGS: return U(pr->ntags);
+    case F_ERRORS: return U(pr->errors_total);
+    case F_POOL_BYTES: return I(pr->bytes[p]);
+    case F_POOL_PEAK: return U(pr->pool[p].peak);
+    case F_POOL_LIMIT: return pr->pool[p].limit && U(pr->pool[p].limit);
+    case F_POOL_FAILURES: return U(pr->pool[p].failures);
+    case F_POOL_ALLOCS: return U(pr->pool[p].allocs);
+    case F_POOL_FREES: return U(pr->pool[p].frees);
+    case F_POOL_BALLOC: return U(pr->pool[p].bytes_alloc);
+    case F_POOL_BFREED: return U(pr->pool[p].bytes_freed);
+    case F_POOL_BLOCKS: return I(cli_diff(pr->pool[p].allocs, pr->pool[p].frees));
+    case F_BYTES: return I(r->bytes[p]);
+    case F_BLOCKS: return I(r->blocks[p]);
+    case F_ALLOCS: return U(r->c[p][SV_ALLOCS]);
+    case F_FREES: return U(r->c[p][SV_FREES]);
+    case F_FAILURES: return U(r->c[p][SV_FAILURES]);
+    case F_BALLOC: return U(r->c[p][SV_BALLOC]);
+    case F_BFREED: return U(r->c[p][SV_BFREED]);
     }
     return 0;
 }
 
+#undef U
+#undef I
+
 static void sample(sv_buf *b, const struct family *f, const sv_scrape *s,
                    const sv_proc *pr, const sv_row *r, int p)
 {
-    char val[64];
-    if (!value_of(f, s, pr, r, p, val, sizeof val))
+    sval v;
+    if (!value_of(f, s, pr, r, p, &v))
         return;
     sv_puts(b, f->name);
     if (f->type == FT_COUNTER)
         sv_puts(b, "_total");
     if (pr) {
         sv_printf(b, "{pid=\"%" PRIu32 "\",comm=\"", pr->pid);
-        sv_put_text(b, pr->comm, strlen(pr->comm), 0);
+        sv_put_text(b, pr->comm, strlen(pr->comm));
         sv_puts(b, "\"");
         if (r) {
             sv_puts(b, ",tag=\"");
-            sv_put_text(b, r->tag, strlen(r->tag), 0);
+            sv_put_text(b, r->tag, strlen(r->tag));
             sv_puts(b, "\"");
         }
         if (f->scope == SC_POOL || f->scope == SC_ROW)
             sv_printf(b, ",pool=\"%s\"", pool_names[p]);
         sv_puts(b, "}");
     }
-    sv_printf(b, " %s\n", val);
+    switch (v.kind) {
+    case V_U64: sv_printf(b, " %" PRIu64 "\n", v.u); break;
+    case V_I64: sv_printf(b, " %" PRId64 "\n", v.i); break;
+    case V_SECONDS: sv_printf(b, " %.6f\n", v.d); break;
+    case V_TIME_NS:
+        sv_printf(b, " %" PRIu64 ".%03" PRIu64 "\n", v.u / 1000000000u, v.u / 1000000u % 1000u);
+        break;
+    }
 }
 
 static void render_metrics(const sv_scrape *s, int om, sv_buf *b)
 {
     for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
         const struct family *f = &families[i];
+        if (!f->name)
+            continue;
         const char *suffix = f->type == FT_COUNTER && !om ? "_total" : "";
         sv_printf(b, "# HELP %s%s %s\n", f->name, suffix, f->help);
         sv_printf(b, "# TYPE %s%s %s\n", f->name, suffix,
@@ -548,62 +544,90 @@ static void render_metrics(const sv_scrape *s, int om, sv_buf *b)
 }
 
 /* ---------------------------------------------------------------------- */
-/* JSON for the dashboard (/api/v1/processes)                              */
+/* JSON for the dashboard (/api/v1/processes, docs/json.md)               */
 
-static void json_str(sv_buf *b, const char *s)
+/* The JSON members of the families of one scope (and pool), in the
+ * table's order; a family without a sample is null. */
+static void json_members(emitter *e, int scope, const sv_scrape *s, const sv_proc *pr,
+                         const sv_row *r, int p)
 {
-    sv_puts(b, "\"");
-    sv_put_text(b, s, strlen(s), 1);
-    sv_puts(b, "\"");
+    for (size_t i = 0; i < sizeof families / sizeof families[0]; i++) {
+        const struct family *f = &families[i];
+        sval v;
+        if (f->scope != scope || !f->json)
+            continue;
+        if (!value_of(f, s, pr, r, p, &v)) {
+            emit_kv_null(e, f->json);
+            continue;
+        }
+        switch (v.kind) {
+        case V_U64: emit_kv_u64(e, f->json, v.u); break;
+        case V_I64: emit_kv_i64(e, f->json, v.i); break;
+        case V_SECONDS: emit_kv_dbl(e, f->json, v.d, 6); break;
+        case V_TIME_NS: emit_kv_u64(e, f->json, v.u); break;
+        }
+    }
+}
+
+static void json_pools(emitter *e, int scope, const sv_scrape *s, const sv_proc *pr,
+                       const sv_row *r)
+{
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        emit_obj_begin(e, pool_names[p]);
+        json_members(e, scope, s, pr, r, p);
+        emit_obj_end(e);
+    }
 }
 
 static void render_json(const sv_scrape *s, sv_buf *b)
 {
-    sv_printf(b,
-              "{\"time_ms\": %" PRIu64 ", \"scrape_seconds\": %.6f, "
-              "\"top\": %zu, \"read_errors\": %" PRIu64 ", \"processes\": [",
-              s->time_ms, s->seconds, s->top, s->read_errors_total);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        b->failed = 1;
+        return;
+    }
+    emitter em, *e = &em;
+    emit_init(e, f, EMIT_JSON);
+    emit_begin(e);
+    emit_kv_u64(e, "taken_ns", s->time_ms * 1000000u);
+    emit_kv_u64(e, "top", s->top);
+    json_members(e, SC_GLOBAL, s, NULL, NULL, 0);
+    emit_arr_begin(e, "processes");
     for (size_t k = 0; k < s->nprocs; k++) {
         const sv_proc *pr = &s->procs[k];
-        sv_printf(b, "%s\n {\"pid\": %" PRIu32 ", \"comm\": ", k ? "," : "",
-                  pr->pid);
-        json_str(b, pr->comm);
-        sv_printf(b,
-                  ", \"start_ns\": %" PRIu64 ", \"rss_bytes\": %" PRIu64
-                  ", \"committed_bytes\": %" PRIu64 ", \"tags\": %zu"
-                  ", \"errors\": %" PRIu64 ", \"pools\": {",
-                  pr->start_ns, pr->proc.valid ? pr->proc.rss_kb * 1024 : 0,
-                  pr->proc.valid ? pr->proc.commit_kb * 1024 : 0, pr->ntags,
-                  pr->errors_total);
-        for (int p = 0; p < PT_POOL_COUNT; p++)
-            sv_printf(b,
-                      "%s\"%s\": {\"bytes\": %" PRId64 ", \"peak\": %" PRIu64
-                      ", \"limit\": %" PRIu64 ", \"failures\": %" PRIu64
-                      ", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64 "}",
-                      p ? ", " : "", pool_names[p], pr->bytes[p],
-                      pr->pool[p].peak, pr->pool[p].limit,
-                      pr->pool[p].failures, pr->pool[p].allocs,
-                      pr->pool[p].frees);
-        sv_puts(b, "}, \"rows\": [");
+        emit_obj_begin(e, NULL);
+        emit_kv_u64(e, "pid", pr->pid);
+        emit_kv_str(e, "comm", pr->comm);
+        json_members(e, SC_PROC, s, pr, NULL, 0);
+        emit_obj_begin(e, "pools");
+        json_pools(e, SC_POOL, s, pr, NULL);
+        emit_obj_end(e);
+        emit_arr_begin(e, "rows");
         for (size_t r = 0; r < pr->nrows; r++) {
             const sv_row *row = &pr->rows[r];
-            sv_puts(b, r ? ",\n  {\"tag\": " : "\n  {\"tag\": ");
-            json_str(b, row->tag);
-            sv_printf(b, ", \"other\": %s", row->other ? "true" : "false");
-            for (int p = 0; p < PT_POOL_COUNT; p++)
-                sv_printf(b,
-                          ", \"%s\": {\"bytes\": %" PRId64
-                          ", \"blocks\": %" PRId64 ", \"allocs\": %" PRIu64
-                          ", \"frees\": %" PRIu64 ", \"failures\": %" PRIu64
-                          "}",
-                          pool_names[p], row->bytes[p], row->blocks[p],
-                          row->c[p][SV_ALLOCS], row->c[p][SV_FREES],
-                          row->c[p][SV_FAILURES]);
-            sv_puts(b, "}");
+            emit_obj_begin(e, NULL);
+            if (row->other)
+                emit_kv_str(e, "tag", "other");
+            else
+                emit_kv_tag(e, "tag", row->tagv);
+            emit_kv_bool(e, "other", row->other);
+            json_pools(e, SC_ROW, s, pr, row);
+            emit_obj_end(e);
         }
-        sv_puts(b, "]}");
+        emit_arr_end(e);
+        emit_obj_end(e);
     }
-    sv_puts(b, "]}\n");
+    emit_arr_end(e);
+    emit_end(e);
+    if (ferror(f))
+        b->failed = 1;
+    if (fclose(f) != 0 || !text)
+        b->failed = 1;
+    else
+        sv_put(b, text, len);
+    free(text);
 }
 
 void sv_render(const sv_scrape *s, int format, sv_buf *b)

@@ -18,6 +18,7 @@
  * leak; 2 for bad options and for a log that cannot be read (one line).
  */
 #include "trend.h"
+#include "emit.h"
 #include "util.h"
 
 #include <errno.h>
@@ -277,29 +278,80 @@ const char *tr_proc_state(const ldb_proc *p)
     return *p->end_reason ? p->end_reason : "ended";
 }
 
-static void print_proc_head(FILE *f, const tr_report *rep, const tr_proc *tp)
+/* ---- the report: one description for the table and the JSON ---------- */
+
+/* The columns of a series row.  Label, pool and evidence are the table's
+ * own text (written as is: the label is a tag's text form or "(total)",
+ * the evidence is escaped where it comes from the log); the JSON has its
+ * own members for them (tag, pool, why, description). */
+enum { C_VERDICT, C_LABEL, C_POOL, C_BYTES, C_RATE, C_NODECR, C_FIT, C_TOMAX, C_CORR, C_EVID,
+       C_COUNT };
+static const emit_col series_cols[C_COUNT] = {
+    [C_VERDICT] = {"verdict", 8, EMIT_LEFT, " "},
+    [C_LABEL] = {NULL, 8, EMIT_LEFT, " "},
+    [C_POOL] = {NULL, 8, EMIT_LEFT, " "},
+    [C_BYTES] = {"bytes_last", 10, 0, " "},
+    [C_RATE] = {"rate_bytes_per_hour", 13, 0, " "},
+    [C_NODECR] = {"never_decreased", 6, 0, " "},
+    [C_FIT] = {"fit_r2", 6, 0, " "},
+    [C_TOMAX] = {"hours_to_max", 11, 0, " "},
+    [C_CORR] = {"alloc_correlation", 5, 0, " "},
+    [C_EVID] = {NULL, 0, EMIT_LEFT, "  "},
+};
+
+/* A table-only cell whose text is the verb's own (not escaped again). */
+static void text_cell(emitter *e, int col, const char *text)
+{
+    emit_col_u64_as(e, col, 0, text);
+}
+
+static void emit_str_or_null(emitter *e, const char *key, const char *s)
+{
+    emit_kv_str(e, key, s && *s ? s : NULL);
+}
+
+static void emit_proc_head(emitter *e, const tr_report *rep, const tr_proc *tp)
 {
     const ldb_proc *p = ldb_proc_at(rep->db, tp->index);
     char a[32], b[32];
     fmt_time(tp->first_ns, a, sizeof a);
     fmt_time(tp->last_ns, b, sizeof b);
     double span = (double)(tp->last_ns - tp->first_ns) / 1e9;
-    fprintf(f, "\nProcess %lld (%s) %s to %s (%.0f s, %" PRId64 " samples, %s)\n",
-            (long long)p->pid, cli_esc(p->comm), a, b, span,
-            tp->samples, cli_esc(tr_proc_state(p)));
-    fprintf(f, " %-8s %-8s %-8s %10s %13s %6s %6s %11s %5s  %s\n", "Verdict",
-            "Tag", "Pool", "Bytes", "Rate", "NoDecr", "Fit", "To max", "Corr",
-            "Evidence / description");
+    emit_text(e, "\nProcess %lld (%s) %s to %s (%.0f s, %" PRId64 " samples, %s)\n",
+              (long long)p->pid, cli_esc(p->comm), a, b, span,
+              tp->samples, cli_esc(tr_proc_state(p)));
+    emit_text(e, " %-8s %-8s %-8s %10s %13s %6s %6s %11s %5s  %s\n", "Verdict",
+              "Tag", "Pool", "Bytes", "Rate", "NoDecr", "Fit", "To max", "Corr",
+              "Evidence / description");
+    emit_kv_i64(e, "pid", (int64_t)p->pid);
+    emit_str_or_null(e, "comm", p->comm);
+    emit_str_or_null(e, "exe", p->exe);
+    emit_kv_i64(e, "start_ns", (int64_t)p->start_ns);
+    emit_kv_i64(e, "first_ns", tp->first_ns);
+    emit_kv_i64(e, "last_ns", tp->last_ns);
+    emit_kv_i64(e, "samples", tp->samples);
+    emit_kv_bool(e, "ended", p->ended);
+    if (p->ended)
+        emit_kv_str(e, "end_reason", p->end_reason);
+    else
+        emit_kv_null(e, "end_reason");
+    /* Still being logged: true, false (the logger is gone without
+     * recording an end), null (cannot tell). */
+    if (!p->ended && p->unclean < 0)
+        emit_kv_null(e, "logging");
+    else
+        emit_kv_bool(e, "logging", !p->ended && p->unclean != 1);
 }
 
-static void print_row(FILE *f, const tr_report *rep, const tr_row *row)
+static void emit_series(emitter *e, const tr_report *rep, const tr_row *row)
 {
     const vd_result *r = &row->r;
-    char tag[PT_TAG_TEXT_MAX], bytes[32], rate[40], tomax[32], corr[16],
-        fit[16], desc[512];
+    char tag[PT_TAG_TEXT_MAX], bytes[32], rate[40], nodecr[32], tomax[32], corr[16],
+        fit[16], desc[512], evid[CLI_ESC_MAX + 128];
     fmt_bytes(r->last, bytes, sizeof bytes);
     fmt_rate(r->rate, rate, sizeof rate);
     fmt_hours(r->hours_to_max, tomax, sizeof tomax);
+    snprintf(nodecr, sizeof nodecr, "%5.0f%%", 100 * r->nondecr);
     if (r->verdict == VD_LOAD && !isnan(r->corr))
         snprintf(corr, sizeof corr, "%.2f", r->corr);
     else
@@ -309,146 +361,118 @@ static void print_row(FILE *f, const tr_report *rep, const tr_row *row)
     else
         snprintf(fit, sizeof fit, "%.3f", r->r2);
     if (row->total)
-        snprintf(desc, sizeof desc, "pool total");
+        snprintf(desc, sizeof desc, "%s", emit_json(e) ? "" : "pool total");
     else
         tr_describe(rep, row->tag, desc, sizeof desc);
-    fprintf(f, " %-8s %-8s %-8s %10s %13s %5.0f%% %6s %11s %5s  %s%s%s%s\n",
-            vd_name(r->verdict), tr_row_label(rep, row, tag),
-            tr_pool_name(row->pool), bytes, rate, 100 * r->nondecr, fit, tomax,
-            corr, r->why, r->verdict == VD_LEAK && !strcmp(r->fit, "troughs")
-                              ? " (rate of the troughs)" : "",
-            *desc ? "; " : "", cli_esc(desc));
+    snprintf(evid, sizeof evid, "%s%s%s%s", r->why,
+             r->verdict == VD_LEAK && !strcmp(r->fit, "troughs") ? " (rate of the troughs)" : "",
+             *desc ? "; " : "", cli_esc(desc));
+
+    emit_row_begin(e);
+    emit_col_str(e, C_VERDICT, vd_name(r->verdict));
+    text_cell(e, C_LABEL, tr_row_label(rep, row, tag));
+    text_cell(e, C_POOL, tr_pool_name(row->pool));
+    emit_col_dbl_as(e, C_BYTES, r->last, 0, bytes);
+    emit_col_dbl_as(e, C_RATE, r->rate, 1, rate);
+    emit_col_dbl_as(e, C_NODECR, r->nondecr, 4, nodecr);
+    emit_col_dbl_as(e, C_FIT, r->r2, 4, fit);
+    emit_col_dbl_as(e, C_TOMAX, r->hours_to_max, 3, tomax);
+    emit_col_dbl_as(e, C_CORR, r->corr, 4, corr);
+    text_cell(e, C_EVID, evid);
+    if (row->total) {
+        emit_kv_null(e, "tag");
+        emit_kv_null(e, "tag_value");
+    } else {
+        emit_kv_tag(e, "tag", row->tag);
+        emit_kv_u64(e, "tag_value", row->tag);
+    }
+    emit_kv_bool(e, "total", row->total);
+    emit_kv_str(e, "pool", row->pool ? "nonpaged" : "paged");
+    emit_kv_str(e, "why", r->why);
+    emit_kv_str(e, "description", desc);
+    emit_kv_u64(e, "samples", r->n);
+    emit_kv_dbl(e, "span_s", r->span_s, 3);
+    emit_kv_dbl(e, "bytes_first", r->first, 0);
+    emit_kv_dbl(e, "bytes_min", r->min, 0);
+    emit_kv_dbl(e, "bytes_max", r->max, 0);
+    emit_kv_str(e, "rate_fit", r->fit);
+    emit_kv_bool(e, "pool_has_max", !isnan(r->hours_to_max));
+    emit_kv_i64(e, "troughs", r->troughs);
+    emit_row_end(e);
+}
+
+static void emit_report(FILE *f, const tr_report *rep, emit_mode mode)
+{
+    emitter em, *e = &em;
+    int64_t iv = ldb_interval_ms(rep->db);
+    const char *host = ldb_host(rep->db);
+    emit_init(e, f, mode);
+    emit_begin(e);
+    emit_text(e, "Counter log %s: %zu process%s, %" PRId64 " samples", rep->path,
+              ldb_nprocs(rep->db), ldb_nprocs(rep->db) == 1 ? "" : "es",
+              ldb_nsamples(rep->db));
+    if (iv > 0)
+        emit_text(e, ", interval %" PRId64 " ms", iv);
+    if (*host)
+        emit_text(e, ", host %s", cli_esc(host));
+    emit_text(e, "\n");
+    emit_obj_begin(e, "log");
+    emit_kv_str(e, "path", rep->path);
+    if (iv > 0)
+        emit_kv_i64(e, "interval_ms", iv);
+    else
+        emit_kv_null(e, "interval_ms");
+    if (ldb_created_ns(rep->db) > 0)
+        emit_kv_i64(e, "created_ns", ldb_created_ns(rep->db));
+    else
+        emit_kv_null(e, "created_ns");
+    emit_str_or_null(e, "host", host);
+    emit_kv_u64(e, "processes", ldb_nprocs(rep->db));
+    emit_kv_i64(e, "samples", ldb_nsamples(rep->db));
+    emit_obj_end(e);
+    emit_kv_str(e, "tag_filter", rep->tagpat);
+
+    emit_table_begin(e, series_cols, C_COUNT);
+    emit_arr_begin(e, "processes");
+    size_t r = 0;
+    for (size_t i = 0; i < rep->nprocs; i++) {
+        emit_obj_begin(e, NULL);
+        emit_proc_head(e, rep, &rep->procs[i]);
+        emit_arr_begin(e, "series");
+        for (; r < rep->nrows && rep->rows[r].proc == rep->procs[i].index; r++)
+            emit_series(e, rep, &rep->rows[r]);
+        emit_arr_end(e);
+        emit_obj_end(e);
+    }
+    emit_arr_end(e);
+
+    emit_text(e, "\n%zu series: %d leak, %d load, %d warm-up, %d steady, %d unknown\n",
+              rep->nrows, rep->counts[VD_LEAK], rep->counts[VD_LOAD],
+              rep->counts[VD_WARMUP], rep->counts[VD_STEADY],
+              rep->counts[VD_UNKNOWN]);
+    emit_text(e, "%s",
+              "Rate: growth in bytes/hour (leaks under load: of the troughs). "
+              "NoDecr: share of the time\nbytes did not fall. Fit: R^2 of the "
+              "line. To max: time to the pool maximum at this rate.\nCorr: "
+              "correlation of bytes with allocations per second (load).\n");
+    emit_obj_begin(e, "summary");
+    emit_kv_u64(e, "series", rep->nrows);
+    emit_kv_i64(e, "leak", rep->counts[VD_LEAK]);
+    emit_kv_i64(e, "load", rep->counts[VD_LOAD]);
+    emit_kv_i64(e, "warm-up", rep->counts[VD_WARMUP]);
+    emit_kv_i64(e, "steady", rep->counts[VD_STEADY]);
+    emit_kv_i64(e, "unknown", rep->counts[VD_UNKNOWN]);
+    emit_obj_end(e);
+    emit_end(e);
 }
 
 void tr_print_table(FILE *f, const tr_report *rep)
 {
-    int64_t iv = ldb_interval_ms(rep->db);
-    fprintf(f, "Counter log %s: %zu process%s, %" PRId64 " samples", rep->path,
-            ldb_nprocs(rep->db), ldb_nprocs(rep->db) == 1 ? "" : "es",
-            ldb_nsamples(rep->db));
-    if (iv > 0)
-        fprintf(f, ", interval %" PRId64 " ms", iv);
-    if (*ldb_host(rep->db))
-        fprintf(f, ", host %s", cli_esc(ldb_host(rep->db)));
-    fputc('\n', f);
-    size_t r = 0;
-    for (size_t i = 0; i < rep->nprocs; i++) {
-        print_proc_head(f, rep, &rep->procs[i]);
-        for (; r < rep->nrows && rep->rows[r].proc == rep->procs[i].index; r++)
-            print_row(f, rep, &rep->rows[r]);
-    }
-    fprintf(f, "\n%zu series: %d leak, %d load, %d warm-up, %d steady, %d unknown\n",
-            rep->nrows, rep->counts[VD_LEAK], rep->counts[VD_LOAD],
-            rep->counts[VD_WARMUP], rep->counts[VD_STEADY],
-            rep->counts[VD_UNKNOWN]);
-    fputs("Rate: growth in bytes/hour (leaks under load: of the troughs). "
-          "NoDecr: share of the time\nbytes did not fall. Fit: R^2 of the "
-          "line. To max: time to the pool maximum at this rate.\nCorr: "
-          "correlation of bytes with allocations per second (load).\n",
-          f);
-}
-
-/* ---- JSON -------------------------------------------------------------- */
-
-static void json_num(FILE *f, double v, const char *fmt)
-{
-    if (isfinite(v))
-        fprintf(f, fmt, v);
-    else
-        fputs("null", f);
+    emit_report(f, rep, EMIT_TABLE);
 }
 
 void tr_print_json(FILE *f, const tr_report *rep)
 {
-    fputs("{\"log\": {\"path\": ", f);
-    cli_json_str(f, rep->path);
-    fprintf(f, ", \"interval_ms\": %" PRId64 ", \"created_ns\": %" PRId64
-               ", \"host\": ", ldb_interval_ms(rep->db), ldb_created_ns(rep->db));
-    cli_json_str(f, ldb_host(rep->db));
-    fprintf(f, ", \"processes\": %zu, \"samples\": %" PRId64 "},\n \"tag_filter\": ",
-            ldb_nprocs(rep->db), ldb_nsamples(rep->db));
-    if (rep->tagpat)
-        cli_json_str(f, rep->tagpat);
-    else
-        fputs("null", f);
-    fputs(",\n \"processes\": [", f);
-    size_t r = 0;
-    for (size_t i = 0; i < rep->nprocs; i++) {
-        const tr_proc *tp = &rep->procs[i];
-        const ldb_proc *p = ldb_proc_at(rep->db, tp->index);
-        fprintf(f, "%s\n  {\"pid\": %lld, \"comm\": ", i ? "," : "", (long long)p->pid);
-        cli_json_str(f, p->comm);
-        fputs(", \"exe\": ", f);
-        cli_json_str(f, p->exe);
-        fprintf(f, ", \"start_ns\": %lld, \"first_ns\": %" PRId64
-                   ", \"last_ns\": %" PRId64 ", \"samples\": %" PRId64
-                   ", \"ended\": %s, \"end_reason\": ",
-                (long long)p->start_ns, tp->first_ns, tp->last_ns, tp->samples,
-                p->ended ? "true" : "false");
-        if (p->ended)
-            cli_json_str(f, p->end_reason);
-        else
-            fputs("null", f);
-        /* Still being logged: true, false (the logger is gone without
-         * recording an end), null (cannot tell). */
-        fprintf(f, ", \"logging\": %s",
-                p->ended || p->unclean == 1 ? "false"
-                : p->unclean < 0            ? "null"
-                                            : "true");
-        fputs(", \"series\": [", f);
-        int first = 1;
-        for (; r < rep->nrows && rep->rows[r].proc == tp->index; r++) {
-            const tr_row *row = &rep->rows[r];
-            const vd_result *v = &row->r;
-            char tag[PT_TAG_TEXT_MAX], desc[512];
-            fprintf(f, "%s\n   {\"tag\": ", first ? "" : ",");
-            first = 0;
-            if (row->total) {
-                fputs("null, \"tag_value\": null, \"total\": true", f);
-                desc[0] = 0;
-            } else {
-                cli_json_str(f, ldb_tag_text(rep->db, row->tag, tag));
-                fprintf(f, ", \"tag_value\": %" PRIu32 ", \"total\": false", row->tag);
-                tr_describe(rep, row->tag, desc, sizeof desc);
-            }
-            fputs(", \"pool\": ", f);
-            cli_json_str(f, row->pool ? "nonpaged" : "paged");
-            fputs(", \"verdict\": ", f);
-            cli_json_str(f, vd_name(v->verdict));
-            fputs(", \"why\": ", f);
-            cli_json_str(f, v->why);
-            fputs(", \"description\": ", f);
-            cli_json_str(f, desc);
-            fprintf(f, ", \"samples\": %zu, \"span_s\": ", v->n);
-            json_num(f, v->span_s, "%.3f");
-            fputs(", \"bytes_first\": ", f);
-            json_num(f, v->first, "%.0f");
-            fputs(", \"bytes_last\": ", f);
-            json_num(f, v->last, "%.0f");
-            fputs(", \"bytes_min\": ", f);
-            json_num(f, v->min, "%.0f");
-            fputs(", \"bytes_max\": ", f);
-            json_num(f, v->max, "%.0f");
-            fputs(", \"rate_bytes_per_hour\": ", f);
-            json_num(f, v->rate, "%.1f");
-            fputs(", \"rate_fit\": ", f);
-            cli_json_str(f, v->fit);
-            fputs(", \"fit_r2\": ", f);
-            json_num(f, v->r2, "%.4f");
-            fputs(", \"never_decreased\": ", f);
-            json_num(f, v->nondecr, "%.4f");
-            fputs(", \"hours_to_max\": ", f);
-            json_num(f, v->hours_to_max, "%.3f");
-            fprintf(f, ", \"pool_has_max\": %s, \"alloc_correlation\": ",
-                    isnan(v->hours_to_max) ? "false" : "true");
-            json_num(f, v->corr, "%.4f");
-            fprintf(f, ", \"troughs\": %d}", v->troughs);
-        }
-        fputs("]}", f);
-    }
-    fprintf(f, "],\n \"summary\": {\"series\": %zu, \"leak\": %d, \"load\": %d, "
-               "\"warm-up\": %d, \"steady\": %d, \"unknown\": %d}}\n",
-            rep->nrows, rep->counts[VD_LEAK], rep->counts[VD_LOAD],
-            rep->counts[VD_WARMUP], rep->counts[VD_STEADY], rep->counts[VD_UNKNOWN]);
+    emit_report(f, rep, EMIT_JSON);
 }
 

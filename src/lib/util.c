@@ -502,31 +502,35 @@ const char *cli_tag(uint32_t tag, char buf[PT_TAG_TEXT_MAX])
 /* ---------------------------------------------------------------------- */
 /* JSON                                                                   */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
+size_t cli_utf8_len(const char *str, size_t n)
 {
-    int n;
+    const unsigned char *s = (const unsigned char *)str;
+    size_t k;
     uint32_t cp;
+    if (n == 0)
+        return 0;
     if (s[0] < 0x80)
         return 1;
     if ((s[0] & 0xe0) == 0xc0)
-        n = 2, cp = s[0] & 0x1f;
+        k = 2, cp = s[0] & 0x1f;
     else if ((s[0] & 0xf0) == 0xe0)
-        n = 3, cp = s[0] & 0x0f;
+        k = 3, cp = s[0] & 0x0f;
     else if ((s[0] & 0xf8) == 0xf0)
-        n = 4, cp = s[0] & 0x07;
+        k = 4, cp = s[0] & 0x07;
     else
         return 0;
-    for (int i = 1; i < n; i++) {
+    if (k > n)
+        return 0;
+    for (size_t i = 1; i < k; i++) {
         if ((s[i] & 0xc0) != 0x80)
             return 0;
         cp = cp << 6 | (s[i] & 0x3f);
     }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+    if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
         (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
-    return n;
+    return k;
 }
 
 const char *cli_text(const char *str, char *buf, size_t size)
@@ -537,7 +541,7 @@ const char *cli_text(const char *str, char *buf, size_t size)
     if (!size)
         return buf;
     while (*s) {
-        int n = utf8_len(s);
+        int n = (int)cli_utf8_len((const char *)s, SIZE_MAX);
         char esc[4];
         const char *out = (const char *)s;
         size_t len = (size_t)n;
@@ -575,7 +579,7 @@ void cli_json_str(FILE *f, const char *str)
     const unsigned char *s = (const unsigned char *)(str ? str : "");
     fputc('"', f);
     while (*s) {
-        int n = utf8_len(s);
+        int n = (int)cli_utf8_len((const char *)s, SIZE_MAX);
         if (*s == '"' || *s == '\\') {
             fputc('\\', f);
             fputc(*s++, f);

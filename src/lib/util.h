@@ -118,6 +118,11 @@ void cli_out_discard(cli_out *o);
  * (of CLI_ESC_MAX bytes), so that up to that many can be passed to one
  * printf; s == NULL gives "".
  */
+/* The one UTF-8 check: the length (1..4) of the valid UTF-8 sequence at s
+ * within n bytes, or 0 when it is not one (a stray continuation byte, an
+ * overlong form, a surrogate, past U+10FFFF, cut short).  A NUL byte is
+ * never a continuation byte, so NUL-terminated text may pass SIZE_MAX. */
+size_t cli_utf8_len(const char *s, size_t n);
 #define CLI_TEXT_SIZE(n) (4 * (size_t)(n) + 1)
 #define CLI_ESC_MAX CLI_TEXT_SIZE(4096)
 #define CLI_ESC_SLOTS 8
