@@ -22,7 +22,7 @@
 #define PT_ASSERT_STR2(x) #x
 #define PT_ASSERT_STR(x) PT_ASSERT_STR2(x)
 
-static inline __attribute__((noinline, noreturn, cold)) void pt_contract_failed(const char *what)
+static __attribute__((noinline, noreturn, cold, unused)) void pt_contract_failed(const char *what)
 {
     static const char head[] = "pooltag: contract failed: ";
     ssize_t r = write(2, head, sizeof head - 1);

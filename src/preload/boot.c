@@ -26,26 +26,8 @@ static size_t boot_used;
 /* The side arena: allocations made by a signal handler that interrupted
  * the backend (see "Signal handlers"), once the bootstrap arena is full.
  * Reserved (not committed) on first use; bump-allocated, never freed. */
-#define SIDE_SIZE (64ul << 20)
-static char *side_arena;
+char *pt__side_arena;
 static size_t side_used;
-
-int pt__is_side(const void *p)
-{
-    const char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
-    return s && (const char *)p >= s && (const char *)p < s + SIDE_SIZE;
-}
-
-/* One of the two arenas whose blocks are never freed.  (pt__pl_free tests
- * only the bootstrap one first: a side-arena block's 16 bytes never check
- * as a live header, so it takes the slow path, which tests pt__is_side.) */
-int pt__is_boot(const void *p)
-{
-    if ((const char *)p >= pt__boot_arena && (const char *)p < pt__boot_arena + PT_BOOT_SIZE)
-        return 1;
-    return pt__is_side(p);
-}
-
 
 /* 16 bytes before each block hold its size. */
 static void *bump_alloc(char *arena, size_t cap, size_t *used, size_t n, size_t align)
@@ -78,25 +60,20 @@ void *pt__boot_alloc(size_t n, size_t align)
     if (p || !tls.in_be)
         return p;
     /* a signal handler's: the side arena (mmap is async-signal-safe) */
-    char *s = __atomic_load_n(&side_arena, __ATOMIC_ACQUIRE);
+    char *s = __atomic_load_n(&pt__side_arena, __ATOMIC_ACQUIRE);
     if (!s) {
-        void *m = mmap(NULL, SIDE_SIZE, PROT_READ | PROT_WRITE,
+        void *m = mmap(NULL, PT_SIDE_SIZE, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED)
             return NULL;
         char *expect = NULL;
-        if (__atomic_compare_exchange_n(&side_arena, &expect, (char *)m, 0, __ATOMIC_ACQ_REL,
+        if (__atomic_compare_exchange_n(&pt__side_arena, &expect, (char *)m, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_ACQUIRE)) {
             s = m;
         } else {
-            munmap(m, SIDE_SIZE);
+            munmap(m, PT_SIDE_SIZE);
             s = expect;
         }
     }
-    return bump_alloc(s, SIDE_SIZE, &side_used, n, align);
-}
-
-size_t pt__boot_size(const void *p)
-{
-    return *(const size_t *)((const char *)p - 16);
+    return bump_alloc(s, PT_SIDE_SIZE, &side_used, n, align);
 }

@@ -83,7 +83,8 @@ __attribute__((visibility("default"))) void pt__pl_init(void)
 
 /* Write the counters to a file at exit (PT_EXIT_REPORT): one line per tag
  * and pool with any activity, "TAG\tPOOL\tALLOCS\tFREES\tBYTES_ALLOC\t
- * BYTES_FREED", without allocating. */
+ * BYTES_FREED" (the SUM counters of counters.def, in its order), without
+ * allocating. */
 static pt_tag_info exit_rows[4096];
 
 __attribute__((visibility("default"))) void pt__pl_exit_report(const char *pattern)
@@ -117,13 +118,13 @@ __attribute__((visibility("default"))) void pt__pl_exit_report(const char *patte
             char tt[PT_TAG_TEXT_MAX];
             pt__bputs(&b, pt_tag_text(exit_rows[i].tag, tt));
             pt__bputs(&b, pool ? "\tnonpaged\t" : "\tpaged\t");
-            pt__bputu(&b, c->allocs);
-            pt__bputs(&b, "\t");
-            pt__bputu(&b, c->frees);
-            pt__bputs(&b, "\t");
-            pt__bputu(&b, c->bytes_alloc);
-            pt__bputs(&b, "\t");
-            pt__bputu(&b, c->bytes_freed);
+            const char *sep = "";
+#define PT_COUNTER(name, kind, help)
+#define PT_COUNTER_SUM(name, help)                                                       \
+    pt__bputs(&b, sep);                                                                  \
+    pt__bputu(&b, c->name);                                                              \
+    sep = "\t";
+#include "counters.def"
             pt__bputs(&b, "\n");
             if (write(fd, b.p, b.len) < 0)
                 break;

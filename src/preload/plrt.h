@@ -23,10 +23,34 @@ static inline int pt__is_boot_arena(const void *p)
 {
     return (const char *)p >= pt__boot_arena && (const char *)p < pt__boot_arena + PT_BOOT_SIZE;
 }
+/* The side arena: allocations made by a signal handler that interrupted
+ * the backend (rtstate.h, "Signal handlers"), once the bootstrap arena is
+ * full.  Reserved (not committed) on first use; NULL until then. */
+#define PT_SIDE_SIZE (64ul << 20)
+extern char *pt__side_arena;
 void *pt__boot_alloc(size_t n, size_t align);
-int pt__is_side(const void *p);
-int pt__is_boot(const void *p);     /* either arena */
-size_t pt__boot_size(const void *p);
+
+static inline int pt__is_side(const void *p)
+{
+    const char *s = __atomic_load_n(&pt__side_arena, __ATOMIC_ACQUIRE);
+    return s && (const char *)p >= s && (const char *)p < s + PT_SIDE_SIZE;
+}
+
+/* One of the two arenas whose blocks are never freed.  (pt__pl_free tests
+ * only the bootstrap one first: a side-arena block's 16 bytes never check
+ * as a live header, so it takes the slow path, which tests pt__is_side.) */
+static inline int pt__is_boot(const void *p)
+{
+    if (pt__is_boot_arena(p))
+        return 1;
+    return pt__is_side(p);
+}
+
+/* The size of a block of either arena (kept in the 16 bytes before it). */
+static inline size_t pt__boot_size(const void *p)
+{
+    return *(const size_t *)((const char *)p - 16);
+}
 
 /* unwind.c: stack walks and call decoding (PT_WRAPPERS, PT_BEHALF). */
 void pt__stack_walk_load(void);
