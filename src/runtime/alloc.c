@@ -18,8 +18,10 @@
  * Invariants
  * ----------
  *   1. A live header checks (check_live); only a header that checks is
- *      counted as freed, and a block is counted as freed once: its check
- *      value becomes the freed mark before its counts change.
+ *      counted as freed (or, in the preload, one that defer_free checked
+ *      and marked freed, released later by the thread it interrupted), and
+ *      a block is counted as freed once: its check value becomes the freed
+ *      mark before its counts change.
  *   2. A block of another epoch (inherited across fork) is freed without
  *      being counted; realloc charges its new block to the tag's "other
  *      sites" entry.
@@ -729,7 +731,9 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     uint32_t tag = h->tag;
     uint64_t size = w0_size(w0);
     unsigned pool = w0_pool(w0);
-    PT_ASSERT(h->check == check_live(h, w0, tag));
+    /* live, or marked freed by the preload's defer_free after it checked
+     * it (a free deferred from a signal handler, released now) */
+    PT_ASSERT(h->check == check_live(h, w0, tag) || h->check == check_freed(h, tag));
     h->check = check_freed(h, tag);
     if (PT_LIKELY(w0_epoch(w0) == epoch)) {
         uint32_t sidx = w0_site(w0);

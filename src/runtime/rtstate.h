@@ -23,8 +23,10 @@
  *     that claimed it: its shard header's tid is tls.tid;
  *   - every tag index is <= ovfl_idx (= max_tags), every site index is <=
  *     site_ovfl (= max_sites) < 2^PT_W0_SITE_BITS;
- *   - a block header is written only by hdr_write, and only a header whose
- *     check value is live is counted as freed.
+ *   - a block header is written only by hdr_write (the preload's arenas
+ *     write a never-matching one of their own, src/preload/boot.c), and
+ *     only a header that checked as live is counted as freed (alloc.c,
+ *     invariant 1).
  */
 #ifndef PT_RTSTATE_H
 #define PT_RTSTATE_H
