@@ -21,6 +21,19 @@
  *    blocks inherited from the parent are freed without being counted, so
  *    the child's table holds only its own allocations and the parent's
  *    counters are not counted twice.
+ *
+ * Invariants
+ * ----------
+ *   - The process-wide state defined here is written only by the one
+ *     initialiser (before rt_state becomes 2, with release) and by the
+ *     fork child handler (the child has one thread); everyone else reads.
+ *   - A segment is published by storing its version last (release): a
+ *     reader never takes a half-built header for a valid one.
+ *   - Only the thread that claimed a shard releases it (thread_exit, its
+ *     pthread key destructor), after pushing its unflushed changes.
+ *   - fork_lock is held from the prepare handler to the parent handler, so
+ *     that no two forks of this process change the runtime at once; the
+ *     nonpaged arena lock is taken after it (internal.h, lock order).
  */
 #define _GNU_SOURCE
 #include "rtstate.h"
