@@ -2,15 +2,22 @@
 #   make demo     install deps, build, run the leak demo
 #   make test     install deps, build, run every test (normal + ASan/UBSan + fuzz)
 #   make install  PREFIX=/usr/local
+#   make bench    the allocation benchmark, on a release build
+#
+# $(BUILD) is the development and test build: contracts on (PT_CONTRACTS,
+# src/common/ptassert.h).  `install` and `bench` use $(RELEASE_BUILD), built
+# without contracts, so that what is installed or measured is the release
+# code.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+RELEASE_BUILD ?= build-release
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-unit test-asan test-fuzz demo install bench lint clean
+.PHONY: all deps build release test test-unit test-asan test-fuzz demo install bench lint clean
 
 all: build
 
@@ -18,12 +25,21 @@ deps:
 	bash scripts/deps.sh
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPT_CONTRACTS=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
+$(RELEASE_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DPT_CONTRACTS=OFF \
+	  -DBUILD_TESTING=OFF $(CMAKE_FLAGS)
+
+release: deps $(RELEASE_BUILD)/CMakeCache.txt
+	cmake --build $(RELEASE_BUILD) -j$(JOBS)
+
 test-unit: build
+	cmake -S . -B $(BUILD) -DPT_CONTRACTS=ON >/dev/null  # (a cache made before the option)
+	cmake --build $(BUILD) -j$(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt:
@@ -47,11 +63,11 @@ test: test-unit test-asan test-fuzz lint
 demo: build
 	POOLTAG=$(BUILD)/src/cli/pooltag NOTMYFAULT=$(BUILD)/demo/notmyfault bash demo/run-demo.sh
 
-install: build
-	cmake --install $(BUILD) --prefix $(PREFIX)
+install: release
+	cmake --install $(RELEASE_BUILD) --prefix $(PREFIX)
 
-bench: build
-	$(BUILD)/bench/alloc_bench
+bench: release
+	$(RELEASE_BUILD)/bench/alloc_bench
 
 # .clang-format is the editor setting for new code; existing files keep their
 # hand-aligned comment columns, so lint does not enforce it.
@@ -60,4 +76,4 @@ lint:
 	  --suppress=missingIncludeSystem -Iinclude -Isrc/common src
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RELEASE_BUILD)

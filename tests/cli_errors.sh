@@ -65,6 +65,7 @@ d = bytearray(b); d[len(d) // 2] ^= 0x5a; put("flip", d)
 d = bytearray(b) + b"extra"; put("trailing", d)
 seg = struct.unpack_from("<Q", b, 104)[0]
 d = bytearray(b); struct.pack_into("<I", d, seg + 8, 3); put("segversion", fix_crc(d))
+d = bytearray(b); struct.pack_into("<I", d, seg + 8, 1); put("segversion1", fix_crc(d))
 d = bytearray(b); d[seg] = ord("X"); put("segmagic", fix_crc(d))
 # Offsets out of range inside a snapshot with a valid checksum.
 d = bytearray(b); struct.pack_into("<Q", d, seg + 64, 1 << 62); put("segoffset", fix_crc(d))
@@ -78,7 +79,8 @@ expect_error used "snapshot version 2 is not supported (this pooltag reads versi
 expect_error vm "snapshot version 2 is not supported" "$POOLTAG" vm "$T/version"
 expect_error used "checksum mismatch" "$POOLTAG" used "$T/flip"
 expect_error used "trailing data" "$POOLTAG" used "$T/trailing"
-expect_error used "segment version 3 is not supported (this pooltag reads version 1)" "$POOLTAG" used "$T/segversion"
+expect_error used "segment version 3 is not supported (this pooltag reads version 2)" "$POOLTAG" used "$T/segversion"
+expect_error used "segment version 1 (pooltag 0.1) is not supported: this pooltag reads version 2" "$POOLTAG" used "$T/segversion1"
 expect_error used "not a pooltag segment (bad magic)" "$POOLTAG" used "$T/segmagic"
 expect_error used "corrupt segment" "$POOLTAG" used "$T/segoffset"
 expect_error used "corrupt segment: max_tags" "$POOLTAG" used "$T/segtags"

@@ -53,3 +53,9 @@ add_test(NAME rt_review_exit_shared COMMAND test_rt_review_exit)
 set_tests_properties(rt_review_exit_shared PROPERTIES ENVIRONMENT "PT_MAX_THREADS=1")
 pt_c_test(test_rt_review_realloc)
 add_test(NAME rt_review_realloc COMMAND test_rt_review_realloc)
+
+# Contracts (PT_CONTRACTS): caught when compiled in, absent when not.
+add_executable(test_contracts ${CMAKE_CURRENT_SOURCE_DIR}/test_contracts.c)
+target_link_libraries(test_contracts PRIVATE pooltag_static Threads::Threads)
+target_include_directories(test_contracts PRIVATE ${PROJECT_SOURCE_DIR}/src/common)
+add_test(NAME rt_contracts COMMAND test_contracts)

@@ -1,10 +1,10 @@
 /*
- * test_reader_churn.c — live readings stay consistent while shards are
- * folded.
+ * test_reader_churn.c — live readings stay consistent while threads exit
+ * and their shards are released and claimed again.
  *
  * The child (this program re-executed with --churn) is a tagged process
- * whose threads keep exiting, so the runtime folds a shard into the retired
- * totals every few hundred microseconds.  Each round starts CHURN_THREADS
+ * whose threads keep exiting, so the runtime releases a shard (with its
+ * counts in place) every few hundred microseconds.  Each round starts CHURN_THREADS
  * threads; each makes BLOCKS allocations tagged "Chrn" (paged), frees all
  * but one, and exits.
  *

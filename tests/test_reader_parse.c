@@ -3,7 +3,8 @@
  * images built here byte by byte from src/common/segment.h.
  *
  * A valid image has two shards in use plus a third, beyond shard_hw, full of
- * counts that must be ignored; retired totals; an overflow entry; pool
+ * counts that must be ignored; the fields of version 1's retired regions
+ * and fold_seq set to values that must be ignored; an overflow entry; pool
  * records; an error ring filled out of order.  The sums are checked, then
  * the image is damaged in every way we can name (magic, version, every
  * truncation length, each offset out of range / misaligned / overlapping,
@@ -41,11 +42,6 @@ static pt_seg_header *hdr(image *im)
     return (pt_seg_header *)im->buf;
 }
 
-static pt_seg_counts *retired(image *im, uint32_t i)
-{
-    return (pt_seg_counts *)(im->buf + hdr(im)->retired_off) + i;
-}
-
 static pt_seg_counts *shard(image *im, uint32_t s, uint32_t i)
 {
     pt_seg_header *h = hdr(im);
@@ -79,14 +75,14 @@ static void build(image *im)
     h.errors_off = h.pools_off + PT_SEG_NPOOLS * sizeof(pt_seg_pool);
     h.keys_off = h.errors_off + PT_SEG_ERRORS * sizeof(pt_seg_error);
     h.tagstat_off = pt_seg_align(h.keys_off + ntags * 4, PT_SEG_LINE);
-    h.retired_off = h.tagstat_off + ntags * sizeof(pt_seg_tagstat);
-    h.shards_off = h.retired_off + ntags * sizeof(pt_seg_counts);
+    h.reserved_off0 = 1; /* version 1's retired_off: ignored */
+    h.shards_off = h.tagstat_off + ntags * sizeof(pt_seg_tagstat);
     h.shard_stride = pt_seg_shard_stride(MAX_TAGS);
     h.seg_size = h.shards_off + MAX_SHARDS * h.shard_stride;
     h.peak_grain = 65536;
     h.tags_used = 4;
     h.errors_total = 3;
-    h.fold_seq = 6;
+    h.reserved_seq = 7; /* version 1's fold_seq (odd: "folding"): ignored */
     h.threads_started = 3;
     h.threads_exited = 1;
     memcpy(h.comm, "sixteen-chars-xx", 16); /* no NUL: the parser adds one */
@@ -105,9 +101,8 @@ static void build(image *im)
     keys[3] = PT_TAG("Se");
     keys[4] = 'Z' | 'q' << 8 | 0x01 << 16 | (uint32_t)'!' << 24; /* Zq\x01! */
 
-    /* Leak: nonpaged, in retired and both shards in use. */
-    set_counts(retired(im, 0), PT_NONPAGED, 10, 0, 10240, 0);
-    set_counts(shard(im, 0, 0), PT_NONPAGED, 5, 1, 5120, 1024);
+    /* Leak: nonpaged, in both shards in use. */
+    set_counts(shard(im, 0, 0), PT_NONPAGED, 15, 1, 15360, 1024);
     set_counts(shard(im, 1, 0), PT_NONPAGED, 100, 0, 102400, 0);
     /* Shard 2 is beyond shard_hw: never counted. */
     set_counts(shard(im, 2, 0), PT_NONPAGED, 999999, 0, 999999, 0);
@@ -116,7 +111,7 @@ static void build(image *im)
     /* Entry 2 has counts but no key: not a row. */
     set_counts(shard(im, 0, 2), PT_PAGED, 7, 0, 700, 0);
     /* "Se  ": both pools. */
-    set_counts(retired(im, 3), PT_PAGED, 40, 38, 4000, 3800);
+    set_counts(shard(im, 1, 3), PT_PAGED, 40, 38, 4000, 3800);
     set_counts(shard(im, 0, 3), PT_NONPAGED, 3, 0, 48, 0);
     /* Unknown tag: a few paged bytes. */
     set_counts(shard(im, 1, 4), PT_PAGED, 2, 0, 20, 0);
@@ -169,7 +164,7 @@ static const pt_tag_info *find(const ptr_view *v, uint32_t tag)
 
 static void check_sample(const ptr_view *v)
 {
-    CHECK_EQ_U(v->version, 1);
+    CHECK_EQ_U(v->version, 2);
     CHECK_EQ_U(v->pid, 4242);
     CHECK_EQ_U(v->page_size, 4096);
     CHECK_EQ_U(v->max_tags, MAX_TAGS);
@@ -248,7 +243,8 @@ static void expect_error(const image *im, size_t len, const char *want,
     static void name(pt_seg_header *h) { stmt; }
 
 DAMAGE(d_magic, h->magic[0] = 'X')
-DAMAGE(d_version, h->version = 2)
+DAMAGE(d_version, h->version = 3)
+DAMAGE(d_version1, h->version = 1)
 DAMAGE(d_version0, h->version = 0)
 DAMAGE(d_hsize_small, h->header_size = 16)
 DAMAGE(d_hsize_big, h->header_size = 0x7fffffff)
@@ -275,8 +271,6 @@ DAMAGE(d_keys_mis, h->keys_off += 2)
 DAMAGE(d_keys_overlap, h->keys_off = h->errors_off)
 DAMAGE(d_tagstat_overlap, h->tagstat_off = h->keys_off)
 DAMAGE(d_tagstat_far, h->tagstat_off = 1ull << 62)
-DAMAGE(d_retired_before, h->retired_off = h->pools_off)
-DAMAGE(d_retired_far, h->retired_off = UINT64_MAX - 63)
 DAMAGE(d_shards_far, h->shards_off = UINT64_MAX - 63)
 DAMAGE(d_shards_over, h->shards_off = h->seg_size - h->shard_stride)
 
@@ -314,10 +308,11 @@ static void test_valid(image *im)
     CHECK(find(&v, PT_TAG("Ovfl")) == NULL);
     ptr_view_free(&v);
 
-    /* shard_hw 0: only the retired totals count. */
+    /* shard_hw 0: no counts (Leak stays a row: its failures). */
     h->shard_hw = 0;
     CHECK(parse(copy, h->shards_off, &v) == 0);
-    CHECK_EQ_U(find(&v, PT_TAG("Leak"))->pool[PT_NONPAGED].allocs, 10);
+    CHECK_EQ_U(find(&v, PT_TAG("Leak"))->pool[PT_NONPAGED].allocs, 0);
+    CHECK_EQ_U(find(&v, PT_TAG("Leak"))->pool[PT_NONPAGED].failures, 3);
     ptr_view_free(&v);
     free(copy);
 }
@@ -327,9 +322,13 @@ static void test_damage(image *im)
     ptr_view v;
     expect_error(im, im->len, "bad magic", d_magic);
     expect_error(im, im->len,
-                 "segment version 2 is not supported (this pooltag reads "
-                 "version 1)",
+                 "segment version 3 is not supported (this pooltag reads "
+                 "version 2)",
                  d_version);
+    expect_error(im, im->len,
+                 "segment version 1 (pooltag 0.1) is not supported: this pooltag reads "
+                 "version 2",
+                 d_version1);
     expect_error(im, im->len, "version 0 is not supported", d_version0);
     expect_error(im, im->len, "header size", d_hsize_small);
     expect_error(im, im->len, NULL, d_hsize_big);
@@ -355,8 +354,6 @@ static void test_damage(image *im)
     expect_error(im, im->len, "overlaps", d_keys_overlap);
     expect_error(im, im->len, "overlaps", d_tagstat_overlap);
     expect_error(im, im->len, "tagstat", d_tagstat_far);
-    expect_error(im, im->len, "overlaps", d_retired_before);
-    expect_error(im, im->len, "retired", d_retired_far);
     expect_error(im, im->len, "shards", d_shards_far);
     expect_error(im, im->len, "shards", d_shards_over);
 

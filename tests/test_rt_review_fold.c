@@ -1,7 +1,7 @@
-/* Thread exit folds vs concurrent readers.  Short-lived threads (more over
+/* Thread exits vs concurrent readers.  Short-lived threads (more over
  * time than PT_MAX_THREADS, so shards are reused) allocate and free blocks
- * of one tag while the main thread reads the counters in a loop.  Outside
- * a fold every counter only grows, and the fold_seq seqlock hides folds, so
+ * of one tag while the main thread reads the counters in a loop.  A shard
+ * keeps its counts when its thread exits, so every counter only grows and
  * successive reads must never go down; at the end the counters must be
  * exact and the threads' shards all returned.  Run with PT_MAX_THREADS=4. */
 #include <pthread.h>

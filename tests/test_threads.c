@@ -1,7 +1,8 @@
 /* Counters are exact under concurrency: N threads x OPS random alloc/free
  * operations over a few tags and both pools; at quiescence the counters
  * equal the live blocks and bytes each thread kept, both while the threads
- * are alive (their shards) and after they exit (folded into retired). */
+ * are alive (their shards) and after they exit (the released shards keep
+ * their counts). */
 #include <pthread.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * segment.h — the layout of the pooltag counter segment (version 1).
+ * segment.h — the layout of the pooltag counter segment (version 2).
  *
  * This file is the single definition of the bytes that the runtime writes and
  * every reader (live PID, snapshot, core file) parses.  docs/segment-format.md
@@ -16,23 +16,28 @@
  *        errors        pt_seg_error[PT_SEG_ERRORS] ring
  *        keys          uint32_t[ntags]          tag of each table entry, 0 = empty
  *        tagstat       pt_seg_tagstat[ntags]    cur / peak / failures per pool
- *        retired       pt_seg_counts[ntags]     counts of threads that exited
- *        shards        shard[max_shards], each shard_stride bytes:
+ *        sites         pt_seg_site[nsites]      call-site keys
+ *        modules       pt_seg_module[max_modules]
+ *        shards        shard[max_shards], each shard_stride bytes (the
+ *                      first one page-aligned):
  *                        pt_seg_shard_hdr
  *                        pt_seg_counts[ntags]
  *                        int64_t flushed[ntags][2]
+ *                        pt_seg_counts[nsites]    (when max_sites != 0)
  *    where ntags = max_tags + 1; entry max_tags is the overflow entry
  *    (key PT_TAG("Ovfl"), flag PT_SEG_TAG_OVERFLOW) that receives every tag
- *    that found the table full.
- * 3. A tag's totals = retired[i] + sum over shards s < shard_hw of
- *    shard[s].counts[i].  Shard 0 is the shared shard, updated with atomic
- *    adds by threads that have no private shard; shards 1.. belong to one
- *    thread each and are written by that thread alone with plain stores.
- * 4. Counters only grow.  When a thread exits, its shard is released with its
- *    counts in place and the next owner adds to them, so `retired` and
- *    fold_seq stay zero (they remain for readers of the former protocol,
- *    which folded exiting shards into `retired` under the fold_seq seqlock;
- *    readers still retry while fold_seq is odd or changes).
+ *    that found the table full; nsites = max_sites + 1 likewise (entry
+ *    max_sites is the overflow site).
+ * 3. A tag's totals = the sum over shards s < shard_hw of
+ *    shard[s].counts[i] (a site's: of its site counts).  Shard 0 is the
+ *    shared shard, updated with atomic adds by threads that have no private
+ *    shard; shards 1.. belong to one thread each and are written by that
+ *    thread alone with plain stores.
+ * 4. Counters only grow.  When a thread exits, its shard is released with
+ *    its counts in place and the next owner adds to them, so a reader sums
+ *    the shards in one pass and never retries.  (Version 1 also laid out
+ *    `retired` regions and a fold_seq seqlock, left from a former protocol
+ *    that folded an exiting thread's shard; version 2 has neither.)
  * 5. Keys are written once (0 -> tag, by compare-and-swap) and never change;
  *    an entry's index is stable for the life of the segment.
  * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
@@ -52,7 +57,7 @@
 
 #define PT_SEG_MAGIC "POOLTAG\0"   /* 8 bytes, NUL included */
 #define PT_SEG_MAGIC_LEN 8
-#define PT_SEG_VERSION 1u
+#define PT_SEG_VERSION 2u
 #define PT_SEG_HEADER_SIZE 4096u
 #define PT_SEG_LINE 64u
 #define PT_SEG_ERRORS 16u          /* entries in the error ring */
@@ -114,22 +119,21 @@ typedef struct pt_seg_header {
     uint64_t errors_off;
     uint64_t keys_off;
     uint64_t tagstat_off;
-    uint64_t retired_off;
+    uint64_t reserved_off0;       /* 0 (version 1: retired_off)            */
     uint64_t shards_off;
     uint64_t shard_stride;
     uint64_t peak_grain;          /* see invariant 6                       */
     uint32_t tags_used;           /* entries whose key is set              */
     uint32_t on_error;            /* 0 report, 1 abort                     */
     uint64_t errors_total;        /* caller errors detected                */
-    uint64_t fold_seq;            /* seqlock, odd while a fold runs        */
+    uint64_t reserved_seq;        /* 0 (version 1: fold_seq)               */
     uint64_t threads_started;     /* shards claimed, ever                  */
     uint64_t threads_exited;      /* shards released, ever                 */
     uint64_t shared_users;        /* threads that found no free shard      */
     uint64_t control_gen;         /* control block generation (later use)  */
     char comm[16];                /* process name at creation              */
     char exe[256];                /* /proc/self/exe at creation, truncated */
-    /* Module table (the preload; 0 when absent).  Added in version 1
-     * without a bump: older segments have zeros here. */
+    /* Module table (the preload; 0 when absent). */
     uint64_t modules_off;         /* pt_seg_module[max_modules]            */
     uint32_t max_modules;
     uint32_t modules_used;        /* records written, in order             */
@@ -137,7 +141,7 @@ typedef struct pt_seg_header {
     /* Call sites (0 when absent; added in version 1 without a bump: a
      * reader that does not know them sees a larger shard stride). */
     uint64_t sites_off;           /* pt_seg_site[max_sites + 1]            */
-    uint64_t site_retired_off;    /* pt_seg_counts[max_sites + 1]          */
+    uint64_t reserved_off1;       /* 0 (version 1: site_retired_off)       */
     uint32_t max_sites;           /* entry max_sites: the overflow site    */
     uint32_t sites_used;
     /* Added in version 1 without a bump (older segments: 0). */
@@ -198,12 +202,21 @@ typedef struct pt_seg_error {
     uint64_t reserved[2];
 } pt_seg_error;
 
+/* One entry's counters in one pool, per shard: the SUM rows of
+ * counters.def, in its order. */
 typedef struct pt_seg_pool_counts {
-    uint64_t allocs;
-    uint64_t frees;
-    uint64_t bytes_alloc;
-    uint64_t bytes_freed;
+#define PT_COUNTER(name, kind, help)
+#define PT_COUNTER_SUM(name, help) uint64_t name;
+#include "counters.def"
 } pt_seg_pool_counts;
+
+/* Indices of the SUM counters, and their number. */
+enum {
+#define PT_COUNTER(name, kind, help)
+#define PT_COUNTER_SUM(name, help) PT_SEG_SUM_##name,
+#include "counters.def"
+    PT_SEG_NSUMS
+};
 
 typedef struct pt_seg_counts {
     pt_seg_pool_counts pool[PT_SEG_NPOOLS];
@@ -233,7 +246,7 @@ _Static_assert(offsetof(pt_seg_header, version) == 8, "layout");
 _Static_assert(offsetof(pt_seg_header, max_tags) == 40, "layout");
 _Static_assert(offsetof(pt_seg_header, pools_off) == 56, "layout");
 _Static_assert(offsetof(pt_seg_header, tags_used) == 120, "layout");
-_Static_assert(offsetof(pt_seg_header, fold_seq) == 136, "layout");
+_Static_assert(offsetof(pt_seg_header, reserved_seq) == 136, "layout");
 _Static_assert(offsetof(pt_seg_header, comm) == 176, "layout");
 _Static_assert(offsetof(pt_seg_header, exe) == 192, "layout");
 _Static_assert(offsetof(pt_seg_header, modules_off) == 448, "layout");

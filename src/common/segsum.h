@@ -1,6 +1,7 @@
 /*
- * segsum.h — summing one tag's counters across the retired totals and every
- * shard.  Shared by the in-process read API (pt_tags_read) and the reader
+ * segsum.h — summing one tag's (or one site's) counters over every shard.
+ * The counters summed are the SUM rows of counters.def; segsum.c also
+ * checks the public pt_counts against that list.  Shared by the in-process read API (pt_tags_read) and the reader
  * library, so that a live process and `pooltag` agree to the byte.
  *
  * The caller guarantees that every region named by the header lies inside
@@ -13,14 +14,13 @@
 #include "pooltag.h"
 #include "segment.h"
 
-/* Fill *out with entry i: key, flags, counts summed over retired and shards
+/* Fill *out with entry i: key, flags, counts summed over the shards
  * [0, shard_hw), and peak/failures from tagstat.  peak is raised to the
  * current Bytes if that is higher. */
 void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
                       uint32_t shard_hw, uint32_t i, pt_tag_info *out);
 
-/* Counters of site j, summed over site_retired and the shards' site
- * counters (the header must have sites: max_sites != 0). */
+/* Counters of site j, summed over the shards' site counters (the header must have sites: max_sites != 0). */
 void pt_seg_sum_site(const char *seg, const pt_seg_header *h, uint32_t shard_hw, uint32_t j,
                      pt_counts out[PT_POOL_COUNT]);
 

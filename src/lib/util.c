@@ -662,7 +662,7 @@ static int sites_full(const ptr_view *v)
 }
 
 /* Distinct sites are no longer recorded: the runtime keeps min(max_tags,
- * max_sites / 2) entries for tags' other-sites entries (rt.c). */
+ * max_sites / 2) entries for tags' other-sites entries (src/runtime/init.c). */
 static int sites_closed(const ptr_view *v)
 {
     if (!v->max_sites)

@@ -4,7 +4,8 @@
  *
  * This file only interposes: each entry point of the C allocator hands the
  * request, with the return address of its caller, to the runtime
- * (rt.c, built with PT_PRELOAD, and modules.c), which picks the tag of the
+ * (src/runtime and src/preload/{plalloc,boot,unwind,foreign,plexit}.c,
+ * built with PT_PRELOAD), which picks the tag of the
  * calling module and counts.  The runtime is linked into this library, so a
  * program that also links libpooltag.so uses this library's copy of every
  * pt_* function: one runtime, one segment.

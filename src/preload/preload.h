@@ -1,5 +1,5 @@
-/* preload.h — the runtime's entry points for the interposers (rt.c,
- * PT_PRELOAD build).  `ra` is the return address in the code that asked. */
+/* preload.h — the runtime's entry points for the interposers (plalloc.c and
+ * plexit.c, PT_PRELOAD build).  `ra` is the return address in the code that asked. */
 #ifndef PT_PRELOAD_H
 #define PT_PRELOAD_H
 #include <stddef.h>

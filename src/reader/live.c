@@ -20,10 +20,10 @@
  * root); pooltag asks for nothing weaker or stronger.
  *
  * Consistency: a reading copies the header, then the prefix of the segment
- * up to the end of shard shard_hw - 1 (not the whole mapping), then reads
- * fold_seq again.  If fold_seq was odd (a thread's shard was being folded
- * into `retired`) or changed, or a shard was claimed meanwhile, it retries,
- * up to READ_ATTEMPTS times.
+ * up to the end of shard shard_hw - 1 (not the whole mapping).  Counters
+ * only grow and shards keep their counts (segment.h, invariant 4), so the
+ * copy needs no seqlock; if a shard was claimed meanwhile (the copy's
+ * shard_hw needs more bytes), it retries, up to READ_ATTEMPTS times.
  *
  * Identity: the process is remembered by PID and start time (field 22 of
  * /proc/PID/stat), so a recycled PID reads as "exited", not as another
@@ -297,13 +297,10 @@ static uint64_t bytes_needed(const pt_seg_header *h, uint64_t maplen)
 int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
                   ptr_proc *proc, char *err, size_t errlen)
 {
-    const uint64_t seq_off = offsetof(pt_seg_header, fold_seq);
-
     *len = 0;
     int unpublished = 0;
     for (int attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
         pt_seg_header h;
-        uint64_t seq2;
         if (attempt) {
             struct timespec ts = {0, attempt < 5 ? 50000 : 1000000};
             nanosleep(&ts, NULL);
@@ -337,8 +334,6 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
             *len = (size_t)r;
             goto done;
         }
-        if (h.fold_seq & 1)
-            continue;
         /* Mapped but not published yet: the runtime writes the version
          * last, and a reader can find the mapping in between. */
         unpublished = h.version == 0;
@@ -357,8 +352,7 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
             *cap = need;
         }
         r = pread_full(l->fd, *buf, need, l->base);
-        if (r < 0 || pread_full(l->fd, &seq2, sizeof seq2, l->base + seq_off) !=
-                         (ssize_t)sizeof seq2) {
+        if (r < 0) {
             if (!ptr_live_alive(l))
                 return fail(err, errlen,
                             "process %" PRIu32 " exited while being read",
@@ -367,11 +361,9 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
                         "cannot read the segment of process %" PRIu32 ": %s",
                         l->pid, strerror(errno));
         }
-        if (seq2 != h.fold_seq)
-            continue;
         if ((size_t)r >= sizeof h) {
             const pt_seg_header *c = (const pt_seg_header *)*buf;
-            if (c->fold_seq != seq2 || bytes_needed(c, l->maplen) > need)
+            if (bytes_needed(c, l->maplen) > need)
                 continue;   /* a shard was claimed while we copied */
         }
         *len = (size_t)r;

@@ -14,7 +14,8 @@
  *      and the shard stride must hold a shard of that many entries;
  *   3. every region [off, off + size) is computed with overflow checks and
  *      must lie inside the image, after the header, in the documented order
- *      (pools < errors < keys < tagstat < retired < shards), not overlapping,
+ *      (pools < errors < keys < tagstat < sites < modules < shards), not
+ *      overlapping,
  *      and aligned for the structures read from it.
  *
  * Only after that does pt_seg_sum_entry (segsum.c), which trusts the header,
@@ -67,6 +68,11 @@ static int any_counts(const pt_tag_info *t)
 static int check_header(const pt_seg_header *h, size_t len, char *err,
                         size_t errlen)
 {
+    if (h->version == 1)
+        return fail(err, errlen,
+                    "segment version 1 (pooltag 0.1) is not supported: this pooltag reads "
+                    "version %u; read it with the pooltag that wrote it",
+                    PT_SEG_VERSION);
     if (h->version != PT_SEG_VERSION)
         return fail(err, errlen,
                     "segment version %u is not supported (this pooltag reads "
@@ -122,9 +128,7 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
         {"errors", h->errors_off, PT_SEG_ERRORS * sizeof(pt_seg_error), 1, 8},
         {"keys", h->keys_off, ntags * sizeof(uint32_t), 1, 4},
         {"tagstat", h->tagstat_off, ntags * sizeof(pt_seg_tagstat), 1, 8},
-        {"retired", h->retired_off, ntags * sizeof(pt_seg_counts), 1, 8},
         {"sites", h->sites_off, nsites * sizeof(pt_seg_site), 1, 8},
-        {"site_retired", h->site_retired_off, nsites * sizeof(pt_seg_counts), 1, 8},
         {"modules", h->modules_off, (uint64_t)h->max_modules * sizeof(pt_seg_module), 1, 8},
         {"shards", h->shards_off, shards_ok ? shards_size : 0, shards_ok, 8},
     };
@@ -139,10 +143,10 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
     if (!has_modules && (h->max_modules || h->modules_used))
         return fail(err, errlen, "corrupt segment: module records without a table");
     if (has_sites && (h->max_sites == 0 || h->max_sites > PT_SEG_MAX_SITES_LIMIT ||
-                      h->sites_used > h->max_sites + 1u || !h->site_retired_off))
+                      h->sites_used > h->max_sites + 1u))
         return fail(err, errlen, "corrupt segment: site table of %u entries with %u used",
                     h->max_sites, h->sites_used);
-    if (!has_sites && (h->max_sites || h->sites_used || h->site_retired_off))
+    if (!has_sites && (h->max_sites || h->sites_used))
         return fail(err, errlen, "corrupt segment: site fields without a site table");
     if (has_sites && h->shard_stride < pt_seg_shard_stride_sites(h->max_tags, h->max_sites))
         return fail(err, errlen, "corrupt segment: shard stride %llu has no room for %u sites",

@@ -3,20 +3,28 @@
  *
  * The block header
  * ----------------
- * Every block has 16 bytes in front of the address the caller gets:
+ * Every block has 16 bytes in front of the address the caller gets.  One
+ * function writes them (hdr_write, rtstate.h); the PT_W0_* constants below
+ * name every field:
  *
- *     offset 0  w0     bits  0..39  requested size (so blocks < 1 TiB)
- *                      bit   40     pool (0 paged, 1 nonpaged)
- *                      bit   41     aligned: the backend's pointer is stored
- *                                   in the 8 bytes before the header
- *                      bits 42..46  epoch: the process generation (fork
- *                                   child = +1); blocks of another epoch are
- *                                   freed but not counted.  It wraps after
- *                                   32 generations of fork: a block that
- *                                   lives through 32 nested forks and is
- *                                   freed in the 32nd child is counted there
- *                      bits 47..63  index of the tag in the segment's table
- *                                   (PT_MAX_TAGS <= 65536), so that free
+ *     offset 0  w0     bits  0..39  requested size (PT_W0_SIZE_MASK: blocks
+ *                                   < 1 TiB)
+ *                      bit   40     pool (PT_W0_POOL: 0 paged, 1 nonpaged)
+ *                      bit   41     aligned (PT_W0_ALIGNED): the backend's
+ *                                   pointer is stored in the 8 bytes before
+ *                                   the header
+ *                      bits 42..46  epoch (PT_W0_EPOCH_*): the process
+ *                                   generation (fork child = +1); blocks of
+ *                                   another epoch are freed but not counted.
+ *                                   It wraps after 32 generations of fork: a
+ *                                   block that lives through 32 nested forks
+ *                                   and is freed in the 32nd child is
+ *                                   counted there
+ *                      bits 47..63  index of the block's call site in the
+ *                                   segment's site table (PT_W0_SITE_*;
+ *                                   PT_MAX_SITES <= 65536, so the index <=
+ *                                   65536 fits 17 bits); the site's entry
+ *                                   names the tag's index, so that free
  *                                   needs no lookup
  *     offset 8  tag    the block's tag
  *     offset 12 check  hash(header address, w0, tag, per-process secret)
@@ -26,7 +34,7 @@
  * list link, so a second free of the same block still finds the freed mark
  * and is reported as a double free; glibc's free-list links overwrite the
  * whole header, so with the glibc backend a freed block is recognised by
- * what survives them (rt.c, "what survives glibc's bookkeeping").
+ * what survives them (rtstate.h, "what survives glibc's bookkeeping").
  *
  * Counting
  * --------
@@ -38,12 +46,26 @@
  * threads than PT_MAX_THREADS, or allocating after their exit handler ran)
  * use shard 0 with atomic adds.
  *
- * Lock order: fold_lock (rt.c, now only taken around fork), then the
+ * The runtime's files
+ * -------------------
+ *   rtstate.h  process-wide and per-thread state, the check hash, the
+ *              header writer, the backend calls (inline, shared by all)
+ *   init.c     segment creation, initialisation, libc binding, fork,
+ *              thread exit
+ *   alloc.c    the allocation API and its fast path, counting, shards,
+ *              pool maxima (and, in the preload, src/preload/plalloc.c,
+ *              #included so that its fast path inlines the same pieces)
+ *   tables.c   the tag table and the call-site table
+ *   read.c     the in-process read API (pt_tags_read & co.)
+ *   src/preload/{boot,unwind,foreign,plexit}.c  the preload's half
+ *
+ * Lock order: fork_lock (init.c, taken only around fork), then the
  * nonpaged arena lock.  Both are taken in the pthread_atfork prepare
  * handler in that order, except one that this thread holds already: a
  * signal handler may fork while its thread is inside fork or a nonpaged
  * allocation (glibc keeps fork async-signal-safe with respect to malloc
- * in a single-threaded process; so does pooltag).
+ * in a single-threaded process; so does pooltag).  site_lock (tables.c)
+ * is a leaf: nothing is taken while it is held.
  */
 #ifndef PT_INTERNAL_H
 #define PT_INTERNAL_H
@@ -62,11 +84,17 @@
 #define PT_SIZE_BITS 40
 #define PT_SIZE_MASK ((1ull << PT_SIZE_BITS) - 1)
 #define PT_MAX_REQUEST (PT_SIZE_MASK - 4096)
-#define PT_W0_POOL (1ull << 40)
+/* The fields of w0 (see "The block header" above). */
+#define PT_W0_SIZE_MASK PT_SIZE_MASK
+#define PT_W0_POOL_SHIFT 40
+#define PT_W0_POOL (1ull << PT_W0_POOL_SHIFT)
 #define PT_W0_ALIGNED (1ull << 41)
 #define PT_W0_EPOCH_SHIFT 42
 #define PT_W0_EPOCH_MASK 0x1full
-#define PT_W0_IDX_SHIFT 47
+#define PT_W0_SITE_SHIFT 47
+#define PT_W0_SITE_BITS 17
+_Static_assert(PT_W0_SITE_SHIFT + PT_W0_SITE_BITS == 64, "site index: the top bits");
+_Static_assert(PT_W0_EPOCH_SHIFT + 5 == PT_W0_SITE_SHIFT, "epoch: 5 bits");
 
 typedef struct pt_hdr {
     uint64_t w0;
@@ -161,7 +189,7 @@ extern uint32_t pt__mod_gen;
 typedef int (*pt_elf_sym_cb)(void *arg, const char *name, uint64_t value, uint64_t size);
 size_t pt__elf_scan_funcs(const void *image, size_t len, pt_elf_sym_cb cb, void *arg);
 
-/* rt.c: the segment, for report.c. */
+/* init.c: the segment, for report.c. */
 extern pt_seg_header *pt__seg;
 uint32_t pt__gettid(void);
 

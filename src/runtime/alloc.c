@@ -1,0 +1,830 @@
+/*
+ * alloc.c — the tagged allocation API and its fast path: the block header,
+ * the per-thread site cache, counting into shards, pool maxima,
+ * pt_alloc / pt_free / pt_realloc.
+ *
+ * Read internal.h (block header, counting) and rtstate.h (state and its
+ * invariants) first.
+ *
+ * Data model
+ * ----------
+ * A block is a backend allocation of size + 16 bytes whose first 16 bytes
+ * are its header (hdr_write, rtstate.h); an aligned block keeps the
+ * backend's pointer in the 8 bytes before the header.  A block is counted
+ * twice per operation: under its call site (tls.scounts[sidx]) and under
+ * the site's tag (tls.counts[tidx]), in the pool it came from, in the
+ * shard of the thread that allocates or frees it.
+ *
+ * Invariants
+ * ----------
+ *   1. A live header checks (check_live); only a header that checks is
+ *      counted as freed (or, in the preload, one that defer_free checked
+ *      and marked freed, released later by the thread it interrupted), and
+ *      a block is counted as freed once: its check value becomes the freed
+ *      mark before its counts change.
+ *   2. A block of another epoch (inherited across fork) is freed without
+ *      being counted; realloc charges its new block to the tag's "other
+ *      sites" entry.
+ *   3. A thread writes its private shard with plain stores (never an
+ *      atomic read-modify-write) and never writes another thread's shard;
+ *      a thread without a private shard adds atomically into shard 0.
+ *   4. While a pool has a maximum (lim(pool)), seg_pools[pool].used holds
+ *      the exact bytes of its live blocks of this epoch: every successful
+ *      allocation takes its size before it is made, every free gives it
+ *      back.  Without a maximum `used` is not kept.
+ *   5. No lock and no atomic read-modify-write on the fast path (a paged
+ *      block, a (caller, tag) this thread has used, no paged maximum, a
+ *      private shard).
+ *
+ * Order of this file: the API (1), the fast paths it calls (2), the
+ * counting they do (3), then everything the fast paths leave out: slow
+ * allocation (4), checking and releasing blocks, realloc (5).  In the
+ * preload, src/preload/plalloc.c (the malloc family's entry points) is
+ * #included at the end, so that its fast path inlines the same pieces.
+ */
+#define _GNU_SOURCE
+#include "rtstate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+/* Functions defined below the code that calls them (see "Order"). */
+static inline __attribute__((always_inline)) void *alloc_fast(unsigned pool, size_t size,
+                                                               uint32_t tag, int zero,
+                                                               const void *ra);
+static inline __attribute__((always_inline)) void *paged_block(pt_tls *t, pt_seg_counts *cs,
+                                                                size_t size, uint32_t tag,
+                                                                uint32_t idx, uint32_t sidx,
+                                                                int zero);
+static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
+                                                             int pl);
+static inline void be_free_block(pt_hdr *h);
+static __attribute__((noinline)) void libc_free_block(pt_hdr *h);
+static inline unsigned scache_slot(const void *ra, uint32_t tag);
+static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                  uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size);
+static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                 uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size);
+static inline void count_alloc(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size);
+static inline void count_free(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size);
+static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
+static int claim_shard(void);
+static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
+static void count_failure(uint32_t idx, unsigned pool);
+static void atomic_max_u64(uint64_t *p, uint64_t v);
+static int limit_take(unsigned pool, uint64_t size);
+static inline void limit_give(unsigned pool, uint64_t size);
+static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, uint32_t tag,
+                                                  int zero, const void *ra);
+static inline __attribute__((always_inline)) void *
+alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra, int cache);
+static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_t *sidx,
+                           int cache);
+static inline uint32_t effective_tag(uint32_t tag);
+static __attribute__((noinline)) void *fail(uint32_t idx, unsigned pool);
+static inline void *pool_mem(unsigned pool, size_t total, int zero);
+static inline void pool_mem_free(unsigned pool, void *base);
+static inline void *finish(void *base, unsigned pool, uint64_t size, uint32_t tag,
+                           uint32_t idx, uint32_t sidx, uint64_t flags);
+static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                           const void *ra);
+static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                              const void *ra, int cache);
+static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p);
+static inline int header_ok(const pt_hdr *h, const void *p);
+static inline uint32_t site_tag_index(uint32_t sidx);
+static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit);
+static void release(pt_hdr *h);
+static void *realloc_block(void *p, size_t size, const void *ra);
+#ifdef PT_PRELOAD
+static void defer_free(void *p);               /* src/preload/plalloc.c */
+const void *pt__behalf_site(const void *f0, int *cache); /* src/preload/unwind.c */
+static inline const void *api_site(const void *ra, int *cache);
+#endif
+
+/* ==== 1. The API ========================================================= */
+
+#define CALLER __builtin_return_address(0)
+
+void *pt_alloc(pt_pool pool, size_t size, uint32_t tag)
+{
+    return alloc_fast((unsigned)pool, size, tag, 0, CALLER);
+}
+
+void *pt_calloc(pt_pool pool, size_t n, size_t size, uint32_t tag)
+{
+    size_t total;
+    if (PT_UNLIKELY(__builtin_mul_overflow(n, size, &total))) {
+        tag = effective_tag(tag);
+        return fail(tag_index(tag), (unsigned)pool > PT_NONPAGED ? 0 : (unsigned)pool);
+    }
+    return alloc_fast((unsigned)pool, total, tag, 1, CALLER);
+}
+
+void *pt_alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag)
+{
+    return alloc_aligned(pool, size, alignment, tag, CALLER);
+}
+
+void pt_free(void *p)
+{
+    if (PT_UNLIKELY(!p))
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
+        bad_header(h, p);
+        return;
+    }
+    free_live(h, w0, tag, 0);
+}
+
+void pt_free_tag(void *p, uint32_t tag)
+{
+    if (!p)
+        return;
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (!header_ok(h, p))
+        return;
+    if (PT_UNLIKELY(h->tag != effective_tag(tag)))
+        pt__report(PT_ERR_TAG_MISMATCH, p, h->tag, tag, w0_size(h->w0), 1);
+    release(h);
+}
+
+void *pt_realloc(void *p, size_t size)
+{
+    return realloc_block(p, size, CALLER);
+}
+
+uint32_t pt_tag_of(const void *p)
+{
+    if (!p)
+        return 0;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? h->tag : 0;
+}
+
+size_t pt_size_of(const void *p)
+{
+    if (!p)
+        return 0;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? (size_t)(w0_size(h->w0)) : 0;
+}
+
+pt_pool pt_pool_of(const void *p)
+{
+    if (!p)
+        return PT_PAGED;
+    const pt_hdr *h = (const pt_hdr *)p - 1;
+    return header_ok(h, p) ? (pt_pool)w0_pool(h->w0) : PT_PAGED;
+}
+
+uint32_t pt_tag_push(uint32_t tag)
+{
+    uint32_t prev = tls.cur_tag;
+    tls.cur_tag = tag;
+    return prev;
+}
+
+void pt_tag_pop(uint32_t previous)
+{
+    tls.cur_tag = previous;
+}
+
+/* ==== 2. The fast paths ================================================= */
+
+/* The fast path: a paged block from a (caller, tag) this thread has used
+ * before, no paged maximum, a private shard.  No lock, no atomic
+ * read-modify-write. */
+static inline __attribute__((always_inline)) void *
+alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
+{
+    pt_tls *t = &tls;
+    unsigned s = scache_slot(ra, tag);
+    pt_seg_counts *cs = t->counts;
+    /* One test for: paged pool, size fits the header, no paged maximum. */
+    if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
+                  ((size >> PT_SIZE_BITS) | pool | (unsigned)lim(PT_PAGED)) == 0 && cs)) {
+        return paged_block(t, cs, size, tag, t->scache[s].tidx, t->scache[s].sidx, zero);
+    }
+    return alloc_slow(pool, size, tag, zero, ra);
+}
+
+/* The common end of both fast paths: a paged block with its header,
+ * counted in this thread's shard `cs`. */
+static inline __attribute__((always_inline)) void *
+paged_block(pt_tls *t, pt_seg_counts *cs, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx,
+            int zero)
+{
+    pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+    if (PT_UNLIKELY(!h))
+        return fail(idx, PT_PAGED);
+    hdr_write(h, size, PT_PAGED, 0, sidx, tag);
+    count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
+    return h + 1;
+}
+
+#define W0_SLOW_MASK (PT_W0_POOL | PT_W0_ALIGNED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
+
+/* Free a block whose header (w0, tag) was validated.  Fast path: a paged,
+ * unaligned block of this epoch, no paged maximum, a private shard.
+ * pl: called by the preload's free, whose fast path also excludes a signal
+ * handler that interrupted the backend (its free is deferred). */
+static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
+                                                             int pl)
+{
+    pt_tls *t = &tls;
+    pt_seg_counts *cs = t->counts;
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED) |
+                   (pl ? t->in_be : 0)) == 0 &&
+                  cs)) {
+        h->check = check_freed(h, tag);
+        uint32_t sidx = w0_site(w0);
+        count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
+                      w0_size(w0));
+        be_free_block(h);
+        return;
+    }
+#ifdef PT_PRELOAD
+    if (pl && t->in_be) {
+        defer_free(h + 1);
+        return;
+    }
+#endif
+    release(h);
+}
+
+static inline void be_free_block(pt_hdr *h)
+{
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
+        be_enter();
+        mi_free(h);
+        be_leave();
+        return;
+    }
+    libc_free_block(h);
+}
+
+/* Free the paged block with header h (unaligned, so the backend's pointer
+ * is h itself). */
+/* (noinline: the mimalloc path of be_free_block stays a tail call) */
+static __attribute__((noinline)) void libc_free_block(pt_hdr *h)
+{
+    /* (w0 and the tag are still there: only the check value changed) */
+    if (PT_UNLIKELY(w0_size(h->w0) >= PT_LIBC_MARK_MIN)) {
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, h->tag);
+        m[1] = h->tag;
+    }
+    be_enter();
+    libc_free(h);
+    be_leave();
+}
+
+static inline unsigned scache_slot(const void *ra, uint32_t tag)
+{
+    return (unsigned)((((uintptr_t)ra ^ tag) * 0x9e3779b97f4a7c15ull) >> 58);
+}
+
+/* ==== 3. Counting ======================================================= */
+
+/* Count into this thread's shard: counters `cs`, flushed values `fl` (not
+ * NULL).  A flush happens when the thread's Bytes for the entry has moved by
+ * the entry's grain since its last flush: in either direction, so a tag that
+ * allocates and frees at a steady level never flushes, and one that grows
+ * or shrinks flushes once per grain. */
+static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                  uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
+{
+    PT_ASSERT(((const pt_seg_shard_hdr *)cs - 1)->tid == tls.tid); /* invariant 3 */
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
+    pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
+    st(&sc->allocs, ld(&sc->allocs) + 1);
+    st(&sc->bytes_alloc, ld(&sc->bytes_alloc) + size);
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->allocs, ld(&c->allocs) + 1);
+    uint64_t ba = ld(&c->bytes_alloc) + size;
+    st(&c->bytes_alloc, ba);
+    int64_t moved = (int64_t)(ba - ld(&c->bytes_freed)) - fl[2 * idx + pool];
+    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
+        pt__flush(idx, pool);
+}
+
+static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
+                                 uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
+{
+    PT_ASSERT(((const pt_seg_shard_hdr *)cs - 1)->tid == tls.tid); /* invariant 3 */
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
+    pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
+    st(&sc->frees, ld(&sc->frees) + 1);
+    st(&sc->bytes_freed, ld(&sc->bytes_freed) + size);
+    pt_seg_pool_counts *c = &cs[idx].pool[pool];
+    st(&c->frees, ld(&c->frees) + 1);
+    uint64_t bf = ld(&c->bytes_freed) + size;
+    st(&c->bytes_freed, bf);
+    int64_t moved = fl[2 * idx + pool] - (int64_t)(ld(&c->bytes_alloc) - bf);
+    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
+        pt__flush(idx, pool);
+}
+
+static inline void count_alloc(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
+{
+    pt_seg_counts *cs = tls.counts;
+    if (PT_UNLIKELY(!cs)) {
+        count_slow(idx, sidx, pool, size, 0);
+        return;
+    }
+    count_alloc_in(cs, tls.flushed, tls.scounts, idx, sidx, pool, size);
+}
+
+static inline void count_free(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
+{
+    pt_seg_counts *cs = tls.counts;
+    if (PT_UNLIKELY(!cs)) {
+        count_slow(idx, sidx, pool, size, 1);
+        return;
+    }
+    count_free_in(cs, tls.flushed, tls.scounts, idx, sidx, pool, size);
+}
+
+static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
+{
+    if (tls.ts == TS_NEW && claim_shard()) {
+        if (is_free)
+            count_free(idx, sidx, pool, size);
+        else
+            count_alloc(idx, sidx, pool, size);
+        return;
+    }
+    if (tls.ts == TS_NEW) {
+        tls.ts = TS_SHARED;
+        __atomic_fetch_add(&pt__seg->shared_users, 1, __ATOMIC_RELAXED);
+    }
+    count_shared(idx, sidx, pool, size, is_free);
+}
+
+/* Push this thread's change of entry idx/pool since its last flush to the
+ * shared cur, and raise the peaks. */
+void pt__flush(uint32_t idx, unsigned pool)
+{
+    pt_seg_pool_counts *c = &tls.counts[idx].pool[pool];
+    int64_t net = (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
+    int64_t *fl = &tls.flushed[2 * idx + pool];
+    int64_t d = net - *fl;
+    __atomic_store_n(fl, net, __ATOMIC_RELAXED);
+    int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
+                                     __ATOMIC_RELAXED);
+    if (cur > 0)
+        atomic_max_u64(&seg_tagstat[idx].pool[pool].peak, (uint64_t)cur);
+    int64_t pc = __atomic_add_fetch(&seg_pools[pool].cur, d, __ATOMIC_RELAXED);
+    if (pc > 0)
+        atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
+    /* Adapt the grain to the tag's size: 1/32 of its Bytes, at least
+     * PT_PEAK_GRAIN, so that a big tag that moves flushes rarely and a
+     * small one keeps an exact-enough peak. */
+    unsigned want = cur > 0 ? 63u - (unsigned)__builtin_clzll((uint64_t)cur) : 0;
+    want = want > 5 + gshift_min ? want - 5 : gshift_min;
+    if (want != gshift[idx])
+        __atomic_store_n(&gshift[idx], (uint8_t)want, __ATOMIC_RELAXED);
+}
+
+static int claim_shard(void)
+{
+    pt_seg_header *h = pt__seg;
+    if (!key_ok) /* no exit handler: such threads count in shard 0 */
+        return 0;
+    for (uint32_t i = 1; i < h->max_shards; i++) {
+        pt_seg_shard_hdr *sh = (pt_seg_shard_hdr *)(seg_shards + (uint64_t)i * seg_stride);
+        uint32_t expect = PT_SHARD_FREE;
+        if (__atomic_load_n(&sh->state, __ATOMIC_RELAXED) != PT_SHARD_FREE)
+            continue;
+        if (!__atomic_compare_exchange_n(&sh->state, &expect, PT_SHARD_LIVE, 0,
+                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            continue;
+        sh->tid = pt__gettid();
+#ifdef PT_CONTRACTS
+        tls.tid = sh->tid;
+#endif
+        sh->claims++;
+        uint32_t hw = __atomic_load_n(&h->shard_hw, __ATOMIC_RELAXED);
+        while (hw < i + 1 &&
+               !__atomic_compare_exchange_n(&h->shard_hw, &hw, i + 1, 1,
+                                            __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+            ;
+        __atomic_fetch_add(&h->threads_started, 1, __ATOMIC_RELAXED);
+        tls.shard = i;
+        tls.counts = pt_seg_shard_counts(sh, 0);
+        tls.flushed = pt_seg_shard_flushed(sh, h->max_tags, 0);
+        tls.scounts = pt_seg_shard_site_counts(sh, h->max_tags, 0);
+        tls.ts = TS_PRIVATE;
+        if (tls.cache[0].tag == 0)
+            tls.cache[0].tag = PT_CACHE_POISON;
+        pthread_setspecific(exit_key, (void *)1);
+        return 1;
+    }
+    return 0;
+}
+
+static void atomic_max_u64(uint64_t *p, uint64_t v)
+{
+    uint64_t old = __atomic_load_n(p, __ATOMIC_RELAXED);
+    while (v > old &&
+           !__atomic_compare_exchange_n(p, &old, v, 1, __ATOMIC_RELAXED,
+                                        __ATOMIC_RELAXED))
+        ;
+}
+
+/* Counting for a thread without a private shard: atomic adds into shard 0,
+ * exact cur and peak. */
+static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
+{
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
+    pt_seg_pool_counts *c = &pt_seg_shard_counts(seg_shards, idx)->pool[pool];
+    pt_seg_pool_counts *sc =
+        &pt_seg_shard_site_counts(seg_shards, pt__seg->max_tags, sidx)->pool[pool];
+    int64_t d;
+    if (is_free) {
+        __atomic_fetch_add(&c->frees, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&c->bytes_freed, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->frees, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->bytes_freed, size, __ATOMIC_RELAXED);
+        d = -(int64_t)size;
+    } else {
+        __atomic_fetch_add(&c->allocs, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&c->bytes_alloc, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->allocs, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&sc->bytes_alloc, size, __ATOMIC_RELAXED);
+        d = (int64_t)size;
+    }
+    int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
+                                     __ATOMIC_RELAXED);
+    if (cur > 0)
+        atomic_max_u64(&seg_tagstat[idx].pool[pool].peak, (uint64_t)cur);
+    int64_t pc = __atomic_add_fetch(&seg_pools[pool].cur, d, __ATOMIC_RELAXED);
+    if (pc > 0)
+        atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
+}
+
+static void count_failure(uint32_t idx, unsigned pool)
+{
+    __atomic_fetch_add(&seg_tagstat[idx].pool[pool].failures, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&seg_pools[pool].failures, 1, __ATOMIC_RELAXED);
+}
+
+/* Reserve `size` bytes against the pool maximum.  Returns 0, or -1 if the
+ * maximum would be exceeded. */
+static int limit_take(unsigned pool, uint64_t size)
+{
+    int64_t u = __atomic_add_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+    uint64_t lim = __atomic_load_n(&seg_pools[pool].limit, __ATOMIC_RELAXED);
+    if (lim && u > (int64_t)lim) {
+        __atomic_sub_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+        return -1;
+    }
+    return 0;
+}
+
+static inline void limit_give(unsigned pool, uint64_t size)
+{
+    if (PT_UNLIKELY(lim(pool)))
+        __atomic_sub_fetch(&seg_pools[pool].used, (int64_t)size, __ATOMIC_RELAXED);
+}
+
+/* ==== 4. Slow allocation ================================================ */
+
+/* Every case the fast path leaves out: untagged, nonpaged, pool maxima,
+ * oversized requests, a thread without a private shard or a cached site. */
+static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, uint32_t tag,
+                                                  int zero, const void *ra)
+{
+    int cache = 1;
+#ifdef PT_PRELOAD
+    ra = api_site(ra, &cache);
+#endif
+    return alloc_slow_at(pool, size, tag, zero, ra, cache);
+}
+
+/* A request that is not served from this thread's caches, charged to the
+ * site `ra`; `cache` = 0 when ra must not be cached as a site key. */
+static inline __attribute__((always_inline)) void *
+alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra, int cache)
+{
+    tag = effective_tag(tag);
+    uint32_t idx, sidx;
+    ensure_init();
+    site_of(tag, ra, &idx, &sidx, cache);
+    if (PT_UNLIKELY(pool > PT_NONPAGED)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (PT_UNLIKELY(size > PT_MAX_REQUEST))
+        return fail(idx, pool);
+    if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
+        return fail(idx, pool);
+    /* (malloc(0): a byte more, so that malloc_usable_size's 1 is true; the
+     * backend rounds it to 8, which defer_free needs) */
+    void *base = pool_mem(pool, size + PT_HDR_SIZE + (size == 0), zero);
+    if (PT_UNLIKELY(!base)) {
+        limit_give(pool, size);
+        return fail(idx, pool);
+    }
+    return finish(base, pool, size, tag, idx, sidx, 0);
+}
+
+#ifdef PT_PRELOAD
+/* The site of a pt_* call from `ra` under PT_BEHALF: the first caller
+ * outside the on-behalf API when ra lies in one (src/preload/unwind.c). */
+static inline const void *api_site(const void *ra, int *cache)
+{
+    ensure_init();
+    if (PT_LIKELY(!pt__mod_have_behalf))
+        return ra;
+    pt__mod_note(ra); /* a module loaded since: its API ranges first */
+    return pt__behalf_site(ra, cache);
+}
+#endif
+
+/* Tag and site of a request: tidx from the tag table, sidx from the site
+ * table, through this thread's (caller, tag) cache.  The tag index used
+ * for counting is the site's (the overflow site counts under Ovfl). */
+static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_t *sidx,
+                           int cache)
+{
+    unsigned s = scache_slot(ra, tag);
+    if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag)) {
+        *tidx = tls.scache[s].tidx;
+        *sidx = tls.scache[s].sidx;
+        return;
+    }
+    uint32_t t = tag_index(tag);
+    uint32_t si = pt__site_index(tag, t, ra);
+    t = seg_sites[si].tagidx;
+    if (cache && tls.counts) { /* cached only once the thread has its shard */
+        /* the key last: a signal handler never sees a half-written entry */
+        tls.scache[s].ra = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tls.scache[s].tag = tag;
+        tls.scache[s].tidx = t;
+        tls.scache[s].sidx = si;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tls.scache[s].ra = ra;
+    }
+    *tidx = t;
+    *sidx = si;
+}
+
+static inline uint32_t effective_tag(uint32_t tag)
+{
+    if (PT_UNLIKELY(tag == 0))
+        tag = tls.cur_tag ? tls.cur_tag : PT_TAG_NONE;
+    return tag;
+}
+
+static __attribute__((noinline)) void *fail(uint32_t idx, unsigned pool)
+{
+    count_failure(idx, pool);
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* Allocate `total` bytes (header included) from the pool's memory. */
+static inline void *pool_mem(unsigned pool, size_t total, int zero)
+{
+    if (PT_LIKELY(pool == PT_PAGED))
+        return zero ? be_calloc(total) : be_malloc(total);
+    void *p = pt__np_alloc(total);
+    if (p && zero)
+        memset(p, 0, total);
+    return p;
+}
+
+static inline void pool_mem_free(unsigned pool, void *base)
+{
+    if (PT_LIKELY(pool == PT_PAGED))
+        be_free(base);
+    else
+        pt__np_free(base);
+}
+
+/* Write the header of a new block and count it.  The header holds the
+ * site index; the tag index is the site's. */
+static inline void *finish(void *base, unsigned pool, uint64_t size, uint32_t tag,
+                           uint32_t idx, uint32_t sidx, uint64_t flags)
+{
+    pt_hdr *h = (pt_hdr *)base;
+    hdr_write(h, size, pool, flags, sidx, tag);
+    count_alloc(idx, sidx, pool, size);
+    return h + 1;
+}
+
+/* An alignment above 16 (a power of two), charged to the site `ra`. */
+static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                              const void *ra, int cache)
+{
+    tag = effective_tag(tag);
+    uint32_t idx, sidx;
+    ensure_init();
+    site_of(tag, ra, &idx, &sidx, cache);
+    unsigned pl = (unsigned)pool;
+    if (pl > PT_NONPAGED) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
+        return fail(idx, pl);
+    if (PT_UNLIKELY(lim(pl)) && limit_take(pl, size) != 0)
+        return fail(idx, pl);
+    /* base is 16-aligned, so base+24 is 8 mod 16 and rounding it up to the
+     * alignment adds at most alignment-8: the block ends within the
+     * allocation of size + alignment + 16 bytes. */
+    char *base = pool_mem(pl, size + alignment + PT_HDR_SIZE + (size == 0), 0);
+    if (!base) {
+        limit_give(pl, size);
+        return fail(idx, pl);
+    }
+    uintptr_t user = ((uintptr_t)base + 24 + alignment - 1) & ~(uintptr_t)(alignment - 1);
+    pt_hdr *h = (pt_hdr *)user - 1;
+    ((void **)h)[-1] = base;
+    return finish(h, pl, size, tag, idx, sidx, PT_W0_ALIGNED);
+}
+
+static void *alloc_aligned(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
+                           const void *ra)
+{
+    if (alignment == 0 || (alignment & (alignment - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (alignment <= 16)
+        return alloc_fast((unsigned)pool, size, tag, 0, ra);
+    int cache = 1;
+#ifdef PT_PRELOAD
+    ra = api_site(ra, &cache);
+#endif
+    return alloc_aligned_at(pool, size, alignment, tag, ra, cache);
+}
+
+/* ==== 5. Checking and releasing blocks, realloc ========================= */
+
+/* The header at h (its bytes copied in *hd) does not check as live: was
+ * it a block of ours that has been freed?  Returns 1 and the tag (0 when
+ * unknown) if so.  See "what survives glibc's bookkeeping" (rtstate.h). */
+int pt__freed_block(const pt_hdr *h, const pt_hdr *hd, uint32_t *tag)
+{
+    if (hd->check == check_freed(h, hd->tag)) {
+        *tag = hd->tag;
+        return 1;
+    }
+    if (backend != PT_BACKEND_LIBC)
+        return 0;
+    uint64_t key;
+    memcpy(&key, &hd->tag, sizeof key);
+    if (libc_tcache_key && key == libc_tcache_key) {
+        *tag = 0;
+        return 1;
+    }
+    uint32_t m[2];
+    if (read_near((uintptr_t)(h + 2), m, sizeof m, (uintptr_t)h) == 0 &&
+        m[0] == libc_mark(h, m[1])) {
+        *tag = m[1];
+        return 1;
+    }
+    return 0;
+}
+
+/* Report why the header of p is not a live block's. */
+static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p)
+{
+    ensure_init();
+    pt_hdr hd = *h;
+    uint32_t tag;
+    if (pt__freed_block(h, &hd, &tag))
+        pt__report(PT_ERR_DOUBLE_FREE, p, tag, 0, 0, 0);
+    else
+        pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
+}
+
+/* Validate the header of p.  Returns 1 when live; otherwise reports and
+ * returns 0. */
+static inline int header_ok(const pt_hdr *h, const void *p)
+{
+    if (PT_LIKELY(h->check == check_live(h, h->w0, h->tag)))
+        return 1;
+    bad_header(h, p);
+    return 0;
+}
+
+/* The tag index of site sidx (of a live block of this epoch). */
+static inline uint32_t site_tag_index(uint32_t sidx)
+{
+    PT_ASSERT(sidx <= site_ovfl);
+    return seg_sites[sidx].tagidx;
+}
+
+/* Free a block whose header was validated; give_limit = 0 when the caller
+ * already gave its bytes back to the pool maximum (pt_realloc). */
+static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
+{
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    uint64_t size = w0_size(w0);
+    unsigned pool = w0_pool(w0);
+    /* live, or marked freed by the preload's defer_free after it checked
+     * it (a free deferred from a signal handler, released now) */
+    PT_ASSERT(h->check == check_live(h, w0, tag) || h->check == check_freed(h, tag));
+    h->check = check_freed(h, tag);
+    if (PT_LIKELY(w0_epoch(w0) == epoch)) {
+        uint32_t sidx = w0_site(w0);
+        count_free(site_tag_index(sidx), sidx, pool, size);
+        if (give_limit)
+            limit_give(pool, size);
+    }
+    void *base = (w0 & PT_W0_ALIGNED) ? ((void **)h)[-1] : (void *)h;
+    if (backend == PT_BACKEND_LIBC && pool == PT_PAGED && size >= PT_LIBC_MARK_MIN) {
+        /* (an aligned block's header lies >= 16 bytes into its chunk: the
+         * mark is still past glibc's links) */
+        uint32_t *m = (uint32_t *)(h + 2);
+        m[0] = libc_mark(h, tag);
+        m[1] = tag;
+    }
+    pool_mem_free(pool, base);
+}
+
+static void release(pt_hdr *h)
+{
+    release_ex(h, 1);
+}
+
+/* pt_realloc keeps the block's tag and site.  A block inherited across
+ * fork (another epoch) is charged to its tag's "other sites" entry. */
+static void *realloc_block(void *p, size_t size, const void *ra)
+{
+    if (!p)
+        return alloc_fast(PT_PAGED, size, 0, 0, ra);
+    if (size == 0) {
+        pt_free(p);
+        return NULL;
+    }
+    pt_hdr *h = (pt_hdr *)p - 1;
+    if (!header_ok(h, p)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    uint64_t old = w0_size(w0);
+    unsigned pool = w0_pool(w0);
+    int same_epoch = w0_epoch(w0) == epoch;
+    uint32_t sidx, idx;
+    if (same_epoch) {
+        sidx = w0_site(w0);
+    } else {
+        uint32_t t = tag_index(tag);
+        sidx = pt__site_index(tag, t, NULL);
+    }
+    idx = site_tag_index(sidx);
+    if (size > PT_MAX_REQUEST)
+        return fail(idx, pool);
+    /* Bytes the old block holds against the pool maximum: only the growth
+     * is reserved, so that a shrink at the maximum succeeds. */
+    uint64_t held = same_epoch ? old : 0;
+    if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
+        limit_give(pool, held);
+        void *n;
+        if (lim(pool) && limit_take(pool, size) != 0) {
+            if (lim(pool))
+                __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
+            return fail(idx, pool);
+        }
+        void *base = pool_mem(pool, size + PT_HDR_SIZE, 0);
+        if (!base) {
+            limit_give(pool, size);
+            if (lim(pool))
+                __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
+            return fail(idx, pool);
+        }
+        n = finish(base, pool, size, tag, idx, sidx, 0);
+        memcpy(n, p, old < size ? old : size);
+        release_ex(h, 0);
+        return n;
+    }
+    uint64_t grow = size > held ? size - held : 0;
+    if (lim(pool) && grow && limit_take(pool, grow) != 0)
+        return fail(idx, pool);
+    pt_hdr *nh = be_realloc(h, size + PT_HDR_SIZE);
+    if (!nh) {
+        limit_give(pool, grow);
+        return fail(idx, pool);
+    }
+    if (same_epoch)
+        count_free(idx, sidx, pool, old);
+    if (held > size)
+        limit_give(pool, held - size);
+    return finish(nh, pool, size, tag, idx, sidx, 0);
+}
+
+#ifdef PT_PRELOAD
+#include "../preload/plalloc.c"
+#endif

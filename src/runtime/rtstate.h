@@ -1,0 +1,374 @@
+/*
+ * rtstate.h — the state of the pooltag runtime and the small pieces that
+ * every part of it inlines: the check hash, the header writer, the backend
+ * calls, the tag cache.  Read internal.h (block header, counting, lock
+ * order, which file holds what) and src/common/segment.h (segment layout
+ * and invariants) first.
+ *
+ * Data model
+ * ----------
+ * Process-wide state is written by initialisation (init.c, once, before
+ * rt_state becomes 2) and by the fork child handler (single-threaded);
+ * every other access reads it.  The exceptions are named where they are
+ * defined: limit_on (pt_set_pool_limit), gshift (flush), site_others
+ * (site_lock).
+ *
+ * Per-thread state lives in `tls` (initial-exec TLS: no allocation, no
+ * call to reach it).  Its caches map a key to table indices; an entry is
+ * written key last, with signal fences, so that a signal handler of the
+ * same thread never sees a half-written entry (it sees no entry).
+ *
+ * Invariants (checked with PT_ASSERT where a check is cheap):
+ *   - a private shard (tls.ts == TS_PRIVATE) is written only by the thread
+ *     that claimed it: its shard header's tid is tls.tid;
+ *   - every tag index is <= ovfl_idx (= max_tags), every site index is <=
+ *     site_ovfl (= max_sites) < 2^PT_W0_SITE_BITS;
+ *   - a block header is written only by hdr_write (the preload's arenas
+ *     write a never-matching one of their own, src/preload/boot.c), and
+ *     only a header that checked as live is counted as freed (alloc.c,
+ *     invariant 1).
+ */
+#ifndef PT_RTSTATE_H
+#define PT_RTSTATE_H
+
+#include <pthread.h>
+#include <string.h>
+
+#include <mimalloc.h>
+
+#include "internal.h"
+#include "ptassert.h"
+
+#pragma GCC visibility push(hidden)
+
+#define PT_TAG_NONE PT_TAG("None")
+#define PT_TAG_OVFL PT_TAG("Ovfl")
+#define PT_TLS_CACHE 64
+
+/* ---- process-wide state (read-mostly after init; init.c) --------------- */
+
+extern char *seg_base;
+extern uint32_t *seg_keys;
+extern pt_seg_tagstat *seg_tagstat;
+extern char *seg_shards;
+extern uint64_t seg_stride;
+extern pt_seg_pool *seg_pools;
+extern pt_seg_site *seg_sites;       /* site table (keys)                  */
+extern uint32_t site_mask;           /* max_sites - 1                      */
+extern uint32_t site_ovfl;           /* max_sites: the overflow site       */
+extern pt_spin site_lock;            /* site inserts (slow path only)      */
+extern uint32_t site_keep;           /* entries kept for "other sites"     */
+extern uint32_t site_others;         /* "other sites" entries inserted     */
+extern uint32_t tag_mask;            /* max_tags - 1                       */
+extern uint32_t ovfl_idx;            /* max_tags                           */
+extern uint8_t *gshift;              /* per entry: log2 of its grain       */
+extern unsigned gshift_min;          /* log2(PT_PEAK_GRAIN)                */
+extern int backend;                  /* PT_BACKEND_*                       */
+/* (preload) pointers at this offset in a page take pt__pl_free's careful
+ * path: 0 for mimalloc, PL_LIBC_MMAP_OFF for glibc. */
+extern unsigned pl_slow_off;
+extern uint64_t secret;              /* the check hash's key               */
+extern uint64_t epoch;               /* 0..31 (PT_W0_EPOCH_MASK)           */
+extern uint64_t epoch_bits;          /* epoch << PT_W0_EPOCH_SHIFT         */
+extern int limit_on[PT_POOL_COUNT];  /* exact `used` accounting active     */
+extern int rt_state;                 /* 0 new, 2 ready, or INIT_BY(pid)    */
+extern pthread_key_t exit_key;
+extern int key_ok;                   /* exit_key was created               */
+extern uint64_t libc_tcache_key;     /* glibc's tcache key, 0: unknown     */
+extern void *(*libc_malloc)(size_t);
+extern void *(*libc_calloc)(size_t, size_t);
+extern void *(*libc_realloc)(void *, size_t);
+extern void (*libc_free)(void *);
+
+static inline int lim(unsigned pool)
+{
+    return __atomic_load_n(&limit_on[pool], __ATOMIC_RELAXED);
+}
+
+/* ---- per-thread state ------------------------------------------------- */
+
+enum { TS_NEW = 0, TS_PRIVATE = 1, TS_SHARED = 2, TS_DEAD = 3 };
+
+typedef struct pt_tls {
+    pt_seg_counts *counts;  /* this thread's shard counters, or NULL       */
+    int64_t *flushed;       /* this thread's shard flushed[][2]            */
+    uint32_t shard;         /* shard index                                 */
+    uint32_t ts;            /* TS_*                                        */
+    uint32_t cur_tag;       /* pt_tag_push                                 */
+    uint32_t busy;          /* inside the runtime's own setup (preload)    */
+    uint32_t in_be;         /* inside the backend or a locked section
+                               (preload): see "Signal handlers"            */
+    void *deferred;         /* frees deferred by a signal handler          */
+    struct {
+        uint32_t tag, idx;
+    } cache[PT_TLS_CACHE];
+    pt_seg_counts *scounts; /* this thread's site counters, or NULL        */
+    struct {                /* (caller, tag) -> site and tag index         */
+        const void *ra;
+        uint32_t tag, sidx, tidx;
+    } scache[PT_TLS_CACHE];
+#ifdef PT_PRELOAD
+    const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
+    struct {                /* return address -> tag and its index, valid
+                               while gen == pt__mod_gen (no module that
+                               could hold ra was unloaded since)           */
+        const void *ra;
+        uint32_t tag, sidx, tidx, gen;
+    } racache[256];
+    uint32_t walking;       /* inside stack_walk                           */
+#endif
+    uint32_t fork_depth;    /* fork handlers running (see fork_prepare)    */
+    uint32_t fork_took;     /* locks each of them took, two bits a level   */
+#ifdef PT_CONTRACTS
+    uint32_t tid;           /* the owner's tid written in its shard header */
+#endif
+} pt_tls;
+
+extern __thread pt_tls tls __attribute__((tls_model("initial-exec")));
+
+/* Tag 0 ("untagged") hashes to cache slot 0; an empty slot holds tag 0 and
+ * would match it.  A nonzero tag in slot 0 that does not hash there can never
+ * be matched by anyone, so it poisons the slot until a real tag fills it. */
+#define PT_CACHE_POISON 0xffffffffu
+
+/* ---- init.c ----------------------------------------------------------- */
+
+void pt__init_slow(void);
+
+static inline void ensure_init(void)
+{
+    if (PT_UNLIKELY(__atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) != 2))
+        pt__init_slow();
+}
+
+/* The read API never initialises the runtime (it may run in a signal
+ * handler): before the first allocation there is nothing to read. */
+static inline int ready(void)
+{
+    return __atomic_load_n(&rt_state, __ATOMIC_ACQUIRE) == 2;
+}
+
+/* Read n bytes of this process at addr without faulting (an address taken
+ * from decoded code, or a pointer a program passed to free, may be
+ * unmapped).  0 on success. */
+int pt__peek(uintptr_t addr, void *out, size_t n);
+
+/* Read n bytes at addr, known to be mapped when they lie on the page of
+ * `mapped` (an address already read); pt__peek otherwise. */
+static inline int read_near(uintptr_t addr, void *out, size_t n, uintptr_t mapped)
+{
+    if ((addr >> 12) == (mapped >> 12) && ((addr + n - 1) >> 12) == (mapped >> 12)) {
+        memcpy(out, (const void *)addr, n);
+        return 0;
+    }
+    return pt__peek(addr, out, n);
+}
+
+/* ---- tables.c --------------------------------------------------------- */
+
+uint32_t pt__tag_index_slow(uint32_t tag);
+/* The site (tag, ra) with tag index tidx: its entry, else the tag's "other
+ * sites" entry, else the overflow site.  Never fails. */
+uint32_t pt__site_index(uint32_t tag, uint32_t tidx, const void *ra);
+
+/* Where a tag's probe sequence starts in the tag table. */
+static inline uint32_t tag_hash(uint32_t tag)
+{
+    return (uint32_t)((tag * 0x85ebca6bu) ^ (tag >> 13)) & tag_mask;
+}
+
+static inline unsigned cache_slot(uint32_t tag)
+{
+    return (tag * 0x9e3779b1u) >> (32 - 6); /* PT_TLS_CACHE == 64 */
+}
+
+/* The tag's index in the table (inserted when new; ovfl_idx when full). */
+static inline uint32_t tag_index(uint32_t tag)
+{
+    unsigned s = cache_slot(tag);
+    if (PT_LIKELY(tls.cache[s].tag == tag))
+        return tls.cache[s].idx;
+    return pt__tag_index_slow(tag);
+}
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static inline uint64_t ld(const uint64_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void st(uint64_t *p, uint64_t v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* ---- the block header --------------------------------------------------- */
+
+/* The check value ties a header to its address, its contents and this
+ * process: base = f(address, tag, secret); live = base ^ fold(w0); freed =
+ * base ^ constant.  Any single-bit change of w0 or the tag changes the live
+ * value; a foreign pointer matches by chance with probability 2^-32.  The
+ * freed value does not depend on w0, which the backend's free list
+ * overwrites. */
+static inline uint32_t check_base(const pt_hdr *h, uint32_t tag)
+{
+    return (uint32_t)((uintptr_t)h >> 4) ^ tag ^ (uint32_t)secret;
+}
+
+static inline uint32_t check_live(const pt_hdr *h, uint64_t w0, uint32_t tag)
+{
+    return check_base(h, tag) ^ (uint32_t)w0 ^ (uint32_t)(w0 >> 32);
+}
+
+static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
+{
+    return check_base(h, tag) ^ 0x5eedf4eeu;
+}
+
+/* The one writer of a block header: a live block of `size` bytes in
+ * `pool`, of this process's epoch, at site sidx, tagged `tag`; flags is 0
+ * or PT_W0_ALIGNED. */
+static inline __attribute__((always_inline)) void hdr_write(pt_hdr *h, uint64_t size, unsigned pool,
+                                                             uint64_t flags, uint32_t sidx,
+                                                             uint32_t tag)
+{
+    PT_ASSERT(size <= PT_W0_SIZE_MASK && pool <= PT_NONPAGED && sidx <= site_ovfl &&
+              sidx < (1u << PT_W0_SITE_BITS));
+    uint64_t w0 = size | ((uint64_t)pool << PT_W0_POOL_SHIFT) | flags | epoch_bits |
+                  ((uint64_t)sidx << PT_W0_SITE_SHIFT);
+    h->w0 = w0;
+    h->tag = tag;
+    h->check = check_live(h, w0, tag);
+}
+
+static inline uint64_t w0_size(uint64_t w0)
+{
+    return w0 & PT_W0_SIZE_MASK;
+}
+
+static inline unsigned w0_pool(uint64_t w0)
+{
+    return (unsigned)(w0 >> PT_W0_POOL_SHIFT) & 1;
+}
+
+static inline uint64_t w0_epoch(uint64_t w0)
+{
+    return (w0 >> PT_W0_EPOCH_SHIFT) & PT_W0_EPOCH_MASK;
+}
+
+/* The site of a live block (of this epoch). */
+static inline uint32_t w0_site(uint64_t w0)
+{
+    return (uint32_t)(w0 >> PT_W0_SITE_SHIFT);
+}
+
+/* ---- the backend -------------------------------------------------------- */
+
+/* Signal handlers (preload)
+ * ------------------------
+ * Neither mimalloc nor glibc's malloc may be re-entered by a signal handler
+ * of the same thread: mimalloc hands one block to both callers (found: a
+ * program whose SIGALRM handler allocates crashes under plain mimalloc,
+ * and pooltag then reported the block's second free as a double free),
+ * glibc deadlocks on its arena lock.  So the preload marks the thread while
+ * it is inside the backend (or holds one of pooltag's own spin locks):
+ * a malloc from a handler that interrupted such a section is served from
+ * the side arena (never re-entering the backend, never freed), and a free
+ * is deferred to a per-thread list that the interrupted code frees when it
+ * leaves the backend.  Counters updated by a handler that interrupted the
+ * counting of the same tag may lose that update (they are plain per-thread
+ * stores). */
+#ifdef PT_PRELOAD
+void pt__drain_deferred(void); /* src/preload/plalloc.c */
+/* (never nested: nothing inside calls the backend again) */
+static inline void be_enter(void)
+{
+    tls.in_be = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+static inline void be_leave(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.in_be = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (PT_UNLIKELY(tls.deferred != NULL))
+        pt__drain_deferred();
+}
+#else
+static inline void be_enter(void) {}
+static inline void be_leave(void) {}
+#endif
+
+static inline void *be_malloc(size_t n)
+{
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n) : libc_malloc(n);
+    be_leave();
+    return p;
+}
+
+static inline void *be_calloc(size_t n)
+{
+    be_enter();
+    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n) : libc_calloc(1, n);
+    be_leave();
+    return p;
+}
+
+static inline void *be_realloc(void *p, size_t n)
+{
+    be_enter();
+    void *q = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n) : libc_realloc(p, n);
+    be_leave();
+    return q;
+}
+
+static inline void be_free(void *p)
+{
+    be_enter();
+    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
+        mi_free(p);
+    else
+        libc_free(p);
+    be_leave();
+}
+
+/* glibc backend: what survives glibc's own bookkeeping of a freed block.
+ * glibc writes its free-list links into the first bytes of the chunk's user
+ * area, which is pooltag's header: tcache `next` and `key` (offsets 0 and
+ * 8), fastbin `fd` (0), bin `fd`/`bk` (0, 8), large-bin `fd_nextsize`/
+ * `bk_nextsize` (16, 24), and the next chunk's `prev_size` (the last 8
+ * bytes).  So a freed block is recognised by one of:
+ *   - its freed check value, intact in a fastbin chunk;
+ *   - glibc's tcache key at offset 8 (learnt at initialisation);
+ *   - for blocks of at least PT_LIBC_MARK_MIN bytes (beyond the tcache's
+ *     1032, so they go to glibc's bins), a freed mark written at offset 32
+ *     of the chunk (16 bytes into the block), which no bin link and no
+ *     chunk foot reaches;
+ *   (a smaller block that glibc moved from a full tcache bin to its bins
+ *   is not recognised: its second free is a "bad pointer", still never
+ *   passed to glibc)
+ *   - for a chunk glibc unmapped (mmap'd, >= 128 KiB by default), its
+ *     address in a small ring of recently unmapped blocks
+ *     (preload only, see pl_classify in src/preload/foreign.c).
+ * The mark is a hash of the address, the tag and the per-process secret,
+ * followed by the tag. */
+#define PT_LIBC_MARK_MIN 1024u
+
+static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
+{
+    return check_base(h, tag) ^ 0x0ddf4ee5u;
+}
+
+/* alloc.c: push this thread's change of entry idx/pool since its last
+ * flush to the shared cur, and raise the peaks (segment.h, invariant 6). */
+void pt__flush(uint32_t idx, unsigned pool);
+/* alloc.c: the header at h (its bytes copied in *hd) does not check as
+ * live: was it a block of ours that has been freed?  Returns 1 and the tag
+ * (0 when unknown) if so. */
+int pt__freed_block(const pt_hdr *h, const pt_hdr *hd, uint32_t *tag);
+
+#pragma GCC visibility pop
+
+#endif /* PT_RTSTATE_H */
