@@ -48,7 +48,7 @@ int cli_tag_selected(uint32_t tag, char *const *incl, char *const *excl);
 /* Tag text for tables: escaped form (pt_tag_text). */
 const char *cli_tag(uint32_t tag, char buf[PT_TAG_TEXT_MAX]);
 
-/* JSON string output with escaping. */
-void cli_json_str(FILE *f, const char *s);
+/* JSON goes through the emitter (emit.h): emit_json_string is the one JSON
+ * string writer. */
 
 #endif

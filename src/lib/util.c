@@ -574,31 +574,6 @@ const char *cli_esc(const char *s)
     return cli_text(s, buf, CLI_ESC_MAX);
 }
 
-void cli_json_str(FILE *f, const char *str)
-{
-    const unsigned char *s = (const unsigned char *)(str ? str : "");
-    fputc('"', f);
-    while (*s) {
-        int n = (int)cli_utf8_len((const char *)s, SIZE_MAX);
-        if (*s == '"' || *s == '\\') {
-            fputc('\\', f);
-            fputc(*s++, f);
-        } else if (*s == '\n') {
-            fputs("\\n", f), s++;
-        } else if (*s == '\t') {
-            fputs("\\t", f), s++;
-        } else if (*s < 0x20 || *s == 0x7f || n == 0) {
-            /* Control characters, and bytes that are not UTF-8 (shown as
-             * the Latin-1 character of the same value). */
-            fprintf(f, "\\u%04x", *s++);
-        } else {
-            fwrite(s, 1, (size_t)n, f);
-            s += n;
-        }
-    }
-    fputc('"', f);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Sources                                                                */
 
@@ -702,34 +677,10 @@ void cli_full_tables_note(FILE *f, const ptr_view *v)
                 v->modules_dropped == 1 ? "is" : "are");
 }
 
-void cli_json_full_tables(FILE *f, const ptr_view *v)
-{
-    fprintf(f, "\"site_table_full\": %s, \"modules_not_recorded\": %" PRIu32,
-            sites_closed(v) ? "true" : "false", v->modules_dropped);
-}
-
 void cli_emit_full_tables(struct emitter *e, const ptr_view *v)
 {
     emit_kv_bool(e, "site_table_full", sites_closed(v));
     emit_kv_u64(e, "modules_not_recorded", v->modules_dropped);
-}
-
-void cli_json_source(FILE *f, const ptr_view *v, const char *spec)
-{
-    fputs("{\"kind\": ", f);
-    cli_json_str(f, v->kind == PTR_LIVE ? "live" : "snapshot");
-    fputs(", \"spec\": ", f);
-    cli_json_str(f, spec);
-    fprintf(f, ", \"pid\": %" PRIu32 ", \"comm\": ", v->pid);
-    cli_json_str(f, v->comm);
-    fputs(", \"exe\": ", f);
-    cli_json_str(f, v->exe);
-    fprintf(f,
-            ", \"segment_version\": %" PRIu32 ", \"start_ns\": %" PRIu64
-            ", \"taken_ns\": %" PRIu64 ", \"page_size\": %" PRIu32
-            ", \"max_tags\": %" PRIu32 ", \"backend\": \"%s\"}",
-            v->version, v->start_ns, v->taken_ns, v->page_size, v->max_tags,
-            v->flags & PT_SEGF_LIBC_BACKEND ? "libc" : "mimalloc");
 }
 
 /* ---------------------------------------------------------------------- */

@@ -36,13 +36,6 @@ const char *cli_overflow_desc(const ptr_view *v);
  * are counted as their tag's other sites) and the module table (later
  * modules are tagged but not recorded).  Nothing when none did. */
 void cli_full_tables_note(FILE *f, const ptr_view *v);
-/* The same as JSON members (no braces): "site_table_full": BOOL,
- * "modules_not_recorded": N. */
-void cli_json_full_tables(FILE *f, const ptr_view *v);
-
-/* The "source" JSON object for a reading (no trailing newline). */
-void cli_json_source(FILE *f, const ptr_view *v, const char *spec);
-
 /* The JSON members of cli_full_tables_note through an emitter (nothing in
  * table mode): "site_table_full": BOOL, "modules_not_recorded": N. */
 struct emitter;

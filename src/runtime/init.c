@@ -206,7 +206,7 @@ static int segment_create(void)
     off += stride * max_shards;
     size_t len = (size_t)pt_seg_align(off, 4096);
 
-    int fd = (int)syscall(SYS_memfd_create, "pooltag", 1u /* MFD_CLOEXEC */);
+    int fd = (int)syscall(SYS_memfd_create, PT_SEG_MEMFD_NAME, 1u /* MFD_CLOEXEC */);
     void *p = MAP_FAILED;
     if (fd >= 0 && ftruncate(fd, (off_t)len) == 0)
         p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
