@@ -29,12 +29,13 @@ extern "C" {
  * or rbp or the return address, PC in no module, implausible CFA). */
 int pt_cfi_backtrace(void **frames, int max);
 
-/* Statistics for tests and the benchmark (racy, relaxed counters). */
+/* Statistics for tests and the benchmark (relaxed counters; rule_hits only
+ * when built with -DPT_CFI_COUNT_HITS). */
 struct pt_cfi_stats {
     unsigned long rule_hits, rule_misses, rule_uncacheable, module_scans, stops;
 };
 void pt_cfi_stats_get(struct pt_cfi_stats *out);
-/* Why the last walk of this process stopped (a short static string). */
+/* Why the last walk of this thread stopped (a short static string). */
 const char *pt_cfi_last_stop(void);
 
 #ifdef __cplusplus
