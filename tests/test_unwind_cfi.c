@@ -10,6 +10,7 @@
 #include "unwind_cfi.h"
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,28 @@ static int cmp(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
+/* 4. a signal handler: the prototype stops at the signal frame
+ * (__restore_rt: 'S' CIE, DW_CFA_def_cfa_expression); what it reports
+ * must be a prefix of unw_backtrace's walk, which goes on past it. */
+static void on_signal(int sig)
+{
+    (void)sig;
+    void *mine[DEPTH], *theirs[DEPTH];
+    int nm = pt_cfi_backtrace(mine, DEPTH);
+    KEEP;
+    int nt = unw_bt(theirs, DEPTH);
+    KEEP;
+    const char *why = pt_cfi_last_stop();
+    int ok = nm >= 2 && nt > nm && strcmp(why, "signal frame") == 0;
+    for (int i = 1; ok && i < nm; i++)
+        ok = mine[i] == theirs[i];
+    checks++;
+    if (!ok)
+        failures++;
+    printf("%s signal handler: mine %d frames (stop: %s), unw_backtrace %d (goes past the signal frame)\n",
+           ok ? "ok  " : "FAIL", nm, why, nt);
+}
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -128,6 +151,8 @@ int main(int argc, char **argv)
         } else {
             pc(plugin_cb, 1);
         }
+        signal(SIGUSR1, on_signal);
+        raise(SIGUSR1);
         /* the plugin stays loaded: unloading would leave its module-table
          * entry stale (a gap of this prototype, see the report) */
     }
