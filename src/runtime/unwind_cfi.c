@@ -136,18 +136,17 @@ static uint64_t uleb(struct rd *r)
 
 static int64_t sleb(struct rd *r)
 {
-    int64_t v = 0;
+    uint64_t v = 0; /* built unsigned: no signed shifts */
     unsigned s = 0;
-    uint8_t b = 0;
     while (r->p < r->end) {
-        b = *r->p++;
+        uint8_t b = *r->p++;
         if (s < 64)
-            v |= (int64_t)(b & 0x7f) << s;
+            v |= (uint64_t)(b & 0x7f) << s;
         s += 7;
         if (!(b & 0x80)) {
             if (s < 64 && (b & 0x40))
-                v |= -((int64_t)1 << s);
-            return v;
+                v |= ~(uint64_t)0 << s;
+            return (int64_t)v;
         }
     }
     r->bad = 1;
