@@ -130,7 +130,7 @@ typedef struct pt_seg_header {
     uint64_t threads_started;     /* shards claimed, ever                  */
     uint64_t threads_exited;      /* shards released, ever                 */
     uint64_t shared_users;        /* threads that found no free shard      */
-    uint64_t control_gen;         /* control block generation (later use)  */
+    uint64_t control_gen;         /* 0 (the control block's gen is in it)  */
     char comm[16];                /* process name at creation              */
     char exe[256];                /* /proc/self/exe at creation, truncated */
     /* Module table (the preload; 0 when absent). */
@@ -148,6 +148,23 @@ typedef struct pt_seg_header {
     uint32_t modules_dropped;     /* modules loaded while the module table
                                      was full: tagged, but not recorded    */
     uint32_t reserved_hdr0;
+    /* Stacks, hit tags and pool tracking (issue 11; added in version 2
+     * without a bump: an older segment has 0 here and none of them). */
+    uint64_t control_off;         /* pt_seg_control (one page)             */
+    uint64_t kick_addr;           /* address, in the process, of the 32-bit
+                                     word that an outside writer ORs
+                                     PT_KICK_CONTROL into after a change   */
+    uint64_t stacks_off;          /* uint64_t slot[max_stacks] (PT_STK_*)  */
+    uint64_t frames_off;          /* uint64_t frame[max_frames]            */
+    uint32_t max_stacks;          /* power of two                          */
+    uint32_t max_frames;          /* <= PT_STK_OFF_MASK + 1                */
+    uint64_t rings_off;           /* pt_seg_ring[PT_SEG_NRINGS]            */
+    uint64_t vstats_off;          /* pt_seg_vstat[max_modules], one per
+                                     module record, same index             */
+    uint64_t tracked_off;         /* pt_seg_tracked[max_tracked]           */
+    uint32_t max_tracked;
+    uint32_t max_depth;           /* frames captured at most (<= PT_SEG_DEPTH_LIMIT) */
+    uint64_t leaks_off;           /* pt_seg_leak[PT_SEG_LEAKS] ring        */
 } pt_seg_header;
 
 /* A call site: the code address that asked for memory (the caller of
@@ -180,6 +197,173 @@ typedef struct pt_seg_module {
     uint8_t build_id[20];
     char path[PT_MOD_PATH_MAX]; /* NUL-terminated, truncated              */
 } pt_seg_module;
+
+/* ---- Stacks, hit tags and pool tracking --------------------------------
+ *
+ * The control block holds the settings that `pooltag hit` and `pooltag
+ * verify` change while the program runs (first part, written from outside
+ * through /proc/PID/mem, which the kernel allows only to a process that may
+ * ptrace the target) and what the runtime reports about applying them and
+ * about its stack table (second part, written by the runtime only).
+ *
+ * The outside writer's protocol: write the settings, then gen = gen + 1,
+ * then OR PT_KICK_CONTROL into the word at header.kick_addr.  The runtime's
+ * fast paths already test that word (it also carries the paged maximum), so
+ * the next allocation or free on any thread takes the slow path, which
+ * applies the control block once (applied_gen = gen) and clears the bit.
+ *
+ * A stack is stored once: slot[i] of the stack table is 0 (empty) or
+ *     bits  0..23  offset of its first frame in frame[]   (PT_STK_OFF_MASK)
+ *     bits 24..31  its number of frames, 1..PT_SEG_DEPTH_LIMIT
+ *     bits 32..63  the high 32 bits of the hash of its frames, never 0
+ * written once with compare-and-swap after its frames; the stack's id is
+ * i + 1 (id 0: no stack — capture off, or a table full, counted).
+ * Frames are return addresses, frame[0] the allocator's caller, never
+ * symbolized in the process. */
+#define PT_SEG_DEPTH_LIMIT 64u
+#define PT_STK_OFF_MASK 0xffffffull
+#define PT_STK_DEPTH_SHIFT 24
+#define PT_STK_HASH_SHIFT 32
+static inline uint32_t pt_stk_off(uint64_t slot) { return (uint32_t)(slot & PT_STK_OFF_MASK); }
+static inline uint32_t pt_stk_depth(uint64_t slot) { return (uint32_t)(slot >> PT_STK_DEPTH_SHIFT) & 0xffu; }
+
+#define PT_KICK_LIMIT 0x1u       /* kick word: the paged pool has a maximum */
+#define PT_KICK_CONTROL 0x2u     /* kick word: the control block changed    */
+
+#define PT_CTL_HIT_MAX 8u        /* hit tag patterns                        */
+#define PT_CTL_PAT_LEN 16u       /* a pattern, NUL included: tag chars, '*', '?' */
+#define PT_CTL_VERIFY_MAX 8u     /* verified module globs                   */
+#define PT_CTL_GLOB_LEN 120u     /* a glob, NUL included                    */
+#define PT_HITF_TRAP 0x1u        /* hit: stop the thread at each event      */
+
+typedef struct pt_seg_control {
+    /* -- written from outside (pooltag hit / verify) and at start from
+     *    PT_HIT / PT_VERIFY; read by the runtime when it applies them -- */
+    uint64_t gen;                /* bumped after each change, last          */
+    uint32_t writer_pid;         /* the last writer (0: the environment)    */
+    uint32_t writer_uid;
+    uint32_t hit_n;              /* patterns in use, 0..PT_CTL_HIT_MAX       */
+    uint32_t hit_flags;          /* PT_HITF_*                               */
+    uint32_t hit_ring;           /* records of the hit ring to use, 1..cap;
+                                    a change restarts the ring              */
+    uint32_t verify_n;           /* globs in use, 0..PT_CTL_VERIFY_MAX       */
+    uint32_t verify_log;         /* records of the verify log to use, 1..cap */
+    uint32_t depth;              /* frames to capture, 1..header.max_depth   */
+    uint32_t reserved0[2];
+    char hit_pat[PT_CTL_HIT_MAX][PT_CTL_PAT_LEN];
+    char verify_glob[PT_CTL_VERIFY_MAX][PT_CTL_GLOB_LEN]; /* a module's path
+                                    or its base name                        */
+    uint8_t next_issue[1024];    /* special pool and fault injection (0)    */
+    /* -- written by the runtime (its own cache lines) -- */
+    uint64_t applied_gen __attribute__((aligned(64)));
+    uint64_t applied_ns;         /* CLOCK_REALTIME when it was applied      */
+    uint32_t hit_matched;        /* tag table entries that match now        */
+    uint32_t verify_matched;     /* module records that match now           */
+    uint32_t bad_settings;       /* settings refused at the last apply (out
+                                    of range: the previous value stays)     */
+    uint32_t reserved1;
+    uint64_t captures;           /* stacks captured                         */
+    uint64_t captures_truncated; /* ... that reached the depth              */
+    uint64_t stacks_used;        /* table slots filled                      */
+    uint64_t stacks_dropped;     /* captures that found the table (or the
+                                    frame array) full: stack id 0           */
+    uint64_t frames_used;        /* frame[] entries taken                   */
+    uint64_t tracked_used;       /* tracked records in use now              */
+    uint64_t tracked_dropped;    /* verified blocks not listed: table full  */
+    uint64_t tracked_free;       /* (runtime) free-list head: ABA count << 32
+                                    | record index + 1                      */
+    uint64_t leaks_seq;          /* leak reports written, ever              */
+    uint64_t reserved2[3];
+} pt_seg_control;
+
+/* The rings: a record per allocation and free of a hit tag (PT_RING_HIT),
+ * or of a verified module's block (PT_RING_VERIFY, `verify --address`). */
+#define PT_SEG_NRINGS 2u
+#define PT_RING_HIT 0u
+#define PT_RING_VERIFY 1u
+typedef struct pt_seg_ring {
+    uint64_t records_off;        /* pt_seg_rec[cap]                         */
+    uint32_t cap;                /* records reserved at start               */
+    uint32_t size;               /* records in use (<= cap)                 */
+    uint64_t head;               /* records ever claimed: the next index    */
+    uint64_t base;               /* head when the ring was last restarted:
+                                    the ring holds indices
+                                    [max(base, head - size), head)          */
+    uint64_t reserved[4];
+} pt_seg_ring;
+
+/* Record i of a ring lives in slot i % size.  The writer claims i with an
+ * atomic add on head, sets seq = 0, writes the fields, then seq = i + 1
+ * (release).  A reader takes a record only if seq == i + 1 both before and
+ * after it copied the fields. */
+#define PT_OP_ALLOC 1u
+#define PT_OP_FREE 2u
+typedef struct pt_seg_rec {
+    uint64_t seq;
+    uint64_t time_ns;            /* CLOCK_REALTIME                          */
+    uint64_t addr;               /* the caller's pointer                    */
+    uint64_t size;               /* requested bytes                         */
+    uint32_t stack;              /* stack id, 0: none                       */
+    uint32_t tag;
+    uint32_t tid;
+    uint8_t op;                  /* PT_OP_*                                 */
+    uint8_t pool;
+    uint16_t module;             /* caller's module record index + 1, 0: none */
+} pt_seg_rec;
+
+/* Pool tracking statistics of one module record (`pooltag verify`, after
+ * Driver Verifier's !verifier 3).  Counted while the module is verified. */
+#define PT_VS_VERIFIED 0x1u      /* verified now                            */
+#define PT_VS_EVER 0x2u          /* was verified at some time               */
+#define PT_VS_UNLOADED 0x4u      /* unloaded; its outstanding blocks were
+                                    reported as leaks                       */
+typedef struct pt_seg_vstat {
+    uint64_t attempted;          /* allocations asked for                   */
+    uint64_t succeeded;
+    uint64_t failed;
+    uint64_t untagged;           /* with no explicit tag (the module's own) */
+    uint64_t frees;
+    uint64_t leaked_blocks;      /* outstanding at unload or exit           */
+    uint64_t leaked_bytes;
+    uint32_t flags;              /* PT_VS_*                                 */
+    uint32_t reserved;
+    struct {
+        int64_t cur_blocks, cur_bytes;
+        uint64_t peak_blocks, peak_bytes;
+    } pool[PT_SEG_NPOOLS];
+} pt_seg_vstat;
+
+/* One outstanding block of a verified module (addr 0: free record). */
+#define PT_TRK_LEAKED 0x1u       /* reported as a leak (unload or exit)     */
+typedef struct pt_seg_tracked {
+    uint64_t addr;               /* the caller's pointer, written last      */
+    uint64_t size;
+    uint64_t time_ns;
+    uint32_t stack;
+    uint32_t tag;
+    uint32_t tid;
+    uint16_t module;             /* module record index + 1                 */
+    uint8_t pool;
+    uint8_t flags;               /* PT_TRK_*                                */
+    uint32_t next;               /* (runtime) free-list link: index + 1     */
+    uint32_t reserved;
+} pt_seg_tracked;
+
+/* A leak report: a verified module unloaded (or the process exiting) with
+ * outstanding blocks, Driver Verifier's bug check 0xC4/0x62.  A ring of
+ * PT_SEG_LEAKS; entry (leaks_seq - 1) % PT_SEG_LEAKS is the newest. */
+#define PT_SEG_LEAKS 64u
+#define PT_LEAK_UNLOAD 1u
+#define PT_LEAK_EXIT 2u
+typedef struct pt_seg_leak {
+    uint64_t seq;                /* 1-based, written last; 0 = empty        */
+    uint64_t time_ns;
+    uint64_t blocks;
+    uint64_t bytes;
+    uint32_t module;             /* module record index + 1                 */
+    uint32_t reason;             /* PT_LEAK_*                               */
+    uint64_t reserved[3];
+} pt_seg_leak;
 
 typedef struct pt_seg_pool {
     uint64_t limit;     /* bytes; 0 = unlimited                            */
@@ -254,6 +438,15 @@ _Static_assert(sizeof(pt_seg_module) == 256, "module record");
 _Static_assert(offsetof(pt_seg_header, sites_off) == 472, "layout");
 _Static_assert(sizeof(pt_seg_site) == 16, "site record");
 _Static_assert(offsetof(pt_seg_header, modules_dropped) == 496, "layout");
+_Static_assert(offsetof(pt_seg_header, control_off) == 504, "layout");
+_Static_assert(offsetof(pt_seg_header, leaks_off) == 576, "layout");
+_Static_assert(sizeof(pt_seg_control) <= 4096, "control block: one page");
+_Static_assert(offsetof(pt_seg_control, applied_gen) % 64 == 0, "runtime's part: own lines");
+_Static_assert(sizeof(pt_seg_ring) == PT_SEG_LINE, "ring header line");
+_Static_assert(sizeof(pt_seg_rec) == 48, "ring record");
+_Static_assert(sizeof(pt_seg_vstat) == 128, "vstat record");
+_Static_assert(sizeof(pt_seg_tracked) == 48, "tracked record");
+_Static_assert(sizeof(pt_seg_leak) == PT_SEG_LINE, "leak record");
 _Static_assert(sizeof(pt_seg_pool) == PT_SEG_LINE, "pool line");
 _Static_assert(sizeof(pt_seg_error) == 64, "error record");
 _Static_assert(sizeof(pt_seg_counts) == PT_SEG_LINE, "counts line");
