@@ -22,3 +22,7 @@ foreach(m chains wrap toggle realloc verify fork)
   set_tests_properties(rt_trace_${m} PROPERTIES TIMEOUT 300 ENVIRONMENT "${PT_TEST_ENV}"
     SKIP_RETURN_CODE 77)
 endforeach()
+# The benchmark runs (both sides the same preload: no numbers checked).
+add_test(NAME trace_bench_quick COMMAND trace_bench --quick
+  --base $<TARGET_FILE:pooltag_preload> --new $<TARGET_FILE:pooltag_preload>)
+set_tests_properties(trace_bench_quick PROPERTIES TIMEOUT 300)
