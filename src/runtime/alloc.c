@@ -35,6 +35,16 @@
  *   5. No lock and no atomic read-modify-write on the fast path (a paged
  *      block, a (caller, tag) this thread has used, no paged maximum, a
  *      private shard).
+ *   6. A traced site (hit tag or verified module, trace.c) is never in
+ *      the site caches the fast paths read (scache, the preload's
+ *      racache): its requests reach the slow path, where traced_or_not
+ *      serves them from the per-thread cache of traced sites (tcache).
+ *      A change of what is traced bumps pt__mod_gen, which every cache
+ *      entry is checked against, and the kick word (limit_on[PT_PAGED],
+ *      bit PT_KICK_CONTROL) sends the next request of every thread to the
+ *      slow path, which applies the change (ctl_check).  Traced blocks
+ *      carry PT_W0_TRACED (in W0_SLOW_MASK), so their frees reach
+ *      release_ex, which records them (pt__tr_free).
  *
  * Order of this file: the API (1), the fast paths it calls (2), the
  * counting they do (3), then everything the fast paths leave out: slow
