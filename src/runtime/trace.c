@@ -522,7 +522,7 @@ static uint32_t capture(const void *anchor)
 /* ---- rings ------------------------------------------------------------------- */
 
 static void ring_put(unsigned r, uint8_t op, const void *addr, uint64_t size, uint32_t tag,
-                     uint32_t stack, unsigned pool, uint32_t rec)
+                     uint32_t stack, unsigned pool, uint32_t rec, uint64_t t)
 {
     pt_seg_ring *R = &rings[r];
     uint32_t size_now = __atomic_load_n(&R->size, __ATOMIC_ACQUIRE);
@@ -532,7 +532,7 @@ static void ring_put(unsigned r, uint8_t op, const void *addr, uint64_t size, ui
     pt_seg_rec *d = (pt_seg_rec *)((char *)pt__seg + R->records_off) + i % size_now;
     __atomic_store_n(&d->seq, 0, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    d->time_ns = now_ns();
+    d->time_ns = t;
     d->addr = (uint64_t)(uintptr_t)addr;
     d->size = size;
     d->stack = stack;
@@ -657,7 +657,7 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
     uint32_t stack = 0;
     if (p && !nested)
         stack = capture(site);
-    uint64_t slot = 0;
+    uint64_t slot = 0, t_ns = p ? now_ns() : 0; /* one clock read per event */
     if ((kinds & PT_TR_VERIFY) && rec < max_mods) {
         pt_seg_vstat *vs = &vstats[rec];
         __atomic_fetch_add(&vs->attempted, 1, __ATOMIC_RELAXED);
@@ -674,7 +674,7 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
             } else {
                 pt_seg_tracked *t = &tracked[k];
                 t->size = size;
-                t->time_ns = now_ns();
+                t->time_ns = t_ns;
                 t->stack = stack;
                 t->tag = tag;
                 t->tid = my_tid();
@@ -686,11 +686,11 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
                 slot = (uint64_t)k + 1;
             }
             if (!nested)
-                ring_put(PT_RING_VERIFY, PT_OP_ALLOC, p, size, tag, stack, pool, rec);
+                ring_put(PT_RING_VERIFY, PT_OP_ALLOC, p, size, tag, stack, pool, rec, t_ns);
         }
     }
     if ((kinds & PT_TR_HIT) && p && !nested) {
-        ring_put(PT_RING_HIT, PT_OP_ALLOC, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_HIT, PT_OP_ALLOC, p, size, tag, stack, pool, rec, t_ns);
         if (hit_flags & PT_HITF_TRAP)
             trap(PT_OP_ALLOC, p, tag);
     }
@@ -730,12 +730,13 @@ void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx)
     tls.tracing = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint32_t stack = capture(NULL);
+    uint64_t t_ns = now_ns();
     if (rec == UINT32_MAX)
         rec = pt__mod_rec((const void *)(uintptr_t)seg_sites[w0_site(w0)].addr);
     if (verify)
-        ring_put(PT_RING_VERIFY, PT_OP_FREE, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_VERIFY, PT_OP_FREE, p, size, tag, stack, pool, rec, t_ns);
     if (hit) {
-        ring_put(PT_RING_HIT, PT_OP_FREE, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_HIT, PT_OP_FREE, p, size, tag, stack, pool, rec, t_ns);
         if (hit_flags & PT_HITF_TRAP)
             trap(PT_OP_FREE, p, tag);
     }
