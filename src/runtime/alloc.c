@@ -569,7 +569,8 @@ static __attribute__((noinline)) void *traced_alloc(unsigned kinds, uint32_t rec
 
 static inline unsigned tcache_slot(const void *ra, uint32_t tag)
 {
-    return (unsigned)((((uintptr_t)ra ^ tag) * 0xc2b2ae3d27d4eb4full) >> 58);
+    _Static_assert(PT_TCACHE == 32, "tcache_slot: 5 bits");
+    return (unsigned)((((uintptr_t)ra ^ tag) * 0xc2b2ae3d27d4eb4full) >> 59);
 }
 
 static inline __attribute__((always_inline)) void *
