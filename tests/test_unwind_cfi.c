@@ -10,6 +10,10 @@
 #include "unwind_cfi.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,9 +103,18 @@ static int cmp(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-/* 4. a signal handler: the prototype stops at the signal frame
- * (__restore_rt: 'S' CIE, DW_CFA_def_cfa_expression); what it reports
- * must be a prefix of unw_backtrace's walk, which goes on past it. */
+/* 4. signal handlers: the walk crosses the signal frame (__restore_rt)
+ * through the ucontext into the interrupted code and matches unw_backtrace
+ * frame for frame; it must reach the function that raised the signal (or
+ * was interrupted).  Three kinds: raise() on the thread's stack, raise() with
+ * the handler on a sigaltstack, and an asynchronous signal (pthread_kill)
+ * interrupting a spin loop at an arbitrary instruction. */
+/* the return address of the function that raised (or was interrupted): the
+ * walk must reach it past the signal frame */
+static void *volatile sig_expect;
+static const char *volatile sig_what;
+static volatile int sig_count;
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -111,14 +124,346 @@ static void on_signal(int sig)
     int nt = unw_bt(theirs, DEPTH);
     KEEP;
     const char *why = pt_cfi_last_stop();
-    int ok = nm >= 2 && nt > nm && strcmp(why, "signal frame") == 0;
-    for (int i = 1; ok && i < nm; i++)
-        ok = mine[i] == theirs[i];
+    int n = nm < nt ? nm : nt, bad = -1, site = -1;
+    for (int i = 1; i < n && bad < 0; i++)
+        if (mine[i] != theirs[i])
+            bad = i;
+    for (int i = 0; i < nm; i++)
+        if (mine[i] == sig_expect)
+            site = i;
+    int ok = bad < 0 && site >= 3 && nm >= site + 1;
     checks++;
     if (!ok)
         failures++;
-    printf("%s signal handler: mine %d frames (stop: %s), unw_backtrace %d (goes past the signal frame)\n",
-           ok ? "ok  " : "FAIL", nm, why, nt);
+    printf("%s signal handler (%s): mine %d frames (stop: %s), unw_backtrace %d, first difference %d, "
+           "the interrupted function's return address at frame %d\n",
+           ok ? "ok  " : "FAIL", sig_what, nm, why, nt, bad, site);
+    if (!ok)
+        for (int i = 0; i < (nm > nt ? nm : nt); i++) {
+            Dl_info a = {0}, b = {0};
+            if (i < nm) dladdr(mine[i], &a);
+            if (i < nt) dladdr(theirs[i], &b);
+            printf("  %2d %18p %-24s %18p %s\n", i, i < nm ? mine[i] : NULL,
+                   a.dli_sname ? a.dli_sname : "?", i < nt ? theirs[i] : NULL,
+                   b.dli_sname ? b.dli_sname : "?");
+        }
+    sig_count++;
+}
+
+NOINL static void raise_site(void)
+{
+    sig_expect = __builtin_return_address(0);
+    raise(SIGUSR1);
+    KEEP;
+}
+
+static volatile int spin_stop, spinning;
+NOINL static void spin_site(void)
+{
+    unsigned x = 1;
+    sig_expect = __builtin_return_address(0);
+    spinning = 1;
+    while (!spin_stop) {
+        x = x * 1103515245u + 12345u;
+        __asm__ volatile("" : "+r"(x));
+    }
+}
+static void *spinner(void *arg)
+{
+    (void)arg;
+    spin_site();
+    return NULL;
+}
+
+static void signal_tests(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+    sig_what = "raise, thread stack";
+    raise_site();
+
+    /* the same on a sigaltstack (heap memory) */
+    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 }, old;
+    sigaltstack(&ss, &old);
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR1, &sa, NULL);
+    sig_what = "raise, sigaltstack";
+    raise_site();
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    free(ss.ss_sp);
+    sa.sa_flags = 0;
+    sigaction(SIGUSR1, &sa, NULL);
+
+    /* asynchronous: another thread interrupts the spin loop */
+    sig_what = "pthread_kill into a spin loop";
+    spin_stop = 0;
+    spinning = 0;
+    pthread_t t;
+    pthread_create(&t, NULL, spinner, NULL);
+    while (!spinning)
+        sched_yield();
+    int before = sig_count;
+    for (int i = 0; i < 3; i++) {
+        int c = sig_count;
+        pthread_kill(t, SIGUSR1);
+        while (sig_count == c)
+            sched_yield();
+    }
+    spin_stop = 1;
+    pthread_join(t, NULL);
+    if (sig_count - before != 3) {
+        failures++;
+        printf("FAIL async signal: %d handler runs, want 3\n", sig_count - before);
+    }
+}
+
+
+/* ------------------------------------------------------------------ */
+/* The module (from dl_iterate_phdr) holding an address. */
+struct modinfo { uintptr_t addr, bias; const ElfW(Phdr) *ph; int phnum; uintptr_t tlo, thi; const char *name; };
+static int find_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct modinfo *m = data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + p->p_vaddr;
+        if (p->p_type == PT_LOAD && (p->p_flags & PF_X) && m->addr >= lo && m->addr < lo + p->p_memsz) {
+            m->bias = info->dlpi_addr;
+            m->ph = info->dlpi_phdr;
+            m->phnum = info->dlpi_phnum;
+            m->tlo = lo;
+            m->thi = lo + p->p_memsz;
+            m->name = info->dlpi_name;
+            return 1;
+        }
+    }
+    return 0;
+}
+static int find_module(const void *addr, struct modinfo *m)
+{
+    memset(m, 0, sizeof *m);
+    m->addr = (uintptr_t)addr;
+    return dl_iterate_phdr(find_cb, m);
+}
+
+/* 5. PLT entries: their FDE's CFA is DW_CFA_def_cfa_expression
+ * rsp + 8 + ((rip & 15) >= 11 ? 8 : 0); every byte of every entry after
+ * PLT0 must give exactly that (the entry pushes at offset 11 on the lazy path,
+ * where "push index; jmp PLT0" starts). */
+static void plt_test(void)
+{
+    struct modinfo m;
+    if (!find_module((void *)plt_test, &m)) {
+        failures++;
+        printf("FAIL plt: own module not found\n");
+        return;
+    }
+    FILE *f = fopen("/proc/self/exe", "rb");
+    ElfW(Ehdr) eh;
+    ElfW(Shdr) sh[128];
+    char names[4096] = "";
+    uintptr_t plt = 0, plt_size = 0;
+    if (f && fread(&eh, sizeof eh, 1, f) == 1 && eh.e_shnum <= 128 && eh.e_shstrndx < eh.e_shnum
+        && fseek(f, (long)eh.e_shoff, SEEK_SET) == 0 && fread(sh, sizeof sh[0], eh.e_shnum, f) == eh.e_shnum
+        && fseek(f, (long)sh[eh.e_shstrndx].sh_offset, SEEK_SET) == 0) {
+        size_t nn = fread(names, 1, sizeof names - 1, f);
+        names[nn] = 0;
+        for (int i = 0; i < eh.e_shnum; i++)
+            if (sh[i].sh_name < nn && strcmp(names + sh[i].sh_name, ".plt") == 0) {
+                plt = m.bias + sh[i].sh_addr;
+                plt_size = sh[i].sh_size;
+            }
+    }
+    if (f)
+        fclose(f);
+    checks++;
+    if (plt_size < 32) {
+        printf("ok   plt: no .plt with entries in this build (nothing to check)\n");
+        return;
+    }
+    struct pt_cfi_stats s0, s1;
+    pt_cfi_stats_get(&s0);
+    int bad = 0, n = 0;
+    for (uintptr_t e = plt + 16; e + 16 <= plt + plt_size; e += 16)
+        for (int j = 0; j < 16; j++) {
+            long off = -1;
+            int k = pt_cfi_probe(e + j, &off);
+            long want = 8 + (j >= 11 ? 8 : 0);
+            n++;
+            if (k != 1 || off != want) {
+                if (bad++ < 5)
+                    printf("  plt entry %#lx + %d: kind %d CFA rsp+%ld, want rsp+%ld (%s)\n",
+                           (unsigned long)(e - plt), j, k, off, want, pt_cfi_last_stop());
+            }
+        }
+    pt_cfi_stats_get(&s1);
+    if (bad || s1.cfa_expressions == s0.cfa_expressions)
+        failures++;
+    printf("%s plt: %d PCs in %lu entries, %d wrong, %lu CFA expressions evaluated\n",
+           bad || s1.cfa_expressions == s0.cfa_expressions ? "FAIL" : "ok  ", n,
+           (unsigned long)(plt_size / 16 - 1), bad, s1.cfa_expressions - s0.cfa_expressions);
+}
+
+/* 6. A corrupt .eh_frame must not fault or loop.  The executable's
+ * read-only image (text and the segment with .eh_frame_hdr/.eh_frame) is
+ * copied into a heap block of exactly its size (so ASan sees any read past
+ * it) and registered as a module: unchanged, every PC must give the rule
+ * the original gives; then bytes of .eh_frame_hdr/.eh_frame are flipped
+ * (300 rounds) and the segment is cut short at 40 places: each probe must
+ * return (rule or stop). */
+static uint32_t rng = 12345;
+static uint32_t rnd(void) { rng = rng * 1103515245u + 12345u; return rng >> 8; }
+
+static void corrupt_test(void)
+{
+    struct modinfo m;
+    find_module((void *)corrupt_test, &m);
+    ElfW(Phdr) ph[32];
+    int nph = 0;
+    uintptr_t span = 0, ehdr = 0, elo = 0, ehi = 0;
+    for (int i = 0; i < m.phnum && nph < 32; i++) {
+        const ElfW(Phdr) *p = &m.ph[i];
+        if (p->p_type == PT_GNU_EH_FRAME)
+            ehdr = p->p_vaddr;
+        if (p->p_type == PT_LOAD && (p->p_flags & PF_W))
+            continue;
+        if (p->p_type != PT_LOAD && p->p_type != PT_GNU_EH_FRAME)
+            continue;
+        ph[nph++] = *p;
+        if (p->p_type == PT_LOAD && p->p_vaddr + p->p_memsz > span)
+            span = p->p_vaddr + p->p_memsz;
+    }
+    for (int i = 0; i < nph; i++)
+        if (ph[i].p_type == PT_LOAD && ehdr >= ph[i].p_vaddr && ehdr < ph[i].p_vaddr + ph[i].p_memsz) {
+            elo = ph[i].p_vaddr;
+            ehi = ph[i].p_vaddr + ph[i].p_memsz;
+        }
+    checks++;
+    if (!ehdr || ehi != span) {
+        printf("ok   corrupt .eh_frame: layout not as expected (eh segment not last), skipped\n");
+        return;
+    }
+    uint8_t *img = malloc(span), *clean = malloc(span);
+    memset(clean, 0, span);
+    for (int i = 0; i < nph; i++)
+        if (ph[i].p_type == PT_LOAD)
+            memcpy(clean + ph[i].p_vaddr, (const void *)(m.bias + ph[i].p_vaddr), ph[i].p_memsz);
+    memcpy(img, clean, span);
+    uintptr_t toff = m.tlo - m.bias, tlen = m.thi - m.tlo;
+    pt_cfi_note_module((uintptr_t)img, ph, nph);
+    int diff = 0, nrule = 0;
+    for (uintptr_t o = 0; o < tlen; o += 3) {
+        long a = -1, b = -1;
+        int ka = pt_cfi_probe(m.tlo + o, &a), kb = pt_cfi_probe((uintptr_t)img + toff + o, &b);
+        nrule += ka != 0;
+        if (ka != kb || (ka && a != b)) {
+            if (diff++ < 5)
+                printf("  copy differs at text+%#lx: %d/%ld vs %d/%ld\n", (unsigned long)o, ka, a, kb, b);
+        }
+    }
+    pt_cfi_forget((uintptr_t)img + toff, (uintptr_t)img + toff + tlen);
+    long probes = 0, rules = 0;
+    for (int round = 0; round < 300; round++) {
+        memcpy(img + ehdr, clean + ehdr, ehi - ehdr);
+        int flips = 1 + (int)(rnd() % 4);
+        for (int i = 0; i < flips; i++) {
+            uintptr_t at = ehdr + rnd() % (ehi - ehdr);
+            img[at] = (uint8_t)(round & 1 ? rnd() : img[at] ^ (1u << (rnd() % 8)));
+        }
+        pt_cfi_note_module((uintptr_t)img, ph, nph);
+        for (int i = 0; i < 200; i++) {
+            long off;
+            rules += pt_cfi_probe((uintptr_t)img + toff + rnd() % tlen, &off) != 0;
+            probes++;
+        }
+        pt_cfi_forget((uintptr_t)img + toff, (uintptr_t)img + toff + tlen);
+    }
+    free(img);
+    for (int cut = 0; cut < 40; cut++) { /* the segment ends early: a block of exactly that size */
+        uintptr_t len = ehdr + 32 + (ehi - ehdr - 32) * (uintptr_t)cut / 40 - elo;
+        uint8_t *im = malloc(elo + len);
+        memcpy(im, clean, elo + len);
+        ElfW(Phdr) ph2[32];
+        memcpy(ph2, ph, sizeof ph[0] * nph);
+        for (int i = 0; i < nph; i++)
+            if (ph2[i].p_type == PT_LOAD && ph2[i].p_vaddr == elo)
+                ph2[i].p_memsz = len;
+            else if (ph2[i].p_type == PT_GNU_EH_FRAME && ph2[i].p_memsz > len - (ehdr - elo))
+                ph2[i].p_memsz = len - (ehdr - elo);
+        pt_cfi_note_module((uintptr_t)im, ph2, nph);
+        for (uintptr_t o = 0; o < tlen; o += 61) {
+            long off;
+            rules += pt_cfi_probe((uintptr_t)im + toff + o, &off) != 0;
+            probes++;
+        }
+        pt_cfi_forget((uintptr_t)im + toff, (uintptr_t)im + toff + tlen);
+        free(im);
+    }
+    free(clean);
+    if (diff || nrule == 0)
+        failures++;
+    printf("%s corrupt .eh_frame: clean copy %s the original (%d PCs with a rule); "
+           "%ld probes of corrupt/truncated copies returned (%ld with a rule)\n",
+           diff || !nrule ? "FAIL" : "ok  ", diff ? "DIFFERS FROM" : "matches", nrule, probes, rules);
+}
+
+/* 7. dlclose: walk through plugin variant 1, dlclose it, pt_cfi_forget its
+ * text, dlopen variant 2 (the loader usually maps it at the same address:
+ * its PCs then had rules of variant 1's code), walk again, and once more
+ * with variant 1 back.  Expected chain: the return addresses the plugin's
+ * functions record (libunwind is no reference here: its own cache goes
+ * stale across the dlclose). */
+static void **plugin_ras;
+static int forget_cb(int x)
+{
+    void *f[DEPTH];
+    void *want[4] = { __builtin_return_address(0), plugin_ras[0], plugin_ras[1], plugin_ras[2] };
+    int n = pt_cfi_backtrace(f, DEPTH), ok = n >= 5;
+    KEEP;
+    for (int i = 0; ok && i < 4; i++)
+        ok = f[i + 1] == want[i];
+    checks++;
+    if (!ok) {
+        failures++;
+        printf("FAIL plugin after dlclose+dlopen: %d frames (stop: %s)\n", n, pt_cfi_last_stop());
+        for (int i = 0; i < n && i < 6; i++)
+            printf("  %2d %18p want %18p\n", i, f[i], i >= 1 && i <= 4 ? want[i - 1] : NULL);
+    } else {
+        printf("ok   plugin after dlclose+dlopen: the plugin's 3 frames and its caller (%d frames)\n", n);
+    }
+    return x;
+}
+
+static void dlclose_test(const char *p1, const char *p2)
+{
+    const char *paths[3] = { p1, p2, p1 };
+    uintptr_t prev_lo = 0;
+    int same = 0;
+    for (int i = 0; i < 3; i++) {
+        void *h = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
+        int (*pc)(int (*)(int), int) = h ? (int (*)(int (*)(int), int))dlsym(h, "plugin_call") : NULL;
+        struct modinfo m;
+        if (!pc || !find_module((void *)pc, &m)) {
+            failures++;
+            printf("FAIL dlopen %s: %s\n", paths[i], dlerror());
+            return;
+        }
+        same += m.tlo == prev_lo;
+        printf("     plugin %d text at %#lx%s\n", i, (unsigned long)m.tlo,
+               m.tlo == prev_lo ? " (same address as the one before)" : "");
+        plugin_ras = dlsym(h, "plugin_ras");
+        pc(forget_cb, 1);
+        pc(forget_cb, 2); /* warm */
+        prev_lo = m.tlo;
+        dlclose(h);
+        if (!getenv("PT_TEST_NO_FORGET")) /* to see this test fail: set it */
+            pt_cfi_forget(m.tlo, m.thi);
+    }
+    printf("     %d of 2 reloads at the same address\n", same);
 }
 
 /* 3. through a plugin */
@@ -151,15 +496,22 @@ int main(int argc, char **argv)
         } else {
             pc(plugin_cb, 1);
         }
-        signal(SIGUSR1, on_signal);
-        raise(SIGUSR1);
+        signal_tests();
         /* the plugin stays loaded: unloading would leave its module-table
          * entry stale (a gap of this prototype, see the report) */
     }
+    plt_test();
+    corrupt_test();
+    if (argc > 3)
+        dlclose_test(argv[2], argv[3]);
     struct pt_cfi_stats s;
     pt_cfi_stats_get(&s);
-    printf("stats: rule hits %lu misses %lu uncacheable %lu module scans %lu stops %lu\n",
-           s.rule_hits, s.rule_misses, s.rule_uncacheable, s.module_scans, s.stops);
+    printf("stats: rule hits %lu misses %lu uncacheable %lu module scans %lu stops %lu negative %lu "
+           "unsupported %lu cfa-expressions %lu signal-frames %lu bounds-reads %lu bounds-stops %lu "
+           "modules noted %lu forgotten %lu\n",
+           s.rule_hits, s.rule_misses, s.rule_uncacheable, s.module_scans, s.stops, s.negative_stored,
+           s.unsupported, s.cfa_expressions, s.signal_frames, s.bounds_reads, s.bounds_stops,
+           s.modules_noted, s.modules_forgotten);
     printf("%s: %d/%d checks\n", failures ? "FAIL" : "PASS", checks - failures, checks);
     return failures ? 1 : 0;
 }

@@ -2,12 +2,21 @@
 # against libunwind's unw_backtrace (dlopened).  Always -O2
 # -fomit-frame-pointer, whatever the build type: the point is to unwind
 # code without frame pointers.  Not linked into libpooltag or the preload.
-add_library(unwind_cfi_plugin MODULE ${CMAKE_CURRENT_SOURCE_DIR}/unwind_cfi_plugin.c)
-target_compile_options(unwind_cfi_plugin PRIVATE -O2 -fomit-frame-pointer)
+foreach(v 0 1 2)
+  if(v EQUAL 0)
+    set(plug unwind_cfi_plugin)
+  else()
+    set(plug unwind_cfi_plugin${v})
+  endif()
+  add_library(${plug} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/unwind_cfi_plugin.c)
+  target_compile_options(${plug} PRIVATE -O2 -fomit-frame-pointer)
+  target_compile_definitions(${plug} PRIVATE VARIANT=${v})
+endforeach()
 add_executable(test_unwind_cfi ${CMAKE_CURRENT_SOURCE_DIR}/test_unwind_cfi.c
   ${PROJECT_SOURCE_DIR}/src/runtime/unwind_cfi.c)
 target_include_directories(test_unwind_cfi PRIVATE ${PROJECT_SOURCE_DIR}/src/runtime)
 target_compile_options(test_unwind_cfi PRIVATE -O2 -fomit-frame-pointer)
-target_link_libraries(test_unwind_cfi PRIVATE ${CMAKE_DL_LIBS})
-add_test(NAME rt_unwind_cfi COMMAND test_unwind_cfi $<TARGET_FILE:unwind_cfi_plugin>)
+target_link_libraries(test_unwind_cfi PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_test(NAME rt_unwind_cfi COMMAND test_unwind_cfi $<TARGET_FILE:unwind_cfi_plugin>
+  $<TARGET_FILE:unwind_cfi_plugin1> $<TARGET_FILE:unwind_cfi_plugin2>)
 set_tests_properties(rt_unwind_cfi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
