@@ -20,3 +20,16 @@ target_link_libraries(test_unwind_cfi PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 add_test(NAME rt_unwind_cfi COMMAND test_unwind_cfi $<TARGET_FILE:unwind_cfi_plugin>
   $<TARGET_FILE:unwind_cfi_plugin1> $<TARGET_FILE:unwind_cfi_plugin2>)
 set_tests_properties(rt_unwind_cfi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+# The same under concurrency: 8 threads, 512 call sites, a flusher.
+add_executable(test_unwind_cfi_mt ${CMAKE_CURRENT_SOURCE_DIR}/test_unwind_cfi_mt.c
+  ${PROJECT_SOURCE_DIR}/src/runtime/unwind_cfi.c)
+target_include_directories(test_unwind_cfi_mt PRIVATE ${PROJECT_SOURCE_DIR}/src/runtime)
+target_compile_options(test_unwind_cfi_mt PRIVATE -O2 -fomit-frame-pointer -falign-jumps=1
+  -falign-labels=1 -falign-functions=1)
+# pages mixed into the slot index: the test's code is a few pages, whose PCs
+# the production hash spreads without a collision
+target_compile_definitions(test_unwind_cfi_mt PRIVATE PT_CFI_SLOT_MIX=0x9E3779B1u)
+target_link_libraries(test_unwind_cfi_mt PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
+add_test(NAME rt_unwind_cfi_mt COMMAND test_unwind_cfi_mt)
+set_tests_properties(rt_unwind_cfi_mt PROPERTIES TIMEOUT 120)

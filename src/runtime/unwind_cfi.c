@@ -806,7 +806,8 @@ static int rules_for(const struct mod *m, uintptr_t pc, uintptr_t ret, struct ru
 
 /* ----------------------------------------------------------- rule cache
  * One u64 per slot.  Slot index i = (pc ^ pc >> 12) & MASK, so pc's low 12
- * bits are i ^ ((pc >> 12) & MASK) and need not be stored; the word holds
+ * bits are i ^ ((pc >> 12) & MASK) and need not be stored (CACHE_BITS must
+ * stay 12); the word holds
  * pc >> 12 (35 bits, user space < 2^47) and the rule (29 bits):
  *   bit 0 valid, bit 1 cfa reg (0 rsp, 1 rbp), bit 2 ra undefined,
  *   bits 3..18 cfa offset (0..65535), bits 19..26 rbp saved at CFA-8k (k,
@@ -823,7 +824,16 @@ static int rules_for(const struct mod *m, uintptr_t pc, uintptr_t ret, struct ru
 #define C_NEG (1u << 28)
 static uint64_t cache[CACHE_N];
 
-static inline uint32_t slot_of(uintptr_t pc) { return (uint32_t)((pc ^ (pc >> 12)) & CACHE_MASK); }
+/* PT_CFI_SLOT_MIX (odd; tests only): multiplies the page number before the
+ * xor, so PCs of nearby pages collide like random ones (1: the contiguous
+ * code of a module maps to distinct slots as long as it can). */
+#ifndef PT_CFI_SLOT_MIX
+#define PT_CFI_SLOT_MIX 1u
+#endif
+static inline uint32_t slot_of(uintptr_t pc)
+{
+    return (uint32_t)((pc ^ (pc >> 12) * PT_CFI_SLOT_MIX) & CACHE_MASK);
+}
 unsigned pt_cfi_cache_slot(uintptr_t pc) { return slot_of(pc); }
 static inline uint64_t key_of(uintptr_t pc) { return (uint64_t)(pc >> 12) << 29; }
 
@@ -836,7 +846,7 @@ static void sweep(uintptr_t start, uintptr_t end, int negative_only)
         if (!(w & C_VALID) || (negative_only && !(w & C_NEG)))
             continue;
         uintptr_t hi = (uintptr_t)(w >> 29);
-        uintptr_t pc = hi << 12 | ((i ^ hi) & CACHE_MASK);
+        uintptr_t pc = hi << 12 | ((i ^ hi * PT_CFI_SLOT_MIX) & CACHE_MASK);
         if (pc >= start && pc < end)
             __atomic_compare_exchange_n(&cache[i], &w, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     }
