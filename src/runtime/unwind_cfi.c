@@ -90,7 +90,6 @@ static int stop(int w)
 #define NRANGE 4
 struct srange { uintptr_t lo, hi; };
 static __thread struct srange ranges[NRANGE] IE;
-static __thread unsigned range_next IE;
 
 static int hexval(char c)
 {
@@ -165,30 +164,31 @@ out:
     return found;
 }
 
-/* [lo, hi) the walk may read for stack pointer sp: 0 if unknown. */
-static int stack_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+/* [lo, hi) the walk may read for stack pointer sp; hi = 0: unknown. */
+static inline struct srange range_cached(unsigned i, uintptr_t sp)
 {
-    for (unsigned i = 0; i < NRANGE; i++) {
-        uintptr_t l = ranges[i].lo, h = ranges[i].hi;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        if (sp >= l && sp < h && l == ranges[i].lo) {
-            *lo = l;
-            *hi = h;
-            return 1;
-        }
-    }
+    struct srange r = { ranges[i].lo, ranges[i].hi };
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (sp >= r.lo && sp < r.hi && r.lo == ranges[i].lo) /* lo re-read: an update in between */
+        return r;
+    return (struct srange){ 0, 0 };
+}
+
+__attribute__((noinline)) static struct srange stack_range_slow(uintptr_t sp)
+{
+    struct srange r;
+    for (unsigned i = 1; i < NRANGE; i++)
+        if ((r = range_cached(i, sp)).hi)
+            return r;
     /* A handler on the alternate signal stack: its exact range, asked each
      * time (the program may change or free it; not cached). */
     stack_t ss;
     if (syscall(SYS_sigaltstack, NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK)
-        && sp >= (uintptr_t)ss.ss_sp && sp < (uintptr_t)ss.ss_sp + ss.ss_size) {
-        *lo = (uintptr_t)ss.ss_sp;
-        *hi = (uintptr_t)ss.ss_sp + ss.ss_size;
-        return 1;
-    }
+        && sp >= (uintptr_t)ss.ss_sp && sp < (uintptr_t)ss.ss_sp + ss.ss_size)
+        return (struct srange){ (uintptr_t)ss.ss_sp, (uintptr_t)ss.ss_sp + ss.ss_size };
     uintptr_t l, h, tp;
     if (!maps_range(sp, &l, &h))
-        return 0;
+        return (struct srange){ 0, 0 };
     /* glibc threads: struct pthread (the TCB, = the thread pointer) sits at
      * the top of the stack block, static TLS just below it, the stack below
      * that; the mapping may be merged with a neighbour above, which the
@@ -196,20 +196,33 @@ static int stack_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
     __asm__("mov %%fs:0, %0" : "=r"(tp));
     if (tp > sp && tp < h)
         h = tp;
-    unsigned i = range_next++ % NRANGE;
-    for (unsigned k = 0; k < NRANGE; k++) /* the same stack grown (main thread): replace */
-        if (ranges[k].hi == h) {
-            i = k;
+    /* The new range goes first (the walk checks entry 0 inline); the same
+     * stack grown (main thread) replaces its old entry. */
+    unsigned k = NRANGE - 1;
+    for (unsigned i = 0; i < NRANGE; i++)
+        if (ranges[i].hi == h) {
+            k = i;
             break;
         }
-    ranges[i].hi = 0;
+    for (; k > 0; k--) {
+        ranges[k].hi = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ranges[k].lo = ranges[k - 1].lo;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        ranges[k].hi = ranges[k - 1].hi;
+    }
+    ranges[0].hi = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    ranges[i].lo = l;
+    ranges[0].lo = l;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    ranges[i].hi = h;
-    *lo = l;
-    *hi = h;
-    return 1;
+    ranges[0].hi = h;
+    return (struct srange){ l, h };
+}
+
+static inline struct srange stack_range(uintptr_t sp)
+{
+    struct srange r = range_cached(0, sp);
+    return __builtin_expect(r.hi != 0, 1) ? r : stack_range_slow(sp);
 }
 
 /* --------------------------------------------------------- module table */
@@ -962,8 +975,9 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
      * CFI row describes the rsp read right after it (lea changes no rsp). */
     __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
                      : "=&r"(pc), "=&r"(rsp), "=&r"(rbp));
-    uintptr_t lo, hi;
-    if (__builtin_expect(!stack_range(rsp, &lo, &hi), 0)) {
+    struct srange b = stack_range(rsp);
+    uintptr_t lo = b.lo, hi = b.hi;
+    if (__builtin_expect(!hi, 0)) {
         last_stop = "stack bounds unknown (no /proc/self/maps?)";
         BUMP(bounds_stops);
         return 0;
@@ -1004,10 +1018,15 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
             rbp = *(const uintptr_t *)(rsp + OFF_RBP);
             /* The interrupted stack: above the frame on the same stack, or
              * another one (a handler on the sigaltstack). */
-            if (!(nrsp > rsp && nrsp < hi) && !stack_range(nrsp, &lo, &hi)) {
-                last_stop = "interrupted stack unknown";
-                BUMP(bounds_stops);
-                break;
+            if (!(nrsp > rsp && nrsp < hi)) {
+                b = stack_range(nrsp);
+                lo = b.lo;
+                hi = b.hi;
+                if (!hi) {
+                    last_stop = "interrupted stack unknown";
+                    BUMP(bounds_stops);
+                    break;
+                }
             }
             BUMP(signal_frames);
             rsp = nrsp;
@@ -1021,8 +1040,10 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
             continue;
         }
         uintptr_t cfa = ((w & C_RBP) ? rbp : rsp) + ((w >> 3) & 0xffff);
-        uintptr_t k = (w >> 19) & 0xff;
-        if (__builtin_expect(cfa <= rsp || cfa > hi || (cfa & 7) || cfa - 8 * k < lo, 0)) {
+        uintptr_t k = (w >> 19) & 0xff, d = cfa - rsp;
+        /* rsp + 8 <= cfa <= hi (rsp <= hi holds throughout), and the saved
+         * rbp (CFA-8k) inside the frame: every read in [rsp, hi). */
+        if (__builtin_expect(d < 8 || d > hi - rsp || 8 * k > d || (cfa & 7), 0)) {
             last_stop = "CFA outside the stack";
             BUMP(bounds_stops);
             break;
