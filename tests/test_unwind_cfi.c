@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #define NOINL __attribute__((noinline))
 #define KEEP __asm__ volatile("" ::: "memory")
@@ -466,6 +467,49 @@ static void dlclose_test(const char *p1, const char *p2)
     printf("     %d of 2 reloads at the same address\n", same);
 }
 
+
+/* 8. Other stacks: a thread on a stack the program allocated
+ * (pthread_attr_setstack, heap memory) and a ucontext coroutine
+ * (makecontext/swapcontext on a heap stack): the walk finds the stack's
+ * bounds there too and matches unw_backtrace. */
+static ucontext_t co_main, co_ctx;
+static void co_body(void)
+{
+    own_a(7);
+    swapcontext(&co_ctx, &co_main);
+}
+static void *user_stack_thread(void *arg)
+{
+    (void)arg;
+    own_a(5);
+    return NULL;
+}
+static void other_stacks_test(void)
+{
+    size_t sz = 256 << 10;
+    void *stk = NULL;
+    if (posix_memalign(&stk, 4096, sz) == 0) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstack(&a, stk, sz);
+        pthread_t t;
+        printf("     -- thread on a user-allocated stack\n");
+        if (pthread_create(&t, &a, user_stack_thread, NULL) == 0)
+            pthread_join(t, NULL);
+        pthread_attr_destroy(&a);
+        free(stk);
+    }
+    void *cs = malloc(128 << 10);
+    getcontext(&co_ctx);
+    co_ctx.uc_stack.ss_sp = cs;
+    co_ctx.uc_stack.ss_size = 128 << 10;
+    co_ctx.uc_link = &co_main;
+    makecontext(&co_ctx, co_body, 0);
+    printf("     -- ucontext coroutine on a heap stack\n");
+    swapcontext(&co_main, &co_ctx);
+    free(cs);
+}
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -500,6 +544,7 @@ int main(int argc, char **argv)
         /* the plugin stays loaded: unloading would leave its module-table
          * entry stale (a gap of this prototype, see the report) */
     }
+    other_stacks_test();
     plt_test();
     corrupt_test();
     if (argc > 3)
