@@ -33,20 +33,20 @@ struct walk {
     void *frames[64];
     int n;
 };
-typedef int (*fn_t)(struct walk *, int);
+typedef unsigned (*fn_t)(struct walk *, int);
 static fn_t fns[NFN];
 
-NOINL static int leaf(struct walk *w)
+NOINL static unsigned leaf(struct walk *w)
 {
     w->leaf_ra = __builtin_return_address(0);
     w->n = pt_cfi_backtrace(w->frames, 64);
     KEEP;
-    return w->n;
+    return (unsigned)w->n;
 }
 
-#define ARM(k) case k: r = fns[w->path[d - 1]](w, d - 1) * (k + 3); break;
+#define ARM(k) case k: r = fns[w->path[d - 1]](w, d - 1) * (k + 3u); break;
 #define FN(i)                                                                    \
-    NOINL static int f##i(struct walk *w, int d)                                 \
+    NOINL static unsigned f##i(struct walk *w, int d)                            \
     {                                                                            \
         volatile char pad[16 + 8 * ((i) % 9)];                                   \
         pad[0] = (char)d;                                                        \
@@ -56,7 +56,7 @@ NOINL static int leaf(struct walk *w)
             __asm__ volatile("" : : "r"(a) : "memory");                          \
         }                                                                        \
         w->exp[d] = __builtin_return_address(0);                                 \
-        int r;                                                                   \
+        unsigned r;                                                              \
         if (d == 0)                                                              \
             r = leaf(w);                                                         \
         else                                                                     \
@@ -65,7 +65,7 @@ NOINL static int leaf(struct walk *w)
             default: r = 0;                                                      \
             }                                                                    \
         KEEP;                                                                    \
-        return r + pad[0];                                                       \
+        return r + (unsigned char)pad[0];                                        \
     }
 #define FN8(a) FN(a##0) FN(a##1) FN(a##2) FN(a##3) FN(a##4) FN(a##5) FN(a##6) FN(a##7)
 FN8(1) FN8(2) FN8(3) FN8(4) FN8(5) FN8(6) FN8(7) FN8(8)
