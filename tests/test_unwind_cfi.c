@@ -519,6 +519,68 @@ static void other_stacks_test(void)
     free(cs);
 }
 
+
+/* 9. No allocation: the malloc family is interposed here (not under ASan,
+ * which owns it) and counts calls made while a walk runs — a first walk
+ * after pt_cfi_reset (module scan, stack bounds from /proc/self/maps, every
+ * FDE parsed) and a walk from a signal handler on a sigaltstack. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PT_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define PT_TEST_ASAN 1
+#endif
+#ifndef PT_TEST_ASAN
+static __thread int in_walk;
+static int walk_allocs;
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+void *malloc(size_t n);
+void *calloc(size_t n, size_t m);
+void *realloc(void *p, size_t n);
+void *malloc(size_t n) { walk_allocs += in_walk; return __libc_malloc(n); }
+void *calloc(size_t n, size_t m) { walk_allocs += in_walk; return __libc_calloc(n, m); }
+void *realloc(void *p, size_t n) { walk_allocs += in_walk; return __libc_realloc(p, n); }
+static int alloc_walk_n;
+static void alloc_walk(void)
+{
+    void *f[DEPTH];
+    in_walk = 1;
+    alloc_walk_n += pt_cfi_backtrace(f, DEPTH);
+    in_walk = 0;
+}
+static void on_alloc_signal(int sig) { (void)sig; alloc_walk(); }
+static void no_alloc_test(void)
+{
+    pt_cfi_reset();
+    walk_allocs = 0;
+    alloc_walk_n = 0;
+    alloc_walk();
+    stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alloc_signal;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &sa, NULL);
+    raise(SIGUSR2);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    free(ss.ss_sp);
+    checks++;
+    int ok = walk_allocs == 0 && alloc_walk_n >= 8;
+    if (!ok)
+        failures++;
+    printf("%s no allocation: first walk and a sigaltstack walk, %d frames, %d malloc-family calls\n",
+           ok ? "ok  " : "FAIL", alloc_walk_n, walk_allocs);
+}
+#else
+static void no_alloc_test(void) { printf("ok   no allocation: not checked under ASan (it owns malloc)\n"); }
+#endif
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -558,6 +620,7 @@ int main(int argc, char **argv)
     corrupt_test();
     if (argc > 3)
         dlclose_test(argv[2], argv[3]);
+    no_alloc_test();
     struct pt_cfi_stats s;
     pt_cfi_stats_get(&s);
     printf("stats: rule hits %lu misses %lu uncacheable %lu module scans %lu stops %lu negative %lu "
