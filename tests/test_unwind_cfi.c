@@ -581,6 +581,69 @@ static void no_alloc_test(void)
 static void no_alloc_test(void) { printf("ok   no allocation: not checked under ASan (it owns malloc)\n"); }
 #endif
 
+
+/* 10. Lazy scans off (the runtime's mode once it registers modules): after
+ * pt_cfi_reset a walk knows no module and stops at once; after
+ * pt_cfi_scan_modules it is whole; a plugin dlopened then is unknown (the
+ * walk stops in it, and that PC is remembered as a negative entry) until
+ * pt_cfi_note_module registers it — which must drop the negative entry. */
+static int lazy_result; /* the plugin's functions change the callback's return value */
+static int lazy_cb(int x)
+{
+    void *f[DEPTH];
+    void *want[4] = { __builtin_return_address(0), plugin_ras[0], plugin_ras[1], plugin_ras[2] };
+    int n = pt_cfi_backtrace(f, DEPTH), ok = n >= 5;
+    for (int i = 0; ok && i < 4; i++)
+        ok = f[i + 1] == want[i];
+    lazy_result = ok ? n : -n;
+    return x;
+}
+struct note_arg { uintptr_t addr; int added; };
+static int note_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct note_arg *a = data;
+    struct modinfo m;
+    if (find_module((void *)a->addr, &m) && m.bias == info->dlpi_addr && m.ph == info->dlpi_phdr)
+        a->added += pt_cfi_note_module(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
+    return 0;
+}
+static void lazy_off_test(const char *plug)
+{
+    void *f[DEPTH];
+    pt_cfi_set_lazy_scan(0);
+    pt_cfi_reset();
+    int n0 = pt_cfi_backtrace(f, DEPTH);
+    const char *why0 = pt_cfi_last_stop();
+    int added = pt_cfi_scan_modules();
+    int n1 = pt_cfi_backtrace(f, DEPTH);
+    void *h = dlopen(plug, RTLD_NOW | RTLD_LOCAL);
+    int (*pc)(int (*)(int), int) = h ? (int (*)(int (*)(int), int))dlsym(h, "plugin_call") : NULL;
+    plugin_ras = h ? dlsym(h, "plugin_ras") : NULL;
+    int before = 0, after = 0;
+    if (pc && plugin_ras) {
+        pc(lazy_cb, 1); /* stops inside the plugin: not registered */
+        before = lazy_result;
+        struct note_arg a = { (uintptr_t)pc, 0 };
+        dl_iterate_phdr(note_cb, &a);
+        pc(lazy_cb, 1);
+        after = lazy_result;
+        struct modinfo m;
+        find_module((void *)pc, &m);
+        dlclose(h);
+        pt_cfi_forget(m.tlo, m.thi);
+    }
+    pt_cfi_set_lazy_scan(1);
+    checks++;
+    int ok = n0 == 0 && added > 0 && n1 >= 4 && before <= 0 && after > 0;
+    if (!ok)
+        failures++;
+    printf("%s lazy scans off: %d frames before registering (%s), %d after scanning %d ranges; "
+           "plugin before pt_cfi_note_module %s, after %s\n",
+           ok ? "ok  " : "FAIL", n0, why0, n1, added, before > 0 ? "whole (WRONG)" : "stopped",
+           after > 0 ? "whole" : "stopped (WRONG)");
+}
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -621,6 +684,8 @@ int main(int argc, char **argv)
     if (argc > 3)
         dlclose_test(argv[2], argv[3]);
     no_alloc_test();
+    if (argc > 2)
+        lazy_off_test(argv[2]);
     struct pt_cfi_stats s;
     pt_cfi_stats_get(&s);
     printf("stats: rule hits %lu misses %lu uncacheable %lu module scans %lu stops %lu negative %lu "

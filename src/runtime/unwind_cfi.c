@@ -318,20 +318,41 @@ int pt_cfi_note_module(uintptr_t base, const void *phdr, int phnum)
     return added;
 }
 
+/* The loader's load/unload counts at the last complete scan (~0: none):
+ * a lazy scan that finds them unchanged stops at the first module. */
+static uint64_t scan_adds = ~(uint64_t)0, scan_subs;
+
+struct scan { int added, lazy, first; uint64_t adds, subs; };
+
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
-    (void)size;
-    *(int *)data += pt_cfi_note_module(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
+    struct scan *sc = data;
+    if (sc->first) {
+        sc->first = 0;
+        if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+            sc->adds = info->dlpi_adds;
+            sc->subs = info->dlpi_subs;
+            if (sc->lazy && sc->adds == __atomic_load_n(&scan_adds, __ATOMIC_ACQUIRE)
+                && sc->subs == __atomic_load_n(&scan_subs, __ATOMIC_ACQUIRE))
+                return 1; /* nothing loaded or unloaded since */
+        }
+    }
+    sc->added += pt_cfi_note_module(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
     return 0;
 }
 
-int pt_cfi_scan_modules(void)
+static int scan(int lazy)
 {
-    int added = 0;
+    struct scan sc = { 0, lazy, 1, ~(uint64_t)0, 0 };
     BUMP(module_scans);
-    dl_iterate_phdr(scan_cb, &added);
-    return added;
+    if (dl_iterate_phdr(scan_cb, &sc) == 0) {
+        __atomic_store_n(&scan_subs, sc.subs, __ATOMIC_RELEASE);
+        __atomic_store_n(&scan_adds, sc.adds, __ATOMIC_RELEASE);
+    }
+    return sc.added;
 }
+
+int pt_cfi_scan_modules(void) { return scan(0); }
 
 void pt_cfi_forget(uintptr_t start, uintptr_t end)
 {
@@ -346,6 +367,7 @@ void pt_cfi_forget(uintptr_t start, uintptr_t end)
             BUMP(modules_forgotten);
         }
     }
+    __atomic_store_n(&scan_adds, ~(uint64_t)0, __ATOMIC_RELEASE); /* next lazy scan: a full one */
     __atomic_fetch_add(&epoch, 1, __ATOMIC_SEQ_CST);
     /* Walks that saw the slot LIVE are counted in inflight (Dekker: both
      * sides seq_cst); once it drains none holds a copy of it. */
@@ -908,7 +930,7 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
         /* Scan outside the inflight window: pt_cfi_forget may run inside a
          * dl_iterate_phdr callback and wait for inflight. */
         __atomic_fetch_sub(&inflight, 1, __ATOMIC_SEQ_CST);
-        pt_cfi_scan_modules();
+        scan(1);
         __atomic_fetch_add(&inflight, 1, __ATOMIC_SEQ_CST);
         e = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);
         found = mod_lookup(at, &m);
@@ -1008,7 +1030,7 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
                 break;
             }
             /* Signal frame: the ucontext is at rsp (the handler's CFA). */
-            if (rsp < lo || hi - rsp < sizeof(ucontext_t)) {
+            if (rsp < lo || hi - rsp < OFF_RIP + 8) {
                 last_stop = "signal frame outside the stack";
                 BUMP(bounds_stops);
                 break;
