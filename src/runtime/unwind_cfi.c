@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include "unwind_cfi.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <sched.h>
@@ -174,12 +175,24 @@ static inline struct srange range_cached(unsigned i, uintptr_t sp)
     return (struct srange){ 0, 0 };
 }
 
+static struct srange stack_range_sys(uintptr_t sp);
+
+/* Not cached in entry 0: the other entries, else system calls — which keep
+ * errno as it was (a walk may run in a signal handler). */
 __attribute__((noinline)) static struct srange stack_range_slow(uintptr_t sp)
 {
     struct srange r;
     for (unsigned i = 1; i < NRANGE; i++)
         if ((r = range_cached(i, sp)).hi)
             return r;
+    int e = errno;
+    r = stack_range_sys(sp);
+    errno = e;
+    return r;
+}
+
+static struct srange stack_range_sys(uintptr_t sp)
+{
     /* A handler on the alternate signal stack: its exact range, asked each
      * time (the program may change or free it; not cached). */
     stack_t ss;
