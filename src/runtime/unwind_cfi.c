@@ -8,8 +8,8 @@
  *     buffer) or sigaltstack(2) — see stack_range();
  *  2. module table: executable range -> .eh_frame_hdr and the PT_LOAD
  *     segment holding it (the bound of every CFI read); slots go
- *     FREE -> BUSY -> LIVE -> DEAD -> FREE; pt_cfi_forget waits for the walks
- *     parsing CFI (the `inflight` count) before a DEAD slot is reused;
+ *     UNUSED/FREE -> BUSY -> LIVE -> DEAD -> FREE; pt_cfi_forget waits for the walks
+ *     parsing CFI (the `inflight` counts) before a DEAD slot is reused;
  *  3. rule cache: PC -> {CFA = rsp+N | rbp+N, rbp saved at CFA-8k or not,
  *     return address at CFA-8, end of stack, signal frame, or "stop here"},
  *     one 64-bit word per slot, written and read with relaxed atomics (a
@@ -240,7 +240,9 @@ static inline struct srange stack_range(uintptr_t sp)
 
 /* --------------------------------------------------------- module table */
 #define MOD_MAX 512
-enum { MS_FREE, MS_BUSY, MS_LIVE, MS_DEAD };
+/* UNUSED: beyond the high-water mark when reserved (only its reserver
+ * writes it); FREE: given back by pt_cfi_forget, taken with a CAS. */
+enum { MS_UNUSED, MS_BUSY, MS_LIVE, MS_DEAD, MS_FREE };
 struct mod {
     uintptr_t lo, hi;    /* executable PT_LOAD range */
     uintptr_t elo, ehi;  /* the PT_LOAD holding .eh_frame_hdr: bound of CFI reads */
@@ -249,7 +251,11 @@ struct mod {
 };
 static struct mod mods[MOD_MAX];
 static uint32_t nmods;    /* high-water mark of used slots */
-static uint32_t inflight; /* walks between "module looked up" and "rule stored" */
+/* Walks between "module looked up" and "rule stored", counted in
+ * inflight[gp & 1] (gp read once on entry); pt_cfi_forget flips gp and waits
+ * for the old count only, so a stream of new misses cannot starve it. */
+static uint32_t inflight[2], gp;
+static uint32_t forget_lock; /* serialises pt_cfi_forget calls */
 static uint64_t epoch;    /* bumped by every module registration and removal */
 static uint32_t lazy_scan = 1;
 static uint64_t neg_live; /* negative entries ever stored (sweeps skip when 0) */
@@ -369,6 +375,11 @@ int pt_cfi_scan_modules(void) { return scan(0); }
 
 void pt_cfi_forget(uintptr_t start, uintptr_t end)
 {
+    uint32_t unlocked = 0;
+    while (!__atomic_compare_exchange_n(&forget_lock, &unlocked, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        unlocked = 0;
+        sched_yield();
+    }
     uint32_t n = __atomic_load_n(&nmods, __ATOMIC_ACQUIRE);
     uint32_t mine[MOD_MAX / 32] = { 0 };
     for (uint32_t i = 0; i < n && i < MOD_MAX; i++) {
@@ -382,14 +393,22 @@ void pt_cfi_forget(uintptr_t start, uintptr_t end)
     }
     __atomic_store_n(&scan_adds, ~(uint64_t)0, __ATOMIC_RELEASE); /* next lazy scan: a full one */
     __atomic_fetch_add(&epoch, 1, __ATOMIC_SEQ_CST);
-    /* Walks that saw the slot LIVE are counted in inflight (Dekker: both
-     * sides seq_cst); once it drains none holds a copy of it. */
-    while (__atomic_load_n(&inflight, __ATOMIC_SEQ_CST))
+    /* A walk that saw a slot LIVE before it was marked DEAD incremented
+     * inflight before loading the state (Dekker: both sides seq_cst), in
+     * either count: the other one holds only walks that read gp before the
+     * last flip (no new ones join it), then, after the flip, the current
+     * one only drains.  Once both were zero none holds a copy of a slot. */
+    uint32_t cur = __atomic_load_n(&gp, __ATOMIC_SEQ_CST) & 1;
+    while (__atomic_load_n(&inflight[cur ^ 1], __ATOMIC_SEQ_CST))
+        sched_yield();
+    __atomic_fetch_add(&gp, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&inflight[cur], __ATOMIC_SEQ_CST))
         sched_yield();
     sweep(start, end, 0);
     for (uint32_t i = 0; i < n && i < MOD_MAX; i++)
         if (mine[i / 32] & (1u << (i % 32)))
             __atomic_store_n(&mods[i].state, MS_FREE, __ATOMIC_RELEASE);
+    __atomic_store_n(&forget_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------ DWARF decoding */
@@ -935,16 +954,18 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
         stop(W_NOMOD);
         return 0;
     }
-    __atomic_fetch_add(&inflight, 1, __ATOMIC_SEQ_CST);
+    uint32_t ph = __atomic_load_n(&gp, __ATOMIC_SEQ_CST) & 1;
+    __atomic_fetch_add(&inflight[ph], 1, __ATOMIC_SEQ_CST);
     uint64_t e = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);
     struct mod m;
     int found = mod_lookup(at, &m);
     if (!found && __atomic_load_n(&lazy_scan, __ATOMIC_RELAXED)) {
         /* Scan outside the inflight window: pt_cfi_forget may run inside a
          * dl_iterate_phdr callback and wait for inflight. */
-        __atomic_fetch_sub(&inflight, 1, __ATOMIC_SEQ_CST);
+        __atomic_fetch_sub(&inflight[ph], 1, __ATOMIC_SEQ_CST);
         scan(1);
-        __atomic_fetch_add(&inflight, 1, __ATOMIC_SEQ_CST);
+        ph = __atomic_load_n(&gp, __ATOMIC_SEQ_CST) & 1;
+        __atomic_fetch_add(&inflight[ph], 1, __ATOMIC_SEQ_CST);
         e = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);
         found = mod_lookup(at, &m);
     }
@@ -964,6 +985,7 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
         if (k == -W_UNSUP)
             BUMP(unsupported);
         w = C_VALID | C_NEG | ((uint64_t)-k << 3) | key_of(at);
+        stop(-k);
         BUMP(negative_stored);
         __atomic_store_n(&neg_live, 1, __ATOMIC_RELAXED);
     }
@@ -975,7 +997,7 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
         uint64_t x = w;
         __atomic_compare_exchange_n(&cache[i], &x, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     }
-    __atomic_fetch_sub(&inflight, 1, __ATOMIC_SEQ_CST);
+    __atomic_fetch_sub(&inflight[ph], 1, __ATOMIC_SEQ_CST);
     return w;
 }
 

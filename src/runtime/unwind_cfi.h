@@ -85,7 +85,8 @@ void pt_cfi_set_lazy_scan(int on);
 void pt_cfi_forget(uintptr_t start, uintptr_t end);
 
 /* Statistics for tests and the benchmark (relaxed counters; rule_hits only
- * when built with -DPT_CFI_COUNT_HITS). */
+ * when built with -DPT_CFI_COUNT_HITS; stops: rule misses that stop the
+ * walk — a walk stopped by a cached negative entry is not counted again). */
 struct pt_cfi_stats {
     unsigned long rule_hits, rule_misses, rule_uncacheable, module_scans, stops;
     unsigned long negative_stored;  /* rule misses remembered as "stop here" */
