@@ -646,6 +646,81 @@ static void lazy_off_test(const char *plug)
            after > 0 ? "whole" : "stopped (WRONG)");
 }
 
+
+/* 11. CFI that lies must not make the walk read outside the stack: two
+ * hand-written functions call back with CFI claiming the CFA is 60,000
+ * bytes above rsp (past the top of the 64 KiB thread stack they run on)
+ * and rbp + 16 with rbp pointing far away.  The walk must report the frames
+ * below the liar correctly, then stop with "CFA outside the stack". */
+void lie_far(void (*fn)(void));
+void lie_rbp(void (*fn)(void));
+__asm__(".text\n"
+        ".globl lie_far\n.type lie_far,@function\nlie_far:\n"
+        ".cfi_startproc\n"
+        "  sub $8, %rsp\n"
+        "  .cfi_def_cfa_offset 60000\n"
+        "  call *%rdi\n"
+        "  add $8, %rsp\n"
+        "  .cfi_def_cfa_offset 8\n"
+        "  ret\n"
+        ".cfi_endproc\n.size lie_far, .-lie_far\n"
+        ".globl lie_rbp\n.type lie_rbp,@function\nlie_rbp:\n"
+        ".cfi_startproc\n"
+        "  push %rbp\n"
+        "  .cfi_def_cfa_offset 16\n"
+        "  .cfi_offset %rbp, -16\n"
+        "  movabs $0x7ffffffff000, %rbp\n"
+        "  .cfi_def_cfa %rbp, 16\n"
+        "  call *%rdi\n"
+        "  .cfi_def_cfa %rsp, 16\n"
+        "  pop %rbp\n"
+        "  .cfi_def_cfa_offset 8\n"
+        "  ret\n"
+        ".cfi_endproc\n.size lie_rbp, .-lie_rbp\n");
+
+static void *liar_ra;
+static int liar_n;
+static const char *liar_stop;
+NOINL static void liar_cb(void)
+{
+    void *f[DEPTH];
+    liar_ra = __builtin_return_address(0);
+    liar_n = pt_cfi_backtrace(f, DEPTH);
+    liar_stop = pt_cfi_last_stop();
+    /* frames[0]: into here; frames[1]: into the liar; then the lie */
+    if (liar_n >= 2 && f[1] != liar_ra)
+        liar_n = -liar_n;
+}
+static void *liar_thread(void *arg)
+{
+    const char *what = arg;
+    liar_n = 0;
+    if (what[0] == 'f')
+        lie_far(liar_cb);
+    else
+        lie_rbp(liar_cb);
+    return NULL;
+}
+static void liar_test(void)
+{
+    const char *kinds[2] = { "far CFA", "rbp far away" };
+    for (int k = 0; k < 2; k++) {
+        pthread_attr_t a;
+        pthread_attr_init(&a);
+        pthread_attr_setstacksize(&a, 64 << 10);
+        pthread_t t;
+        pthread_create(&t, &a, liar_thread, (void *)kinds[k]);
+        pthread_join(t, NULL);
+        pthread_attr_destroy(&a);
+        checks++;
+        int ok = liar_n == 2 && liar_stop && strcmp(liar_stop, "CFA outside the stack") == 0;
+        if (!ok)
+            failures++;
+        printf("%s lying CFI (%s): %d frames, stop: %s\n", ok ? "ok  " : "FAIL", kinds[k], liar_n,
+               liar_stop ? liar_stop : "?");
+    }
+}
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -686,6 +761,7 @@ int main(int argc, char **argv)
     if (argc > 3)
         dlclose_test(argv[2], argv[3]);
     no_alloc_test();
+    liar_test();
     if (argc > 2)
         lazy_off_test(argv[2]);
     struct pt_cfi_stats s;
