@@ -37,3 +37,15 @@ target_compile_definitions(test_unwind_cfi_mt PRIVATE PT_CFI_SLOT_MIX=0x9E3779B1
 target_link_libraries(test_unwind_cfi_mt PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
 add_test(NAME rt_unwind_cfi_mt COMMAND test_unwind_cfi_mt)
 set_tests_properties(rt_unwind_cfi_mt PROPERTIES TIMEOUT 120)
+
+# Inside the malloc of real programs (LD_PRELOAD): own walk = unw_backtrace.
+add_library(unwind_cfi_preload MODULE ${CMAKE_CURRENT_SOURCE_DIR}/unwind_cfi_preload.c
+  ${PROJECT_SOURCE_DIR}/src/runtime/unwind_cfi.c)
+target_include_directories(unwind_cfi_preload PRIVATE ${PROJECT_SOURCE_DIR}/src/runtime)
+target_compile_options(unwind_cfi_preload PRIVATE -O2 -fomit-frame-pointer)
+target_link_libraries(unwind_cfi_preload PRIVATE ${CMAKE_DL_LIBS})
+if(PT_SANITIZE) # preloaded into programs built without sanitizers
+  target_compile_options(unwind_cfi_preload PRIVATE -fno-sanitize=all)
+  target_link_options(unwind_cfi_preload PRIVATE -fno-sanitize=all)
+endif()
+pt_shell_test(rt_unwind_real test_unwind_real.sh 180)
