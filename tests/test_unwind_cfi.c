@@ -93,6 +93,18 @@ NOINL static int with_alloca(int n)
     return r;
 }
 
+/* a 600 KB frame: its CFA offset does not fit the rule cache's word; the
+ * rule is used uncached (parsed at each walk) */
+NOINL static int big_frame(int x)
+{
+    volatile char big[600000];
+    big[0] = (char)x;
+    big[599999] = (char)x;
+    int r = own_a(x);
+    KEEP;
+    return r + big[0] + big[599999];
+}
+
 /* 2. through libc: qsort's comparator */
 static int cmp_done;
 static int cmp(const void *a, const void *b)
@@ -739,6 +751,15 @@ int main(int argc, char **argv)
         own_a(1);
         rec(20);
         with_alloca(100 + round * 3000);
+        struct pt_cfi_stats b0, b1;
+        pt_cfi_stats_get(&b0);
+        big_frame(round);
+        pt_cfi_stats_get(&b1);
+        checks++;
+        if (b1.rule_uncacheable == b0.rule_uncacheable) {
+            failures++;
+            printf("FAIL 600 KB frame: its rule was not the uncached kind\n");
+        }
         cmp_done = 0;
         int v[64];
         for (int i = 0; i < 64; i++) v[i] = (i * 37) % 64;

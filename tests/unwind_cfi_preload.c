@@ -6,7 +6,7 @@
  * function and compares them frame for frame up to the depth both reach
  * (frames[0] differ: two call sites here).  At exit it prints one line to
  * stderr:
- *   unwind_cfi_preload: walks W, equal E, differ D, shorter S (stops: ...)
+ *   unwind_cfi_preload: walks W, equal E, differ D, shorter S (stops: ...) [program]
  * "shorter": the own walk stopped before unw_backtrace's end, with why.
  * Used by tests/unwind_real.sh; not part of pooltag.
  */
@@ -14,6 +14,7 @@
 #include "unwind_cfi.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,7 +102,7 @@ __attribute__((destructor)) static void fini(void)
                      walks, equal, differ, shorter);
     for (int i = 0; i < NWHY && why[i] && o < (int)sizeof line - 80; i++)
         o += snprintf(line + o, sizeof line - (size_t)o, " %s %lu;", why[i], why_n[i]);
-    o += snprintf(line + o, sizeof line - (size_t)o, ")\n");
+    o += snprintf(line + o, sizeof line - (size_t)o, ") [%s]\n", program_invocation_short_name);
     if (write(2, line, (size_t)o) < 0)
         return;
     if (differ && write(2, first_diff, strlen(first_diff)) >= 0)

@@ -67,13 +67,13 @@ const char *pt_cfi_last_stop(void) { return last_stop; }
 /* Why a rule miss stops: index into why[] (negative cache entries keep it). */
 enum {
     W_NOMOD = 1, W_NOFDE, W_BADFDE, W_CIE, W_OUTSIDE, W_CIEPROG, W_PROG, W_UNSUP,
-    W_CFAREG, W_FIT, W_NWHY
+    W_CFAREG, W_NWHY
 };
 static const char *const why[W_NWHY] = {
     "none", "pc in no module with .eh_frame_hdr", "no FDE", "FDE corrupt or outside its segment",
     "CIE unsupported or corrupt", "pc outside FDE", "CIE program unsupported",
     "FDE program corrupt", "rule for rbp/ra/CFA unsupported (expression, register, val_*)",
-    "CFA register not rsp/rbp", "rule does not fit the cache word",
+    "CFA register not rsp/rbp",
 };
 static int stop(int w)
 {
@@ -877,10 +877,15 @@ static int rules_for(const struct mod *m, uintptr_t pc, uintptr_t ret, struct ru
  * stay 12); the word holds
  * pc >> 12 (35 bits, user space < 2^47) and the rule (29 bits):
  *   bit 0 valid, bit 1 cfa reg (0 rsp, 1 rbp), bit 2 ra undefined,
- *   bits 3..18 cfa offset (0..65535), bits 19..26 rbp saved at CFA-8k (k,
- *   0 = not saved), bit 27 signal frame (the ucontext is at the CFA of the
- *   frame before), bit 28 stop here (negative entry; bits 3..10 the W_*
- *   reason).  Return address at CFA-8 (other rules: not cached). */
+ *   bits 3..18 cfa offset / 8 (so w & CFA_MASK is the offset: 0..524280,
+ *   a multiple of 8), bits 19..26 rbp saved at CFA-8k (k, 0 = not saved),
+ *   bit 27 signal frame (the ucontext is at the CFA of the frame before),
+ *   bit 28 stop here (negative entry; bits 3..10 the W_* reason).  Return
+ *   address at CFA-8.  A rule that does not fit (a CFA offset not a
+ *   multiple of 8 or above 512 KiB, the return address elsewhere, rbp saved
+ *   above the CFA or far below) is not cached: rule_miss hands it to the
+ *   walk as a "slow" word (C_SIG | C_NEG, never stored) with the rules in a
+ *   struct, and every walk through that PC parses it again. */
 #define CACHE_BITS 12
 #define CACHE_N (1u << CACHE_BITS)
 #define CACHE_MASK (CACHE_N - 1)
@@ -889,6 +894,8 @@ static int rules_for(const struct mod *m, uintptr_t pc, uintptr_t ret, struct ru
 #define C_END 4u
 #define C_SIG (1u << 27)
 #define C_NEG (1u << 28)
+#define C_SLOW (C_SIG | C_NEG)
+#define CFA_MASK 0x7fff8u
 static uint64_t cache[CACHE_N];
 
 /* PT_CFI_SLOT_MIX (odd; tests only): multiplies the page number before the
@@ -936,18 +943,18 @@ void pt_cfi_reset(void)
 /* The packed word of a rule set (pc bits included), 0 if it does not fit. */
 static uint64_t pack(uintptr_t pc, const struct rules *rs)
 {
-    if (rs->ra_off != -8 || rs->cfa_off < 0 || rs->cfa_off > 0xffff
+    if (rs->ra_off != -8 || rs->cfa_off < 0 || rs->cfa_off > (int64_t)CFA_MASK || (rs->cfa_off & 7)
         || rs->rbp_off > 0 || (rs->rbp_off & 7) || -rs->rbp_off / 8 > 0xff)
         return 0;
     return C_VALID | (rs->cfa_reg == R_RBP ? C_RBP : 0) | (rs->ra_undef ? C_END : 0)
-           | ((uint64_t)rs->cfa_off << 3) | ((uint64_t)(-rs->rbp_off / 8) << 19) | key_of(pc);
+           | (uint64_t)rs->cfa_off | ((uint64_t)(-rs->rbp_off / 8) << 19) | key_of(pc);
 }
 
 /* Cache miss at lookup address `at` (ret: the return address or exact PC
  * it came from): find the module, interpret the CFI, store the word —
  * negative ones too — and return it; 0 means stop without remembering
- * (a transient reason). */
-__attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
+ * (a transient reason); C_SLOW: a rule the word cannot hold, in *slow. */
+__attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret, struct rules *slow)
 {
     BUMP(rule_misses);
     if (at >> 47) {
@@ -977,11 +984,12 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
     } else if (k == K_RULE && (w = pack(at, &rs)) != 0) {
         if (rs.expr)
             BUMP(cfa_expressions);
+    } else if (k == K_RULE) {
+        BUMP(rule_uncacheable);
+        *slow = rs;
+        __atomic_fetch_sub(&inflight[ph], 1, __ATOMIC_SEQ_CST);
+        return C_VALID | C_SLOW;
     } else {
-        if (k == K_RULE) {
-            k = -W_FIT;
-            BUMP(rule_uncacheable);
-        }
         if (k == -W_UNSUP)
             BUMP(unsupported);
         w = C_VALID | C_NEG | ((uint64_t)-k << 3) | key_of(at);
@@ -1004,11 +1012,16 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret)
 int pt_cfi_probe(uintptr_t pc, long *cfa_off)
 {
     uint64_t w = __atomic_load_n(&cache[slot_of(pc)], __ATOMIC_RELAXED);
+    struct rules slow;
     if (!(w & C_VALID) || (w >> 29) != (pc >> 12))
-        w = rule_miss(pc, pc + 1);
-    *cfa_off = (long)((w >> 3) & 0xffff);
+        w = rule_miss(pc, pc + 1, &slow);
+    *cfa_off = (long)(w & CFA_MASK);
     if (!w)
         return 0;
+    if ((w & C_SLOW) == C_SLOW) {
+        *cfa_off = (long)slow.cfa_off;
+        return slow.ra_undef ? 4 : slow.cfa_reg == R_RBP ? 2 : 1;
+    }
     if (w & C_NEG) {
         last_stop = why[(w >> 3) & 0xff];
         return 0;
@@ -1041,13 +1054,14 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
     }
     int n = 0;
     uintptr_t exact = 0; /* 1: pc is an interrupted PC, not a return address */
+    struct rules slow;
     while (n < max) {
         /* A return address is the instruction after the call: look up the
          * call itself (pc - 1). */
         uintptr_t at = pc - 1 + exact;
         uint64_t w = __atomic_load_n(&cache[slot_of(at)], __ATOMIC_RELAXED);
         if (__builtin_expect(!(w & C_VALID) || (w >> 29) != (at >> 12), 0)) {
-            w = rule_miss(at, pc);
+            w = rule_miss(at, pc, &slow);
             if (!w)
                 break;
         }
@@ -1059,6 +1073,34 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
             if (w & C_END) {
                 last_stop = "end of stack";
                 break;
+            }
+            if ((w & C_SLOW) == C_SLOW) {
+                /* A rule the cache cannot hold: applied from the struct,
+                 * every read checked the same way. */
+                if (slow.ra_undef) {
+                    last_stop = "end of stack";
+                    break;
+                }
+                uintptr_t cfa = (slow.cfa_reg == R_RBP ? rbp : rsp) + (uintptr_t)slow.cfa_off;
+                uintptr_t ra_at = cfa + (uintptr_t)slow.ra_off, rbp_at = cfa + (uintptr_t)slow.rbp_off;
+                if (cfa <= rsp || cfa > hi || (cfa & 7) || ra_at < rsp || ra_at > hi - 8 || (ra_at & 7)
+                    || (slow.rbp_off && (rbp_at < rsp || rbp_at > hi - 8 || (rbp_at & 7)))) {
+                    last_stop = "CFA outside the stack";
+                    BUMP(bounds_stops);
+                    break;
+                }
+                uintptr_t ra = *(const uintptr_t *)ra_at;
+                if (slow.rbp_off)
+                    rbp = *(const uintptr_t *)rbp_at;
+                rsp = cfa;
+                exact = 0;
+                if (ra == 0) {
+                    last_stop = "return address 0";
+                    break;
+                }
+                frames[n++] = (void *)ra;
+                pc = ra;
+                continue;
             }
             if (w & C_NEG) {
                 last_stop = why[(w >> 3) & 0xff];
@@ -1096,7 +1138,7 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
             frames[n++] = (void *)pc;
             continue;
         }
-        uintptr_t cfa = ((w & C_RBP) ? rbp : rsp) + ((w >> 3) & 0xffff);
+        uintptr_t cfa = ((w & C_RBP) ? rbp : rsp) + (w & CFA_MASK);
         uintptr_t k = (w >> 19) & 0xff, d = cfa - rsp;
         /* rsp + 8 <= cfa <= hi (rsp <= hi holds throughout), and the saved
          * rbp (CFA-8k) inside the frame: every read in [rsp, hi). */

@@ -89,6 +89,8 @@ void pt_cfi_forget(uintptr_t start, uintptr_t end);
  * when built with -DPT_CFI_COUNT_HITS; stops: rule misses that stop the
  * walk — a walk stopped by a cached negative entry is not counted again). */
 struct pt_cfi_stats {
+    /* rule_uncacheable: misses whose rule the cache word cannot hold (used,
+     * not cached: parsed again at every walk through that PC) */
     unsigned long rule_hits, rule_misses, rule_uncacheable, module_scans, stops;
     unsigned long negative_stored;  /* rule misses remembered as "stop here" */
     unsigned long unsupported;      /* CFI the interpreter does not evaluate */
