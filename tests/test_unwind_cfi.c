@@ -1,10 +1,22 @@
 /*
  * test_unwind_cfi.c — src/runtime/unwind_cfi.c against libunwind's
- * unw_backtrace, frame for frame, on call chains through this file's own
- * functions (built -fomit-frame-pointer -O2), through a libc callback
- * (qsort's comparator) and through a plugin (unwind_cfi_plugin.so).
- * libunwind: linked (-lunwind, when its headers are installed) or dlopened
- * ("libunwind.so.8", RTLD_LOCAL).  Exit 0 pass, 1 fail, 77 skip.
+ * unw_backtrace (dlopened "libunwind.so.8", RTLD_LOCAL), frame for frame,
+ * and against return addresses recorded with __builtin_return_address:
+ *  1. own chains (-fomit-frame-pointer -O2), recursion, alloca (rbp-based
+ *     CFA), a 600 KB frame (rule too big for the cache word), cold and warm;
+ *  2. qsort's comparator (through libc);  3. a plugin;
+ *  4. signal handlers: raise on the thread stack, on a sigaltstack, and an
+ *     asynchronous pthread_kill into a spin loop — the walk crosses the
+ *     signal frame into the interrupted code;
+ *  5. every byte of every PLT entry (DW_CFA_def_cfa_expression);
+ *  6. corrupt and truncated copies of the .eh_frame (heap blocks of exact
+ *     size: ASan sees any stray read);
+ *  7. dlclose + pt_cfi_forget + dlopen of another plugin at the same address;
+ *  8. a user-allocated thread stack and a ucontext coroutine;
+ *  9. no malloc-family call during a first walk and a sigaltstack walk;
+ * 10. lazy scans off: pt_cfi_scan_modules, pt_cfi_note_module;
+ * 11. lying CFI (CFA past the stack top, rbp far away): a clean stop.
+ * Exit 0 pass, 1 fail, 77 skip (no libunwind).
  */
 #define _GNU_SOURCE
 #include "unwind_cfi.h"
