@@ -373,6 +373,16 @@ static int scan(int lazy)
 
 int pt_cfi_scan_modules(void) { return scan(0); }
 
+void pt_cfi_fork_child(void)
+{
+    /* Only the forking thread lives on: nothing is in flight, nobody holds
+     * the forget lock (a module slot another thread was filling stays BUSY:
+     * lost, harmless). */
+    __atomic_store_n(&inflight[0], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&inflight[1], 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&forget_lock, 0, __ATOMIC_RELEASE);
+}
+
 void pt_cfi_forget(uintptr_t start, uintptr_t end)
 {
     uint32_t unlocked = 0;

@@ -85,6 +85,12 @@ void pt_cfi_set_lazy_scan(int on);
  * unmapped memory. */
 void pt_cfi_forget(uintptr_t start, uintptr_t end);
 
+/* In the child of fork(), before anything else here (the runtime's fork
+ * child handler): other threads' walks were in flight at the fork and will
+ * never finish there; without this a pt_cfi_forget in the child can wait
+ * for them forever.  Walks themselves need nothing after a fork. */
+void pt_cfi_fork_child(void);
+
 /* Statistics for tests and the benchmark (relaxed counters; rule_hits only
  * when built with -DPT_CFI_COUNT_HITS; stops: rule misses that stop the
  * walk — a walk stopped by a cached negative entry is not counted again). */
