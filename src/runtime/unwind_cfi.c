@@ -363,8 +363,11 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 static int scan(int lazy)
 {
     struct scan sc = { 0, lazy, 1, ~(uint64_t)0, 0 };
+    /* a pt_cfi_forget during the scan (it flips gp) may have dropped a
+     * module this scan saw: then the counts are not recorded */
+    uint32_t g = __atomic_load_n(&gp, __ATOMIC_SEQ_CST);
     BUMP(module_scans);
-    if (dl_iterate_phdr(scan_cb, &sc) == 0) {
+    if (dl_iterate_phdr(scan_cb, &sc) == 0 && __atomic_load_n(&gp, __ATOMIC_SEQ_CST) == g) {
         __atomic_store_n(&scan_subs, sc.subs, __ATOMIC_RELEASE);
         __atomic_store_n(&scan_adds, sc.adds, __ATOMIC_RELEASE);
     }
