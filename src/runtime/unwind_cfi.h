@@ -57,8 +57,9 @@ extern "C" {
  * after a signal frame comes __restore_rt's address then the interrupted
  * PC.  Returns the number stored (<= max).  The walk stops at the end of the
  * stack (return address rule undefined), at max, or at anything it does not
- * handle (pt_cfi_last_stop says what).  Async-signal-safe; no allocation;
- * no lock unless a lazy module scan runs (see above). */
+ * handle (pt_cfi_last_stop says what).  No allocation; keeps errno;
+ * async-signal-safe except for a lazy module scan (dl_iterate_phdr, see
+ * above: none once every module is registered or lazy scans are off). */
 int pt_cfi_backtrace(void **frames, int max);
 
 /* Register the executable PT_LOAD ranges of one loaded module (phdr: its
