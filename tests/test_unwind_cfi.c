@@ -13,7 +13,8 @@
  *     size: ASan sees any stray read);
  *  7. dlclose + pt_cfi_forget + dlopen of another plugin at the same address;
  *  8. a user-allocated thread stack and a ucontext coroutine;
- *  9. no malloc-family call during a first walk and a sigaltstack walk;
+ *  9. no malloc-family call and no dl_iterate_phdr (loader lock) during a
+ *     first walk and a sigaltstack walk;
  * 10. lazy scans off: pt_cfi_scan_modules, pt_cfi_note_module;
  * 11. lying CFI (CFA past the stack top, rbp far away): a clean stop.
  * Exit 0 pass, 1 fail, 77 skip (no libunwind).
@@ -558,8 +559,9 @@ static void other_stacks_test(void)
 }
 
 
-/* 9. No allocation: the malloc family is interposed here (not under ASan,
- * which owns it) and counts calls made while a walk runs — a first walk
+/* 9. No allocation, no loader lock: the malloc family and dl_iterate_phdr
+ * are interposed here (not under ASan, which owns them) and count calls made
+ * while a walk runs — a first walk
  * after pt_cfi_reset (module scan, stack bounds from /proc/self/maps, every
  * FDE parsed) and a walk from a signal handler on a sigaltstack. */
 #if defined(__has_feature)
@@ -582,6 +584,18 @@ void *realloc(void *p, size_t n);
 void *malloc(size_t n) { walk_allocs += in_walk; return __libc_malloc(n); }
 void *calloc(size_t n, size_t m) { walk_allocs += in_walk; return __libc_calloc(n, m); }
 void *realloc(void *p, size_t n) { walk_allocs += in_walk; return __libc_realloc(p, n); }
+/* and the loader's lock: a walk must not call dl_iterate_phdr */
+static int walk_iterates;
+int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+    static int (*real)(int (*)(struct dl_phdr_info *, size_t, void *), void *);
+    walk_iterates += in_walk;
+    if (!real)
+        real = (int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *))dlsym(RTLD_NEXT,
+                                                                                   "dl_iterate_phdr");
+    return real(cb, data);
+}
 static int alloc_walk_n;
 static void alloc_walk(void)
 {
@@ -595,6 +609,7 @@ static void no_alloc_test(void)
 {
     pt_cfi_reset();
     walk_allocs = 0;
+    walk_iterates = 0;
     alloc_walk_n = 0;
     alloc_walk();
     stack_t ss = { .ss_sp = malloc(1 << 16), .ss_size = 1 << 16, .ss_flags = 0 };
@@ -609,11 +624,12 @@ static void no_alloc_test(void)
     sigaltstack(&ss, NULL);
     free(ss.ss_sp);
     checks++;
-    int ok = walk_allocs == 0 && alloc_walk_n >= 8;
+    int ok = walk_allocs == 0 && walk_iterates == 0 && alloc_walk_n >= 8;
     if (!ok)
         failures++;
-    printf("%s no allocation: first walk and a sigaltstack walk, %d frames, %d malloc-family calls\n",
-           ok ? "ok  " : "FAIL", alloc_walk_n, walk_allocs);
+    printf("%s no allocation, no loader lock: first walk and a sigaltstack walk, %d frames, "
+           "%d malloc-family calls, %d dl_iterate_phdr calls\n",
+           ok ? "ok  " : "FAIL", alloc_walk_n, walk_allocs, walk_iterates);
 }
 #else
 static void no_alloc_test(void) { printf("ok   no allocation: not checked under ASan (it owns malloc)\n"); }

@@ -7,7 +7,9 @@
  *     [lo, hi) the walk may read, from /proc/self/maps (raw syscalls, stack
  *     buffer) or sigaltstack(2) — see stack_range();
  *  2. module table: executable range -> .eh_frame_hdr and the PT_LOAD
- *     segment holding it (the bound of every CFI read); slots go
+ *     segment holding it (the bound of every CFI read), filled by
+ *     pt_cfi_note_module, pt_cfi_scan_modules or, for a PC a walk meets in
+ *     no module, from /proc/self/maps (maps_module); slots go
  *     UNUSED/FREE -> BUSY -> LIVE -> DEAD -> FREE; pt_cfi_forget waits for the walks
  *     parsing CFI (the `inflight` counts) before a DEAD slot is reused;
  *  3. rule cache: PC -> {CFA = rsp+N | rbp+N, rbp saved at CFA-8k or not,
@@ -99,38 +101,62 @@ static int hexval(char c)
     return -1;
 }
 
-/* "lo-hi ..." of one /proc/self/maps line: 1 if it holds sp. */
-static int maps_line(const char *s, const char *e, uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+/* One /proc/self/maps line, parsed: "lo-hi perms offset major:minor inode
+ * path".  0 if malformed. */
+struct mline {
+    uintptr_t lo, hi, off;
+    unsigned long dev, inode;
+    char r, x, vdso;
+};
+static const char *hexnum(const char *s, const char *e, uintptr_t *v)
 {
-    uintptr_t v[2] = { 0, 0 };
-    for (int k = 0; k < 2; k++) {
-        int d, nd = 0;
-        while (s < e && (d = hexval(*s)) >= 0 && nd < 16) {
-            v[k] = v[k] << 4 | (uintptr_t)d;
-            s++;
-            nd++;
-        }
-        if (!nd || (k == 0 && (s >= e || *s++ != '-')))
-            return 0;
+    int d, nd = 0;
+    *v = 0;
+    while (s < e && (d = hexval(*s)) >= 0 && nd < 16) {
+        *v = *v << 4 | (uintptr_t)d;
+        s++;
+        nd++;
     }
-    if (sp < v[0] || sp >= v[1])
+    return nd ? s : NULL;
+}
+static int parse_mline(const char *s, const char *e, struct mline *m)
+{
+    uintptr_t maj, min;
+    memset(m, 0, sizeof *m);
+    if (!(s = hexnum(s, e, &m->lo)) || s >= e || *s++ != '-' || !(s = hexnum(s, e, &m->hi)))
         return 0;
-    *lo = v[0];
-    *hi = v[1];
+    if (e - s < 6 || *s != ' ')
+        return 0;
+    m->r = s[1] == 'r';
+    m->x = s[3] == 'x';
+    s += 5;
+    if (*s++ != ' ' || !(s = hexnum(s, e, &m->off)) || s >= e || *s++ != ' ')
+        return 0;
+    if (!(s = hexnum(s, e, &maj)) || s >= e || *s++ != ':' || !(s = hexnum(s, e, &min)))
+        return 0;
+    m->dev = (unsigned long)(maj << 20 | min);
+    if (s >= e || *s++ != ' ')
+        return 0;
+    while (s < e && *s >= '0' && *s <= '9')
+        m->inode = m->inode * 10 + (unsigned long)(*s++ - '0');
+    while (s < e && *s == ' ')
+        s++;
+    m->vdso = e - s >= 6 && memcmp(s, "[vdso]", 6) == 0;
     return 1;
 }
 
-/* The mapping that holds sp, from /proc/self/maps: raw system calls (no
- * libc wrapper another preload could interpose), a stack buffer. */
-static int maps_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+/* Feeds each /proc/self/maps line (its first 511 bytes at most) to fn until
+ * fn returns nonzero; raw system calls (no libc wrapper another preload
+ * could interpose), a stack buffer, no lock.  Returns fn's last result, 0
+ * if /proc/self/maps cannot be read. */
+static int maps_each(int (*fn)(void *arg, const char *s, const char *e), void *arg)
 {
-    BUMP(bounds_reads);
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     char buf[512];
     size_t n = 0;
-    int skip = 0, found = 0;
+    int skip = 0, res = 0;
     for (;;) {
         long r = syscall(SYS_read, fd, buf + n, sizeof buf - n);
         if (r <= 0)
@@ -141,18 +167,14 @@ static int maps_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
             const char *nl = memchr(buf + s, '\n', n - s);
             if (!nl)
                 break;
-            if (!skip && maps_line(buf + s, nl, sp, lo, hi)) {
-                found = 1;
+            if (!skip && (res = fn(arg, buf + s, nl)) != 0)
                 goto out;
-            }
             skip = 0;
             s = (size_t)(nl - buf) + 1;
         }
         if (s == 0 && n == sizeof buf) { /* a line longer than buf: its start is all we need */
-            if (!skip && maps_line(buf, buf + n, sp, lo, hi)) {
-                found = 1;
+            if (!skip && (res = fn(arg, buf, buf + n)) != 0)
                 goto out;
-            }
             skip = 1;
             n = 0;
         } else {
@@ -162,7 +184,31 @@ static int maps_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
     }
 out:
     syscall(SYS_close, fd);
-    return found;
+    return res;
+}
+
+struct range_arg { uintptr_t sp, lo, hi; };
+static int range_line(void *arg, const char *s, const char *e)
+{
+    struct range_arg *a = arg;
+    struct mline m;
+    if (!parse_mline(s, e, &m) || a->sp < m.lo || a->sp >= m.hi)
+        return 0;
+    a->lo = m.lo;
+    a->hi = m.hi;
+    return 1;
+}
+
+/* The mapping that holds sp. */
+static int maps_range(uintptr_t sp, uintptr_t *lo, uintptr_t *hi)
+{
+    BUMP(bounds_reads);
+    struct range_arg a = { sp, 0, 0 };
+    if (!maps_each(range_line, &a))
+        return 0;
+    *lo = a.lo;
+    *hi = a.hi;
+    return 1;
 }
 
 /* [lo, hi) the walk may read for stack pointer sp; hi = 0: unknown. */
@@ -337,44 +383,73 @@ int pt_cfi_note_module(uintptr_t base, const void *phdr, int phnum)
     return added;
 }
 
-/* The loader's load/unload counts at the last complete scan (~0: none):
- * a lazy scan that finds them unchanged stops at the first module. */
-static uint64_t scan_adds = ~(uint64_t)0, scan_subs;
-
-struct scan { int added, lazy, first; uint64_t adds, subs; };
-
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
-    struct scan *sc = data;
-    if (sc->first) {
-        sc->first = 0;
-        if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
-            sc->adds = info->dlpi_adds;
-            sc->subs = info->dlpi_subs;
-            if (sc->lazy && sc->adds == __atomic_load_n(&scan_adds, __ATOMIC_ACQUIRE)
-                && sc->subs == __atomic_load_n(&scan_subs, __ATOMIC_ACQUIRE))
-                return 1; /* nothing loaded or unloaded since */
-        }
-    }
-    sc->added += pt_cfi_note_module(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
+    (void)size;
+    *(int *)data += pt_cfi_note_module(info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
     return 0;
 }
 
-static int scan(int lazy)
+int pt_cfi_scan_modules(void)
 {
-    struct scan sc = { 0, lazy, 1, ~(uint64_t)0, 0 };
-    /* a pt_cfi_forget during the scan (it flips gp) may have dropped a
-     * module this scan saw: then the counts are not recorded */
-    uint32_t g = __atomic_load_n(&gp, __ATOMIC_SEQ_CST);
+    int added = 0;
     BUMP(module_scans);
-    if (dl_iterate_phdr(scan_cb, &sc) == 0 && __atomic_load_n(&gp, __ATOMIC_SEQ_CST) == g) {
-        __atomic_store_n(&scan_subs, sc.subs, __ATOMIC_RELEASE);
-        __atomic_store_n(&scan_adds, sc.adds, __ATOMIC_RELEASE);
-    }
-    return sc.added;
+    dl_iterate_phdr(scan_cb, &added);
+    return added;
 }
 
-int pt_cfi_scan_modules(void) { return scan(0); }
+/* Lazy registration without the loader (a walk meets a PC in no registered
+ * module): /proc/self/maps names the mapping that holds the PC and, just
+ * below it, the same file's mapping at offset 0 — the module's ELF header,
+ * whose program headers pt_cfi_note_module takes.  System calls and reads
+ * of the module's own header only: no lock, async-signal-safe.  The vDSO
+ * ("[vdso]", no file) is its own offset-0 mapping. */
+struct modmap_arg { uintptr_t pc; struct mline cand; int have; };
+static int modmap_line(void *arg, const char *s, const char *e)
+{
+    struct modmap_arg *a = arg;
+    struct mline m;
+    if (!parse_mline(s, e, &m))
+        return 0;
+    if (m.lo > a->pc)
+        return -1; /* lines come in address order: past it */
+    if (m.off == 0 && m.r && (m.inode || m.vdso)) {
+        a->cand = m;
+        a->have = 1;
+    }
+    if (a->pc < m.lo || a->pc >= m.hi)
+        return 0;
+    if (!m.x || !a->have)
+        return -1;
+    if (m.vdso ? !a->cand.vdso : (!m.inode || a->cand.inode != m.inode || a->cand.dev != m.dev))
+        return -1;
+    return 1;
+}
+
+static void maps_module(uintptr_t pc)
+{
+    struct modmap_arg a;
+    memset(&a, 0, sizeof a);
+    a.pc = pc;
+    BUMP(module_scans);
+    int e = errno, r = maps_each(modmap_line, &a);
+    errno = e;
+    if (r != 1)
+        return;
+    uintptr_t lo = a.cand.lo, size = a.cand.hi - a.cand.lo;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)lo;
+    if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64
+        || eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > size
+        || eh->e_phnum > (size - eh->e_phoff) / sizeof(ElfW(Phdr)))
+        return;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(lo + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+            pt_cfi_note_module(lo - ph[i].p_vaddr, ph, eh->e_phnum);
+            return;
+        }
+}
+
 
 void pt_cfi_fork_child(void)
 {
@@ -404,7 +479,6 @@ void pt_cfi_forget(uintptr_t start, uintptr_t end)
             BUMP(modules_forgotten);
         }
     }
-    __atomic_store_n(&scan_adds, ~(uint64_t)0, __ATOMIC_RELEASE); /* next lazy scan: a full one */
     __atomic_fetch_add(&epoch, 1, __ATOMIC_SEQ_CST);
     /* A walk that saw a slot LIVE before it was marked DEAD incremented
      * inflight before loading the state (Dekker: both sides seq_cst), in
@@ -980,10 +1054,10 @@ __attribute__((noinline)) static uint64_t rule_miss(uintptr_t at, uintptr_t ret,
     struct mod m;
     int found = mod_lookup(at, &m);
     if (!found && __atomic_load_n(&lazy_scan, __ATOMIC_RELAXED)) {
-        /* Scan outside the inflight window: pt_cfi_forget may run inside a
-         * dl_iterate_phdr callback and wait for inflight. */
+        /* Outside the inflight window: pt_cfi_forget need not wait for a
+         * maps read. */
         __atomic_fetch_sub(&inflight[ph], 1, __ATOMIC_SEQ_CST);
-        scan(1);
+        maps_module(at);
         ph = __atomic_load_n(&gp, __ATOMIC_SEQ_CST) & 1;
         __atomic_fetch_add(&inflight[ph], 1, __ATOMIC_SEQ_CST);
         e = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);

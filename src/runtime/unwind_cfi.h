@@ -19,29 +19,29 @@
  * TCB sits at the top of their stack block); a handler on a sigaltstack
  * gets the alternate stack's range from sigaltstack(2), asked at each such
  * walk.  The maps read costs ~25 us (37 mappings; more with more), once per
- * thread.  No /proc: no bounds, no walk (0 frames, counted).  CIE/FDE parsing is bounded by the
- * PT_LOAD segment that holds .eh_frame_hdr (a corrupt .eh_frame stops the
- * walk, it cannot fault or loop).  What is NOT checked: that a registered
+ * thread.  No /proc: no bounds, no walk (0 frames, counted).  CIE/FDE
+ * parsing is bounded by the PT_LOAD segment that holds .eh_frame_hdr (a
+ * corrupt .eh_frame stops the walk, it cannot fault or loop).  What is NOT checked: that a registered
  * module is still mapped — pt_cfi_forget must be called when one is
  * unloaded (see there).
  *
  * Signal frames (glibc's __restore_rt, 'S' CIEs) are crossed through the
  * ucontext; the PLT's DW_CFA_def_cfa_expression is evaluated per PC.
  *
- * The loader lock.  A PC in no registered module triggers a module scan,
- * dl_iterate_phdr, which takes glibc's dl_load_write_lock (a recursive
- * lock; elf/dl-iteratephdr.c).  That only happens for the first PC seen in
- * a module no one registered, and never if lazy scans are switched off
- * (pt_cfi_set_lazy_scan(0)).  Deadlock: none found — the lock is recursive
- * (the loader's own thread, e.g. free() called by _dl_close_worker while it
- * holds the lock, re-enters it), the unwinder holds no lock of its own while
- * scanning, and the lock's other holders (dlopen/dlclose list updates,
- * other dl_iterate_phdr callers) do not wait for a walk.  What it does NOT
- * protect against: a signal handler that interrupted its own thread in the
- * middle of a link-map update re-enters the recursive lock and may read a
- * half-updated list.  So the runtime registers every module it knows
- * (pt_cfi_scan_modules at start-up, pt_cfi_note_module at each dlopen) and
- * may then switch lazy scans off: a walk then never calls into the loader.
+ * Modules and the loader lock.  A walk never calls into the dynamic loader.
+ * A PC in no registered module is looked up in /proc/self/maps (system
+ * calls, no lock; ~25 us): the file mapping that holds it and the same
+ * file's mapping at offset 0, whose ELF program headers register the module
+ * ("lazy registration"; pt_cfi_set_lazy_scan(0) switches it off: such a PC
+ * then stops the walk).  pt_cfi_scan_modules (dl_iterate_phdr: glibc's
+ * dl_load_write_lock) is for the runtime to call where that is safe, at
+ * start-up and after dlopen, to save the first walks those maps reads.  Why
+ * not dl_iterate_phdr in the walk: that lock is a recursive pthread mutex
+ * (elf/dl-iteratephdr.c), and a signal handler that interrupts its own
+ * thread between the mutex's acquisition and the recording of its owner
+ * (pthread_mutex_lock) waits for itself forever; it is also held by
+ * _dl_close_worker around free() and munmap of the unloaded objects
+ * (elf/dl-close.c) and by libgcc's unwinder during C++ exception throws.
  */
 #ifndef PT_UNWIND_CFI_H
 #define PT_UNWIND_CFI_H
@@ -57,9 +57,8 @@ extern "C" {
  * after a signal frame comes __restore_rt's address then the interrupted
  * PC.  Returns the number stored (<= max).  The walk stops at the end of the
  * stack (return address rule undefined), at max, or at anything it does not
- * handle (pt_cfi_last_stop says what).  No allocation; keeps errno;
- * async-signal-safe except for a lazy module scan (dl_iterate_phdr, see
- * above: none once every module is registered or lazy scans are off). */
+ * handle (pt_cfi_last_stop says what).  No allocation, no lock, keeps
+ * errno, async-signal-safe. */
 int pt_cfi_backtrace(void **frames, int max);
 
 /* Register the executable PT_LOAD ranges of one loaded module (phdr: its
@@ -68,11 +67,11 @@ int pt_cfi_backtrace(void **frames, int max);
  * negative cache entries of PCs in the new ranges.  Returns the number of
  * ranges added (0: already known, no .eh_frame_hdr, or table full). */
 int pt_cfi_note_module(uintptr_t base, const void *phdr, int phnum);
-/* Register every loaded module (one dl_iterate_phdr pass: loader lock).
- * Returns the number of ranges added. */
+/* Register every loaded module (one dl_iterate_phdr pass: loader lock; not
+ * from a signal handler).  Returns the number of ranges added. */
 int pt_cfi_scan_modules(void);
-/* 1 (default): a PC in no registered module triggers a module scan; 0: it
- * stops the walk ("pc in no module"), the walk never takes the loader lock. */
+/* 1 (default): a PC in no registered module is looked up in /proc/self/maps
+ * (lazy registration, see above); 0: it stops the walk ("pc in no module"). */
 void pt_cfi_set_lazy_scan(int on);
 
 /* A module whose text covers [start, end) is being (or has been) unloaded:
@@ -98,6 +97,7 @@ void pt_cfi_fork_child(void);
 struct pt_cfi_stats {
     /* rule_uncacheable: misses whose rule the cache word cannot hold (used,
      * not cached: parsed again at every walk through that PC) */
+    /* module_scans: pt_cfi_scan_modules calls and lazy registrations */
     unsigned long rule_hits, rule_misses, rule_uncacheable, module_scans, stops;
     unsigned long negative_stored;  /* rule misses remembered as "stop here" */
     unsigned long unsupported;      /* CFI the interpreter does not evaluate */
