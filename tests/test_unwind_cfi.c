@@ -16,7 +16,8 @@
  *  9. no malloc-family call and no dl_iterate_phdr (loader lock) during a
  *     first walk and a sigaltstack walk;
  * 10. lazy scans off: pt_cfi_scan_modules, pt_cfi_note_module;
- * 11. lying CFI (CFA past the stack top, rbp far away): a clean stop.
+ * 11. lying CFI (CFA past the stack top, rbp far away): a clean stop;
+ * 12. the vDSO, registered lazily from its mapping.
  * Exit 0 pass, 1 fail, 77 skip (no libunwind).
  */
 #define _GNU_SOURCE
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <ucontext.h>
 
 #define NOINL __attribute__((noinline))
@@ -773,6 +775,41 @@ static void liar_test(void)
     }
 }
 
+
+/* 12. The vDSO (no file behind it): lazily registered from its [vdso]
+ * mapping, its functions have rules. */
+static void vdso_test(void)
+{
+    uintptr_t b = getauxval(AT_SYSINFO_EHDR);
+    checks++;
+    if (!b) {
+        printf("ok   vdso: none in this process (nothing to check)\n");
+        return;
+    }
+    const ElfW(Ehdr) *e = (const ElfW(Ehdr) *)b;
+    const ElfW(Phdr) *p = (const ElfW(Phdr) *)(b + e->e_phoff);
+    uintptr_t lo = 0, hi = 0;
+    for (int i = 0; i < e->e_phnum; i++)
+        if (p[i].p_type == PT_LOAD && (p[i].p_flags & PF_X)) {
+            lo = b + p[i].p_vaddr;
+            hi = lo + p[i].p_memsz;
+        }
+    pt_cfi_reset();
+    struct pt_cfi_stats s0, s1;
+    pt_cfi_stats_get(&s0);
+    int rules = 0, n = 0;
+    for (uintptr_t a = lo; a < hi; a += 16, n++) {
+        long off;
+        rules += pt_cfi_probe(a, &off) != 0;
+    }
+    pt_cfi_stats_get(&s1);
+    int ok = rules > 0 && s1.modules_noted == s0.modules_noted + 1;
+    if (!ok)
+        failures++;
+    printf("%s vdso: registered lazily (%lu module), %d of %d probes with a rule\n", ok ? "ok  " : "FAIL",
+           s1.modules_noted - s0.modules_noted, rules, n);
+}
+
 /* 3. through a plugin */
 static int plugin_cb(int x) { int r = capture_and_compare("plugin callback", 6); KEEP; return r + x; }
 
@@ -823,6 +860,7 @@ int main(int argc, char **argv)
         dlclose_test(argv[2], argv[3]);
     no_alloc_test();
     liar_test();
+    vdso_test();
     if (argc > 2)
         lazy_off_test(argv[2]);
     struct pt_cfi_stats s;
