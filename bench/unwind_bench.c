@@ -6,9 +6,11 @@
  *   warm       rule cache warm (the steady state);
  *   all-miss   the rule cache emptied before each walk: every frame parses
  *              its FDE (minus the cost of emptying, measured alone);
- *   first      everything forgotten before each walk (pt_cfi_reset): module
- *              scan (dl_iterate_phdr), stack bounds (/proc/self/maps) and
- *              every FDE parsed (minus the reset, measured alone).
+ *   first      everything forgotten before each walk (pt_cfi_reset): lazy
+ *              module registration and stack bounds (/proc/self/maps reads)
+ *              and every FDE parsed (minus the reset, measured alone);
+ *   first, modules known   the same after pt_cfi_scan_modules (what the
+ *              runtime does at start-up): stack bounds and parsing only.
  * 7 rounds, all methods interleaved in each round; prints each round, then
  * per method the median, the spread (min..max over rounds) and the ratio to
  * unw_backtrace (median of the per-round ratios).  Build -O2
@@ -38,6 +40,13 @@ static int flush_only(void **f, int n) { (void)f; pt_cfi_flush_rules(); return n
 static int miss_walk(void **f, int n) { pt_cfi_flush_rules(); return pt_cfi_backtrace(f, n); }
 static int reset_only(void **f, int n) { (void)f; pt_cfi_reset(); return n; }
 static int first_walk(void **f, int n) { pt_cfi_reset(); return pt_cfi_backtrace(f, n); }
+static int rescan_only(void **f, int n) { (void)f; pt_cfi_reset(); pt_cfi_scan_modules(); return n; }
+static int rescan_walk(void **f, int n)
+{
+    pt_cfi_reset();
+    pt_cfi_scan_modules();
+    return pt_cfi_backtrace(f, n);
+}
 
 /* div: iterations = iters / div; base: a method whose time is subtracted */
 static const struct { const char *name; walk_fn fn; int div, base; } M[] = {
@@ -48,6 +57,8 @@ static const struct { const char *name; walk_fn fn; int div, base; } M[] = {
     { "own, all-miss (- emptying)", miss_walk, 10, 3 },
     { "(pt_cfi_reset)", reset_only, 200, -1 },
     { "own, first walk (- reset)", first_walk, 200, 5 },
+    { "(pt_cfi_reset + scan_modules)", rescan_only, 200, -1 },
+    { "own, first, modules known (-)", rescan_walk, 200, 7 },
 };
 #define NM (int)(sizeof M / sizeof M[0])
 #define UNW 1
@@ -134,10 +145,11 @@ int main(int argc, char **argv)
         qsort(t[m], ROUNDS, sizeof t[m][0], cmpd);
         qsort(ratio[m], ROUNDS, sizeof ratio[m][0], cmpd);
         printf("%-30s %6.1f ns %8.1f..%-8.1f ns %6d %10.2f\n", M[m].name, t[m][ROUNDS / 2], t[m][0],
-               t[m][ROUNDS - 1], M[m].fn == flush_only || M[m].fn == reset_only ? 0 : depth[m],
+               t[m][ROUNDS - 1],
+               M[m].fn == flush_only || M[m].fn == reset_only || M[m].fn == rescan_only ? 0 : depth[m],
                ratio[m][ROUNDS / 2]);
     }
-    printf("own unwinder: rule cache hits %lu, misses %lu, module scans %lu, stack-bounds reads %lu, "
+    printf("own unwinder: rule cache hits %lu, misses %lu, module scans/registrations %lu, stack-bounds reads %lu, "
            "stops %lu (last: %s)\n", s.rule_hits, s.rule_misses, s.module_scans, s.bounds_reads,
            s.stops, pt_cfi_last_stop());
     return 0;
