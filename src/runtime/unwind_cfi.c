@@ -102,7 +102,9 @@ static int hexval(char c)
 }
 
 /* One /proc/self/maps line, parsed: "lo-hi perms offset major:minor inode
- * path".  0 if malformed. */
+ * path".  0 if malformed.  Not ptp_parse_maps_line (src/reader/procfs.c):
+ * the runtime never links the reader (procfs.h says so); this takes only
+ * the fields the unwinder needs, bounded by [s, e), no allocation. */
 struct mline {
     uintptr_t lo, hi, off;
     unsigned long dev, inode;
