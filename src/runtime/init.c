@@ -37,6 +37,7 @@
  */
 #define _GNU_SOURCE
 #include "rtstate.h"
+#include "unwind_cfi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -434,6 +435,7 @@ static void fork_child(void)
     int have_ctl = oh && oh->control_off;
     if (have_ctl)
         memcpy(&parent_ctl, old + oh->control_off, sizeof parent_ctl);
+    pt_cfi_fork_child(); /* walks that were in flight in the parent's other threads */
     if (segment_create() == 0) {
         for (int p = 0; p < PT_POOL_COUNT; p++) {
             seg_pools[p].limit = limits[p];

@@ -838,14 +838,11 @@ static void report_leaks(uint32_t rec, uint32_t reason)
     }
 }
 
-/* The unwinder drops what it cached about an unloaded module's code (its
- * rules would apply to whatever is loaded there next).  Declared weak here
- * until src/runtime/unwind_cfi.c defines it (the unwinder's branch). */
-void pt_cfi_forget(uintptr_t start, uintptr_t end) __attribute__((weak, visibility("hidden")));
-
 void pt__tr_mod_unloaded(uint32_t rec)
 {
-    if (pt_cfi_forget && pt__seg && rec < pt__seg->max_modules) {
+    /* The unwinder drops what it cached about the module's code (its
+     * rules would apply to whatever is loaded there next). */
+    if (pt__seg && rec < pt__seg->max_modules) {
         const pt_seg_module *m = &mod_records()[rec];
         pt_cfi_forget((uintptr_t)m->start, (uintptr_t)m->end);
     }
