@@ -75,6 +75,15 @@ _Static_assert(offsetof(snap_header, crc32) == 120, "crc32 at 120");
 
 #define fail ptr__fail
 
+/* Zero runs of this many bytes are left as holes (ptr_snapshot_write). */
+#define SNAP_CHUNK 4096u
+
+static int all_zero(const char *p, size_t n)
+{
+    static const char zero[SNAP_CHUNK];
+    return memcmp(p, zero, n) == 0;
+}
+
 /* CRC-32, polynomial 0xedb88320 (the one of zlib, gzip and PNG). */
 static uint32_t crc_table[256];
 
@@ -239,10 +248,38 @@ int ptr_snapshot_write(FILE *f, const void *seg, size_t seglen,
     h.crc32 = snap_crc(&h, sizeof h, seg, seglen);
 
     errno = 0;
-    if (fwrite(&h, 1, sizeof h, f) != sizeof h ||
-        fwrite(seg, 1, seglen, f) != seglen) {
-        int e = errno ? errno : EIO;
-        return fail(err, errlen, "%s", strerror(e));
+    if (fwrite(&h, 1, sizeof h, f) != sizeof h)
+        goto werr;
+    /* Pages of zeros (the mostly untouched stack table, rings and tracked
+     * records) are skipped with a seek, leaving holes in a regular file:
+     * the file reads back the same, byte for byte (same format, same
+     * checksum), without storing them.  Where the output cannot seek, the
+     * zeros are written. */
+    const char *p = seg;
+    size_t at = 0;
+    int hole = 0, can_seek = 1;
+    while (at < seglen) {
+        size_t n = seglen - at < SNAP_CHUNK ? seglen - at : SNAP_CHUNK;
+        if (can_seek && n == SNAP_CHUNK && all_zero(p + at, n)) {
+            if (fseeko(f, (off_t)n, SEEK_CUR) == 0) {
+                hole = 1;
+                at += n;
+                continue;
+            }
+            can_seek = 0;
+        }
+        if (fwrite(p + at, 1, n, f) != n)
+            goto werr;
+        hole = 0;
+        at += n;
+    }
+    if (hole) {
+        /* The file ends in a hole: give it its length. */
+        off_t end = ftello(f);
+        if (end < 0 || fflush(f) != 0 || ftruncate(fileno(f), end) < 0)
+            goto werr;
     }
     return 0;
+werr:
+    return fail(err, errlen, "%s", strerror(errno ? errno : EIO));
 }
