@@ -340,7 +340,13 @@ else
             [ -n "$m" ] && printf 'max RSS, %s thread(s), %-10s %8.1f MB\n' "$t" "$c" "$(awk -v m="$m" 'BEGIN { print m / 1024 }')"
         done
     done
-    if [ -x "$POOLTAG" ] && "$POOLTAG" verify --help >/dev/null 2>&1; then
+    if [ -x "$POOLTAG" ] && "$POOLTAG" verify --help >/dev/null 2>&1 &&
+       "$POOLTAG" hit --help >/dev/null 2>&1; then
+        # A verified 2-thread run, long enough to be read while it runs:
+        # its segment's counters through the verbs (hit --show: the stack
+        # table and hit ring; verify: the blocks tracked now; verify
+        # --address: the verify log), and the resident size of the segment
+        # mapping (memfd:pooltag) from /proc/PID/smaps.
         big=$((ops * 50))
         env LD_PRELOAD="$PRELOAD" PT_VERIFY=alloc_bench "$B/alloc_bench" 2 "$big" "$window" "$leak" \
             >"$B/mem.out" 2>"$B/mem.err" &
@@ -349,49 +355,46 @@ else
         for ((i = 0; i < 100; i++)); do
             sleep 0.1
             kill -0 "$mpid" 2>/dev/null || break
-            if [ "$i" -ge 15 ] && grep -q 'memfd:pooltag' "/proc/$mpid/maps" 2>/dev/null; then
-                if timeout 20 "$POOLTAG" verify "$mpid" --json >"$B/mem.json" 2>"$B/mem.jerr"; then
-                    got=1
-                    grep -q . "/proc/$mpid/status" 2>/dev/null &&
-                        rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mpid/status")
-                    break
-                fi
-            fi
+            [ "$i" -ge 15 ] || continue
+            grep -q 'memfd:pooltag' "/proc/$mpid/maps" 2>/dev/null || continue
+            awk '/^[0-9a-f]+-[0-9a-f]+ / { on = ($0 ~ /memfd:pooltag/) }
+                 on && /^(Size|Rss):/ { s[$1] += $2 }
+                 END { printf "%d %d\n", s["Size:"], s["Rss:"] }' "/proc/$mpid/smaps" >"$B/mem.smaps" 2>/dev/null
+            rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mpid/status" 2>/dev/null)
+            timeout 20 "$POOLTAG" hit --show "$mpid" --json >"$B/mem.hit.json" 2>"$B/mem.jerr" &&
+                timeout 20 "$POOLTAG" verify "$mpid" --json >"$B/mem.verify.json" 2>>"$B/mem.jerr" &&
+                timeout 20 "$POOLTAG" verify "$mpid" --address 0x10 --json >"$B/mem.log.json" 2>>"$B/mem.jerr"
+            rc=$?
+            # verify exits 1 when leaks were reported: none while it runs.
+            [ "$rc" = 0 ] && { got=1; break; }
         done
         kill "$mpid" 2>/dev/null
         wait "$mpid" 2>/dev/null
         if [ "$got" = 1 ]; then
-            echo "segment of a verified 2-thread run, read live after ~1.5 s (pooltag verify PID --json), VmRSS ${rss:-?} kB:"
-            python3 - "$B/mem.json" <<'EOF' || echo "  (could not read the figures from $B/mem.json)"
+            echo "segment of a verified 2-thread run (PT_VERIFY=alloc_bench), read while it ran; process VmRSS ${rss:-?} kB:"
+            "$PY" - "$B" <<'PYEOF' || echo "  (could not read the figures: see the verbs' --json output)"
 import json, sys
-d = json.load(open(sys.argv[1]))
-want = ("stacks_used", "max_stacks", "frames_used", "max_frames", "stacks_dropped",
-        "captures", "captures_truncated", "tracked_used", "max_tracked", "tracked_dropped",
-        "log_size", "log_cap", "ring_size", "ring_cap", "hit_ring", "verify_log")
-found = {}
-def walk(o, path):
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k in want and isinstance(v, (int, float)):
-                found.setdefault(k, (path + k, v))
-            walk(v, path + k + ".")
-    elif isinstance(o, list) and o:
-        walk(o[0], path + "0.")
-walk(d, "")
-if not found:
-    sys.exit(1)
-for k in want:
-    if k in found:
-        print("  %-32s %d" % found[k])
-b = 8 * found.get("stacks_used", ("", 0))[1] + 8 * found.get("frames_used", ("", 0))[1]
-b += 48 * found.get("tracked_used", ("", 0))[1]
-print("  stack table + frames + tracked records in use: %.1f KB (8 B a slot, 8 B a frame, 48 B a record)" % (b / 1024.0))
-EOF
+d = sys.argv[1]
+hit = json.load(open(d + "/mem.hit.json"))
+ver = json.load(open(d + "/mem.verify.json"))
+log = json.load(open(d + "/mem.log.json"))
+st, ring, lg = hit["stacks"], hit["ring"], log["log"]
+tracked = sum(m["pools"][p]["current_allocations"] for m in ver["modules"] for p in m["pools"])
+size_kb, rss_kb = [int(x) for x in open(d + "/mem.smaps").read().split()]
+print("  stacks: %d captured, %d unique in the table of %d slots (%d B: 8 B a slot), %d dropped, %d truncated at the depth"
+      % (st["captures"], st["used"], st["capacity"], 8 * st["used"], st["dropped"], st["truncated"]))
+print("  frames: not shown by the verbs (at most 16 x 8 B reserved per table slot)")
+print("  verify log: %d records in use of %d (48 B each: %.1f KB)" % (lg["size"], lg["capacity"], 48 * lg["size"] / 1024.0))
+print("  hit ring: %d records in use of %d (48 B each; untouched while hit is off)" % (ring["size"], ring["capacity"]))
+print("  tracked blocks now: %d (48 B each: %.1f KB), %d not listed (table full)"
+      % (tracked, 48 * tracked / 1024.0, ver["settings"]["tracked_dropped"]))
+print("  segment mapping (memfd:pooltag): %.1f MB reserved, %.1f MB resident" % (size_kb / 1024.0, rss_kb / 1024.0))
+PYEOF
         else
-            echo "memory: could not read the segment of the verified run: $(head -c 200 "$B/mem.jerr" 2>/dev/null)"
+            echo "memory: could not read the segment of the verified run: $(head -c 300 "$B/mem.jerr" 2>/dev/null)"
         fi
     else
-        echo "memory: segment counters n/a (pooltag verify not built)"
+        echo "memory: segment counters n/a (pooltag hit / verify not built)"
     fi
 fi
 echo
