@@ -17,7 +17,10 @@
 #     between the two readings);
 # and at sqlite3's clean exit (it frees every block: see real_sqlite.sh)
 # no leak is reported and --fail-on-leak leaves the status 0.  The query
-# results are those of a plain run.
+# results are those of a plain run.  The control: the same workload ended
+# by `.exit 3` (the shell calls exit(3) with the database still open) must
+# be reported as libsqlite3 leaking at exit, and --fail-on-leak must make
+# the status 1.
 # shellcheck source=tests/real_trace_lib.sh
 . "$(dirname "$0")/real_trace_lib.sh"
 need_preload
@@ -86,6 +89,19 @@ if [ -s "$T/plain/result.txt" ] && cmp -s "$T/plain/result.txt" "$T/pt/result.tx
     ok "query results identical to the plain run ($(wc -l <"$T/pt/result.txt") lines)"
 else
     bad "query results differ from the plain run: $(diff "$T/plain/result.txt" "$T/pt/result.txt" 2>&1 | head -5)"
+fi
+
+# The control: sqlite3 exits with its database open.
+mkdir -p "$T/leak"
+{ grep -v '^\.shell' "$T/workload.sql"; echo '.exit 3'; } >"$T/leak/workload.sql"
+rc=0
+(cd "$T/leak" && timeout -k 10 300 "$POOLTAG" run --verify 'libsqlite3*' --fail-on-leak -- \
+    sqlite3 -init /dev/null -batch test.db <workload.sql >"$T/leak.out" 2>"$T/leak.err") || rc=$?
+lk=$(grep -E 'libsqlite3[^ ]* at exit with [0-9]+ blocks \([0-9]+ bytes\) outstanding' "$T/leak.err" | head -1)
+if [ -n "$lk" ] && [ "$rc" = 1 ]; then
+    ok "control: sqlite3 ended by '.exit 3' with the database open: '${lk#pooltag: }', status 1 (--fail-on-leak)"
+else
+    bad "control: sqlite3 ended by '.exit 3': status $rc (want 1), leak report '${lk}': $(head -c 400 "$T/leak.err")"
 fi
 
 cd "$T/pt" || finish
