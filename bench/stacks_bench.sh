@@ -347,31 +347,49 @@ else
         # table and hit ring; verify: the blocks tracked now; verify
         # --address: the verify log), and the resident size of the segment
         # mapping (memfd:pooltag) from /proc/PID/smaps.
-        big=$((ops * 50))
-        env LD_PRELOAD="$PRELOAD" PT_VERIFY=alloc_bench "$B/alloc_bench" 2 "$big" "$window" "$leak" \
-            >"$B/mem.out" 2>"$B/mem.err" &
-        mpid=$!
-        got=0
-        for ((i = 0; i < 100; i++)); do
-            sleep 0.1
-            kill -0 "$mpid" 2>/dev/null || break
-            [ "$i" -ge 15 ] || continue
-            grep -q 'memfd:pooltag' "/proc/$mpid/maps" 2>/dev/null || continue
-            awk '/^[0-9a-f]+-[0-9a-f]+ / { on = ($0 ~ /memfd:pooltag/) }
-                 on && /^(Size|Rss):/ { s[$1] += $2 }
-                 END { printf "%d %d\n", s["Size:"], s["Rss:"] }' "/proc/$mpid/smaps" >"$B/mem.smaps" 2>/dev/null
-            rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$mpid/status" 2>/dev/null)
-            timeout 20 "$POOLTAG" hit --show "$mpid" --json >"$B/mem.hit.json" 2>"$B/mem.jerr" &&
-                timeout 20 "$POOLTAG" verify "$mpid" --json >"$B/mem.verify.json" 2>>"$B/mem.jerr" &&
-                timeout 20 "$POOLTAG" verify "$mpid" --address 0x10 --json >"$B/mem.log.json" 2>>"$B/mem.jerr"
-            rc=$?
-            # verify exits 1 when leaks were reported: none while it runs.
-            [ "$rc" = 0 ] && { got=1; break; }
-        done
-        kill "$mpid" 2>/dev/null
-        wait "$mpid" 2>/dev/null
+        big=$((ops * 50)); [ "$big" -ge 50000000 ] || big=50000000
+        # sample NAME ENV...: runs the workload (2 threads) with ENV under the
+        # preload, and ~0.5 s in records the segment mapping's Size and Rss
+        # (kB) into $B/NAME.smaps and VmRSS into $B/NAME.rss; with NAME
+        # "mem" also the verbs' JSON.  Sets got=1 when it read everything.
+        sample() {
+            local name=$1 mpid i rc
+            shift
+            got=0
+            env LD_PRELOAD="$PRELOAD" "$@" "$B/alloc_bench" 2 "$big" "$window" "$leak" \
+                >"$B/$name.out" 2>"$B/$name.err" &
+            mpid=$!
+            for ((i = 0; i < 100; i++)); do
+                sleep 0.1
+                kill -0 "$mpid" 2>/dev/null || break
+                [ "$i" -ge 5 ] || continue
+                grep -q 'memfd:pooltag' "/proc/$mpid/maps" 2>/dev/null || continue
+                awk '/^[0-9a-f]+-[0-9a-f]+ / { on = ($0 ~ /memfd:pooltag/) }
+                     on && /^(Size|Rss):/ { s[$1] += $2 }
+                     END { printf "%d %d\n", s["Size:"], s["Rss:"] }' "/proc/$mpid/smaps" >"$B/$name.smaps" 2>/dev/null
+                awk '/^VmRSS:/ { print $2 }' "/proc/$mpid/status" >"$B/$name.rss" 2>/dev/null
+                rc=0
+                if [ "$name" = mem ]; then
+                    timeout 20 "$POOLTAG" hit --show "$mpid" --json >"$B/mem.hit.json" 2>"$B/mem.jerr" &&
+                        timeout 20 "$POOLTAG" verify "$mpid" --json >"$B/mem.verify.json" 2>>"$B/mem.jerr" &&
+                        timeout 20 "$POOLTAG" verify "$mpid" --address 0x10 --json >"$B/mem.log.json" 2>>"$B/mem.jerr"
+                    rc=$?
+                fi
+                # verify exits 1 when leaks were reported: none while it runs.
+                [ "$rc" = 0 ] && { got=1; break; }
+            done
+            kill "$mpid" 2>/dev/null
+            wait "$mpid" 2>/dev/null
+        }
+        sample off
         if [ "$got" = 1 ]; then
-            echo "segment of a verified 2-thread run (PT_VERIFY=alloc_bench), read while it ran; process VmRSS ${rss:-?} kB:"
+            read -r osz orss <"$B/off.smaps"
+            echo "segment of a 2-thread run with hit and verify off: mapping (memfd:pooltag) $((osz / 1024)) MB reserved, $orss kB resident; process VmRSS $(cat "$B/off.rss") kB"
+        fi
+        sample mem PT_VERIFY=alloc_bench
+        rss=$(cat "$B/mem.rss" 2>/dev/null)
+        if [ "$got" = 1 ]; then
+            echo "segment of a verified 2-thread run (PT_VERIFY=alloc_bench), read ~0.5 s in; process VmRSS ${rss:-?} kB:"
             "$PY" - "$B" <<'PYEOF' || echo "  (could not read the figures: see the verbs' --json output)"
 import json, sys
 d = sys.argv[1]
@@ -381,13 +399,17 @@ log = json.load(open(d + "/mem.log.json"))
 st, ring, lg = hit["stacks"], hit["ring"], log["log"]
 tracked = sum(m["pools"][p]["current_allocations"] for m in ver["modules"] for p in m["pools"])
 size_kb, rss_kb = [int(x) for x in open(d + "/mem.smaps").read().split()]
-print("  stacks: %d captured, %d unique in the table of %d slots (%d B: 8 B a slot), %d dropped, %d truncated at the depth"
+def used(r):  # records written into a ring's slots: min(head - first, size)
+    return min(r["head"] - r.get("first", 0), r["size"])
+print("  stack table: %d captures, %d unique stacks in %d slots (%d B used: 8 B a slot), %d dropped, %d truncated at the depth"
       % (st["captures"], st["used"], st["capacity"], 8 * st["used"], st["dropped"], st["truncated"]))
-print("  frames: not shown by the verbs (at most 16 x 8 B reserved per table slot)")
-print("  verify log: %d records in use of %d (48 B each: %.1f KB)" % (lg["size"], lg["capacity"], 48 * lg["size"] / 1024.0))
-print("  hit ring: %d records in use of %d (48 B each; untouched while hit is off)" % (ring["size"], ring["capacity"]))
+print("  frames: not shown by the verbs (16 x 8 B reserved per table slot, touched only as used)")
+print("  verify log: %d records written, %d slots of %d in use (48 B each: %.1f KB)"
+      % (lg["head"], used(lg), lg["capacity"], 48 * used(lg) / 1024.0))
+print("  hit ring: %d records written, %d slots in use of %d (48 B each: %.1f KB)"
+      % (ring["head"], used(ring), ring["capacity"], 48 * used(ring) / 1024.0))
 print("  tracked blocks now: %d (48 B each: %.1f KB), %d not listed (table full)"
-      % (tracked, 48 * tracked / 1024.0, ver["settings"]["tracked_dropped"]))
+      % (tracked, 48 * tracked / 1024.0, ver.get("tracked_dropped", -1)))
 print("  segment mapping (memfd:pooltag): %.1f MB reserved, %.1f MB resident" % (size_kb / 1024.0, rss_kb / 1024.0))
 PYEOF
         else
