@@ -66,7 +66,7 @@ usage: stacks_bench.sh [--rounds N] [--ops N] [--threads "1 2"] [--memcheck-div 
 EOF
 }
 ALL="glibc pt-base pt-off pt-hit1 pt-verify heaptrack memcheck mt-base mt-off mt-hit1"
-rounds=5 ops=2000000 threads="1 2" mdiv=20 only= window=1000 leak=16
+rounds=5 ops=2000000 threads="1 2" mdiv=20 only='' window=1000 leak=16
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) rounds=${2:-}; shift 2 ;;
@@ -117,6 +117,7 @@ die() { echo "stacks_bench.sh: $*" >&2; exit 2; }
 command -v gcc >/dev/null || die "gcc is missing"
 
 B=$(mktemp -d /tmp/pt_stacks_bench_XXXXXX)
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { rm -rf "$B"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -246,7 +247,8 @@ awk -v d="$mdiv" '
               split(k, a, " ")
               printf "memcheck %s %s %.6f %.3f %s\n", a[1], a[2],
                   sw[k] + (w[k] - sw[k]) * d, sc[k] + (c[k] - sc[k]) * d, m[k] } }' \
-    "$B/times" >>"$B/times" 2>/dev/null
+    "$B/times" >"$B/memcheck.times" 2>/dev/null
+cat "$B/memcheck.times" >>"$B/times"
 
 # stat A B T COL: per-round ratios A/B (column COL: 4 wall, 5 cpu) at T
 # threads: "median min max n", or nothing.
@@ -304,7 +306,7 @@ target() {
         return
     fi
     if [ "$op" = ref ]; then
-        op= lim= res=ref
+        op='' lim='' res=ref
     else
         res=$(awk -v v="$w" -v l="$lim" -v op="$op" 'BEGIN { print ((op == "<=" ? v <= l : v >= l) ? "PASS" : "MISS") }')
     fi
