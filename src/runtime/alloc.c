@@ -557,6 +557,54 @@ static __attribute__((noinline)) void *traced_alloc(unsigned kinds, uint32_t rec
     return p;
 }
 
+static inline unsigned tcache_slot(const void *ra, uint32_t tag)
+{
+    return (unsigned)((((uintptr_t)ra ^ tag) * 0xc2b2ae3d27d4eb4full) >> 58);
+}
+
+static inline __attribute__((always_inline)) void *
+plain_block(unsigned pool, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx, int zero);
+static void *aligned_block(unsigned pl, size_t size, size_t alignment, uint32_t tag,
+                           uint32_t idx, uint32_t sidx);
+
+/* A request while hit or verify is on (pool valid): its site is looked up
+ * in this thread's cache of traced sites first (a traced site's
+ * allocations all come here: no table lookup, no module search), else
+ * classified (and cached when traced). */
+static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
+                                                     size_t alignment, uint32_t tag, int zero,
+                                                     const void *ra, int cache, int untagged)
+{
+    pt_tls *t = &tls;
+    unsigned s = tcache_slot(ra, tag);
+    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
+    if (t->tcache[s].ra == ra && t->tcache[s].tag == tag && t->tcache[s].gen == gen) {
+        t->tr_last = 1;
+        return traced_alloc(t->tcache[s].kinds, t->tcache[s].rec, pool, size, alignment, tag,
+                            t->tcache[s].tidx, t->tcache[s].sidx, zero, ra, untagged);
+    }
+    uint32_t idx, sidx, rec;
+    site_of(tag, ra, &idx, &sidx, cache);
+    unsigned kinds = pt__tr_classify(idx, ra, &rec);
+    if (!kinds)
+        return alignment > 16 ? aligned_block(pool, size, alignment, tag, idx, sidx)
+                              : plain_block(pool, size, tag, idx, sidx, zero);
+    if (cache) { /* the key last (signal handlers), as in site_of */
+        t->tcache[s].ra = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->tcache[s].tag = tag;
+        t->tcache[s].tidx = idx;
+        t->tcache[s].sidx = sidx;
+        t->tcache[s].rec = rec;
+        t->tcache[s].kinds = kinds;
+        t->tcache[s].gen = gen;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->tcache[s].ra = ra;
+    }
+    t->tr_last = 1;
+    return traced_alloc(kinds, rec, pool, size, alignment, tag, idx, sidx, zero, ra, untagged);
+}
+
 /* A request that is not served from this thread's caches, charged to the
  * site `ra`; `cache` = 0 when ra must not be cached as a site key. */
 static inline __attribute__((always_inline)) void *
@@ -567,15 +615,20 @@ alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
+    if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pool <= PT_NONPAGED)
+        return traced_or_not(pool, size, 16, tag, zero, ra, cache, untagged);
     site_of(tag, ra, &idx, &sidx, cache);
     if (PT_UNLIKELY(pool > PT_NONPAGED)) {
         errno = EINVAL;
         return NULL;
     }
-    uint32_t trec;
-    unsigned tk = tr_site(idx, ra, &trec);
-    if (PT_UNLIKELY(tk))
-        return traced_alloc(tk, trec, pool, size, 16, tag, idx, sidx, zero, ra, untagged);
+    return plain_block(pool, size, tag, idx, sidx, zero);
+}
+
+/* The rest of a request whose site (idx, sidx) is known and pool valid. */
+static inline __attribute__((always_inline)) void *
+plain_block(unsigned pool, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx, int zero)
+{
     if (PT_UNLIKELY(size > PT_MAX_REQUEST))
         return fail(idx, pool);
     if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
@@ -690,16 +743,21 @@ static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint3
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
-    site_of(tag, ra, &idx, &sidx, cache);
     unsigned pl = (unsigned)pool;
+    if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pl <= PT_NONPAGED)
+        return traced_or_not(pl, size, alignment, tag, 0, ra, cache, untagged);
+    site_of(tag, ra, &idx, &sidx, cache);
     if (pl > PT_NONPAGED) {
         errno = EINVAL;
         return NULL;
     }
-    uint32_t trec;
-    unsigned tk = tr_site(idx, ra, &trec);
-    if (PT_UNLIKELY(tk))
-        return traced_alloc(tk, trec, pl, size, alignment, tag, idx, sidx, 0, ra, untagged);
+    return aligned_block(pl, size, alignment, tag, idx, sidx);
+}
+
+/* The rest of an aligned request whose site is known and pool valid. */
+static void *aligned_block(unsigned pl, size_t size, size_t alignment, uint32_t tag,
+                           uint32_t idx, uint32_t sidx)
+{
     if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
         return fail(idx, pl);
     if (PT_UNLIKELY(lim(pl)) && limit_take(pl, size) != 0)

@@ -129,6 +129,14 @@ typedef struct pt_tls {
     uint32_t walking;       /* inside stack_walk                           */
 #endif
     uint32_t tracing;       /* inside a trace event (trace.c): no nested one */
+    uint32_t tr_last;       /* the last slow-path request was traced        */
+    struct {                /* traced sites: (caller, tag) -> indices, what
+                               traces them and the caller's module record,
+                               valid while gen == pt__mod_gen (the fast
+                               paths never see them)                       */
+        const void *ra;
+        uint32_t tag, tidx, sidx, rec, kinds, gen;
+    } tcache[PT_TLS_CACHE];
     uint32_t tr_tid;        /* this thread's tid for trace records, 0: unknown */
     uint32_t pl_auto;       /* (preload) the tag of the request being served is
                                the module's automatic one (vstat untagged)  */

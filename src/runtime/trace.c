@@ -300,7 +300,10 @@ void pt__ctl_apply(void)
 {
     if (!__atomic_load_n(&tr_ready, __ATOMIC_ACQUIRE))
         return;
-    if (__atomic_exchange_n(&applying, 1, __ATOMIC_ACQUIRE))
+    /* (a plain load first: while one thread applies, the others pass
+     * without writing the flag's line) */
+    if (__atomic_load_n(&applying, __ATOMIC_RELAXED) ||
+        __atomic_exchange_n(&applying, 1, __ATOMIC_ACQUIRE))
         return; /* another thread (or the code this handler interrupted) */
     /* Clear first: a change written while we apply kicks again. */
     __atomic_fetch_and(&limit_on[PT_PAGED], ~(int)PT_KICK_CONTROL, __ATOMIC_ACQ_REL);
