@@ -632,7 +632,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
                r.n == 1 ? "" : "s", addr);
     }
     size_t shown = 0;
-    int saw_alloc = 0;
+    int oldest_op = 0;   /* of the matching records */
     emit_arr_begin(&e, "records");
     for (size_t k = r.n; k-- > 0;) {
         const pt_seg_rec *x = &r.recs[k];
@@ -641,7 +641,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
             mine = x->addr == blocks[b];
         if (!mine)
             continue;
-        saw_alloc |= x->op == PT_OP_ALLOC;
+        oldest_op = x->op;
         uint64_t fr[PT_SEG_DEPTH_LIMIT];
         uint32_t d = 0;
         int bad = ptr_trace_stack(&t, x->stack, fr, &d, err, sizeof err) < 0;
@@ -672,7 +672,10 @@ static int do_address(const char *spec, uint64_t addr, int json)
         shown++;
     }
     emit_arr_end(&e);
-    int short_log = r.lost > 0 && (!saw_alloc || !shown);
+    /* The log does not reach back to the block's allocation when it lost
+     * records and what it has of the block starts with a free (or it has
+     * nothing of it at all). */
+    int short_log = r.lost > 0 && (!shown || oldest_op == PT_OP_FREE);
     emit_kv_bool(&e, "log_too_short", short_log);
     if (live) {
         emit_obj_begin(&e, "outstanding");
