@@ -12,7 +12,9 @@
  *       runtime's side of the control protocol (segment.h): poll the kick
  *       word every millisecond, apply (applied_gen = gen, hit_matched,
  *       verify_matched, bad_settings) and clear the bit; --idle never
- *       applies, --exit-on-kick exits when kicked.  Exits after 60 s.
+ *       applies, --exit-on-kick exits when kicked.  SIGUSR1 appends 5
+ *       records to the hit ring (alloc, Leak, 0x90000 + 0x10 i, 8 bytes),
+ *       SIGUSR2 appends 40.  Exits after 60 s.
  *
  * The stacks are real: return addresses captured with backtrace(3) in
  * fixture_leak_step (called by fixture_outer, called by main) and in
@@ -40,7 +42,7 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <link.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,41 @@ typedef struct layout {
     pt_seg_header h;
     size_t size;
 } layout;
+
+static volatile sig_atomic_t grow_small, grow_big;
+static void on_usr(int sig)
+{
+    if (sig == SIGUSR1)
+        grow_small = 1;
+    else
+        grow_big = 1;
+}
+
+/* Append n records to the hit ring as the runtime does: claim the index
+ * (head + 1), seq = 0, the fields, then seq = index + 1. */
+static void grow(unsigned n)
+{
+    pt_seg_header *h = (pt_seg_header *)seg;
+    pt_seg_ring *ring = (pt_seg_ring *)(seg + h->rings_off) + PT_RING_HIT;
+    pt_seg_rec *recs = (pt_seg_rec *)(seg + ring->records_off);
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t i = __atomic_fetch_add(&ring->head, 1, __ATOMIC_ACQ_REL);
+        pt_seg_rec *r = &recs[i % ring->size];
+        __atomic_store_n(&r->seq, 0, __ATOMIC_RELEASE);
+        r->time_ns = 1700000000000000000ull + i * 1000000ull;
+        r->addr = 0x90000 + i * 0x10;
+        r->size = 8;
+        r->stack = 1;
+        r->tag = PT_TAG("Leak");
+        r->tid = 4242;
+        r->op = PT_OP_ALLOC;
+        r->pool = 0;
+        r->module = 1;
+        __atomic_store_n(&r->seq, i + 1, __ATOMIC_RELEASE);
+    }
+    printf("grew %u to %llu\n", n, (unsigned long long)ring->head);
+    fflush(stdout);
+}
 
 static void tagname(char *buf, uint32_t tag)
 {
@@ -416,11 +453,17 @@ int main(int argc, char **argv)
     memcpy(p, seg, len);
     free(seg);
     seg = p;
+    signal(SIGUSR1, on_usr);
+    signal(SIGUSR2, on_usr);
     printf("ready\n");
     fflush(stdout);
     for (int ms = 0; ms < 60000; ms++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
+        if (grow_small)
+            grow_small = 0, grow(5);
+        if (grow_big)
+            grow_big = 0, grow(40);
         if (!(__atomic_load_n(&kick, __ATOMIC_ACQUIRE) & PT_KICK_CONTROL))
             continue;
         if (exit_on_kick)

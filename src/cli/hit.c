@@ -435,8 +435,10 @@ static int do_show(const char *spec, const show_opts *o)
         sa.sa_handler = on_stop;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        uint64_t next = r.pending != UINT64_MAX ? r.pending : r.head;
-        uint64_t stuck_at = UINT64_MAX;
+        /* next: the first index not yet looked at; retry: one record that
+         * was being written at the last poll, looked at again (at most 5
+         * polls: a writer stopped mid-record must not stall the rest). */
+        uint64_t next = r.head, retry = r.pending;
         int stuck = 0;
         if (!o->json)
             printf("-- following (Ctrl-C stops) --\n");
@@ -446,13 +448,10 @@ static int do_show(const char *spec, const show_opts *o)
             nanosleep(&ts, NULL);
             if (stop_flag)
                 break;
-            if (!ptr_alive(src)) {
-                if (!o->json)
-                    printf("-- process %" PRIu32 " exited --\n", ptr_pid(src));
-                break;
-            }
+            uint64_t from = retry != UINT64_MAX && retry < next ? retry : next;
             ptr_ring_free(&r);
-            if (ptr_trace_ring(&t, PT_RING_HIT, next, &r, err, sizeof err) < 0) {
+            if (!ptr_alive(src) ||
+                ptr_trace_ring(&t, PT_RING_HIT, from, &r, err, sizeof err) < 0) {
                 if (!ptr_alive(src)) {
                     if (!o->json)
                         printf("-- process %" PRIu32 " exited --\n", ptr_pid(src));
@@ -461,24 +460,37 @@ static int do_show(const char *spec, const show_opts *o)
                 cli_err(VERB, "%s", err);
                 goto out;
             }
-            if (r.lost && !o->json)
+            uint64_t lost = r.first > next ? r.first - next : 0;
+            if (retry != UINT64_MAX && retry < r.first)
+                lost++, retry = UINT64_MAX;
+            if (lost && !o->json)
                 printf("-- %" PRIu64 " record%s lost: the ring overwrote them before "
-                       "they were read --\n", r.lost, r.lost == 1 ? "" : "s");
-            for (size_t k = 0; k < r.n; k++)
+                       "they were read --\n", lost, lost == 1 ? "" : "s");
+            for (size_t k = 0; k < r.n; k++) {
+                uint64_t idx = r.recs[k].seq - 1;
+                if (idx == retry)
+                    retry = UINT64_MAX, stuck = 0;
+                else if (idx < next)
+                    continue;
                 if (rec_selected(o, &r.recs[k])) {
                     if (!o->json)
                         putchar('\n');
                     print_rec(&e, &t, sc, &r.recs[k], o->json);
                 }
-            /* A record still being written is read again at the next poll,
-             * unless it stays so (a writer stopped mid-record). */
-            if (r.pending != UINT64_MAX && (r.pending != stuck_at || stuck < 5)) {
-                stuck = r.pending == stuck_at ? stuck + 1 : 0;
-                stuck_at = r.pending;
-                next = r.pending;
-            } else {
-                next = r.head;
             }
+            if (retry != UINT64_MAX && ++stuck >= 5) {
+                if (!o->json)
+                    printf("-- record %" PRIu64 " skipped: still being written after "
+                           "a second --\n", retry);
+                retry = UINT64_MAX;
+                stuck = 0;
+            }
+            if (retry == UINT64_MAX && r.pending != UINT64_MAX && r.pending >= next) {
+                retry = r.pending;
+                stuck = 0;
+            }
+            if (r.head > next)
+                next = r.head;
             if (fflush(stdout) != 0)
                 break;
         }
