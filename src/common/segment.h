@@ -273,7 +273,9 @@ typedef struct pt_seg_control {
     uint64_t tracked_free;       /* (runtime) free-list head: ABA count << 32
                                     | record index + 1                      */
     uint64_t leaks_seq;          /* leak reports written, ever              */
-    uint64_t reserved2[3];
+    uint64_t tracked_hw;         /* records [0, tracked_hw) have been used:
+                                    a reader scans only those              */
+    uint64_t reserved2[2];
 } pt_seg_control;
 
 /* The rings: a record per allocation and free of a hit tag (PT_RING_HIT),

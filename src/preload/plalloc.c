@@ -54,6 +54,7 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
     }
     if (PT_UNLIKELY(t->busy))
         return pt__boot_alloc(size, align);
+    ctl_check(); /* a control change: applied before this request */
     /* Read before the module lookup: a dlclose from now on makes the
      * cache entry filled below stale. */
     uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
@@ -76,12 +77,15 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
             pt__mod_note(site); /* pt__mod_tag did it otherwise */
         site = pt__behalf_site(site, &cache);
     }
+    t->pl_auto = !t->cur_tag; /* pool tracking's "untagged" */
     void *p = align > 16 ? alloc_aligned_at(PT_PAGED, size, align, tag, site, cache)
                          : alloc_slow_at(PT_PAGED, size, tag, zero, site, cache);
-    /* A wrapper's return address stands for many sites: never cached. */
-    if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts) {
-        uint32_t tidx, sidx;
-        site_of(tag, ra, &tidx, &sidx, 1);
+    t->pl_auto = 0;
+    /* A wrapper's return address stands for many sites: never cached;
+     * nor a traced site (trace.c). */
+    uint32_t tidx, sidx;
+    if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts &&
+        (site_of(tag, ra, &tidx, &sidx, 1), !tr_site(tidx, ra, NULL))) {
         unsigned s = ra_slot(ra);
         t->racache[s].ra = NULL; /* the key last, as in site_of */
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -102,7 +106,7 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
     unsigned s = ra_slot(ra);
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY(t->racache[s].ra == ra &&
-                  ((size >> PT_SIZE_BITS) | (uint64_t)lim(PT_PAGED) | t->cur_tag | t->in_be |
+                  ((size >> PT_SIZE_BITS) | (uint64_t)kick() | t->cur_tag | t->in_be |
                    (uintptr_t)t->site_ra |
                    (t->racache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
                   cs)) {

@@ -10,6 +10,8 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "segsum.h"
@@ -87,7 +89,7 @@ __attribute__((visibility("default"))) void pt__pl_init(void)
  * allocating. */
 static pt_tag_info exit_rows[4096];
 
-__attribute__((visibility("default"))) void pt__pl_exit_report(const char *pattern)
+static void exit_report(const char *pattern)
 {
     if (!ready() || !pattern || !*pattern)
         return;
@@ -133,3 +135,23 @@ __attribute__((visibility("default"))) void pt__pl_exit_report(const char *patte
     close(fd);
 }
 
+
+/* The preload's last destructor: the exit report (PT_EXIT_REPORT), then
+ * pool tracking's check at exit: the outstanding blocks of every verified
+ * module still loaded are reported as leaks (trace.c).  With
+ * PT_FAIL_ON_LEAK=1, a leak reported at unload or now ends the process
+ * with status 1 (stdio flushed first; the program's own status, whatever
+ * it was, is replaced: destructors cannot read it). */
+__attribute__((visibility("default"))) void pt__pl_exit_report(const char *pattern)
+{
+    exit_report(pattern);
+    if (!ready())
+        return;
+    int leaked = pt__tr_exit();
+    const char *fail = pt__opt_env(PT_OPT_FAIL_ON_LEAK);
+    if (leaked && fail && strcmp(fail, "1") == 0) {
+        pt__warn("leaks were reported and PT_FAIL_ON_LEAK=1: exit status 1", NULL);
+        fflush(NULL);
+        _exit(1);
+    }
+}

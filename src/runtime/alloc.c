@@ -204,9 +204,14 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
     pt_tls *t = &tls;
     unsigned s = scache_slot(ra, tag);
     pt_seg_counts *cs = t->counts;
-    /* One test for: paged pool, size fits the header, no paged maximum. */
+    /* One test for: paged pool, size fits the header, no paged maximum
+     * and no control change (the kick word), an entry of the current
+     * generation (a traced site is never cached; a change of what is
+     * traced bumps pt__mod_gen). */
     if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
-                  ((size >> PT_SIZE_BITS) | pool | (unsigned)lim(PT_PAGED)) == 0 && cs)) {
+                  ((size >> PT_SIZE_BITS) | pool | (unsigned)kick() |
+                   (t->scache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
+                  cs)) {
         return paged_block(t, cs, size, tag, t->scache[s].tidx, t->scache[s].sidx, zero);
     }
     return alloc_slow(pool, size, tag, zero, ra);
@@ -226,7 +231,8 @@ paged_block(pt_tls *t, pt_seg_counts *cs, size_t size, uint32_t tag, uint32_t id
     return h + 1;
 }
 
-#define W0_SLOW_MASK (PT_W0_POOL | PT_W0_ALIGNED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
+#define W0_SLOW_MASK                                                                       \
+    (PT_W0_POOL | PT_W0_ALIGNED | PT_W0_TRACED | (PT_W0_EPOCH_MASK << PT_W0_EPOCH_SHIFT))
 
 /* Free a block whose header (w0, tag) was validated.  Fast path: a paged,
  * unaligned block of this epoch, no paged maximum, a private shard.
@@ -237,7 +243,7 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
 {
     pt_tls *t = &tls;
     pt_seg_counts *cs = t->counts;
-    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)lim(PT_PAGED) |
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)kick() |
                    (pl ? t->in_be : 0)) == 0 &&
                   cs)) {
         h->check = check_freed(h, tag);
@@ -506,19 +512,70 @@ static __attribute__((noinline)) void *alloc_slow(unsigned pool, size_t size, ui
     return alloc_slow_at(pool, size, tag, zero, ra, cache);
 }
 
+/* Did the request ask for no tag (none given, no pt_tag_push scope; in
+ * the preload: the module's automatic tag)?  For pool tracking's
+ * "untagged" count. */
+static inline int untagged_request(uint32_t tag)
+{
+#ifdef PT_PRELOAD
+    if (tls.pl_auto)
+        return 1;
+#endif
+    return tag == 0 && !tls.cur_tag;
+}
+
+/* A block of a traced site (trace.c): the aligned layout with
+ * PT_TR_FRONT bytes in front for the tracked slot and the backend pointer
+ * (internal.h, bit PT_W0_TRACED), recorded by pt__tr_alloc, failures
+ * included. */
+static __attribute__((noinline)) void *traced_alloc(unsigned kinds, uint32_t rec, unsigned pool,
+                                                    size_t size, size_t alignment, uint32_t tag,
+                                                    uint32_t idx, uint32_t sidx, int zero,
+                                                    const void *site, int untagged)
+{
+    size_t a = alignment < 16 ? 16 : alignment;
+    char *base = NULL;
+    if (size <= PT_MAX_REQUEST && a <= PT_MAX_REQUEST - size &&
+        !(lim(pool) && limit_take(pool, size) != 0)) {
+        base = pool_mem(pool, size + a + PT_HDR_SIZE + PT_TR_FRONT + (size == 0), zero);
+        if (!base)
+            limit_give(pool, size);
+    }
+    if (PT_UNLIKELY(!base)) {
+        pt__tr_alloc(kinds, rec, NULL, size, tag, idx, pool, site, untagged);
+        return fail(idx, pool);
+    }
+    /* base is 16-aligned: user >= base + 32 leaves the slot at base and
+     * the backend pointer at base + 8; rounding up to `a` adds at most
+     * a - 16, so the block ends within the allocation. */
+    uintptr_t user = ((uintptr_t)base + PT_TR_FRONT + PT_HDR_SIZE + a - 1) & ~(uintptr_t)(a - 1);
+    pt_hdr *h = (pt_hdr *)user - 1;
+    ((void **)h)[-1] = base;
+    ((uint64_t *)h)[-2] = 0;
+    void *p = finish(h, pool, size, tag, idx, sidx, PT_W0_ALIGNED | PT_W0_TRACED);
+    ((uint64_t *)h)[-2] = pt__tr_alloc(kinds, rec, p, size, tag, idx, pool, site, untagged);
+    return p;
+}
+
 /* A request that is not served from this thread's caches, charged to the
  * site `ra`; `cache` = 0 when ra must not be cached as a site key. */
 static inline __attribute__((always_inline)) void *
 alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra, int cache)
 {
+    int untagged = untagged_request(tag);
     tag = effective_tag(tag);
     uint32_t idx, sidx;
     ensure_init();
+    ctl_check();
     site_of(tag, ra, &idx, &sidx, cache);
     if (PT_UNLIKELY(pool > PT_NONPAGED)) {
         errno = EINVAL;
         return NULL;
     }
+    uint32_t trec;
+    unsigned tk = tr_site(idx, ra, &trec);
+    if (PT_UNLIKELY(tk))
+        return traced_alloc(tk, trec, pool, size, 16, tag, idx, sidx, zero, ra, untagged);
     if (PT_UNLIKELY(size > PT_MAX_REQUEST))
         return fail(idx, pool);
     if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
@@ -558,16 +615,21 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
         *sidx = tls.scache[s].sidx;
         return;
     }
+    /* Read before deciding whether the site is traced: a change applied
+     * from now on makes the entry filled below stale. */
+    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
     uint32_t t = tag_index(tag);
     uint32_t si = pt__site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
-    if (cache && tls.counts) { /* cached only once the thread has its shard */
+    /* cached only once the thread has its shard, and never a traced site */
+    if (cache && tls.counts && !tr_site(t, ra, NULL)) {
         /* the key last: a signal handler never sees a half-written entry */
         tls.scache[s].ra = NULL;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         tls.scache[s].tag = tag;
         tls.scache[s].tidx = t;
         tls.scache[s].sidx = si;
+        tls.scache[s].gen = gen;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         tls.scache[s].ra = ra;
     }
@@ -623,15 +685,21 @@ static inline void *finish(void *base, unsigned pool, uint64_t size, uint32_t ta
 static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint32_t tag,
                               const void *ra, int cache)
 {
+    int untagged = untagged_request(tag);
     tag = effective_tag(tag);
     uint32_t idx, sidx;
     ensure_init();
+    ctl_check();
     site_of(tag, ra, &idx, &sidx, cache);
     unsigned pl = (unsigned)pool;
     if (pl > PT_NONPAGED) {
         errno = EINVAL;
         return NULL;
     }
+    uint32_t trec;
+    unsigned tk = tr_site(idx, ra, &trec);
+    if (PT_UNLIKELY(tk))
+        return traced_alloc(tk, trec, pl, size, alignment, tag, idx, sidx, 0, ra, untagged);
     if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
         return fail(idx, pl);
     if (PT_UNLIKELY(lim(pl)) && limit_take(pl, size) != 0)
@@ -734,6 +802,11 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     /* live, or marked freed by the preload's defer_free after it checked
      * it (a free deferred from a signal handler, released now) */
     PT_ASSERT(h->check == check_live(h, w0, tag) || h->check == check_freed(h, tag));
+    ctl_check();
+    /* A traced block: its free record and tracked record (before its
+     * memory goes back; blocks of another epoch are the parent's). */
+    if (PT_UNLIKELY(w0 & PT_W0_TRACED) && w0_epoch(w0) == epoch)
+        pt__tr_free(h, w0, tag, site_tag_index(w0_site(w0)));
     h->check = check_freed(h, tag);
     if (PT_LIKELY(w0_epoch(w0) == epoch)) {
         uint32_t sidx = w0_site(w0);
@@ -790,6 +863,22 @@ static void *realloc_block(void *p, size_t size, const void *ra)
     /* Bytes the old block holds against the pool maximum: only the growth
      * is reserved, so that a shrink at the maximum succeeds. */
     uint64_t held = same_epoch ? old : 0;
+    /* A site traced now: a new traced block (its alloc record), the old
+     * one released (its free record when it was traced). */
+    uint32_t trec;
+    unsigned tk = tr_site(idx, (const void *)(uintptr_t)seg_sites[sidx].addr, &trec);
+    if (PT_UNLIKELY(tk)) {
+        limit_give(pool, held);
+        void *n = traced_alloc(tk, trec, pool, size, 16, tag, idx, sidx, 0, ra, 0);
+        if (!n) {
+            if (lim(pool))
+                __atomic_add_fetch(&seg_pools[pool].used, (int64_t)held, __ATOMIC_RELAXED);
+            return NULL;
+        }
+        memcpy(n, p, old < size ? old : size);
+        release_ex(h, 0);
+        return n;
+    }
     if (pool != PT_PAGED || (w0 & PT_W0_ALIGNED)) {
         limit_give(pool, held);
         void *n;

@@ -204,6 +204,36 @@ static int segment_create(void)
     uint64_t shards_off = off;
     uint64_t stride = pt_seg_shard_stride_sites(max_tags, max_sites);
     off += stride * max_shards;
+    /* Stacks, hit tags and pool tracking (segment.h; trace.c): reserved at
+     * their full capacities, touched only when used (the memfd is sparse:
+     * pages nobody wrote take no memory). */
+    off = pt_seg_align(off, 4096);
+    uint64_t control_off = off;
+    off += 4096;
+    uint32_t max_stacks = pt__opt.max_stacks;
+    uint64_t max_frames = 16ull * max_stacks;
+    if (max_frames > PT_STK_OFF_MASK + 1)
+        max_frames = PT_STK_OFF_MASK + 1;
+    uint64_t stacks_off = off;
+    off += (uint64_t)max_stacks * sizeof(uint64_t);
+    uint64_t frames_off = off;
+    off += max_frames * sizeof(uint64_t);
+    uint64_t rings_off = off;
+    off += PT_SEG_NRINGS * sizeof(pt_seg_ring);
+    uint32_t ring_cap[PT_SEG_NRINGS] = {pt__opt.hit_ring, pt__opt.verify_log};
+    uint64_t ring_recs[PT_SEG_NRINGS];
+    for (unsigned r = 0; r < PT_SEG_NRINGS; r++) {
+        ring_recs[r] = off;
+        off += (uint64_t)ring_cap[r] * sizeof(pt_seg_rec);
+    }
+    off = pt_seg_align(off, PT_SEG_LINE);
+    uint64_t vstats_off = off;
+    off += (uint64_t)pt__opt.max_modules * sizeof(pt_seg_vstat);
+    uint64_t tracked_off = off;
+    off += (uint64_t)pt__opt.max_tracked * sizeof(pt_seg_tracked);
+    off = pt_seg_align(off, PT_SEG_LINE);
+    uint64_t leaks_off = off;
+    off += PT_SEG_LEAKS * sizeof(pt_seg_leak);
     size_t len = (size_t)pt_seg_align(off, 4096);
 
     int fd = (int)syscall(SYS_memfd_create, PT_SEG_MEMFD_NAME, 1u /* MFD_CLOEXEC */);
@@ -254,6 +284,28 @@ static int segment_create(void)
 #ifdef PT_PRELOAD
     h->flags |= PT_SEGF_PRELOAD;
 #endif
+    h->control_off = control_off;
+    h->kick_addr = (uint64_t)(uintptr_t)&limit_on[PT_PAGED];
+    h->stacks_off = stacks_off;
+    h->frames_off = frames_off;
+    h->max_stacks = max_stacks;
+    h->max_frames = (uint32_t)max_frames;
+    h->rings_off = rings_off;
+    pt_seg_ring *rings = (pt_seg_ring *)((char *)p + rings_off);
+    for (unsigned r = 0; r < PT_SEG_NRINGS; r++) {
+        rings[r].records_off = ring_recs[r];
+        rings[r].cap = ring_cap[r];
+        rings[r].size = ring_cap[r];
+    }
+    h->vstats_off = vstats_off;
+    h->tracked_off = tracked_off;
+    h->max_tracked = pt__opt.max_tracked;
+    h->max_depth = PT_SEG_DEPTH_LIMIT;
+    h->leaks_off = leaks_off;
+    pt_seg_control *ctl = (pt_seg_control *)((char *)p + control_off);
+    ctl->hit_ring = ring_cap[PT_RING_HIT];
+    ctl->verify_log = ring_cap[PT_RING_VERIFY];
+    ctl->depth = pt__opt.stack_depth;
 
     /* The mapping keeps the memfd alive; the descriptor itself would be
      * visible to the program (a child listing its fds would see it, and it
@@ -301,7 +353,8 @@ static int segment_create(void)
     ((pt_seg_shard_hdr *)seg_shards)->state = PT_SHARD_SHARED;
     seg_pools[PT_PAGED].limit = pt__opt.paged_max;
     seg_pools[PT_NONPAGED].limit = pt__opt.nonpaged_max;
-    limit_on[PT_PAGED] = pt__opt.paged_max != 0;
+    /* (the kick word: a fresh segment has no control change pending) */
+    limit_on[PT_PAGED] = pt__opt.paged_max != 0 ? (int)PT_KICK_LIMIT : 0;
     limit_on[PT_NONPAGED] = pt__opt.nonpaged_max != 0;
 
     /* Publish: the version goes last so a reader never sees a half-built
@@ -374,12 +427,21 @@ static void fork_child(void)
     uint32_t cur_tag = tls.cur_tag;
     epoch = (epoch + 1) & PT_W0_EPOCH_MASK;
     epoch_bits = epoch << PT_W0_EPOCH_SHIFT;
+    /* The parent's control settings (hit stays on in the child); its
+     * stacks, rings and tracked blocks stay with it. */
+    pt_seg_control parent_ctl;
+    const pt_seg_header *oh = (const pt_seg_header *)old;
+    int have_ctl = oh && oh->control_off;
+    if (have_ctl)
+        memcpy(&parent_ctl, old + oh->control_off, sizeof parent_ctl);
     if (segment_create() == 0) {
         for (int p = 0; p < PT_POOL_COUNT; p++) {
             seg_pools[p].limit = limits[p];
             limit_on[p] = limits[p] != 0;
         }
         pt__mod_fork_child(pt__seg);
+        if (have_ctl)
+            pt__tr_fork_child(&parent_ctl);
         munmap(old, old_len);
     }
     /* else: keep counting into the parent's segment rather than crash.
@@ -487,6 +549,7 @@ void pt__init_slow(void)
          * program it lets `pooltag sites` name functions from a snapshot
          * after the process is gone. */
         pt__mod_init(pt__seg);
+        pt__tr_init(); /* PT_HIT, PT_VERIFY: in effect from the first allocation */
         if (pt__opt.verbose)
             pt__options_print();
         __atomic_store_n(&rt_state, 2, __ATOMIC_RELEASE);

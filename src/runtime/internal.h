@@ -13,13 +13,21 @@
  *                      bit   41     aligned (PT_W0_ALIGNED): the backend's
  *                                   pointer is stored in the 8 bytes before
  *                                   the header
- *                      bits 42..46  epoch (PT_W0_EPOCH_*): the process
+ *                      bits 42..45  epoch (PT_W0_EPOCH_*): the process
  *                                   generation (fork child = +1); blocks of
  *                                   another epoch are freed but not counted.
- *                                   It wraps after 32 generations of fork: a
- *                                   block that lives through 32 nested forks
- *                                   and is freed in the 32nd child is
+ *                                   It wraps after 16 generations of fork: a
+ *                                   block that lives through 16 nested forks
+ *                                   and is freed in the 16th child is
  *                                   counted there
+ *                      bit   46     traced (PT_W0_TRACED): allocated while
+ *                                   its site was traced (hit tag or verified
+ *                                   module, src/runtime/trace.c); always
+ *                                   with the aligned layout, and the 8 bytes
+ *                                   before the backend pointer hold its
+ *                                   tracked record's index + 1 (0: none), so
+ *                                   that its free leaves the fast path and
+ *                                   finds its record in O(1)
  *                      bits 47..63  index of the block's call site in the
  *                                   segment's site table (PT_W0_SITE_*;
  *                                   PT_MAX_SITES <= 65536, so the index <=
@@ -90,11 +98,12 @@
 #define PT_W0_POOL (1ull << PT_W0_POOL_SHIFT)
 #define PT_W0_ALIGNED (1ull << 41)
 #define PT_W0_EPOCH_SHIFT 42
-#define PT_W0_EPOCH_MASK 0x1full
+#define PT_W0_EPOCH_MASK 0xfull
+#define PT_W0_TRACED (1ull << 46)
 #define PT_W0_SITE_SHIFT 47
 #define PT_W0_SITE_BITS 17
 _Static_assert(PT_W0_SITE_SHIFT + PT_W0_SITE_BITS == 64, "site index: the top bits");
-_Static_assert(PT_W0_EPOCH_SHIFT + 5 == PT_W0_SITE_SHIFT, "epoch: 5 bits");
+_Static_assert(PT_W0_EPOCH_SHIFT + 4 == 46, "epoch: 4 bits, then the traced bit");
 
 typedef struct pt_hdr {
     uint64_t w0;
@@ -182,6 +191,16 @@ void pt__mod_prune(void);
  * found unloaded.  A per-thread cache from return address to tag is
  * valid only while the generation it was filled under is current. */
 extern uint32_t pt__mod_gen;
+
+/* The module record holding code address ra (UINT32_MAX: none known). */
+uint32_t pt__mod_rec(const void *ra);
+/* The glob matcher of PT_TAGS and PT_BEHALF ('*', '?'; no allocation). */
+int pt__glob_match(const char *pat, const char *s);
+/* trace.c, called by modules.c (under its scan lock): a module record was
+ * written (verify globs are checked), a module was unloaded (its verified
+ * blocks still outstanding are reported as leaks). */
+void pt__tr_mod_added(uint32_t rec);
+void pt__tr_mod_unloaded(uint32_t rec);
 
 /* elfsyms.c: call cb(arg, name, value, size) for each function symbol of an
  * ELF64 image (the symbol table, else the dynamic one); returns how many

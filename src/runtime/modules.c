@@ -133,12 +133,19 @@ static size_t nbehalf_syms; /* written under scan_lock only */
 static int behalf_full_warned;
 int pt__mod_have_behalf;
 
+static int glob_match(const char *p, const char *s);
+
 static pt_seg_module *records(void)
 {
     return (pt_seg_module *)((char *)mseg + mseg->modules_off);
 }
 
 /* ---- tags from names ---------------------------------------------------- */
+
+int pt__glob_match(const char *p, const char *s)
+{
+    return glob_match(p, s);
+}
 
 static int glob_match(const char *p, const char *s)
 {
@@ -653,6 +660,7 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *arg)
             behalf_end(&bh);
         rec = nrec;
         __atomic_store_n(&mseg->modules_used, nrec + 1, __ATOMIC_RELEASE);
+        pt__tr_mod_added(rec); /* PT_VERIFY / pooltag verify globs */
     }
     uint32_t tag = rec != UINT32_MAX ? r[rec].tag : 0;
     if (rec == UINT32_MAX) {
@@ -705,6 +713,7 @@ static void mark_unloaded(uint32_t rec)
     for (size_t i = 0; i < n; i++)
         if (behalf_hosts[i].rec == rec)
             __atomic_store_n(&behalf_hosts[i].dead, 1, __ATOMIC_RELEASE);
+    pt__tr_mod_unloaded(rec); /* a verified module's outstanding blocks: leaks */
 }
 
 /* The code range [start, end) is no longer mapped: the function ranges of
@@ -769,6 +778,23 @@ static int lookup(const mod_index *ix, uintptr_t a, uint32_t *tag)
         }
     }
     return 0;
+}
+
+uint32_t pt__mod_rec(const void *ra)
+{
+    const mod_index *ix = __atomic_load_n(&cur_index, __ATOMIC_ACQUIRE);
+    uintptr_t a = (uintptr_t)ra;
+    size_t lo = 0, hi = ix ? ix->n : 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a < ix->r[mid].start)
+            hi = mid;
+        else if (a >= ix->r[mid].end)
+            lo = mid + 1;
+        else
+            return ix->r[mid].rec;
+    }
+    return UINT32_MAX;
 }
 
 uint32_t pt__mod_tag(const void *ra)

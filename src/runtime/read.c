@@ -111,6 +111,10 @@ int pt_set_pool_limit(pt_pool pool, size_t max_bytes)
                          __ATOMIC_RELAXED);
     }
     __atomic_store_n(&seg_pools[pool].limit, (uint64_t)max_bytes, __ATOMIC_RELAXED);
-    __atomic_store_n(&limit_on[pool], max_bytes != 0, __ATOMIC_RELEASE);
+    /* (limit_on[PT_PAGED] is also the kick word: only its limit bit) */
+    if (max_bytes)
+        __atomic_fetch_or(&limit_on[pool], (int)PT_KICK_LIMIT, __ATOMIC_RELEASE);
+    else
+        __atomic_fetch_and(&limit_on[pool], ~(int)PT_KICK_LIMIT, __ATOMIC_RELEASE);
     return 0;
 }

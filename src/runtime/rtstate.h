@@ -70,6 +70,10 @@ extern unsigned pl_slow_off;
 extern uint64_t secret;              /* the check hash's key               */
 extern uint64_t epoch;               /* 0..31 (PT_W0_EPOCH_MASK)           */
 extern uint64_t epoch_bits;          /* epoch << PT_W0_EPOCH_SHIFT         */
+/* limit_on[PT_PAGED] is also the kick word (header.kick_addr): bit
+ * PT_KICK_LIMIT = the paged pool has a maximum (exact `used` accounting),
+ * bit PT_KICK_CONTROL = the control block changed (trace.c).  The fast
+ * paths test the whole word (kick()); lim() is the maximum alone. */
 extern int limit_on[PT_POOL_COUNT];  /* exact `used` accounting active     */
 extern int rt_state;                 /* 0 new, 2 ready, or INIT_BY(pid)    */
 extern pthread_key_t exit_key;
@@ -82,7 +86,13 @@ extern void (*libc_free)(void *);
 
 static inline int lim(unsigned pool)
 {
-    return __atomic_load_n(&limit_on[pool], __ATOMIC_RELAXED);
+    return __atomic_load_n(&limit_on[pool], __ATOMIC_RELAXED) & (int)PT_KICK_LIMIT;
+}
+
+/* The fast paths' one test: no paged maximum and no control change. */
+static inline int kick(void)
+{
+    return __atomic_load_n(&limit_on[PT_PAGED], __ATOMIC_RELAXED);
 }
 
 /* ---- per-thread state ------------------------------------------------- */
@@ -103,9 +113,10 @@ typedef struct pt_tls {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
     pt_seg_counts *scounts; /* this thread's site counters, or NULL        */
-    struct {                /* (caller, tag) -> site and tag index         */
+    struct {                /* (caller, tag) -> site and tag index, valid
+                               while gen == pt__mod_gen                    */
         const void *ra;
-        uint32_t tag, sidx, tidx;
+        uint32_t tag, sidx, tidx, gen;
     } scache[PT_TLS_CACHE];
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
@@ -117,6 +128,10 @@ typedef struct pt_tls {
     } racache[256];
     uint32_t walking;       /* inside stack_walk                           */
 #endif
+    uint32_t tracing;       /* inside a trace event (trace.c): no nested one */
+    uint32_t tr_tid;        /* this thread's tid for trace records, 0: unknown */
+    uint32_t pl_auto;       /* (preload) the tag of the request being served is
+                               the module's automatic one (vstat untagged)  */
     uint32_t fork_depth;    /* fork handlers running (see fork_prepare)    */
     uint32_t fork_took;     /* locks each of them took, two bits a level   */
 #ifdef PT_CONTRACTS
@@ -163,6 +178,52 @@ static inline int read_near(uintptr_t addr, void *out, size_t n, uintptr_t mappe
     }
     return pt__peek(addr, out, n);
 }
+
+/* ---- trace.c: stacks, hit tags, pool tracking ------------------------- */
+
+/* Nonzero while any hit pattern or verify glob is in effect: the only
+ * thing the untraced slow paths read.  (Traced sites are never cached, and
+ * applying the control block bumps pt__mod_gen, so the fast paths need no
+ * test of their own.) */
+extern int pt__tr_on;
+/* Apply the control block (PT_KICK_CONTROL was seen).  Never waits: a
+ * thread that finds another applying goes on. */
+void pt__ctl_apply(void);
+static inline void ctl_check(void)
+{
+    if (PT_UNLIKELY(kick() & (int)PT_KICK_CONTROL))
+        pt__ctl_apply();
+}
+#define PT_TR_HIT 1u
+#define PT_TR_VERIFY 2u
+/* Is the site (tag index tidx, code address site) traced now?  Returns
+ * PT_TR_* bits; *rec = the module record of `site` (UINT32_MAX: none). */
+unsigned pt__tr_classify(uint32_t tidx, const void *site, uint32_t *rec);
+static inline unsigned tr_site(uint32_t tidx, const void *site, uint32_t *rec)
+{
+    if (PT_LIKELY(!__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)))
+        return 0;
+    return pt__tr_classify(tidx, site, rec);
+}
+/* Bytes in front of a traced block's header: its tracked record's index
+ * + 1 (8 bytes), then the backend pointer (8 bytes). */
+#define PT_TR_FRONT 16u
+/* A traced allocation: p the caller's pointer (NULL: it failed).  Records
+ * it (hit ring, verify log, tracked record, module statistics) and returns
+ * the value for the block's tracked slot. */
+uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint32_t tag,
+                      uint32_t tidx, unsigned pool, const void *site, int untagged);
+/* The free of a traced block of this epoch (header still live). */
+void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx);
+/* A tag entry was created: set its hit bit. */
+void pt__tr_tag_added(uint32_t idx, uint32_t tag);
+/* Set up at initialisation (after the module table: PT_HIT, PT_VERIFY
+ * applied) and in a fork child (the parent's settings, empty tables). */
+void pt__tr_init(void);
+void pt__tr_fork_child(const pt_seg_control *parent);
+/* At exit: verified modules still loaded report their outstanding blocks
+ * as leaks; 1 when any leak was reported in this process. */
+int pt__tr_exit(void);
 
 /* ---- tables.c --------------------------------------------------------- */
 

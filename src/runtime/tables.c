@@ -48,6 +48,7 @@ uint32_t pt__tag_index_slow(uint32_t tag)
                                             __ATOMIC_ACQUIRE)) {
                 __atomic_fetch_add(&pt__seg->tags_used, 1, __ATOMIC_RELAXED);
                 idx = i;
+                pt__tr_tag_added(i, tag); /* a hit pattern may name it */
                 site_find(tag, 0, 1, i); /* the tag's "other sites" entry */
                 break;
             }
