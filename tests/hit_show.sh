@@ -48,7 +48,7 @@ assert idx == list(range(4, 19)), idx
 assert d["ring"] == {"capacity": 64, "size": 16, "head": 20, "first": 4,
                      "overwritten": 4, "torn": 1}, d["ring"]
 r = d["records"][0]
-assert (r["op"], r["addr"], r["size"], r["tag"], r["tid"]) == ("alloc", 0x10200, 102, "Cach", 4242), r
+assert (r["op"], r["addr"], r["size"], r["tag"], r["tid"]) == ("alloc", "0x10200", 102, "Cach", 4242), r
 f = r["frames"][0]
 assert f["symbol"] == "fixture_leak_step" and f["line"] == int(sys.argv[2]), f
 assert d["settings"]["patterns"] == ["Leak"], d["settings"]

@@ -41,9 +41,9 @@ assert m["path"] == "/nonexistent/libvfix.so.1" and m["attempted"] == 5 and m["u
 assert m["pools"]["paged"] == {"current_allocations": 3, "current_bytes": 224,
                                "peak_allocations": 3, "peak_bytes": 480}, m["pools"]
 got = [(b["addr"], b["size"], b["tag"], b["caller"].split("+")[0]) for b in m["outstanding"]]
-assert got == [(0x20000, 128, "Leak", "hv_segment!fixture_leak_step"),
-               (0x30000, 64, "Cach", "hv_segment!fixture_cache_fill"),
-               (0x40000, 32, "Se  ", "hv_segment!fixture_cache_fill")], got
+assert got == [("0x20000", 128, "Leak", "hv_segment!fixture_leak_step"),
+               ("0x30000", 64, "Cach", "hv_segment!fixture_cache_fill"),
+               ("0x40000", 32, "Se  ", "hv_segment!fixture_cache_fill")], got
 assert d["leaks"] == [], d["leaks"]
 PY
 
@@ -67,7 +67,7 @@ python3 -c '
 import json,sys
 d=json.load(open(sys.argv[1]))
 assert [(r["index"], r["op"]) for r in d["records"]] == [(3,"alloc"),(2,"free"),(0,"alloc")], d["records"]
-assert d["log_too_short"] is False and d["outstanding"]["addr"] == 0x20000, d' "$T/aj" || fail "--address --json content"
+assert d["log_too_short"] is False and d["outstanding"]["addr"] == "0x20000", d' "$T/aj" || fail "--address --json content"
 
 # A log of 4 records (indices 2..5): the first allocation is gone.
 "$HV" --write "$T/short" --short-log --leak || fail "cannot write the short-log fixture"

@@ -292,7 +292,7 @@ static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
         emit_kv_u64(e, "time_ns", r->time_ns);
         emit_kv_u64(e, "tid", r->tid);
         emit_kv_str(e, "op", op);
-        emit_kv_u64(e, "addr", r->addr);
+        emit_kv_hex(e, "addr", r->addr);
         emit_kv_u64(e, "size", r->size);
         emit_kv_tag(e, "tag", r->tag);
         emit_kv_str(e, "pool", r->pool ? "nonpaged" : "paged");

@@ -478,7 +478,7 @@ static int do_report(const char *spec, int stacks, int json)
             int bad = ptr_trace_stack(&t, tr[k].stack, fr, &d, err, sizeof err) < 0;
             if (json) {
                 emit_obj_begin(&e, NULL);
-                emit_kv_u64(&e, "addr", tr[k].addr);
+                emit_kv_hex(&e, "addr", tr[k].addr);
                 emit_kv_u64(&e, "size", tr[k].size);
                 emit_kv_tag(&e, "tag", tr[k].tag);
                 emit_kv_str(&e, "pool", tr[k].pool ? "nonpaged" : "paged");
@@ -616,7 +616,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
     emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
     emit_begin(&e);
     emit_source(&e, &v, spec);
-    emit_kv_u64(&e, "address", addr);
+    emit_kv_hex(&e, "address", addr);
     emit_obj_begin(&e, "log");
     emit_kv_u64(&e, "capacity", r.cap);
     emit_kv_u64(&e, "size", r.size);
@@ -652,7 +652,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
             emit_kv_str(&e, "op", x->op == PT_OP_ALLOC ? "alloc" : "free");
             emit_kv_u64(&e, "time_ns", x->time_ns);
             emit_kv_u64(&e, "tid", x->tid);
-            emit_kv_u64(&e, "addr", x->addr);
+            emit_kv_hex(&e, "addr", x->addr);
             emit_kv_u64(&e, "size", x->size);
             emit_kv_tag(&e, "tag", x->tag);
             emit_kv_str(&e, "module", x->module ? mod_name(&v, x->module) : NULL);
@@ -679,7 +679,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
     emit_kv_bool(&e, "log_too_short", short_log);
     if (live) {
         emit_obj_begin(&e, "outstanding");
-        emit_kv_u64(&e, "addr", live->addr);
+        emit_kv_hex(&e, "addr", live->addr);
         emit_kv_u64(&e, "size", live->size);
         emit_kv_tag(&e, "tag", live->tag);
         emit_obj_end(&e);
