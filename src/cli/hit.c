@@ -274,7 +274,7 @@ static int rec_selected(const show_opts *o, const pt_seg_rec *r)
 }
 
 /* One record and its stack (JSON: an element of "records", or with
- * `alone` a whole line). */
+ * `alone` 1 a document on one line; 2 is that document's own pass). */
 static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
                      int alone)
 {
@@ -283,6 +283,29 @@ static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
     uint32_t d = 0;
     int bad = ptr_trace_stack(t, r->stack, fr, &d, err, sizeof err) < 0;
     const char *op = r->op == PT_OP_ALLOC ? "alloc" : "free";
+    if (emit_json(e) && alone == 1) {
+        /* JSON Lines: the record as one document on one line.  The
+         * emitter's line breaks are all between members (a string's
+         * newlines are escaped), so dropping them keeps the JSON. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m)
+            return -1;
+        emitter one;
+        emit_init(&one, m, EMIT_JSON);
+        print_rec(&one, t, sc, r, 2);
+        if (fclose(m) != 0) {
+            free(buf);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] != '\n')
+                putc(buf[i], e->f);
+        putc('\n', e->f);
+        free(buf);
+        return 0;
+    }
     if (emit_json(e)) {
         if (alone)
             emit_begin(e);
