@@ -13,7 +13,7 @@
  * adds, --off removes the given ones or, without --module, all) and the
  * size of the verify log go into the control block through
  * ptr_control_change (control.c).  A glob must match a module the process
- * has loaded now (its path or its base name, fnmatch without flags) or
+ * has loaded now (with a '/' its path, else its base name) or
  * nothing is changed: a module loaded later is verified from the start
  * with `pooltag run --verify`.
  *
@@ -49,7 +49,8 @@ static void usage(FILE *f)
         "\n"
         "Pool tracking, after Driver Verifier: the running process records every\n"
         "allocation and free made by the verified modules (a glob on the\n"
-        "module's path or base name, e.g. 'libfoo*'; at most %u) with its stack.\n"
+        "module's base name, e.g. 'libfoo*', or with a '/' on its path; at\n"
+        "most %u) with its stack.\n"
         "\n"
         "  --on, --off        start or stop verifying the --module globs (--off\n"
         "                     without --module: all); a glob must match a module\n"
@@ -93,9 +94,11 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* As the runtime matches (src/runtime/trace.c): a glob with a '/' against
+ * the module's full path, else against its base name. */
 static int module_matches(const char *glob, const char *path)
 {
-    return fnmatch(glob, path, 0) == 0 || fnmatch(glob, base_name(path), 0) == 0;
+    return fnmatch(glob, strchr(glob, '/') ? path : base_name(path), 0) == 0;
 }
 
 static int edit_verify(pt_seg_control *c, const ptr_view *v, const ptr_trace *t,
