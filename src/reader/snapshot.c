@@ -128,11 +128,11 @@ static uint32_t crc32_update(uint32_t crc, const void *p, size_t n)
 static uint32_t snap_crc(const void *hdr, size_t hdrlen, const void *seg,
                          size_t seglen)
 {
-    static const uint32_t zero = 0;
+    static const unsigned char zero[4];
     const char *h = hdr;
     size_t at = offsetof(snap_header, crc32);
     uint32_t crc = crc32_update(0, h, at);
-    crc = crc32_update(crc, &zero, sizeof zero);
+    crc = crc32_update(crc, zero, sizeof zero);
     crc = crc32_update(crc, h + at + 4, hdrlen - at - 4);
     return crc32_update(crc, seg, seglen);
 }
