@@ -274,7 +274,7 @@ static int rec_selected(const show_opts *o, const pt_seg_rec *r)
 }
 
 /* One record and its stack (JSON: an element of "records", or with
- * `alone` a whole line). */
+ * `alone` 1 a document on one line; 2 is that document's own pass). */
 static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
                      int alone)
 {
@@ -283,6 +283,29 @@ static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
     uint32_t d = 0;
     int bad = ptr_trace_stack(t, r->stack, fr, &d, err, sizeof err) < 0;
     const char *op = r->op == PT_OP_ALLOC ? "alloc" : "free";
+    if (emit_json(e) && alone == 1) {
+        /* JSON Lines: the record as one document on one line.  The
+         * emitter's line breaks are all between members (a string's
+         * newlines are escaped), so dropping them keeps the JSON. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m)
+            return -1;
+        emitter one;
+        emit_init(&one, m, EMIT_JSON);
+        print_rec(&one, t, sc, r, 2);
+        if (fclose(m) != 0) {
+            free(buf);
+            return -1;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] != '\n')
+                putc(buf[i], e->f);
+        putc('\n', e->f);
+        free(buf);
+        return 0;
+    }
     if (emit_json(e)) {
         if (alone)
             emit_begin(e);
@@ -292,7 +315,7 @@ static int print_rec(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_rec *r,
         emit_kv_u64(e, "time_ns", r->time_ns);
         emit_kv_u64(e, "tid", r->tid);
         emit_kv_str(e, "op", op);
-        emit_kv_u64(e, "addr", r->addr);
+        emit_kv_hex(e, "addr", r->addr);
         emit_kv_u64(e, "size", r->size);
         emit_kv_tag(e, "tag", r->tag);
         emit_kv_str(e, "pool", r->pool ? "nonpaged" : "paged");
@@ -435,8 +458,10 @@ static int do_show(const char *spec, const show_opts *o)
         sa.sa_handler = on_stop;
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        uint64_t next = r.pending != UINT64_MAX ? r.pending : r.head;
-        uint64_t stuck_at = UINT64_MAX;
+        /* next: the first index not yet looked at; retry: one record that
+         * was being written at the last poll, looked at again (at most 5
+         * polls: a writer stopped mid-record must not stall the rest). */
+        uint64_t next = r.head, retry = r.pending;
         int stuck = 0;
         if (!o->json)
             printf("-- following (Ctrl-C stops) --\n");
@@ -446,13 +471,10 @@ static int do_show(const char *spec, const show_opts *o)
             nanosleep(&ts, NULL);
             if (stop_flag)
                 break;
-            if (!ptr_alive(src)) {
-                if (!o->json)
-                    printf("-- process %" PRIu32 " exited --\n", ptr_pid(src));
-                break;
-            }
+            uint64_t from = retry != UINT64_MAX && retry < next ? retry : next;
             ptr_ring_free(&r);
-            if (ptr_trace_ring(&t, PT_RING_HIT, next, &r, err, sizeof err) < 0) {
+            if (!ptr_alive(src) ||
+                ptr_trace_ring(&t, PT_RING_HIT, from, &r, err, sizeof err) < 0) {
                 if (!ptr_alive(src)) {
                     if (!o->json)
                         printf("-- process %" PRIu32 " exited --\n", ptr_pid(src));
@@ -461,24 +483,37 @@ static int do_show(const char *spec, const show_opts *o)
                 cli_err(VERB, "%s", err);
                 goto out;
             }
-            if (r.lost && !o->json)
+            uint64_t lost = r.first > next ? r.first - next : 0;
+            if (retry != UINT64_MAX && retry < r.first)
+                lost++, retry = UINT64_MAX;
+            if (lost && !o->json)
                 printf("-- %" PRIu64 " record%s lost: the ring overwrote them before "
-                       "they were read --\n", r.lost, r.lost == 1 ? "" : "s");
-            for (size_t k = 0; k < r.n; k++)
+                       "they were read --\n", lost, lost == 1 ? "" : "s");
+            for (size_t k = 0; k < r.n; k++) {
+                uint64_t idx = r.recs[k].seq - 1;
+                if (idx == retry)
+                    retry = UINT64_MAX, stuck = 0;
+                else if (idx < next)
+                    continue;
                 if (rec_selected(o, &r.recs[k])) {
                     if (!o->json)
                         putchar('\n');
                     print_rec(&e, &t, sc, &r.recs[k], o->json);
                 }
-            /* A record still being written is read again at the next poll,
-             * unless it stays so (a writer stopped mid-record). */
-            if (r.pending != UINT64_MAX && (r.pending != stuck_at || stuck < 5)) {
-                stuck = r.pending == stuck_at ? stuck + 1 : 0;
-                stuck_at = r.pending;
-                next = r.pending;
-            } else {
-                next = r.head;
             }
+            if (retry != UINT64_MAX && ++stuck >= 5) {
+                if (!o->json)
+                    printf("-- record %" PRIu64 " skipped: still being written after "
+                           "a second --\n", retry);
+                retry = UINT64_MAX;
+                stuck = 0;
+            }
+            if (retry == UINT64_MAX && r.pending != UINT64_MAX && r.pending >= next) {
+                retry = r.pending;
+                stuck = 0;
+            }
+            if (r.head > next)
+                next = r.head;
             if (fflush(stdout) != 0)
                 break;
         }

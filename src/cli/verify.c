@@ -13,7 +13,7 @@
  * adds, --off removes the given ones or, without --module, all) and the
  * size of the verify log go into the control block through
  * ptr_control_change (control.c).  A glob must match a module the process
- * has loaded now (its path or its base name, fnmatch without flags) or
+ * has loaded now (with a '/' its path, else its base name) or
  * nothing is changed: a module loaded later is verified from the start
  * with `pooltag run --verify`.
  *
@@ -49,7 +49,8 @@ static void usage(FILE *f)
         "\n"
         "Pool tracking, after Driver Verifier: the running process records every\n"
         "allocation and free made by the verified modules (a glob on the\n"
-        "module's path or base name, e.g. 'libfoo*'; at most %u) with its stack.\n"
+        "module's base name, e.g. 'libfoo*', or with a '/' on its path; at\n"
+        "most %u) with its stack.\n"
         "\n"
         "  --on, --off        start or stop verifying the --module globs (--off\n"
         "                     without --module: all); a glob must match a module\n"
@@ -93,9 +94,11 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* As the runtime matches (src/runtime/trace.c): a glob with a '/' against
+ * the module's full path, else against its base name. */
 static int module_matches(const char *glob, const char *path)
 {
-    return fnmatch(glob, path, 0) == 0 || fnmatch(glob, base_name(path), 0) == 0;
+    return fnmatch(glob, strchr(glob, '/') ? path : base_name(path), 0) == 0;
 }
 
 static int edit_verify(pt_seg_control *c, const ptr_view *v, const ptr_trace *t,
@@ -319,12 +322,12 @@ static int do_report(const char *spec, int stacks, int json)
         cli_err(VERB, "%s: %s", spec, err);
         goto out;
     }
+    /* Blocks of a module recorded after the module table was read (a
+     * module loaded meanwhile: the table is read first, the blocks after)
+     * are counted, not listed. */
+    size_t later = 0;
     for (size_t i = 0; i < ntr; i++)
-        if (tr[i].module > v.nmodules) {
-            cli_err(VERB, "%s: corrupt tracked block at 0x%" PRIx64 ": module %u of %zu",
-                    spec, tr[i].addr, tr[i].module, v.nmodules);
-            goto out;
-        }
+        later += tr[i].module > v.nmodules;
     qsort(tr, ntr, sizeof *tr, trk_cmp);
     sc = cli_stack_symbols(src, &v, 0, &with);
     if (!sc) {
@@ -415,6 +418,7 @@ static int do_report(const char *spec, int stacks, int json)
         emit_obj_end(&e);
         emit_kv_u64(&e, "tracked_dropped", t.ctl.tracked_dropped);
         emit_kv_u64(&e, "stacks_dropped", t.ctl.stacks_dropped);
+        emit_kv_u64(&e, "blocks_not_shown", later);
         emit_kv_str(&e, "symbolized_with", with);
     }
     emit_arr_begin(&e, "modules");
@@ -478,7 +482,7 @@ static int do_report(const char *spec, int stacks, int json)
             int bad = ptr_trace_stack(&t, tr[k].stack, fr, &d, err, sizeof err) < 0;
             if (json) {
                 emit_obj_begin(&e, NULL);
-                emit_kv_u64(&e, "addr", tr[k].addr);
+                emit_kv_hex(&e, "addr", tr[k].addr);
                 emit_kv_u64(&e, "size", tr[k].size);
                 emit_kv_tag(&e, "tag", tr[k].tag);
                 emit_kv_str(&e, "pool", tr[k].pool ? "nonpaged" : "paged");
@@ -540,6 +544,9 @@ static int do_report(const char *spec, int stacks, int json)
         emit_text(&e, "  (%" PRIu64 " earlier report%s overwritten: the last %u are kept)\n",
                   t.ctl.leaks_seq - nleaks, t.ctl.leaks_seq - nleaks == 1 ? " was" : "s were",
                   PT_SEG_LEAKS);
+    if (later)
+        emit_text(&e, "\n%zu outstanding block%s of modules loaded while this was read "
+                  "not shown (read again)\n", later, later == 1 ? "" : "s");
     if (!json && nver == 0)
         emit_text(&e, "\nno module is or was verified (pooltag verify PID --module GLOB --on, "
                   "or pooltag run --verify GLOB)\n");
@@ -616,7 +623,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
     emit_init(&e, stdout, json ? EMIT_JSON : EMIT_TABLE);
     emit_begin(&e);
     emit_source(&e, &v, spec);
-    emit_kv_u64(&e, "address", addr);
+    emit_kv_hex(&e, "address", addr);
     emit_obj_begin(&e, "log");
     emit_kv_u64(&e, "capacity", r.cap);
     emit_kv_u64(&e, "size", r.size);
@@ -632,7 +639,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
                r.n == 1 ? "" : "s", addr);
     }
     size_t shown = 0;
-    int saw_alloc = 0;
+    int oldest_op = 0;   /* of the matching records */
     emit_arr_begin(&e, "records");
     for (size_t k = r.n; k-- > 0;) {
         const pt_seg_rec *x = &r.recs[k];
@@ -641,7 +648,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
             mine = x->addr == blocks[b];
         if (!mine)
             continue;
-        saw_alloc |= x->op == PT_OP_ALLOC;
+        oldest_op = x->op;
         uint64_t fr[PT_SEG_DEPTH_LIMIT];
         uint32_t d = 0;
         int bad = ptr_trace_stack(&t, x->stack, fr, &d, err, sizeof err) < 0;
@@ -652,7 +659,7 @@ static int do_address(const char *spec, uint64_t addr, int json)
             emit_kv_str(&e, "op", x->op == PT_OP_ALLOC ? "alloc" : "free");
             emit_kv_u64(&e, "time_ns", x->time_ns);
             emit_kv_u64(&e, "tid", x->tid);
-            emit_kv_u64(&e, "addr", x->addr);
+            emit_kv_hex(&e, "addr", x->addr);
             emit_kv_u64(&e, "size", x->size);
             emit_kv_tag(&e, "tag", x->tag);
             emit_kv_str(&e, "module", x->module ? mod_name(&v, x->module) : NULL);
@@ -672,11 +679,14 @@ static int do_address(const char *spec, uint64_t addr, int json)
         shown++;
     }
     emit_arr_end(&e);
-    int short_log = r.lost > 0 && (!saw_alloc || !shown);
+    /* The log does not reach back to the block's allocation when it lost
+     * records and what it has of the block starts with a free (or it has
+     * nothing of it at all). */
+    int short_log = r.lost > 0 && (!shown || oldest_op == PT_OP_FREE);
     emit_kv_bool(&e, "log_too_short", short_log);
     if (live) {
         emit_obj_begin(&e, "outstanding");
-        emit_kv_u64(&e, "addr", live->addr);
+        emit_kv_hex(&e, "addr", live->addr);
         emit_kv_u64(&e, "size", live->size);
         emit_kv_tag(&e, "tag", live->tag);
         emit_obj_end(&e);

@@ -67,7 +67,7 @@ void cli_emit_stack(emitter *e, sym_ctx *sc, const uint64_t *frames,
         cli_frame_text(sc, frames[i], text, sizeof text, &si);
         if (emit_json(e)) {
             emit_obj_begin(e, NULL);
-            emit_kv_u64(e, "addr", frames[i]);
+            emit_kv_hex(e, "addr", frames[i]);
             emit_kv_str(e, "module", si.module);
             emit_kv_str(e, "symbol", si.symbol);
             if (si.symbol)

@@ -265,11 +265,12 @@ int ptr_trace_ring(ptr_trace *t, unsigned which, uint64_t from,
             free(copy);
             return 0;
         }
-        copy = realloc(copy, (size_t)count * sizeof *copy);
-        if (!copy) {
+        pt_seg_rec *grown = realloc(copy, (size_t)count * sizeof *copy);
+        if (!grown) {
             fail(err, errlen, "out of memory");
             goto bad;
         }
+        copy = grown;
         /* The slots of [from, head): at most two runs. */
         uint64_t s0 = r->from % h.size, n0 = h.size - s0;
         if (n0 > count)
