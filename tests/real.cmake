@@ -24,7 +24,7 @@ set(PT_REAL_TESTS
   # in sqlite3, `pooltag hit` on a live redis-server and python3; skipped
   # (77) while `pooltag hit` / `pooltag verify` are not built.
   real_trace_sqlite real_trace_sqlite.sh 300
-  real_trace_redis  real_trace_redis.sh  180
+  real_trace_redis  real_trace_redis.sh  300
   real_trace_python real_trace_python.sh 180)
 list(LENGTH PT_REAL_TESTS n)
 math(EXPR last "${n} - 1")
