@@ -35,6 +35,16 @@
  *   5. No lock and no atomic read-modify-write on the fast path (a paged
  *      block, a (caller, tag) this thread has used, no paged maximum, a
  *      private shard).
+ *   6. A traced site (hit tag or verified module, trace.c) is never in
+ *      the site caches the fast paths read (scache, the preload's
+ *      racache): its requests reach the slow path, where traced_or_not
+ *      serves them from the per-thread cache of traced sites (tcache).
+ *      A change of what is traced bumps pt__mod_gen, which every cache
+ *      entry is checked against, and the kick word (limit_on[PT_PAGED],
+ *      bit PT_KICK_CONTROL) sends the next request of every thread to the
+ *      slow path, which applies the change (ctl_check).  Traced blocks
+ *      carry PT_W0_TRACED (in W0_SLOW_MASK), so their frees reach
+ *      release_ex, which records them (pt__tr_free).
  *
  * Order of this file: the API (1), the fast paths it calls (2), the
  * counting they do (3), then everything the fast paths leave out: slow
@@ -568,9 +578,10 @@ static void *aligned_block(unsigned pl, size_t size, size_t alignment, uint32_t 
                            uint32_t idx, uint32_t sidx);
 
 /* A request while hit or verify is on (pool valid): its site is looked up
- * in this thread's cache of traced sites first (a traced site's
- * allocations all come here: no table lookup, no module search), else
- * classified (and cached when traced). */
+ * in this thread's cache of classified sites first (a traced site's
+ * allocations all come here, and so do an untraced site's whose fast-path
+ * cache entry another site took: no table lookup, no module search), else
+ * classified and cached. */
 static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
                                                      size_t alignment, uint32_t tag, int zero,
                                                      const void *ra, int cache, int untagged)
@@ -578,18 +589,18 @@ static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
     pt_tls *t = &tls;
     unsigned s = tcache_slot(ra, tag);
     uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
-    if (t->tcache[s].ra == ra && t->tcache[s].tag == tag && t->tcache[s].gen == gen) {
-        t->tr_last = 1;
-        return traced_alloc(t->tcache[s].kinds, t->tcache[s].rec, pool, size, alignment, tag,
-                            t->tcache[s].tidx, t->tcache[s].sidx, zero, ra, untagged);
-    }
     uint32_t idx, sidx, rec;
+    unsigned kinds;
+    if (t->tcache[s].ra == ra && t->tcache[s].tag == tag && t->tcache[s].gen == gen) {
+        idx = t->tcache[s].tidx;
+        sidx = t->tcache[s].sidx;
+        rec = t->tcache[s].rec;
+        kinds = t->tcache[s].kinds;
+        goto classified;
+    }
     site_of(tag, ra, &idx, &sidx, cache);
-    unsigned kinds = pt__tr_classify(idx, ra, &rec);
-    if (!kinds)
-        return alignment > 16 ? aligned_block(pool, size, alignment, tag, idx, sidx)
-                              : plain_block(pool, size, tag, idx, sidx, zero);
-    if (cache) { /* the key last (signal handlers), as in site_of */
+    kinds = pt__tr_classify(idx, ra, &rec);
+    if (cache && t->counts) { /* the key last (signal handlers), as in site_of */
         t->tcache[s].ra = NULL;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->tcache[s].tag = tag;
@@ -601,6 +612,10 @@ static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->tcache[s].ra = ra;
     }
+classified:
+    if (!kinds)
+        return alignment > 16 ? aligned_block(pool, size, alignment, tag, idx, sidx)
+                              : plain_block(pool, size, tag, idx, sidx, zero);
     t->tr_last = 1;
     return traced_alloc(kinds, rec, pool, size, alignment, tag, idx, sidx, zero, ra, untagged);
 }

@@ -130,10 +130,11 @@ typedef struct pt_tls {
 #endif
     uint32_t tracing;       /* inside a trace event (trace.c): no nested one */
     uint32_t tr_last;       /* the last slow-path request was traced        */
-    struct {                /* traced sites: (caller, tag) -> indices, what
-                               traces them and the caller's module record,
+    struct {                /* sites classified while hit or verify is on:
+                               (caller, tag) -> indices, what traces them
+                               (0: nothing) and the caller's module record,
                                valid while gen == pt__mod_gen (the fast
-                               paths never see them)                       */
+                               paths never read it)                        */
         const void *ra;
         uint32_t tag, tidx, sidx, rec, kinds, gen;
     } tcache[PT_TLS_CACHE];

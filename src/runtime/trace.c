@@ -345,7 +345,9 @@ static uint32_t env_list(pt_opt_id id, char *out, size_t cap, uint32_t max)
 {
     const char *v = pt__opt_env(id);
     uint32_t n = 0;
-    while (v && *v && n < max) {
+    if (!v)
+        return 0;
+    while (*v && n < max) {
         while (*v == ',' || *v == ' ')
             v++;
         const char *e = v;
@@ -835,8 +837,17 @@ static void report_leaks(uint32_t rec, uint32_t reason)
     }
 }
 
+/* The unwinder drops what it cached about an unloaded module's code (its
+ * rules would apply to whatever is loaded there next).  Declared weak here
+ * until src/runtime/unwind_cfi.c defines it (the unwinder's branch). */
+void pt_cfi_forget(uintptr_t start, uintptr_t end) __attribute__((weak, visibility("hidden")));
+
 void pt__tr_mod_unloaded(uint32_t rec)
 {
+    if (pt_cfi_forget && pt__seg && rec < pt__seg->max_modules) {
+        const pt_seg_module *m = &mod_records()[rec];
+        pt_cfi_forget((uintptr_t)m->start, (uintptr_t)m->end);
+    }
     if (!tr_ready || rec >= max_mods)
         return;
     if (!(__atomic_load_n(&vstats[rec].flags, __ATOMIC_ACQUIRE) & PT_VS_EVER))
