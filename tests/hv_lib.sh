@@ -8,9 +8,9 @@ HV=$PT_BUILD/tests/hv_segment
 # frame 1 of stack 1), found by their text so that edits to the fixture
 # do not break the tests.
 HV_SRC=$PT_SRC/tests/hv_segment.c
-LINE_LEAK=$(grep -n 'depth1 = capture(stack1);' "$HV_SRC" | cut -d: -f1)
+LINE_LEAK=$(grep -n 'CAPTURE(stack1, depth1, ' "$HV_SRC" | cut -d: -f1)
 LINE_OUTER=$(grep -n '^    fixture_leak_step();' "$HV_SRC" | cut -d: -f1)
-LINE_CACHE=$(grep -n 'depth2 = capture(stack2);' "$HV_SRC" | cut -d: -f1)
+LINE_CACHE=$(grep -n 'CAPTURE(stack2, depth2, ' "$HV_SRC" | cut -d: -f1)
 [ -n "$LINE_LEAK" ] && [ -n "$LINE_OUTER" ] && [ -n "$LINE_CACHE" ] || fail "fixture lines not found"
 
 # start_hv ARGS...: start hv_segment --live ARGS in the background; sets

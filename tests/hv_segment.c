@@ -85,23 +85,29 @@ static int find_exe(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /* The frames of the current stack that lie in this program, from the
- * caller of capture() on. */
-static __attribute__((noinline)) uint32_t capture(uint64_t *out)
-{
-    void *bt[64];
-    int n = backtrace(bt, 64);
-    uint32_t d = 0;
-    for (int i = 1; i < n && d < 16; i++) {
-        uint64_t a = (uint64_t)(uintptr_t)bt[i];
-        if (a >= exe_start && a < exe_end)
-            out[d++] = a;
-    }
-    return d;
-}
+ * function CAPTURE is written in (SELF) on: frames before it are
+ * backtrace's own, or a sanitizer's interceptor of it; frames of the C
+ * library lie outside the program.  A macro, so that
+ * frame 0 is the line of CAPTURE itself, whatever the compiler inlines. */
+#define CAPTURE(out, depth, self)                                           \
+    do {                                                                    \
+        void *bt_[64];                                                      \
+        int n_ = backtrace(bt_, 64);                                        \
+        uint32_t d_ = 0;                                                    \
+        uint64_t f_ = (uint64_t)(uintptr_t)(self);                          \
+        for (int i_ = 0; i_ < n_ && d_ < 16; i_++) {                        \
+            uint64_t a_ = (uint64_t)(uintptr_t)bt_[i_];                     \
+            if (!d_ && (a_ < f_ || a_ >= f_ + 4096))                        \
+                continue;   /* not yet in SELF: backtrace's own frames */   \
+            if (a_ >= exe_start && a_ < exe_end)                            \
+                (out)[d_++] = a_;                                           \
+        }                                                                   \
+        (depth) = d_;                                                       \
+    } while (0)
 
 __attribute__((noinline)) void fixture_leak_step(void)
 {
-    depth1 = capture(stack1);
+    CAPTURE(stack1, depth1, fixture_leak_step);
     __asm__ volatile("" ::: "memory");
 }
 
@@ -113,7 +119,7 @@ __attribute__((noinline)) void fixture_outer(void)
 
 __attribute__((noinline)) void fixture_cache_fill(void)
 {
-    depth2 = capture(stack2);
+    CAPTURE(stack2, depth2, fixture_cache_fill);
     __asm__ volatile("" ::: "memory");
 }
 
