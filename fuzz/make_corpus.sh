@@ -26,3 +26,14 @@ kill "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 chmod 644 "$out"/*
 ls -l "$out"
+# fuzz_trace (fuzz/corpus/trace/): tests/hv_segment's fixture segment, with
+# a leak report and a short verify log, and each of its damaged variants.
+trace=$(dirname "$out")/trace
+mkdir -p "$trace"
+"$build/tests/hv_segment" --write "$trace/fixture.seg"
+"$build/tests/hv_segment" --write "$trace/leak_short.seg" --leak --short-log
+for v in trunc badslot badring badop badtracked badleak; do
+    "$build/tests/hv_segment" --write "$trace/$v.seg" "$v"
+done
+chmod 644 "$trace"/*
+ls -l "$trace"

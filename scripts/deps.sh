@@ -13,6 +13,9 @@ pkgs=(
   # `pooltag serve` is tested against a real Prometheus; the HTML report and
   # the dashboard in headless Chromium.
   prometheus chromium fonts-dejavu-core
+  # The peers of bench/stacks_bench.sh (call stacks against heaptrack and
+  # valgrind memcheck).
+  heaptrack valgrind
 )
 
 missing=()

@@ -19,7 +19,13 @@ set(PT_REAL_TESTS
   # The same runs started by `pooltag run --follow-children --` instead of
   # LD_PRELOAD (PT_REAL_VIA=run).
   real_sqlite_run   real_sqlite.sh      300
-  real_git_run      real_git.sh         300)
+  real_git_run      real_git.sh         300
+  # Call stacks of real programs (issue 11): pool tracking of libsqlite3
+  # in sqlite3, `pooltag hit` on a live redis-server and python3; skipped
+  # (77) while `pooltag hit` / `pooltag verify` are not built.
+  real_trace_sqlite real_trace_sqlite.sh 300
+  real_trace_redis  real_trace_redis.sh  300
+  real_trace_python real_trace_python.sh 180)
 list(LENGTH PT_REAL_TESTS n)
 math(EXPR last "${n} - 1")
 foreach(i RANGE 0 ${last} 3)

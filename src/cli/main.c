@@ -35,6 +35,8 @@ static const struct verb {
     {"ln", cmd_ln, "nearest symbols of an address: module!symbol+off, file:line (ln)"},
     {"imports", cmd_imports, "who imports (or --exports) a symbol; live GOT slots"},
     {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
+    {"hit", cmd_hit, "stacks of a tag's allocations and frees, live (PoolHitTag)"},
+    {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -18,6 +18,11 @@
  *     --nonpaged-max SIZE  PT_NONPAGED_MAX=bytes  $PT_NONPAGED_MAX passes through
  *     --verbose            PT_VERBOSE=1           $PT_VERBOSE passes through
  *     --follow-children    PT_FOLLOW_CHILDREN=1   PT_FOLLOW_CHILDREN removed
+ *     --hit TAG ...        PT_HIT=T1,T2           $PT_HIT, checked
+ *     --hit-trap           PT_HIT_TRAP=1          $PT_HIT_TRAP passes through
+ *     --verify GLOB ...    PT_VERIFY=G1,G2        $PT_VERIFY, checked
+ *     --fail-on-leak       PT_FAIL_ON_LEAK=1      $PT_FAIL_ON_LEAK passes through
+ *     --stack-depth N      PT_STACK_DEPTH=N       $PT_STACK_DEPTH, checked
  *     (always)             LD_PRELOAD=PRELOAD[:previous entries]
  *
  * The variables' names, choices, defaults and limits, and the list that -v
@@ -111,6 +116,11 @@ typedef struct run_cfg {
     const char *nonpaged_max;
     int follow;              /* --follow-children                         */
     int verbose;             /* --verbose                                 */
+    char *hit;               /* comma-joined --hit values, NULL = env     */
+    char *verify;            /* comma-joined --verify values, NULL = env  */
+    int hit_trap;            /* --hit-trap                                */
+    int fail_on_leak;        /* --fail-on-leak                            */
+    const char *stack_depth; /* COUNT text as given, NULL = env           */
 } run_cfg;
 
 /* What run learned about an ELF file (its header and program headers). */
@@ -220,6 +230,23 @@ static void usage(FILE *f)
         "                           of RLIMIT_MEMLOCK when that is lower; the\n"
         "                           same limits as --paged-max)\n",
         OPT(PAGED_MAX)->max, size_text(OPT(NONPAGED_MAX)->def, def, sizeof def));
+    fprintf(f,
+        "  --hit TAG                record the stack of every allocation and\n"
+        "                           free of tags matching TAG ('*', '?'; 1-4\n"
+        "                           characters) in the hit ring from the start\n"
+        "                           (see pooltag hit); repeatable, at most %d\n"
+        "  --hit-trap               each hit event also stops the thread with\n"
+        "                           SIGTRAP for a debugger (not fatal without one)\n"
+        "  --verify GLOB            track the outstanding blocks of modules whose\n"
+        "                           path or base name matches GLOB ('libfoo*'),\n"
+        "                           with stacks (see pooltag verify); repeatable,\n"
+        "                           at most %d\n"
+        "  --fail-on-leak           exit with status 1 when a verified module\n"
+        "                           leaked (at dlclose or at exit)\n"
+        "  --stack-depth N          frames captured per stack, %" PRIu64 " to %" PRIu64 "\n"
+        "                           (default %" PRIu64 ")\n",
+        PT_OPT_MAXN_HIT, PT_OPT_MAXN_VERIFY, OPT(STACK_DEPTH)->min,
+        OPT(STACK_DEPTH)->max, OPT(STACK_DEPTH)->def);
     fputs(
         "  -v, --verbose            print what run does and, from CMD, the\n"
         "                           settings in effect (PT_VERBOSE=1)\n"
@@ -388,6 +415,97 @@ static int add_behalf(char **list, const char *pat)
         return -1;
     }
     return append_pattern(list, pat);
+}
+
+/* Check a --hit / --verify value or PT_HIT / PT_VERIFY (comma-separated
+ * patterns, `have` already given): each 1..maxlen characters without
+ * spaces, commas or control characters, at most maxn in all and maxtext
+ * characters of text.  `noun` names a pattern in messages.  Returns 0, or
+ * -1 after a one-line message. */
+static int check_list(const char *what, const char *noun, const char *val,
+                      size_t have, size_t maxn, size_t maxlen, size_t maxtext)
+{
+    size_t n = strlen(val), count = have;
+    if (n == 0 || val[0] == ',' || val[n - 1] == ',' || strstr(val, ",,")) {
+        cli_err(VERB, "%s wants %s, not '%s'", what, noun, val);
+        return -1;
+    }
+    if (n > maxtext) {
+        cli_err(VERB, "%s: the patterns are longer than %zu characters in all",
+                what, maxtext);
+        return -1;
+    }
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ",");
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)p[i];
+            if (isspace(c) || iscntrl(c)) {
+                cli_err(VERB, "%s '%s': a pattern has no spaces or control "
+                              "characters", what, val);
+                return -1;
+            }
+        }
+        if (len > maxlen) {
+            cli_err(VERB, "%s '%.*s': longer than %zu characters", what,
+                    (int)len, p, maxlen);
+            return -1;
+        }
+        count++;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (count > maxn) {
+        cli_err(VERB, "%s: at most %zu patterns", what, maxn);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_hit(const char *what, const char *val, size_t have)
+{
+    return check_list(what, "tag patterns such as 'Leak' or 'Se*'", val, have,
+                      PT_OPT_MAXN_HIT, PT_CTL_PAT_LEN - 1, PT_OPT_MAXLEN_HIT);
+}
+
+static int check_verify(const char *what, const char *val, size_t have)
+{
+    return check_list(what, "module name globs such as 'libfoo*'", val, have,
+                      PT_OPT_MAXN_VERIFY, PT_CTL_GLOB_LEN - 1,
+                      PT_OPT_MAXLEN_VERIFY);
+}
+
+/* Append one --hit or --verify value to *list after checking it. */
+static int add_listed(char **list, const char *val,
+                      int (*check)(const char *, const char *, size_t),
+                      const char *what)
+{
+    size_t have = 0, old = *list ? strlen(*list) : 0;
+    for (size_t i = 0; i < old; i++)
+        have += (*list)[i] == ',';
+    if (check(what, val, old ? have + 1 : 0) < 0)
+        return -1;
+    if (append_pattern(list, val) < 0)
+        return -1;
+    return check(what, *list, 0);   /* the joined text's length */
+}
+
+/* Check a stack depth (the COUNT entry PT_STACK_DEPTH) into buf. */
+static int check_count(const char *what, const char *val, const pt_opt_desc *o,
+                       char *buf, size_t size)
+{
+    unsigned long long v = 0;
+    size_t n = strlen(val);
+    int ok = n > 0 && n <= 10 && strspn(val, "0123456789") == n;
+    if (ok)
+        v = strtoull(val, NULL, 10);
+    if (!ok || v < o->min || v > o->max) {
+        cli_err(VERB, "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+                what, val, o->min, o->max);
+        return -1;
+    }
+    snprintf(buf, size, "%llu", v);
+    return 0;
 }
 
 /* Check the rules file PATH line by line (the format in the usage text and
@@ -985,6 +1103,25 @@ static int export_settings(const run_cfg *cfg)
     }
     if (cfg->verbose && set_var(OPT(VERBOSE)->name, "1") < 0)
         return PT_EXIT_USAGE;
+    o = OPT(HIT);
+    if ((v = setting(cfg->hit, "--hit", o->name, what, sizeof what))) {
+        if (check_hit(what, v, 0) < 0 || set_var(o->name, v) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if (cfg->hit_trap && set_var(OPT(HIT_TRAP)->name, "1") < 0)
+        return PT_EXIT_USAGE;
+    o = OPT(VERIFY);
+    if ((v = setting(cfg->verify, "--verify", o->name, what, sizeof what))) {
+        if (check_verify(what, v, 0) < 0 || set_var(o->name, v) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if (cfg->fail_on_leak && set_var(OPT(FAIL_ON_LEAK)->name, "1") < 0)
+        return PT_EXIT_USAGE;
+    o = OPT(STACK_DEPTH);
+    if ((v = setting(cfg->stack_depth, "--stack-depth", o->name, what, sizeof what))) {
+        if (check_count(what, v, o, buf, sizeof buf) < 0 || set_var(o->name, buf) < 0)
+            return PT_EXIT_USAGE;
+    }
     /* Set by the preload in its own process; one inherited from a tagged
      * parent says nothing about CMD. */
     unsetenv("PT_PRELOAD_ACTIVE");
@@ -1101,6 +1238,11 @@ int cmd_run(int argc, char **argv)
         {"on-error", required_argument, NULL, 'e'},
         {"paged-max", required_argument, NULL, 'p'},
         {"nonpaged-max", required_argument, NULL, 'n'},
+        {"hit", required_argument, NULL, 'H'},
+        {"hit-trap", no_argument, NULL, 'T'},
+        {"verify", required_argument, NULL, 'V'},
+        {"fail-on-leak", no_argument, NULL, 'L'},
+        {"stack-depth", required_argument, NULL, 'D'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"settings-table", no_argument, NULL, 'S'},
@@ -1131,6 +1273,17 @@ int cmd_run(int argc, char **argv)
         case 'e': cfg.on_error = optarg; break;
         case 'p': cfg.paged_max = optarg; break;
         case 'n': cfg.nonpaged_max = optarg; break;
+        case 'H':
+            if (add_listed(&cfg.hit, optarg, check_hit, "--hit") < 0)
+                goto out;
+            break;
+        case 'T': cfg.hit_trap = 1; break;
+        case 'V':
+            if (add_listed(&cfg.verify, optarg, check_verify, "--verify") < 0)
+                goto out;
+            break;
+        case 'L': cfg.fail_on_leak = 1; break;
+        case 'D': cfg.stack_depth = optarg; break;
         case 'v': cfg.verbose = 1; break;
         case 'h':
             usage(stdout);
@@ -1210,5 +1363,7 @@ int cmd_run(int argc, char **argv)
 out:
     free(cfg.wrappers);
     free(cfg.behalf);
+    free(cfg.hit);
+    free(cfg.verify);
     return status;
 }

@@ -92,10 +92,13 @@ int cmd_snap(int argc, char **argv)
         out = defname;
     }
     size_t len;
-    const void *raw = ptr_raw(s, &len);
+    const void *raw;
     cli_out o;
     char werr[512];
-    if (cli_out_open(&o, out, NULL, 0600, err, sizeof err) < 0) {
+    if (ptr_raw_full(s, &raw, &len, err, sizeof err) < 0) {
+        cli_err(VERB, "%s", err);
+        status = PT_EXIT_USAGE;
+    } else if (cli_out_open(&o, out, NULL, 0600, err, sizeof err) < 0) {
         cli_err(VERB, "%s", err);
         status = PT_EXIT_USAGE;
     } else if (ptr_snapshot_write(o.f, raw, len, ptr_proc_info(s), ptr_pid(s),

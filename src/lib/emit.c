@@ -418,3 +418,10 @@ void emit_source_proc(emitter *e, const char *spec, uint32_t pid, const char *co
         emit_kv_null(e, segment_only[i]);
     emit_obj_end(e);
 }
+
+void emit_kv_hex(emitter *e, const char *key, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "0x%" PRIx64, v);
+    emit_kv_str(e, key, b);
+}

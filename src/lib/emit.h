@@ -88,6 +88,8 @@ void emit_kv_str(emitter *e, const char *key, const char *s);
 void emit_kv_bool(emitter *e, const char *key, int v);
 void emit_kv_null(emitter *e, const char *key);
 void emit_kv_tag(emitter *e, const char *key, uint32_t tag);
+/* An address: the string "0x..." (lower-case hex, docs/json.md). */
+void emit_kv_hex(emitter *e, const char *key, uint64_t v);
 void emit_obj_begin(emitter *e, const char *key);
 void emit_obj_end(emitter *e);
 void emit_arr_begin(emitter *e, const char *key);

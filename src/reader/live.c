@@ -56,6 +56,7 @@ struct ptr_live {
     int via;                    /* VIA_*                                 */
     uint64_t base;              /* pread offset of segment byte 0        */
     uint64_t maplen;            /* bytes mapped                          */
+    uint64_t mapstart;          /* address of segment byte 0 in the target */
     unsigned long long start;   /* start time, clock ticks after boot    */
     char comm[64];
 };
@@ -165,6 +166,7 @@ static int open_mapping(ptr_live *l, const mapping *m, int *perm)
         return -1;
     l->fd = fd;
     l->maplen = m->end - m->start;
+    l->mapstart = m->start;
     return 0;
 }
 
@@ -383,6 +385,43 @@ done:
         return fail(err, errlen, "process %" PRIu32 " exited while being read",
                     l->pid);
     return 0;
+}
+
+int ptr_live_pread(ptr_live *l, void *buf, size_t n, uint64_t off,
+                   char *err, size_t errlen)
+{
+    if (off > l->maplen || n > l->maplen - off)
+        return fail(err, errlen,
+                    "process %" PRIu32 ": segment region at %" PRIu64
+                    " (+%zu bytes) is outside the %" PRIu64 "-byte mapping",
+                    l->pid, off, n, l->maplen);
+    ssize_t r = pread_full(l->fd, buf, n, l->base + off);
+    if (r == (ssize_t)n)
+        return 0;
+    int e = r < 0 ? errno : EIO;
+    if (!ptr_live_alive(l))
+        return fail(err, errlen, "process %" PRIu32 " (%s) has exited",
+                    l->pid, l->comm);
+    if (r < 0 && is_perm(e))
+        return perm_error(l, err, errlen);
+    return fail(err, errlen,
+                "cannot read the segment of process %" PRIu32 ": %s",
+                l->pid, r < 0 ? strerror(e) : "short read");
+}
+
+uint64_t ptr_live_maplen(const ptr_live *l)
+{
+    return l->maplen;
+}
+
+uint64_t ptr_live_mapstart(const ptr_live *l)
+{
+    return l->mapstart;
+}
+
+unsigned long long ptr_live_start(const ptr_live *l)
+{
+    return l->start;
 }
 
 int ptr_live_alive(ptr_live *l)

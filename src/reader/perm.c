@@ -48,11 +48,7 @@ static int read_status(uint32_t pid, long uids[4], uint64_t *capeff)
 
 static int yama_scope(void)
 {
-    char buf[32], *end;
-    if (ptp_read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) <= 0)
-        return -1;
-    long v = strtol(buf, &end, 10);
-    return end == buf ? -1 : (int)v;
+    return ptp_ptrace_scope();
 }
 
 void ptr_perm_message(uint32_t pid, char *buf, size_t size)

@@ -521,6 +521,45 @@ int ptp_mem_open(uint32_t pid)
     return open(ptp_path(path, sizeof path, pid, "mem"), O_RDONLY | O_CLOEXEC);
 }
 
+int ptp_mem_open_rw(uint32_t pid)
+{
+    char path[PTP_PATH_SIZE];
+    return open(ptp_path(path, sizeof path, pid, "mem"), O_RDWR | O_CLOEXEC);
+}
+
+ssize_t ptp_pwrite(int fd, const void *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    if (off > (uint64_t)INT64_MAX || n > (uint64_t)INT64_MAX - off) {
+        errno = EINVAL;
+        return -1;
+    }
+    while (done < n) {
+        ssize_t r = pwrite(fd, (const char *)buf + done, n - done,
+                           (off_t)(off + done));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0) {
+            errno = EIO;
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    return (ssize_t)done;
+}
+
+int ptp_ptrace_scope(void)
+{
+    char buf[32], *end;
+    if (ptp_read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) <= 0)
+        return -1;
+    long v = strtol(buf, &end, 10);
+    return end == buf ? -1 : (int)v;
+}
+
 ssize_t ptp_pread(int fd, void *buf, size_t n, uint64_t off)
 {
     size_t got = 0;

@@ -174,6 +174,17 @@ int ptp_map_is_file(const ptp_map *m);
 
 /* Open /proc/PID/mem read-only.  The descriptor, or -1 with errno. */
 int ptp_mem_open(uint32_t pid);
+/* Open /proc/PID/mem for writing (O_RDWR): the kernel allows it only to a
+ * process that may ptrace the target (PTRACE_MODE_ATTACH: the same user
+ * and dumpable, Yama's ptrace_scope permitting, or CAP_SYS_PTRACE).  The
+ * descriptor, or -1 with errno (EACCES, EPERM: refused). */
+int ptp_mem_open_rw(uint32_t pid);
+/* pwrite all n bytes at off (retrying after EINTR and short writes).
+ * Returns n, or -1 with errno. */
+ssize_t ptp_pwrite(int fd, const void *buf, size_t n, uint64_t off);
+/* Yama's ptrace_scope (/proc/sys/kernel/yama/ptrace_scope), or -1 when
+ * there is no Yama. */
+int ptp_ptrace_scope(void);
 /* pread n bytes at off from fd (a mem file, a map_files entry, a memfd),
  * retrying after EINTR and short reads.  Returns the bytes read (fewer at
  * the end of what is readable), or -1 with errno when nothing was read;

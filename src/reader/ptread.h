@@ -206,4 +206,136 @@ int ptr_live_read(ptr_live *l, char **buf, size_t *cap, size_t *len,
 int ptr_live_alive(ptr_live *l);
 void ptr_live_close(ptr_live *l);
 
+/* ---------------------------------------------------------------------- */
+/* Stacks, hit tags and pool tracking (trace.c; segment.h "Stacks, hit
+ * tags and pool tracking").  These regions are large (tens of MB reserved,
+ * mostly untouched), so they are not part of ptr_read's image: they are
+ * read on demand, region by region, through the source (live: pread of
+ * the segment at each call; file: the image), and every field that comes
+ * from the segment is checked before it is used.                          */
+
+/* Read n bytes at segment offset off from the source (live: afresh).  A
+ * region outside the mapping or the image is an error ("truncated"). */
+int ptr_source_pread(ptr_source *s, void *buf, size_t n, uint64_t off,
+                     char *err, size_t errlen);
+/* Bytes that can be read: the mapping (live) or the segment image. */
+uint64_t ptr_source_size(const ptr_source *s);
+/* The segment image for a snapshot: the last reading's prefix, extended
+ * (live sources) to the end of the last region the header lays out
+ * (ptr_seg_extent), so that a snapshot holds the stacks, rings and
+ * tracked blocks too.  Valid until the next ptr_read or ptr_close. */
+int ptr_raw_full(ptr_source *s, const void **seg, size_t *len, char *err,
+                 size_t errlen);
+/* The end of the last region laid out by the header at seg (len bytes),
+ * at most limit; regions whose offsets or sizes make no sense are left
+ * out (the parser reports them). */
+uint64_t ptr_seg_extent(const void *seg, size_t len, uint64_t limit);
+
+/* Reader limits on the trace regions (the options table's maxima). */
+#define PTR_MAX_STACKS_LIMIT (1u << 20)
+#define PTR_RING_CAP_LIMIT (1u << 22)
+#define PTR_MAX_TRACKED_LIMIT (1u << 24)
+
+typedef struct ptr_trace {
+    ptr_source *src;
+    int present;                /* 0: the segment has no control block
+                                   (its runtime predates issue 11)       */
+    pt_seg_header hdr;          /* as read at ptr_trace_open              */
+    pt_seg_control ctl;         /* as read at the last ptr_trace_control  */
+    uint32_t max_modules;       /* vstats entries                         */
+    pt_seg_ring ring[PT_SEG_NRINGS]; /* headers as read at open           */
+} ptr_trace;
+
+/* Read and check the header's trace layout (every region inside the
+ * source, counts within limits) and the control block.  A segment
+ * without one gives 0 with t->present = 0. */
+int ptr_trace_open(ptr_source *s, ptr_trace *t, char *err, size_t errlen);
+/* Read the control block afresh into t->ctl. */
+int ptr_trace_control(ptr_trace *t, char *err, size_t errlen);
+/* The frames of stack `id` (1-based; id 0 is "no stack": *depth 0).
+ * frames holds PT_SEG_DEPTH_LIMIT entries.  An empty slot gives *depth 0;
+ * a slot that points outside the frame array or says more frames than
+ * the depth limit is an error. */
+int ptr_trace_stack(ptr_trace *t, uint32_t id, uint64_t *frames,
+                    uint32_t *depth, char *err, size_t errlen);
+
+/* One reading of a ring.  Records are those of indices [first, head)
+ * whose seq was consistent (seq == index + 1 in the copy, and the slot not
+ * claimed again before the copy ended), oldest first. */
+typedef struct ptr_ring_read {
+    uint32_t cap, size;         /* the ring's (size: records in use)     */
+    uint64_t head, base;        /* as read after the copy                */
+    uint64_t first;             /* oldest index the ring still holds     */
+    uint64_t from;              /* the first index asked for (max'd with
+                                   first)                                 */
+    uint64_t lost;              /* indices asked for that the ring had
+                                   already overwritten (from < first)    */
+    uint64_t torn;              /* indices in range skipped: being written
+                                   or overwritten while copied           */
+    uint64_t pending;           /* first index skipped as being written,
+                                   UINT64_MAX when none                  */
+    size_t n;
+    pt_seg_rec *recs;           /* malloc'd; index of recs[k] = seq - 1  */
+} ptr_ring_read;
+/* Read ring `which` (PT_RING_*), records of index >= from (0: all). */
+int ptr_trace_ring(ptr_trace *t, unsigned which, uint64_t from,
+                   ptr_ring_read *r, char *err, size_t errlen);
+void ptr_ring_free(ptr_ring_read *r);
+
+/* The verify statistics of the module records [0, n) (n = the module
+ * table's records in use, at most max_modules); malloc'd. */
+int ptr_trace_vstats(ptr_trace *t, size_t n, pt_seg_vstat **out,
+                     char *err, size_t errlen);
+/* The tracked records in use (addr != 0), in table order; records whose
+ * module index or depth makes no sense are an error.  malloc'd. */
+int ptr_trace_tracked(ptr_trace *t, pt_seg_tracked **out, size_t *n,
+                      char *err, size_t errlen);
+/* The leak reports, oldest first (at most PT_SEG_LEAKS). */
+int ptr_trace_leaks(ptr_trace *t, pt_seg_leak *out, size_t *n, char *err,
+                    size_t errlen);
+
+/* The same checks over a segment image in memory (fuzz/fuzz_trace.c,
+ * tests): opens a source over the bytes (copied) and runs every reader
+ * above on it.  Returns 0 or -1 with the first error. */
+int ptr_trace_check_image(const void *seg, size_t len, char *err,
+                          size_t errlen);
+/* A file source over a segment image held in memory (copied). */
+int ptr_open_image(const void *seg, size_t len, ptr_source **out, char *err,
+                   size_t errlen);
+
+/* ---------------------------------------------------------------------- */
+/* Changing a running process's control block (control.c).               */
+
+/* The change to make: a function that edits the settings part of the
+ * control block (hit_n .. verify_glob; gen, writer and the runtime's part
+ * are the writer's).  Returns 0, or -1 with a message (nothing written). */
+typedef int (*ptr_control_edit)(pt_seg_control *c, const ptr_view *v,
+                                const ptr_trace *t, void *arg, char *err,
+                                size_t errlen);
+
+typedef struct ptr_control_result {
+    uint64_t gen;               /* the generation written                */
+    int applied;                /* the runtime applied it within wait_ms */
+    pt_seg_control after;       /* the control block as last read        */
+} ptr_control_result;
+
+/* Write a change to process s (live) following segment.h's protocol:
+ * open /proc/PID/mem for writing (the kernel's PTRACE_MODE_ATTACH check:
+ * refused = nothing written, message "cannot change PID: not permitted
+ * (...)"), check the kick word's address (4-aligned, inside a writable
+ * mapping), read the control block, edit it, write the settings, then
+ * gen + 1, then OR PT_KICK_CONTROL into the kick word; then poll
+ * applied_gen for up to wait_ms. */
+int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
+                       ptr_control_edit edit, void *arg, int wait_ms,
+                       ptr_control_result *res, char *err, size_t errlen);
+
+/* Live internals for trace.c and control.c. */
+int ptr_live_pread(ptr_live *l, void *buf, size_t n, uint64_t off,
+                   char *err, size_t errlen);
+uint64_t ptr_live_maplen(const ptr_live *l);
+uint64_t ptr_live_mapstart(const ptr_live *l);
+unsigned long long ptr_live_start(const ptr_live *l);
+ptr_live *ptr_source_live(ptr_source *s);
+
 #endif /* PT_READ_H */

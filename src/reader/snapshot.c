@@ -75,8 +75,20 @@ _Static_assert(offsetof(snap_header, crc32) == 120, "crc32 at 120");
 
 #define fail ptr__fail
 
-/* CRC-32, polynomial 0xedb88320 (the one of zlib, gzip and PNG). */
-static uint32_t crc_table[256];
+/* Zero runs of this many bytes are left as holes (ptr_snapshot_write). */
+#define SNAP_CHUNK 4096u
+
+static int all_zero(const char *p, size_t n)
+{
+    static const char zero[SNAP_CHUNK];
+    return memcmp(p, zero, n) == 0;
+}
+
+/* CRC-32, polynomial 0xedb88320 (the one of zlib, gzip and PNG), eight
+ * bytes at a time ("slicing by 8": table k gives the CRC of a byte
+ * followed by k zero bytes), since a snapshot holds the whole segment
+ * (tens of MB with the rings and the stack table). */
+static uint32_t crc_table[8][256];
 
 static void crc_init(void)
 {
@@ -84,29 +96,43 @@ static void crc_init(void)
         uint32_t c = i;
         for (int k = 0; k < 8; k++)
             c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
+        crc_table[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^
+                              crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
 static uint32_t crc32_update(uint32_t crc, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    if (crc_table[1] == 0)
+    if (crc_table[0][1] == 0)
         crc_init();
     crc = ~crc;
+    while (n >= 8) {
+        uint32_t lo = crc ^ ((uint32_t)b[0] | (uint32_t)b[1] << 8 |
+                             (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+        crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+              crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^
+              crc_table[3][b[4]] ^ crc_table[2][b[5]] ^ crc_table[1][b[6]] ^
+              crc_table[0][b[7]];
+        b += 8;
+        n -= 8;
+    }
     while (n--)
-        crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+        crc = crc_table[0][(crc ^ *b++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 
 static uint32_t snap_crc(const void *hdr, size_t hdrlen, const void *seg,
                          size_t seglen)
 {
-    static const uint32_t zero = 0;
+    static const unsigned char zero[4];
     const char *h = hdr;
     size_t at = offsetof(snap_header, crc32);
     uint32_t crc = crc32_update(0, h, at);
-    crc = crc32_update(crc, &zero, sizeof zero);
+    crc = crc32_update(crc, zero, sizeof zero);
     crc = crc32_update(crc, h + at + 4, hdrlen - at - 4);
     return crc32_update(crc, seg, seglen);
 }
@@ -239,10 +265,38 @@ int ptr_snapshot_write(FILE *f, const void *seg, size_t seglen,
     h.crc32 = snap_crc(&h, sizeof h, seg, seglen);
 
     errno = 0;
-    if (fwrite(&h, 1, sizeof h, f) != sizeof h ||
-        fwrite(seg, 1, seglen, f) != seglen) {
-        int e = errno ? errno : EIO;
-        return fail(err, errlen, "%s", strerror(e));
+    if (fwrite(&h, 1, sizeof h, f) != sizeof h)
+        goto werr;
+    /* Pages of zeros (the mostly untouched stack table, rings and tracked
+     * records) are skipped with a seek, leaving holes in a regular file:
+     * the file reads back the same, byte for byte (same format, same
+     * checksum), without storing them.  Where the output cannot seek, the
+     * zeros are written. */
+    const char *p = seg;
+    size_t at = 0;
+    int hole = 0, can_seek = 1;
+    while (at < seglen) {
+        size_t n = seglen - at < SNAP_CHUNK ? seglen - at : SNAP_CHUNK;
+        if (can_seek && n == SNAP_CHUNK && all_zero(p + at, n)) {
+            if (fseeko(f, (off_t)n, SEEK_CUR) == 0) {
+                hole = 1;
+                at += n;
+                continue;
+            }
+            can_seek = 0;
+        }
+        if (fwrite(p + at, 1, n, f) != n)
+            goto werr;
+        hole = 0;
+        at += n;
+    }
+    if (hole) {
+        /* The file ends in a hole: give it its length. */
+        off_t end = ftello(f);
+        if (end < 0 || fflush(f) != 0 || ftruncate(fileno(f), end) < 0)
+            goto werr;
     }
     return 0;
+werr:
+    return fail(err, errlen, "%s", strerror(errno ? errno : EIO));
 }

@@ -225,6 +225,24 @@ int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
     return 0;
 }
 
+int ptr_open_image(const void *seg, size_t len, ptr_source **out, char *err,
+                   size_t errlen)
+{
+    ptr_source *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s || !(s->path = strdup("segment image")) ||
+        !(s->buf = malloc(len ? len : 1))) {
+        ptr_close(s);
+        return fail(err, errlen, "out of memory");
+    }
+    s->kind = PTR_SNAPSHOT;
+    memcpy(s->buf, seg, len);
+    s->len = s->cap = s->seglen = len;
+    s->seg = s->buf;
+    *out = s;
+    return 0;
+}
+
 int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen)
 {
     memset(v, 0, sizeof *v);
@@ -276,6 +294,59 @@ void ptr_close(ptr_source *s)
     free(s->buf);
     free(s->path);
     free(s);
+}
+
+int ptr_source_pread(ptr_source *s, void *buf, size_t n, uint64_t off,
+                     char *err, size_t errlen)
+{
+    if (s->kind == PTR_LIVE)
+        return ptr_live_pread(s->live, buf, n, off, err, errlen);
+    if (off > s->seglen || n > s->seglen - off)
+        return fail(err, errlen,
+                    "%s: truncated: a region at %" PRIu64 " (+%zu bytes) "
+                    "ends past the %zu-byte segment image",
+                    s->path, off, n, s->seglen);
+    memcpy(buf, s->seg + off, n);
+    return 0;
+}
+
+uint64_t ptr_source_size(const ptr_source *s)
+{
+    return s->kind == PTR_LIVE ? ptr_live_maplen(s->live) : s->seglen;
+}
+
+ptr_live *ptr_source_live(ptr_source *s)
+{
+    return s->kind == PTR_LIVE ? s->live : NULL;
+}
+
+int ptr_raw_full(ptr_source *s, const void **seg, size_t *len, char *err,
+                 size_t errlen)
+{
+    *seg = s->seg;
+    *len = s->seglen;
+    if (s->kind != PTR_LIVE || s->seglen < sizeof(pt_seg_header))
+        return 0;
+    uint64_t end = ptr_seg_extent(s->seg, s->seglen, ptr_live_maplen(s->live));
+    if (end <= s->seglen)
+        return 0;
+    if (end > SIZE_MAX / 2)
+        return fail(err, errlen, "segment too large (%" PRIu64 " bytes)", end);
+    if (s->cap < end) {
+        char *nb = realloc(s->buf, (size_t)end);
+        if (!nb)
+            return fail(err, errlen, "out of memory (%" PRIu64 " bytes)", end);
+        s->buf = nb;
+        s->cap = (size_t)end;
+        s->seg = s->buf;
+    }
+    if (ptr_live_pread(s->live, s->buf + s->seglen, (size_t)end - s->seglen,
+                       s->seglen, err, errlen) < 0)
+        return -1;
+    s->len = s->seglen = (size_t)end;
+    *seg = s->seg;
+    *len = s->seglen;
+    return 0;
 }
 
 const void *ptr_raw(const ptr_source *s, size_t *len)
