@@ -302,7 +302,7 @@ typedef struct pt_seg_ring {
 #define PT_OP_FREE 2u
 typedef struct pt_seg_rec {
     uint64_t seq;
-    uint64_t time_ns;            /* CLOCK_REALTIME                          */
+    uint64_t time_ns;            /* CLOCK_REALTIME_COARSE (tick resolution) */
     uint64_t addr;               /* the caller's pointer                    */
     uint64_t size;               /* requested bytes                         */
     uint32_t stack;              /* stack id, 0: none                       */
