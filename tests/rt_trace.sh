@@ -32,7 +32,8 @@ wrap)
   if [ "$n" -ne 16 ] || ! grep -q 'further hit traps without a debugger are not shown' <<<"$LAST_ERR"; then
     echo "FAIL trap lines: $n"; fail=1; else echo "ok   trap-lines"; fi ;;
 toggle)
-  run toggle 0 '' X=1 -- toggle ;;
+  run toggle 0 '' X=1 -- toggle
+  run toggle-libc 0 '' PT_BACKEND=libc -- toggle ;;
 realloc)
   run realloc 0 '' X=1 -- realloc
   run realloc-libc 0 '' PT_BACKEND=libc -- realloc ;;
@@ -45,6 +46,17 @@ verify)
     echo "FAIL verify report:"; echo "$LAST_ERR"; fail=1; else echo "ok   verify-report"; fi
   run verify-fail-on-leak 1 'PT_FAIL_ON_LEAK=1: exit status 1' \
     PT_VERIFY='librt_trace_plug*' PT_FAIL_ON_LEAK=1 -- verify "$plug"
+  # at exit: the verified program's own outstanding blocks, nothing else
+  xre='^pooltag: .*/rt_trace at exit with 2 blocks \(155 bytes\) outstanding$'
+  run exit-leak 0 "$xre" PT_VERIFY=rt_trace -- exitleak
+  if [ "$(grep -c 'outstanding$' <<<"$LAST_ERR")" -ne 1 ] ||
+     [ "$(grep -Ec "^  0x[0-9a-f]+ 7[78] 'rt_t' caller rt_trace\+0x[0-9a-f]+$" <<<"$LAST_ERR")" -ne 2 ]; then
+    echo "FAIL exit-leak report:"; echo "$LAST_ERR"; fail=1; else echo "ok   exit-leak-report"; fi
+  run exit-leak-fail 1 "$xre" PT_VERIFY=rt_trace PT_FAIL_ON_LEAK=1 -- exitleak
+  # a verified program that frees everything: no report, status 0
+  run clean-exit 0 '' PT_HIT=Hitt PT_VERIFY=rt_trace PT_FAIL_ON_LEAK=1 -- chains
+  if grep -q 'outstanding' <<<"$LAST_ERR"; then
+    echo "FAIL clean-exit reported: $LAST_ERR"; fail=1; else echo "ok   clean-exit-silent"; fi
   # the whole program verified (the stable switch for benchmarks): runs clean
   run verify-all 0 "$re" PT_VERIFY='*' -- verify "$plug" ;;
 fork)

@@ -22,3 +22,15 @@ foreach(m chains wrap toggle realloc verify fork)
   set_tests_properties(rt_trace_${m} PROPERTIES TIMEOUT 300 ENVIRONMENT "${PT_TEST_ENV}"
     SKIP_RETURN_CODE 77)
 endforeach()
+# The benchmark runs (both sides the same preload: no numbers checked).
+add_test(NAME trace_bench_quick COMMAND trace_bench --quick
+  --base $<TARGET_FILE:pooltag_preload> --new $<TARGET_FILE:pooltag_preload>)
+set_tests_properties(trace_bench_quick PROPERTIES TIMEOUT 300)
+# The same through the linked library (instrumented in the sanitizer build).
+add_executable(rt_trace_api ${CMAKE_CURRENT_SOURCE_DIR}/rt_trace_api.c)
+target_link_libraries(rt_trace_api PRIVATE pooltag ${CMAKE_DL_LIBS})
+target_include_directories(rt_trace_api PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
+  ${PROJECT_SOURCE_DIR}/src/common)
+set_target_properties(rt_trace_api PROPERTIES ENABLE_EXPORTS ON)
+add_test(NAME rt_trace_api COMMAND rt_trace_api)
+set_tests_properties(rt_trace_api PROPERTIES ENVIRONMENT "PT_HIT=ApiT;PT_VERIFY=rt_trace_api")

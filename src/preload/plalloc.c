@@ -78,13 +78,14 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
         site = pt__behalf_site(site, &cache);
     }
     t->pl_auto = !t->cur_tag; /* pool tracking's "untagged" */
+    t->tr_last = 0;
     void *p = align > 16 ? alloc_aligned_at(PT_PAGED, size, align, tag, site, cache)
                          : alloc_slow_at(PT_PAGED, size, tag, zero, site, cache);
     t->pl_auto = 0;
     /* A wrapper's return address stands for many sites: never cached;
      * nor a traced site (trace.c). */
     uint32_t tidx, sidx;
-    if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts &&
+    if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts && !t->tr_last &&
         (site_of(tag, ra, &tidx, &sidx, 1), !tr_site(tidx, ra, NULL))) {
         unsigned s = ra_slot(ra);
         t->racache[s].ra = NULL; /* the key last, as in site_of */

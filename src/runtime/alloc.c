@@ -35,6 +35,16 @@
  *   5. No lock and no atomic read-modify-write on the fast path (a paged
  *      block, a (caller, tag) this thread has used, no paged maximum, a
  *      private shard).
+ *   6. A traced site (hit tag or verified module, trace.c) is never in
+ *      the site caches the fast paths read (scache, the preload's
+ *      racache): its requests reach the slow path, where traced_or_not
+ *      serves them from the per-thread cache of traced sites (tcache).
+ *      A change of what is traced bumps pt__mod_gen, which every cache
+ *      entry is checked against, and the kick word (limit_on[PT_PAGED],
+ *      bit PT_KICK_CONTROL) sends the next request of every thread to the
+ *      slow path, which applies the change (ctl_check).  Traced blocks
+ *      carry PT_W0_TRACED (in W0_SLOW_MASK), so their frees reach
+ *      release_ex, which records them (pt__tr_free).
  *
  * Order of this file: the API (1), the fast paths it calls (2), the
  * counting they do (3), then everything the fast paths leave out: slow
@@ -557,6 +567,60 @@ static __attribute__((noinline)) void *traced_alloc(unsigned kinds, uint32_t rec
     return p;
 }
 
+static inline unsigned tcache_slot(const void *ra, uint32_t tag)
+{
+    _Static_assert(PT_TCACHE == 32, "tcache_slot: 5 bits");
+    return (unsigned)((((uintptr_t)ra ^ tag) * 0xc2b2ae3d27d4eb4full) >> 59);
+}
+
+static inline __attribute__((always_inline)) void *
+plain_block(unsigned pool, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx, int zero);
+static void *aligned_block(unsigned pl, size_t size, size_t alignment, uint32_t tag,
+                           uint32_t idx, uint32_t sidx);
+
+/* A request while hit or verify is on (pool valid): its site is looked up
+ * in this thread's cache of classified sites first (a traced site's
+ * allocations all come here, and so do an untraced site's whose fast-path
+ * cache entry another site took: no table lookup, no module search), else
+ * classified and cached. */
+static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
+                                                     size_t alignment, uint32_t tag, int zero,
+                                                     const void *ra, int cache, int untagged)
+{
+    pt_tls *t = &tls;
+    unsigned s = tcache_slot(ra, tag);
+    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
+    uint32_t idx, sidx, rec;
+    unsigned kinds;
+    if (t->tcache[s].ra == ra && t->tcache[s].tag == tag && t->tcache[s].gen == gen) {
+        idx = t->tcache[s].tidx;
+        sidx = t->tcache[s].sidx;
+        rec = t->tcache[s].rec;
+        kinds = t->tcache[s].kinds;
+        goto classified;
+    }
+    site_of(tag, ra, &idx, &sidx, cache);
+    kinds = pt__tr_classify(idx, ra, &rec);
+    if (cache && t->counts) { /* the key last (signal handlers), as in site_of */
+        t->tcache[s].ra = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->tcache[s].tag = tag;
+        t->tcache[s].tidx = idx;
+        t->tcache[s].sidx = sidx;
+        t->tcache[s].rec = rec;
+        t->tcache[s].kinds = kinds;
+        t->tcache[s].gen = gen;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->tcache[s].ra = ra;
+    }
+classified:
+    if (!kinds)
+        return alignment > 16 ? aligned_block(pool, size, alignment, tag, idx, sidx)
+                              : plain_block(pool, size, tag, idx, sidx, zero);
+    t->tr_last = 1;
+    return traced_alloc(kinds, rec, pool, size, alignment, tag, idx, sidx, zero, ra, untagged);
+}
+
 /* A request that is not served from this thread's caches, charged to the
  * site `ra`; `cache` = 0 when ra must not be cached as a site key. */
 static inline __attribute__((always_inline)) void *
@@ -567,15 +631,20 @@ alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
+    if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pool <= PT_NONPAGED)
+        return traced_or_not(pool, size, 16, tag, zero, ra, cache, untagged);
     site_of(tag, ra, &idx, &sidx, cache);
     if (PT_UNLIKELY(pool > PT_NONPAGED)) {
         errno = EINVAL;
         return NULL;
     }
-    uint32_t trec;
-    unsigned tk = tr_site(idx, ra, &trec);
-    if (PT_UNLIKELY(tk))
-        return traced_alloc(tk, trec, pool, size, 16, tag, idx, sidx, zero, ra, untagged);
+    return plain_block(pool, size, tag, idx, sidx, zero);
+}
+
+/* The rest of a request whose site (idx, sidx) is known and pool valid. */
+static inline __attribute__((always_inline)) void *
+plain_block(unsigned pool, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx, int zero)
+{
     if (PT_UNLIKELY(size > PT_MAX_REQUEST))
         return fail(idx, pool);
     if (PT_UNLIKELY(lim(pool)) && limit_take(pool, size) != 0)
@@ -690,16 +759,21 @@ static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint3
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
-    site_of(tag, ra, &idx, &sidx, cache);
     unsigned pl = (unsigned)pool;
+    if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pl <= PT_NONPAGED)
+        return traced_or_not(pl, size, alignment, tag, 0, ra, cache, untagged);
+    site_of(tag, ra, &idx, &sidx, cache);
     if (pl > PT_NONPAGED) {
         errno = EINVAL;
         return NULL;
     }
-    uint32_t trec;
-    unsigned tk = tr_site(idx, ra, &trec);
-    if (PT_UNLIKELY(tk))
-        return traced_alloc(tk, trec, pl, size, alignment, tag, idx, sidx, 0, ra, untagged);
+    return aligned_block(pl, size, alignment, tag, idx, sidx);
+}
+
+/* The rest of an aligned request whose site is known and pool valid. */
+static void *aligned_block(unsigned pl, size_t size, size_t alignment, uint32_t tag,
+                           uint32_t idx, uint32_t sidx)
+{
     if (size > PT_MAX_REQUEST || alignment > PT_MAX_REQUEST - size)
         return fail(idx, pl);
     if (PT_UNLIKELY(lim(pl)) && limit_take(pl, size) != 0)

@@ -64,6 +64,9 @@
  *              pool maxima (and, in the preload, src/preload/plalloc.c,
  *              #included so that its fast path inlines the same pieces)
  *   tables.c   the tag table and the call-site table
+ *   trace.c    stacks, hit tags, pool tracking, leak reports (issue 11):
+ *              the control block, the stack table, the rings, tracked
+ *              blocks; unwind_cfi.c the stack walker it uses
  *   read.c     the in-process read API (pt_tags_read & co.)
  *   src/preload/{boot,unwind,foreign,plexit}.c  the preload's half
  *

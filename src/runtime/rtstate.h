@@ -44,6 +44,7 @@
 #define PT_TAG_NONE PT_TAG("None")
 #define PT_TAG_OVFL PT_TAG("Ovfl")
 #define PT_TLS_CACHE 64
+#define PT_TCACHE 32 /* (static TLS: 32 bytes an entry) */
 
 /* ---- process-wide state (read-mostly after init; init.c) --------------- */
 
@@ -129,6 +130,15 @@ typedef struct pt_tls {
     uint32_t walking;       /* inside stack_walk                           */
 #endif
     uint32_t tracing;       /* inside a trace event (trace.c): no nested one */
+    uint32_t tr_last;       /* the last slow-path request was traced        */
+    struct {                /* sites classified while hit or verify is on:
+                               (caller, tag) -> indices, what traces them
+                               (0: nothing) and the caller's module record,
+                               valid while gen == pt__mod_gen (the fast
+                               paths never read it)                        */
+        const void *ra;
+        uint32_t tag, tidx, sidx, rec, kinds, gen;
+    } tcache[PT_TCACHE];
     uint32_t tr_tid;        /* this thread's tid for trace records, 0: unknown */
     uint32_t pl_auto;       /* (preload) the tag of the request being served is
                                the module's automatic one (vstat untagged)  */

@@ -345,7 +345,9 @@ static uint32_t env_list(pt_opt_id id, char *out, size_t cap, uint32_t max)
 {
     const char *v = pt__opt_env(id);
     uint32_t n = 0;
-    while (v && *v && n < max) {
+    if (!v)
+        return 0;
+    while (*v && n < max) {
         while (*v == ',' || *v == ' ')
             v++;
         const char *e = v;
@@ -520,7 +522,7 @@ static uint32_t capture(const void *anchor)
 /* ---- rings ------------------------------------------------------------------- */
 
 static void ring_put(unsigned r, uint8_t op, const void *addr, uint64_t size, uint32_t tag,
-                     uint32_t stack, unsigned pool, uint32_t rec)
+                     uint32_t stack, unsigned pool, uint32_t rec, uint64_t t)
 {
     pt_seg_ring *R = &rings[r];
     uint32_t size_now = __atomic_load_n(&R->size, __ATOMIC_ACQUIRE);
@@ -530,7 +532,7 @@ static void ring_put(unsigned r, uint8_t op, const void *addr, uint64_t size, ui
     pt_seg_rec *d = (pt_seg_rec *)((char *)pt__seg + R->records_off) + i % size_now;
     __atomic_store_n(&d->seq, 0, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    d->time_ns = now_ns();
+    d->time_ns = t;
     d->addr = (uint64_t)(uintptr_t)addr;
     d->size = size;
     d->stack = stack;
@@ -655,7 +657,7 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
     uint32_t stack = 0;
     if (p && !nested)
         stack = capture(site);
-    uint64_t slot = 0;
+    uint64_t slot = 0, t_ns = p ? now_ns() : 0; /* one clock read per event */
     if ((kinds & PT_TR_VERIFY) && rec < max_mods) {
         pt_seg_vstat *vs = &vstats[rec];
         __atomic_fetch_add(&vs->attempted, 1, __ATOMIC_RELAXED);
@@ -672,7 +674,7 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
             } else {
                 pt_seg_tracked *t = &tracked[k];
                 t->size = size;
-                t->time_ns = now_ns();
+                t->time_ns = t_ns;
                 t->stack = stack;
                 t->tag = tag;
                 t->tid = my_tid();
@@ -684,11 +686,11 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
                 slot = (uint64_t)k + 1;
             }
             if (!nested)
-                ring_put(PT_RING_VERIFY, PT_OP_ALLOC, p, size, tag, stack, pool, rec);
+                ring_put(PT_RING_VERIFY, PT_OP_ALLOC, p, size, tag, stack, pool, rec, t_ns);
         }
     }
     if ((kinds & PT_TR_HIT) && p && !nested) {
-        ring_put(PT_RING_HIT, PT_OP_ALLOC, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_HIT, PT_OP_ALLOC, p, size, tag, stack, pool, rec, t_ns);
         if (hit_flags & PT_HITF_TRAP)
             trap(PT_OP_ALLOC, p, tag);
     }
@@ -728,12 +730,13 @@ void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx)
     tls.tracing = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint32_t stack = capture(NULL);
+    uint64_t t_ns = now_ns();
     if (rec == UINT32_MAX)
         rec = pt__mod_rec((const void *)(uintptr_t)seg_sites[w0_site(w0)].addr);
     if (verify)
-        ring_put(PT_RING_VERIFY, PT_OP_FREE, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_VERIFY, PT_OP_FREE, p, size, tag, stack, pool, rec, t_ns);
     if (hit) {
-        ring_put(PT_RING_HIT, PT_OP_FREE, p, size, tag, stack, pool, rec);
+        ring_put(PT_RING_HIT, PT_OP_FREE, p, size, tag, stack, pool, rec, t_ns);
         if (hit_flags & PT_HITF_TRAP)
             trap(PT_OP_FREE, p, tag);
     }
@@ -835,8 +838,17 @@ static void report_leaks(uint32_t rec, uint32_t reason)
     }
 }
 
+/* The unwinder drops what it cached about an unloaded module's code (its
+ * rules would apply to whatever is loaded there next).  Declared weak here
+ * until src/runtime/unwind_cfi.c defines it (the unwinder's branch). */
+void pt_cfi_forget(uintptr_t start, uintptr_t end) __attribute__((weak, visibility("hidden")));
+
 void pt__tr_mod_unloaded(uint32_t rec)
 {
+    if (pt_cfi_forget && pt__seg && rec < pt__seg->max_modules) {
+        const pt_seg_module *m = &mod_records()[rec];
+        pt_cfi_forget((uintptr_t)m->start, (uintptr_t)m->end);
+    }
     if (!tr_ready || rec >= max_mods)
         return;
     if (!(__atomic_load_n(&vstats[rec].flags, __ATOMIC_ACQUIRE) & PT_VS_EVER))
