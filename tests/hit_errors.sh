@@ -43,4 +43,12 @@ grep -q 'stack unreadable: corrupt stack table: stack 1 says 100 frames' "$T/bs"
 # own sample snapshot.
 "$PT_BUILD/tests/test_reader_parse" --write-snapshot "$T/old.ptsnap" || fail "no old snapshot"
 expect_error hit "has no hit ring: its pooltag runtime predates hit tags" "$POOLTAG" hit --show "$T/old.ptsnap"
+# The verbs are listed where verbs are listed.
+"$POOLTAG" --help | grep -qE '^  hit ' || fail "hit missing from pooltag --help"
+"$POOLTAG" --help | grep -qE '^  verify ' || fail "verify missing from pooltag --help"
+"$POOLTAG" 2>"$T/noverb.err" && fail "no verb: exit 0"
+grep -q '^pooltag: missing VERB: one of .*, sites, hit, verify, help' "$T/noverb.err" ||
+    fail "missing-verb message: $(cat "$T/noverb.err")"
+"$POOLTAG" help hit | grep -q '^Usage: pooltag hit PID TAG' || fail "help hit"
+"$POOLTAG" help verify | grep -q '^Usage: pooltag verify PID --module' || fail "help verify"
 echo "hit error tests passed"
