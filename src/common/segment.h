@@ -207,7 +207,9 @@ typedef struct pt_seg_module {
  * about its stack table (second part, written by the runtime only).
  *
  * The outside writer's protocol: write the settings, then gen = gen + 1,
- * then OR PT_KICK_CONTROL into the word at header.kick_addr.  The runtime's
+ * then store 1 into byte PT_KICK_CONTROL_BYTE of the word at
+ * header.kick_addr (= OR PT_KICK_CONTROL into it, without a read-modify-
+ * write from outside that could undo a change of the runtime's bits).  The runtime's
  * fast paths already test that word (it also carries the paged maximum), so
  * the next allocation or free on any thread takes the slow path, which
  * applies the control block once (applied_gen = gen) and clears the bit.
@@ -228,7 +230,12 @@ static inline uint32_t pt_stk_off(uint64_t slot) { return (uint32_t)(slot & PT_S
 static inline uint32_t pt_stk_depth(uint64_t slot) { return (uint32_t)(slot >> PT_STK_DEPTH_SHIFT) & 0xffu; }
 
 #define PT_KICK_LIMIT 0x1u       /* kick word: the paged pool has a maximum */
-#define PT_KICK_CONTROL 0x2u     /* kick word: the control block changed    */
+#define PT_KICK_CONTROL 0x100u   /* kick word: the control block changed; a
+                                    byte of its own (byte 1, little-endian),
+                                    so the outside writer stores that byte
+                                    alone (PT_KICK_CONTROL_BYTE = 1) and
+                                    never rewrites the runtime's bits      */
+#define PT_KICK_CONTROL_BYTE 1u
 
 #define PT_CTL_HIT_MAX 8u        /* hit tag patterns                        */
 #define PT_CTL_PAT_LEN 16u       /* a pattern, NUL included: tag chars, '*', '?' */

@@ -2,8 +2,9 @@
  * control.c — the outside writer: changing the control block of a running
  * process (`pooltag hit`, `pooltag verify --on/--off`).
  *
- * Protocol (segment.h): write the settings, then gen = gen + 1, then OR
- * PT_KICK_CONTROL into the 32-bit word at header.kick_addr; the runtime's
+ * Protocol (segment.h): write the settings, then gen = gen + 1, then store
+ * 1 into byte PT_KICK_CONTROL_BYTE of the 32-bit word at header.kick_addr
+ * (that is, OR PT_KICK_CONTROL into it); the runtime's
  * next allocation or free on any thread sees the bit, applies the block
  * (applied_gen = gen) and clears it.
  *
@@ -17,10 +18,9 @@
  *
  * The kick word is outside the segment, in the runtime's data: its address
  * is checked against /proc/PID/maps (4-aligned, inside one writable
- * mapping) before it is touched.  The OR is a read and a write from
- * outside, not an atomic: the other bit of the word (PT_KICK_LIMIT) is
- * set once at start and not changed later, so nothing is lost; a runtime
- * that clears PT_KICK_CONTROL in between only applies the block once more.
+ * mapping) before it is touched.  PT_KICK_CONTROL has a byte of its own:
+ * the writer stores that one byte, so a change of the runtime's bits
+ * (PT_KICK_LIMIT, pt_set_pool_limit) at the same moment is never undone.
  */
 #include "procfs.h"
 #include "ptread.h"
@@ -123,11 +123,10 @@ int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
     size_t from = offsetof(pt_seg_control, writer_pid);
     size_t to = offsetof(pt_seg_control, applied_gen);
     uint64_t gen = c.gen + 1;
-    uint32_t word;
+    const uint8_t one = 1;
     if (ptp_pwrite(fd, (const char *)&c + from, to - from, caddr + from) < 0 ||
         ptp_pwrite(fd, &gen, sizeof gen, caddr) < 0 ||
-        ptp_pread(fd, &word, sizeof word, kick) != (ssize_t)sizeof word ||
-        (word |= PT_KICK_CONTROL, ptp_pwrite(fd, &word, sizeof word, kick) < 0)) {
+        ptp_pwrite(fd, &one, 1, kick + PT_KICK_CONTROL_BYTE) < 0) {
         int e = errno;
         close(fd);
         if (!ptr_alive(s))
