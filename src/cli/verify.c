@@ -29,9 +29,9 @@
 #include "verbs.h"
 #include "stacks.h"
 #include "util.h"
+#include "ptglob.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -88,19 +88,6 @@ typedef struct verify_change {
     int nglob;
     char glob[PT_CTL_VERIFY_MAX][PT_CTL_GLOB_LEN];
 } verify_change;
-
-static const char *base_name(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
-
-/* As the runtime matches (src/runtime/trace.c): a glob with a '/' against
- * the module's full path, else against its base name. */
-static int module_matches(const char *glob, const char *path)
-{
-    return fnmatch(glob, strchr(glob, '/') ? path : base_name(path), 0) == 0;
-}
 
 static int edit_verify(pt_seg_control *c, const ptr_view *v, const ptr_trace *t,
                        void *arg, char *err, size_t errlen)
@@ -223,7 +210,7 @@ static int do_change(const char *spec, verify_change *h)
             int m = 0;
             for (size_t k = 0; k < v.nmodules; k++)
                 if (!(v.modules[k].flags & PT_MOD_UNLOADED) &&
-                    module_matches(h->glob[i], v.modules[k].path))
+                    pt_module_glob(h->glob[i], v.modules[k].path))
                     m++;
             if (!m) {
                 cli_err(VERB, "'%s' matches no module loaded in process %s (%s): "
@@ -276,7 +263,8 @@ static const char *mod_name(const ptr_view *v, uint32_t idx1)
 {
     if (idx1 == 0 || idx1 > v->nmodules)
         return "?";
-    return base_name(v->modules[idx1 - 1].path);
+    const char *path = v->modules[idx1 - 1].path, *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
 }
 
 static int trk_cmp(const void *a, const void *b)

@@ -39,8 +39,6 @@ const ptdb_entry *ptdb_lookup(uint32_t tag);
 void cli_use_modules(const ptr_view *v);
 const char *ptdb_path(void);  /* file that was loaded, or NULL             */
 
-/* Glob match with '*' and '?' over a tag's text form (case-sensitive). */
-int cli_glob(const char *pat, const char *text);
 /* Does the tag pass the -i (include) / -x (exclude) pattern lists?
  * incl/excl are NULL-terminated arrays (may be NULL = no filter). */
 int cli_tag_selected(uint32_t tag, char *const *incl, char *const *excl);

@@ -20,6 +20,7 @@
 #include "trend.h"
 #include "emit.h"
 #include "util.h"
+#include "ptglob.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -103,7 +104,7 @@ static int tag_selected(const tr_report *rep, uint32_t tag)
     char text[PT_TAG_TEXT_MAX];
     /* The pattern matches the tag's text as the log names it, too. */
     return cli_tag_selected(tag, incl, NULL) ||
-           cli_glob(rep->tagpat, ldb_tag_text(rep->db, tag, text));
+           pt_glob(rep->tagpat, ldb_tag_text(rep->db, tag, text));
 }
 
 static int on_series(void *arg, const ldb_series *se)

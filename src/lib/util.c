@@ -30,6 +30,7 @@
 #include "util.h"
 #include "emit.h"
 #include "procfs.h"
+#include "ptglob.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,40 +441,10 @@ const char *ptdb_path(void)
 /* ---------------------------------------------------------------------- */
 /* Tags and patterns                                                      */
 
-int cli_glob(const char *pat, const char *text)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*text) {
-        if (*pat == '*') {
-            star = pat++;
-            resume = text;
-        } else if (*pat == '?' || *pat == *text) {
-            pat++;
-            text++;
-        } else if (star) {
-            pat = star + 1;
-            text = ++resume;
-        } else {
-            return 0;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == 0;
-}
-
 static int tag_matches(uint32_t tag, const char *pat)
 {
-    if (strpbrk(pat, "*?")) {
-        char text[PT_TAG_TEXT_MAX];
-        pt_tag_text(tag, text);
-        if (cli_glob(pat, text))
-            return 1;
-        size_t n = strlen(text);   /* "S?" matches "Se  " too */
-        while (n && text[n - 1] == ' ')
-            text[--n] = 0;
-        return cli_glob(pat, text);
-    }
+    if (strpbrk(pat, "*?"))
+        return pt_tag_glob(pat, tag);
     uint32_t t;
     return pt_tag_parse(pat, &t) == 0 && t == tag;
 }

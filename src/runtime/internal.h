@@ -198,7 +198,6 @@ extern uint32_t pt__mod_gen;
 /* The module record holding code address ra (UINT32_MAX: none known). */
 uint32_t pt__mod_rec(const void *ra);
 /* The glob matcher of PT_TAGS and PT_BEHALF ('*', '?'; no allocation). */
-int pt__glob_match(const char *pat, const char *s);
 /* trace.c, called by modules.c (under its scan lock): a module record was
  * written (verify globs are checked), a module was unloaded (its verified
  * blocks still outstanding are reported as leaks). */

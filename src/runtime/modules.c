@@ -38,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "ptglob.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -133,8 +134,6 @@ static size_t nbehalf_syms; /* written under scan_lock only */
 static int behalf_full_warned;
 int pt__mod_have_behalf;
 
-static int glob_match(const char *p, const char *s);
-
 static pt_seg_module *records(void)
 {
     return (pt_seg_module *)((char *)mseg + mseg->modules_off);
@@ -142,32 +141,6 @@ static pt_seg_module *records(void)
 
 /* ---- tags from names ---------------------------------------------------- */
 
-int pt__glob_match(const char *p, const char *s)
-{
-    return glob_match(p, s);
-}
-
-static int glob_match(const char *p, const char *s)
-{
-    const char *star = NULL, *ss = NULL;
-    while (*s) {
-        if (*p == '?' || *p == *s) {
-            p++;
-            s++;
-        } else if (*p == '*') {
-            star = p++;
-            ss = s;
-        } else if (star) {
-            p = star + 1;
-            s = ++ss;
-        } else {
-            return 0;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == 0;
-}
 
 uint32_t pt__mod_derive_tag(const char *path)
 {
@@ -233,9 +206,9 @@ static uint32_t tag_for(const char *path, const char *alias, uint32_t nrec, uint
     const char *name = strrchr(path, '/');
     name = name ? name + 1 : path;
     for (size_t i = 0; i < nrules; i++) {
-        int hit = strchr(rules[i].glob, '/') ? glob_match(rules[i].glob, path)
-                                              : glob_match(rules[i].glob, name) ||
-                                                    (alias && glob_match(rules[i].glob, alias));
+        int hit = strchr(rules[i].glob, '/') ? pt_glob(rules[i].glob, path)
+                                              : pt_glob(rules[i].glob, name) ||
+                                                    (alias && pt_glob(rules[i].glob, alias));
         if (hit) {
             *flags |= PT_MOD_RULE;
             return rules[i].tag;
@@ -350,7 +323,7 @@ static void behalf_sym(uintptr_t bias, const char *name, uint64_t value, uint64_
     if (size == 0)
         return;
     for (size_t i = 0; i < nbehalf_globs; i++) {
-        if (glob_match(behalf_globs[i], name)) {
+        if (pt_glob(behalf_globs[i], name)) {
             if (nbehalf_syms >= MAX_BEHALF_SYMS) {
                 if (!behalf_full_warned)
                     pt__warn("too many functions match PT_BEHALF; later ones are "
@@ -373,7 +346,7 @@ static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
     if (c->behalf)
         behalf_sym(c->bias, name, value, size);
     for (size_t i = 0; i < nfunc_rules; i++) {
-        if (glob_match(func_rules[i].glob, name)) {
+        if (pt_glob(func_rules[i].glob, name)) {
             size_t n = __atomic_load_n(&nfunc_ranges, __ATOMIC_RELAXED);
             if (n < MAX_FUNC_RANGES) {
                 func_ranges[n].start = c->bias + value;
@@ -385,7 +358,7 @@ static int wrap_sym(void *arg, const char *name, uint64_t value, uint64_t size)
         }
     }
     for (size_t i = 0; i < nwrap_globs; i++) {
-        if (glob_match(wrap_globs[i], name)) {
+        if (pt_glob(wrap_globs[i], name)) {
             size_t n = __atomic_load_n(&nwrap_ranges, __ATOMIC_RELAXED);
             if (n >= MAX_WRAP_RANGES)
                 return 0;
@@ -448,8 +421,8 @@ static int behalf_names_module(const char *path, const char *alias)
     name = name ? name + 1 : path;
     for (size_t i = 0; i < nbehalf_globs; i++) {
         const char *g = behalf_globs[i];
-        if (strchr(g, '/') ? glob_match(g, path)
-                           : glob_match(g, name) || (alias && *alias && glob_match(g, alias)))
+        if (strchr(g, '/') ? pt_glob(g, path)
+                           : pt_glob(g, name) || (alias && *alias && pt_glob(g, alias)))
             return 1;
     }
     return 0;

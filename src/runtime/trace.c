@@ -38,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include "rtstate.h"
+#include "ptglob.h"
 #include "unwind_cfi.h"
 
 #include <fcntl.h>
@@ -132,35 +133,18 @@ static pt_seg_module *mod_records(void)
 
 /* ---- matching ------------------------------------------------------------ */
 
-/* A tag matches a pattern by its text (pt_tag_text), with or without its
- * trailing padding spaces. */
-static int tag_match_one(const char *pat, uint32_t tag)
-{
-    char t[PT_TAG_TEXT_MAX];
-    pt_tag_text(tag, t);
-    if (pt__glob_match(pat, t))
-        return 1;
-    size_t n = strlen(t);
-    while (n > 0 && t[n - 1] == ' ')
-        t[--n] = 0;
-    return n > 0 && pt__glob_match(pat, t);
-}
-
 static int tag_hit(uint32_t tag)
 {
     for (uint32_t i = 0; i < hit_n; i++)
-        if (tag_match_one(hit_pat[i], tag))
+        if (pt_tag_glob(hit_pat[i], tag))
             return 1;
     return 0;
 }
 
-/* A glob with a '/' matches the module's full path, else its base name. */
 static int mod_match(const char *path)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
     for (uint32_t i = 0; i < verify_n; i++)
-        if (pt__glob_match(vglob[i], strchr(vglob[i], '/') ? path : base))
+        if (pt_module_glob(vglob[i], path))
             return 1;
     return 0;
 }
