@@ -6,6 +6,10 @@ gen() { "$POOLTAG" verify "$HV_PID" --json | python3 -c 'import json,sys; print(
 g0=$(gen)
 expect_error verify "'nomatch*' matches no module loaded in process $HV_PID (hv_segment): nothing changed" \
     "$POOLTAG" verify "$HV_PID" --module 'libvfix*,nomatch*' --on
+# The command matches as the process does (src/common/ptglob.h): '*' and
+# '?' only, so a [class] is literal and matches no module here.
+expect_error verify "'[l]ibvfix*' matches no module loaded in process $HV_PID (hv_segment): nothing changed" \
+    "$POOLTAG" verify "$HV_PID" --module '[l]ibvfix*' --on
 expect_error verify "'libother*' is not verified in this process: nothing changed" \
     "$POOLTAG" verify "$HV_PID" --module 'libother*' --off
 expect_error verify "--log-size 65: the verify log has 64 records (reserved at start: raise PT_VERIFY_LOG)" \
