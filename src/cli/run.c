@@ -361,62 +361,6 @@ static int add_wrapper(char **list, const char *pat)
 #define BEHALF_MAX_PATTERNS PT_OPT_MAXN_BEHALF
 #define BEHALF_MAX_TEXT PT_OPT_MAXLEN_BEHALF
 
-/* Check a --behalf value or PT_BEHALF (comma-separated globs): `what`
- * names the source.  Returns 0, or -1 after a one-line message. */
-static int check_behalf(const char *what, const char *val, size_t have)
-{
-    size_t n = strlen(val), count = have;
-    if (n == 0 || val[0] == ',' || val[n - 1] == ',' || strstr(val, ",,")) {
-        cli_err(VERB, "%s wants a module or function name pattern such as "
-                      "'libfoo*' or 'api_*', not '%s'", what, val);
-        return -1;
-    }
-    const char *p = val;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        int literal = 0;
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)p[i];
-            if (isspace(c) || iscntrl(c)) {
-                cli_err(VERB, "%s '%s': a pattern has no spaces or control "
-                              "characters", what, val);
-                return -1;
-            }
-            literal += c != '*' && c != '?';
-        }
-        if (!literal) {
-            cli_err(VERB, "%s '%.*s' matches every module and function: name the API "
-                          "('libfoo*', 'api_*')", what, (int)len, p);
-            return -1;
-        }
-        count++;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    if (count > BEHALF_MAX_PATTERNS) {
-        cli_err(VERB, "%s: at most %d patterns", what, BEHALF_MAX_PATTERNS);
-        return -1;
-    }
-    return 0;
-}
-
-/* Append one --behalf value to *list after checking it. */
-static int add_behalf(char **list, const char *pat)
-{
-    size_t have = 0, old = *list ? strlen(*list) : 0, n = strlen(pat);
-    for (size_t i = 0; i < old; i++)
-        have += (*list)[i] == ',';
-    if (check_behalf("--behalf", pat, old ? have + 1 : 0) < 0)
-        return -1;
-    if (old + n + 1 > BEHALF_MAX_TEXT) {
-        cli_err(VERB, "--behalf: the patterns are longer than %d characters "
-                      "in all", BEHALF_MAX_TEXT);
-        return -1;
-    }
-    return append_pattern(list, pat);
-}
-
 /* Check a --hit / --verify value or PT_HIT / PT_VERIFY (comma-separated
  * patterns, `have` already given): each 1..maxlen characters without
  * spaces, commas or control characters, at most maxn in all and maxtext
@@ -460,6 +404,44 @@ static int check_list(const char *what, const char *noun, const char *val,
         return -1;
     }
     return 0;
+}
+
+/* Check a --behalf value or PT_BEHALF (comma-separated globs): `what`
+ * names the source.  Beyond check_list: a pattern must name something
+ * (not only '*' and '?').  Returns 0, or -1 after a one-line message. */
+static int check_behalf(const char *what, const char *val, size_t have)
+{
+    if (check_list(what, "a module or function name pattern such as 'libfoo*' or 'api_*'",
+                   val, have, BEHALF_MAX_PATTERNS, BEHALF_MAX_TEXT, BEHALF_MAX_TEXT) < 0)
+        return -1;
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ",");
+        if (strspn(p, "*?") >= len) {
+            cli_err(VERB, "%s '%.*s' matches every module and function: name the API "
+                          "('libfoo*', 'api_*')", what, (int)len, p);
+            return -1;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+/* Append one --behalf value to *list after checking it. */
+static int add_behalf(char **list, const char *pat)
+{
+    size_t have = 0, old = *list ? strlen(*list) : 0, n = strlen(pat);
+    for (size_t i = 0; i < old; i++)
+        have += (*list)[i] == ',';
+    if (check_behalf("--behalf", pat, old ? have + 1 : 0) < 0)
+        return -1;
+    if (old + n + 1 > BEHALF_MAX_TEXT) {
+        cli_err(VERB, "--behalf: the patterns are longer than %d characters "
+                      "in all", BEHALF_MAX_TEXT);
+        return -1;
+    }
+    return append_pattern(list, pat);
 }
 
 static int check_hit(const char *what, const char *val, size_t have)
