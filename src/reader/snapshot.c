@@ -215,8 +215,8 @@ int ptr_snapshot_decode(const void *buf, size_t len, const void **seg,
 int ptr_parse_snapshot(const void *buf, size_t len, ptr_view *v, char *err,
                        size_t errlen)
 {
-    const void *seg;
-    size_t seglen;
+    const void *seg = NULL; /* (set on success; gcc -O3 cannot tell) */
+    size_t seglen = 0;
     ptr_snapinfo info;
 
     memset(v, 0, sizeof *v);
