@@ -21,3 +21,13 @@ pt_shell_test(verify_errors verify_errors.sh 60)
 pt_shell_test(snap_sparse snap_sparse.sh 60)
 pt_shell_test(hitverify_json hitverify_json.sh 60)
 pt_shell_test(hit_run hit_run.sh 60)
+
+# verify end to end with the real runtime: a plugin's outstanding blocks,
+# --address of a freed block, the leak report at dlclose.
+add_executable(verify_live_host ${CMAKE_CURRENT_SOURCE_DIR}/verify_live_host.c)
+target_link_libraries(verify_live_host PRIVATE ${CMAKE_DL_LIBS})
+if(PT_SANITIZE)
+  target_compile_options(verify_live_host PRIVATE -fno-sanitize=all)
+  target_link_options(verify_live_host PRIVATE -fno-sanitize=all)
+endif()
+pt_shell_test(verify_live verify_live.sh 90)
