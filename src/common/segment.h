@@ -165,6 +165,16 @@ typedef struct pt_seg_header {
     uint32_t max_tracked;
     uint32_t max_depth;           /* frames captured at most (<= PT_SEG_DEPTH_LIMIT) */
     uint64_t leaks_off;           /* pt_seg_leak[PT_SEG_LEAKS] ring        */
+    /* Special pool and fault injection (issue 12; added in version 2
+     * without a bump: an older segment has 0 here). */
+    uint64_t special_off;         /* pt_seg_special (one page), then
+                                     pt_seg_spblk[max_special] at
+                                     spblk_off, pt_seg_spreport[
+                                     PT_SEG_SPREPORTS] at spreports_off     */
+    uint64_t spblk_off;
+    uint64_t spreports_off;
+    uint32_t max_special;         /* special block records                 */
+    uint32_t reserved_hdr1;
 } pt_seg_header;
 
 /* A call site: the code address that asked for memory (the caller of
@@ -374,6 +384,175 @@ typedef struct pt_seg_leak {
     uint64_t reserved[3];
 } pt_seg_leak;
 
+/* ---- Special pool and fault injection ----------------------------------
+ *
+ * The settings of `pooltag special` and `pooltag fault` (and PT_SPECIAL,
+ * PT_FAIL... at start) live in the first part of pt_seg_special, written
+ * from outside with the control block's protocol: write them, then
+ * control.gen + 1, then the kick (see above).  The runtime applies them
+ * with the rest of the control block; a bad one counts in
+ * control.bad_settings and the previous value stays.
+ *
+ * A selector picks allocations: PT_SEL_TAG (text: a tag pattern, '*' '?'),
+ * PT_SEL_SIZE (min..max requested bytes, inclusive; special only) or
+ * PT_SEL_MODULE (text: a module glob, matched as PT_VERIFY's are, against
+ * the module of the call site).  src/common/ptsel.h parses and prints them
+ * (the one syntax of the runtime's environment and of the command).
+ *
+ * A special block is a run of pages in the special region: its data pages
+ * and one guard page (PROT_NONE) after them (before them with
+ * PT_SELF_UNDERRUN).  Its caller pointer is placed so that the block ends
+ * at the end of its last data page (rounded down to its alignment; the
+ * bytes between its end and the page end, the slop, hold PT_SP_SLOP_BYTE
+ * and are checked at free), or starts at the first data page (underrun).
+ * Its metadata is out of line, in pt_seg_spblk records (a reader lists
+ * live and quarantined blocks from them); the block has no header.
+ * After its free its data pages are PROT_NONE in the quarantine (FIFO,
+ * `quarantine` pages) before the run is reused.
+ *
+ * A detected error (a fault in the region, or a check at free or realloc)
+ * writes one pt_seg_spreport (a ring of PT_SEG_SPREPORTS, seq protocol of
+ * pt_seg_leak) and one report on stderr, then the process dies with the
+ * original signal (SIGSEGV/SIGBUS for a fault, SIGABRT for a failed check)
+ * unless PT_SPF_RECOVER is set. */
+#define PT_SEL_MAX 8u            /* selectors of each kind                  */
+#define PT_SEL_TAG 1u
+#define PT_SEL_SIZE 2u
+#define PT_SEL_MODULE 3u
+#define PT_SELF_UNDERRUN 0x1u    /* special: the guard page before the block */
+#define PT_FI_RATE_ONE 1000000u  /* fault rate: failures per million         */
+typedef struct pt_seg_sel {
+    uint32_t kind;               /* PT_SEL_*; 0: unused                     */
+    uint32_t flags;              /* PT_SELF_*                               */
+    uint64_t min, max;           /* PT_SEL_SIZE: requested bytes, inclusive */
+    uint32_t rate;               /* fault: failures per PT_FI_RATE_ONE
+                                    requests, 1..PT_FI_RATE_ONE (special: 0) */
+    uint32_t after_ms;           /* fault: only from this long after the
+                                    setting was applied                     */
+    uint64_t seed;               /* fault: seed of the decisions            */
+    char text[PT_CTL_GLOB_LEN];  /* PT_SEL_TAG, PT_SEL_MODULE: NUL-ended    */
+} pt_seg_sel;
+
+#define PT_SPF_EXACT 0x1u        /* blocks end exactly at the page end
+                                    (aligned only as far as the size allows) */
+#define PT_SPF_RECOVER 0x2u      /* after a report the program goes on: the
+                                    page is opened, the block never reused  */
+#define PT_SP_SLOP_BYTE 0xd5u
+
+/* Handler states (pt_seg_special.handler) */
+#define PT_SPH_NONE 0u           /* not installed (the pool was never on)   */
+#define PT_SPH_ON 1u             /* installed for SIGSEGV and SIGBUS        */
+#define PT_SPH_FAILED 2u         /* sigaction refused                       */
+
+typedef struct pt_seg_special {
+    /* -- written from outside (pooltag special / fault) and at start from
+     *    PT_SPECIAL... / PT_FAIL -- */
+    uint32_t sp_n;               /* special selectors in use, 0..PT_SEL_MAX  */
+    uint32_t sp_flags;           /* PT_SPF_*                                */
+    uint32_t sample;             /* 0: every selected allocation; N: about 1
+                                    in N of them (of every allocation when
+                                    sp_n == 0)                              */
+    uint32_t quarantine;         /* pages kept inaccessible after frees      */
+    uint32_t max_pages;          /* pages the pool may hold (data, guard and
+                                    quarantined), <= region_pages            */
+    uint32_t fault_n;            /* fault selectors in use, 0..PT_SEL_MAX    */
+    uint32_t reserved0[2];
+    pt_seg_sel sp[PT_SEL_MAX];
+    pt_seg_sel fault[PT_SEL_MAX];
+    /* -- written by the runtime (its own cache lines) -- */
+    uint64_t region_base __attribute__((aligned(64))); /* reserved range (0:
+                                    not yet: reserved when first switched on) */
+    uint64_t region_size;        /* bytes                                   */
+    uint32_t sp_matched;         /* tag entries a tag selector matches now  */
+    uint32_t fault_matched;      /* tag entries a fault selector matches now */
+    uint32_t handler;            /* PT_SPH_*                                */
+    uint32_t reserved1;
+    uint64_t allocs;             /* blocks placed in the pool, ever         */
+    uint64_t frees;
+    uint64_t full;               /* selected allocations that found the pool
+                                    full (served by the normal path)        */
+    uint64_t ineligible;         /* selected but not placed: alignment over
+                                    a page, nonpaged pool, a signal handler
+                                    inside the pool's code                  */
+    uint64_t sampled;            /* placed by sampling                      */
+    uint64_t blocks_live;
+    uint64_t bytes_live;         /* requested bytes of live blocks          */
+    uint64_t pages_used;         /* pages held: live runs + quarantine       */
+    uint64_t pages_quarantined;
+    uint64_t blk_hw;             /* records [0, blk_hw) have been used      */
+    uint64_t reports_seq;        /* reports written, ever                   */
+    uint64_t injected;           /* failures injected, ever (all tags)      */
+    uint64_t reserved2[4];
+} pt_seg_special;
+
+/* One special block (a record; addr 0: unused). */
+#define PT_SPB_LIVE 1u
+#define PT_SPB_QUARANTINED 2u    /* freed, pages inaccessible               */
+#define PT_SPB_REPORTED 3u       /* an error was reported: kept, never reused */
+#define PT_SPBF_UNDERRUN 0x1u
+#define PT_SPBF_SAMPLED 0x2u
+#define PT_SPBF_ZERO 0x4u        /* its pages were zeroed when handed out   */
+typedef struct pt_seg_spblk {
+    uint64_t addr;               /* the caller's pointer, written last      */
+    uint64_t size;               /* requested bytes                         */
+    uint64_t run;                /* address of the run's first page (guard
+                                    page included)                          */
+    uint32_t npages;             /* pages of the run, guard page included   */
+    uint32_t tag;
+    uint32_t alloc_stack;        /* stack ids (0: none)                     */
+    uint32_t free_stack;
+    uint32_t alloc_tid;
+    uint32_t free_tid;
+    uint32_t sidx;               /* call site index (counting at free)      */
+    uint32_t trk;                /* tracked record index + 1 (verify), 0    */
+    uint8_t state;               /* PT_SPB_*                                */
+    uint8_t flags;               /* PT_SPBF_*                               */
+    uint8_t kinds;               /* (runtime) trace kinds at allocation     */
+    uint8_t align_log2;          /* the caller pointer's alignment          */
+    uint32_t reuse;              /* times the record was reused             */
+} pt_seg_spblk;
+
+/* A special pool report (Windows' bug checks 0xCC/0xCD/0xD5/0xC1). */
+#define PT_SEG_SPREPORTS 16u
+#define PT_SPR_OVERRUN 1u        /* access to the guard page after a block  */
+#define PT_SPR_UNDERRUN 2u       /* ... before a block (underrun layout)    */
+#define PT_SPR_USE_AFTER_FREE 3u /* access to a quarantined block           */
+#define PT_SPR_SLOP 4u           /* slop bytes overwritten (found at free)  */
+#define PT_SPR_DOUBLE_FREE 5u    /* free (or realloc) of a freed block      */
+#define PT_SPR_BAD_FREE 6u       /* free of an address inside the pool that
+                                    is not a block's                        */
+#define PT_SPR_WILD 7u           /* access to a page of the pool that holds
+                                    no block                                */
+#define PT_SPA_UNKNOWN 0u
+#define PT_SPA_READ 1u
+#define PT_SPA_WRITE 2u
+typedef struct pt_seg_spreport {
+    uint64_t seq;                /* 1-based, written last; 0 = empty        */
+    uint64_t time_ns;            /* CLOCK_REALTIME                          */
+    uint64_t fault_addr;         /* the address accessed (or freed)         */
+    uint64_t block;              /* the block's caller pointer (0: none)    */
+    uint64_t size;               /* its requested bytes                     */
+    int64_t offset;              /* overrun, slop: bytes past the block's
+                                    end (0 = the first byte after it);
+                                    underrun: negative, bytes before its
+                                    start; use after free, bad free: offset
+                                    from its start                          */
+    uint64_t pc;                 /* the faulting instruction (0: a check)   */
+    uint32_t kind;               /* PT_SPR_*                                */
+    uint32_t tag;
+    uint32_t tid;                /* the thread that did it                  */
+    uint32_t signo;              /* the signal it dies with (0: recovered)  */
+    uint32_t stack;              /* the faulting (or freeing) stack         */
+    uint32_t alloc_stack;
+    uint32_t free_stack;         /* 0: not freed                            */
+    uint32_t alloc_tid;
+    uint32_t free_tid;
+    uint8_t access;              /* PT_SPA_*                                */
+    uint8_t recovered;           /* 1: the program went on                  */
+    uint16_t reserved0;
+    uint64_t reserved[4];
+} pt_seg_spreport;
+
 typedef struct pt_seg_pool {
     uint64_t limit;     /* bytes; 0 = unlimited                            */
     int64_t used;       /* exact bytes in use, kept only while limit != 0  */
@@ -417,8 +596,10 @@ typedef struct pt_seg_counts {
 
 typedef struct pt_seg_tagstat {
     uint32_t flags;     /* PT_SEG_TAG_*                                    */
-    uint32_t reserved0;
-    uint64_t reserved1;
+    uint32_t special_full; /* selected for the special pool, found it full
+                              (issue 12; older segments: 0; wraps)         */
+    uint64_t injected;  /* failures injected (pooltag fault), counted in
+                           failures too (issue 12; older segments: 0)      */
     struct {
         int64_t cur;
         uint64_t peak;
@@ -449,7 +630,13 @@ _Static_assert(sizeof(pt_seg_site) == 16, "site record");
 _Static_assert(offsetof(pt_seg_header, modules_dropped) == 496, "layout");
 _Static_assert(offsetof(pt_seg_header, control_off) == 504, "layout");
 _Static_assert(offsetof(pt_seg_header, leaks_off) == 576, "layout");
+_Static_assert(offsetof(pt_seg_header, special_off) == 584, "layout");
 _Static_assert(sizeof(pt_seg_control) <= 4096, "control block: one page");
+_Static_assert(sizeof(pt_seg_special) <= 4096, "special settings: one page");
+_Static_assert(offsetof(pt_seg_special, region_base) % 64 == 0, "runtime's part: own lines");
+_Static_assert(sizeof(pt_seg_sel) == 160, "selector");
+_Static_assert(sizeof(pt_seg_spblk) == 64, "special block record");
+_Static_assert(sizeof(pt_seg_spreport) == 128, "special report");
 _Static_assert(offsetof(pt_seg_control, applied_gen) % 64 == 0, "runtime's part: own lines");
 _Static_assert(sizeof(pt_seg_ring) == PT_SEG_LINE, "ring header line");
 _Static_assert(sizeof(pt_seg_rec) == 48, "ring record");

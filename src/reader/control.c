@@ -69,9 +69,27 @@ static int gone(uint32_t pid, char *err, size_t errlen)
     return fail(err, errlen, "process %" PRIu32 " exited during the change", pid);
 }
 
+static int change(ptr_source *s, const ptr_view *v, ptr_trace *t, ptr_control_edit edit,
+                  ptr_special_edit sp_edit, void *arg, int wait_ms, ptr_control_result *res,
+                  char *err, size_t errlen);
+
 int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
                        ptr_control_edit edit, void *arg, int wait_ms,
                        ptr_control_result *res, char *err, size_t errlen)
+{
+    return change(s, v, t, edit, NULL, arg, wait_ms, res, err, errlen);
+}
+
+int ptr_special_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
+                       ptr_special_edit edit, void *arg, int wait_ms,
+                       ptr_control_result *res, char *err, size_t errlen)
+{
+    return change(s, v, t, NULL, edit, arg, wait_ms, res, err, errlen);
+}
+
+static int change(ptr_source *s, const ptr_view *v, ptr_trace *t, ptr_control_edit edit,
+                  ptr_special_edit sp_edit, void *arg, int wait_ms, ptr_control_result *res,
+                  char *err, size_t errlen)
 {
     ptr_live *l = ptr_source_live(s);
     uint32_t pid = ptr_pid(s);
@@ -114,7 +132,26 @@ int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
         return fail(err, errlen, "cannot read the control block of %" PRIu32
                     ": %s", pid, strerror(errno));
     }
-    if (edit(&c, v, t, arg, err, errlen) < 0) {
+    pt_seg_special sp;
+    uint64_t spaddr = 0;
+    if (sp_edit) {
+        if (!t->hdr.special_off)
+            return close(fd), fail(err, errlen, "process %" PRIu32 " (%s) has no special "
+                                   "pool settings: its pooltag runtime predates the "
+                                   "special pool and fault injection", pid, v->comm);
+        spaddr = ptr_live_mapstart(l) + t->hdr.special_off;
+        if (ptp_pread(fd, &sp, sizeof sp, spaddr) != (ssize_t)sizeof sp) {
+            close(fd);
+            if (!ptr_alive(s))
+                return gone(pid, err, errlen);
+            return fail(err, errlen, "cannot read the special pool settings of %" PRIu32
+                        ": %s", pid, strerror(errno));
+        }
+        if (sp_edit(&sp, v, t, arg, err, errlen) < 0) {
+            close(fd);
+            return -1;
+        }
+    } else if (edit(&c, v, t, arg, err, errlen) < 0) {
         close(fd);
         return -1;
     }
@@ -124,7 +161,9 @@ int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
     size_t to = offsetof(pt_seg_control, applied_gen);
     uint64_t gen = c.gen + 1;
     const uint8_t one = 1;
-    if (ptp_pwrite(fd, (const char *)&c + from, to - from, caddr + from) < 0 ||
+    size_t spn = offsetof(pt_seg_special, region_base);
+    if ((sp_edit ? ptp_pwrite(fd, &sp, spn, spaddr) < 0
+                 : ptp_pwrite(fd, (const char *)&c + from, to - from, caddr + from) < 0) ||
         ptp_pwrite(fd, &gen, sizeof gen, caddr) < 0 ||
         ptp_pwrite(fd, &one, 1, kick + PT_KICK_CONTROL_BYTE) < 0) {
         int e = errno;

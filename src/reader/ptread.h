@@ -330,6 +330,17 @@ int ptr_control_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
                        ptr_control_edit edit, void *arg, int wait_ms,
                        ptr_control_result *res, char *err, size_t errlen);
 
+/* The same for the special pool's and fault injection's settings (the
+ * first part of pt_seg_special, up to region_base): edit them, write
+ * them, then the control block's gen + 1 and the kick (segment.h).  A
+ * segment without them (header.special_off 0) is refused with a message. */
+typedef int (*ptr_special_edit)(pt_seg_special *sp, const ptr_view *v,
+                                const ptr_trace *t, void *arg, char *err,
+                                size_t errlen);
+int ptr_special_change(ptr_source *s, const ptr_view *v, ptr_trace *t,
+                       ptr_special_edit edit, void *arg, int wait_ms,
+                       ptr_control_result *res, char *err, size_t errlen);
+
 /* Live internals for trace.c and control.c. */
 int ptr_live_pread(ptr_live *l, void *buf, size_t n, uint64_t off,
                    char *err, size_t errlen);

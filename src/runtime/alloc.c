@@ -483,6 +483,24 @@ static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t si
         atomic_max_u64(&seg_pools[pool].peak, (uint64_t)pc);
 }
 
+void pt__count(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
+{
+    if (is_free)
+        count_free(idx, sidx, pool, size);
+    else
+        count_alloc(idx, sidx, pool, size);
+}
+
+uint32_t pt__site_tag(uint32_t sidx)
+{
+    return site_tag_index(sidx);
+}
+
+void pt__count_failure(uint32_t idx, unsigned pool)
+{
+    count_failure(idx, pool);
+}
+
 static void count_failure(uint32_t idx, unsigned pool)
 {
     __atomic_fetch_add(&seg_tagstat[idx].pool[pool].failures, 1, __ATOMIC_RELAXED);
@@ -614,6 +632,24 @@ static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
         t->tcache[s].ra = ra;
     }
 classified:
+    if (PT_UNLIKELY(kinds & (PT_TR_FAULT | PT_TR_SPECIAL))) {
+        /* fault injection first: a failed request never reaches the pool */
+        if ((kinds & PT_TR_FAULT) && pt__fi_fail(idx, rec, size)) {
+            if (kinds & (PT_TR_HIT | PT_TR_VERIFY))
+                pt__tr_alloc(kinds & (PT_TR_HIT | PT_TR_VERIFY), rec, NULL, size, tag, idx, pool,
+                             ra, untagged);
+            return fail(idx, pool);
+        }
+        if (kinds & PT_TR_SPECIAL) {
+            void *p = pt__sp_alloc(kinds, rec, pool, size, alignment, tag, idx, sidx, zero, ra,
+                                   untagged);
+            if (p) {
+                t->tr_last = 1;
+                return p;
+            }
+        }
+        kinds &= PT_TR_HIT | PT_TR_VERIFY;
+    }
     if (!kinds)
         return alignment > 16 ? aligned_block(pool, size, alignment, tag, idx, sidx)
                               : plain_block(pool, size, tag, idx, sidx, zero);

@@ -235,6 +235,16 @@ static int segment_create(void)
     off = pt_seg_align(off, PT_SEG_LINE);
     uint64_t leaks_off = off;
     off += PT_SEG_LEAKS * sizeof(pt_seg_leak);
+    /* The special pool's settings page, its block records and reports
+     * (special.c): one record per two pages of the largest pool. */
+    off = pt_seg_align(off, 4096);
+    uint64_t special_off = off;
+    off += 4096;
+    uint32_t max_special = (1u << 16) / 2;
+    uint64_t spblk_off = off;
+    off += (uint64_t)max_special * sizeof(pt_seg_spblk);
+    uint64_t spreports_off = off;
+    off += PT_SEG_SPREPORTS * sizeof(pt_seg_spreport);
     size_t len = (size_t)pt_seg_align(off, 4096);
 
     int fd = (int)syscall(SYS_memfd_create, PT_SEG_MEMFD_NAME, 1u /* MFD_CLOEXEC */);
@@ -303,6 +313,13 @@ static int segment_create(void)
     h->max_tracked = pt__opt.max_tracked;
     h->max_depth = PT_SEG_DEPTH_LIMIT;
     h->leaks_off = leaks_off;
+    h->special_off = special_off;
+    h->spblk_off = spblk_off;
+    h->spreports_off = spreports_off;
+    h->max_special = max_special;
+    pt_seg_special *spc = (pt_seg_special *)((char *)p + special_off);
+    spc->quarantine = pt__opt.quarantine;
+    spc->max_pages = pt__opt.special_max_pages;
     pt_seg_control *ctl = (pt_seg_control *)((char *)p + control_off);
     ctl->hit_ring = ring_cap[PT_RING_HIT];
     ctl->verify_log = ring_cap[PT_RING_VERIFY];
@@ -442,6 +459,19 @@ static void fork_child(void)
             limit_on[p] = limits[p] != 0;
         }
         pt__mod_fork_child(pt__seg);
+        /* The special pool's settings, statistics and block records: the
+         * child has the parent's special blocks (its region is inherited). */
+        if (oh && oh->special_off && pt__seg->special_off) {
+            const pt_seg_special *os = (const pt_seg_special *)(old + oh->special_off);
+            memcpy((char *)pt__seg + pt__seg->special_off, os, sizeof *os);
+            uint64_t hw = os->blk_hw;
+            if (hw > oh->max_special)
+                hw = oh->max_special;
+            if (hw > pt__seg->max_special)
+                hw = pt__seg->max_special;
+            memcpy((char *)pt__seg + pt__seg->spblk_off, old + oh->spblk_off,
+                   hw * sizeof(pt_seg_spblk));
+        }
         if (have_ctl)
             pt__tr_fork_child(&parent_ctl);
         munmap(old, old_len);

@@ -235,6 +235,81 @@ void pt__tr_fork_child(const pt_seg_control *parent);
  * as leaks; 1 when any leak was reported in this process. */
 int pt__tr_exit(void);
 
+/* ---- special.c, spreport.c, fault.c: the special pool, its reports and
+ *      fault injection (issue 12; segment.h, "Special pool") ------------ */
+
+#define PT_TR_SPECIAL 4u  /* the site may go to the special pool          */
+#define PT_TR_FAULT 8u    /* the site's requests may be failed (injection) */
+/* The special region: [pt__sp_lo, pt__sp_lo + pt__sp_len); len 0 until it
+ * is reserved, then never changes.  Every path that reads a block's header
+ * asks sp_mine first: a special block has none. */
+extern uintptr_t pt__sp_lo, pt__sp_len;
+static inline int sp_mine(const void *p)
+{
+    return (uintptr_t)p - __atomic_load_n(&pt__sp_lo, __ATOMIC_RELAXED) <
+           __atomic_load_n(&pt__sp_len, __ATOMIC_RELAXED);
+}
+/* Nonzero while special selectors or sampling (pt__sp_on) or fault
+ * selectors (pt__fi_on) are in effect; pt__tr_on is set too then. */
+extern int pt__sp_on, pt__fi_on;
+/* The settings page of the current segment (NULL: none). */
+extern pt_seg_special *pt__spc;
+/* Apply the special pool's (fault injection's) settings from the page,
+ * with the rest of the control block (trace.c, apply_now, its caller
+ * holds the apply flag); returns the number of settings refused. */
+uint32_t pt__sp_apply(void);
+uint32_t pt__fi_apply(void);
+/* At start, before the first apply: PT_SPECIAL, PT_SPECIAL_*, PT_SAMPLE_GUARD,
+ * PT_QUARANTINE (PT_FAIL) written into the settings page; 1 if any was set. */
+int pt__sp_env(void);
+int pt__fi_env(void);
+/* A site's kinds: PT_TR_SPECIAL (PT_TR_FAULT) when a selector of its tag
+ * (index tidx) or its module (record rec, UINT32_MAX: none) is in effect,
+ * or a size selector exists (decided per request). */
+unsigned pt__sp_classify(uint32_t tidx, uint32_t rec);
+unsigned pt__fi_classify(uint32_t tidx, uint32_t rec);
+/* Fault injection: should this request of tag index tidx fail now?  When
+ * it says 1 it has counted the injection (tag and total). */
+int pt__fi_fail(uint32_t tidx, uint32_t rec, uint64_t size);
+/* Place a request in the special pool: the caller's pointer, or NULL when
+ * it is not placed (a size selector does not match, the pool is full,
+ * ineligible), counted as alloc_slow would count it. */
+void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, size_t alignment,
+                   uint32_t tag, uint32_t idx, uint32_t sidx, int zero, const void *site,
+                   int untagged);
+/* Where an address of the special region lies (special.c): kind
+ * PT_SPR_OVERRUN / UNDERRUN / USE_AFTER_FREE / WILD (0: outside the
+ * region), blk the block record's index (UINT32_MAX: none), offset as in
+ * pt_seg_spreport.  Lock-free and safe in a signal handler. */
+typedef struct pt_sp_where {
+    uint32_t kind;
+    uint32_t blk;
+    int64_t offset;
+} pt_sp_where;
+void pt__sp_lookup(uintptr_t addr, pt_sp_where *w);
+/* PT_SPF_RECOVER after a fault: make block blk's whole run accessible and
+ * mark it PT_SPB_REPORTED (never reused, never freed). */
+void pt__sp_recover_open(uint32_t blk);
+/* spreport.c: install (or re-arm) the SIGSEGV/SIGBUS handler; the pool
+ * calls it when it is switched on. */
+void pt__sp_handler_install(void);
+/* spreport.c: report a special pool error: a segment record and stderr,
+ * then death by signo (SIGABRT for a check: uctx NULL, the current stack
+ * is the culprit's) unless PT_SPF_RECOVER, when it returns.  addr: the
+ * address accessed or freed; blk: the block record (UINT32_MAX: none);
+ * access: PT_SPA_*. */
+void pt__sp_report(unsigned kind, uintptr_t addr, uint32_t blk, int64_t offset,
+                   const void *uctx, int signo, unsigned access);
+/* Counting for the files outside alloc.c (alloc.c's count_alloc/free). */
+void pt__count(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
+uint32_t pt__site_tag(uint32_t sidx);
+void pt__count_failure(uint32_t idx, unsigned pool);
+/* Stack table for the files outside trace.c: capture the current stack
+ * (frame[0] = anchor when the walk finds it), or store given frames;
+ * returns the stack id (0: none). */
+uint32_t pt__tr_capture(const void *anchor);
+uint32_t pt__tr_stack_id(const uint64_t *frames, uint32_t n);
+
 /* ---- tables.c --------------------------------------------------------- */
 
 uint32_t pt__tag_index_slow(uint32_t tag);

@@ -124,6 +124,7 @@ static void bind(pt_seg_header *h)
     max_tracked = h->max_tracked;
     max_mods = h->max_modules;
     leaks = (pt_seg_leak *)(b + h->leaks_off);
+    pt__spc = h->special_off ? (pt_seg_special *)(b + h->special_off) : NULL;
 }
 
 static pt_seg_module *mod_records(void)
@@ -186,6 +187,12 @@ unsigned pt__tr_classify(uint32_t tidx, const void *site, uint32_t *rec)
         r = pt__mod_rec(site);
     if (verify_n && r < max_mods && __atomic_load_n(&mod_verify[r], __ATOMIC_RELAXED))
         k |= PT_TR_VERIFY;
+    if (__atomic_load_n(&pt__sp_on, __ATOMIC_RELAXED) |
+        __atomic_load_n(&pt__fi_on, __ATOMIC_RELAXED)) {
+        if (r == UINT32_MAX && site)
+            r = pt__mod_rec(site);
+        k |= pt__sp_classify(tidx, r) | pt__fi_classify(tidx, r);
+    }
     if (rec)
         *rec = r;
     return k;
@@ -283,7 +290,15 @@ static void apply_now(void)
             set_verified(i, on);
         vm += (uint32_t)on;
     }
-    __atomic_store_n(&pt__tr_on, hit_n || verify_n, __ATOMIC_RELEASE);
+    /* the special pool and fault injection (special.c, fault.c) */
+    if (pt__spc) {
+        bad += pt__sp_apply();
+        bad += pt__fi_apply();
+    }
+    __atomic_store_n(&pt__tr_on,
+                     hit_n || verify_n || __atomic_load_n(&pt__sp_on, __ATOMIC_RELAXED) ||
+                         __atomic_load_n(&pt__fi_on, __ATOMIC_RELAXED),
+                     __ATOMIC_RELEASE);
 
     ctl->hit_matched = hm;
     ctl->verify_matched = vm;
@@ -395,7 +410,8 @@ void pt__tr_init(void)
     ctl->hit_flags = trap && strcmp(trap, "1") == 0 ? PT_HITF_TRAP : 0;
     ctl->writer_pid = 0;
     ctl->writer_uid = (uint32_t)getuid();
-    if (hn || vn)
+    int sx = pt__spc ? pt__sp_env() | pt__fi_env() : 0;
+    if (hn || vn || sx)
         ctl->gen = 1;
     __atomic_store_n(&tr_ready, 1, __ATOMIC_RELEASE);
     apply_now();
@@ -515,6 +531,18 @@ static uint32_t capture(const void *anchor)
     if (n - i > (int)d || n == max)
         __atomic_fetch_add(&ctl->captures_truncated, 1, __ATOMIC_RELAXED);
     return stack_insert(f, c);
+}
+
+uint32_t pt__tr_capture(const void *anchor)
+{
+    return tr_ready ? capture(anchor) : 0;
+}
+
+uint32_t pt__tr_stack_id(const uint64_t *frames, uint32_t n)
+{
+    if (!tr_ready || n == 0)
+        return 0;
+    return stack_insert(frames, n > PT_SEG_DEPTH_LIMIT ? PT_SEG_DEPTH_LIMIT : n);
 }
 
 /* ---- rings ------------------------------------------------------------------- */
