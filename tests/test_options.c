@@ -140,13 +140,19 @@ static void test_table(void)
     CHECK_EQ_U(pt_opt_table[PT_OPT_PAGED_MAX].max, (1ull << 40) - 4097);
     CHECK_EQ_U(pt_opt_table[PT_OPT_NONPAGED_MAX].max, (1ull << 40) - 4097);
     CHECK(strcmp(pt_opt_table[PT_OPT_FOLLOW_CHILDREN].name, "PT_FOLLOW_CHILDREN") == 0);
-    CHECK_EQ_U(run, 14);
+    CHECK_EQ_U(run, 22);
     /* Issue 11: the limits of the settings are the segment's. */
     CHECK_EQ_U(pt_opt_table[PT_OPT_STACK_DEPTH].max, PT_SEG_DEPTH_LIMIT);
     CHECK_EQ_U(PT_OPT_MAXN_HIT, PT_CTL_HIT_MAX);
     CHECK_EQ_U(PT_OPT_MAXN_VERIFY, PT_CTL_VERIFY_MAX);
     CHECK(pt_opt_table[PT_OPT_HIT].flags & PT_OPTF_RUN);
     CHECK(pt_opt_table[PT_OPT_VERIFY].flags & PT_OPTF_RUN);
+    /* Issue 12: the selector lists and the pool's size are the segment's. */
+    CHECK_EQ_U(PT_OPT_MAXN_SPECIAL, PT_SEL_MAX);
+    CHECK_EQ_U(PT_OPT_MAXN_FAIL, PT_SEL_MAX);
+    CHECK_EQ_U(pt_opt_table[PT_OPT_SPECIAL_MAX_PAGES].max, PT_SP_MAX_PAGES);
+    CHECK(pt_opt_table[PT_OPT_SPECIAL].flags & PT_OPTF_RUN);
+    CHECK(pt_opt_table[PT_OPT_FAIL].flags & PT_OPTF_RUN);
 }
 
 int main(void)

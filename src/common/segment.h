@@ -438,6 +438,9 @@ typedef struct pt_seg_sel {
 #define PT_SPF_RECOVER 0x2u      /* after a report the program goes on: the
                                     page is opened, the block never reused  */
 #define PT_SP_SLOP_BYTE 0xd5u
+#define PT_SP_MAX_PAGES 65536u   /* the largest max_pages (PT_SPECIAL_MAX_PAGES);
+                                    header.max_special = PT_SP_MAX_PAGES / 2:
+                                    a block takes two pages at least        */
 
 /* Handler states (pt_seg_special.handler) */
 #define PT_SPH_NONE 0u           /* not installed (the pool was never on)   */

@@ -240,7 +240,7 @@ static int segment_create(void)
     off = pt_seg_align(off, 4096);
     uint64_t special_off = off;
     off += 4096;
-    uint32_t max_special = (1u << 16) / 2;
+    uint32_t max_special = PT_SP_MAX_PAGES / 2;
     uint64_t spblk_off = off;
     off += (uint64_t)max_special * sizeof(pt_seg_spblk);
     uint64_t spreports_off = off;
