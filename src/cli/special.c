@@ -236,8 +236,8 @@ static int do_change(const char *spec, sp_change *c)
         printf("not applied yet: the process applies it at its next allocation "
                "or free (it may be idle)\n");
     } else {
-        printf("applied: %" PRIu32 " tag%s match now\n", sp.sp.sp_matched,
-               sp.sp.sp_matched == 1 ? "" : "s");
+        printf("applied: %" PRIu32 " tag%s now\n", sp.sp.sp_matched,
+               sp.sp.sp_matched == 1 ? " matches" : "s match");
         if (res.after.bad_settings) {
             cli_err(VERB, "the process refused %" PRIu32 " setting%s as out of "
                     "range (the previous values stay)", res.after.bad_settings,
@@ -376,9 +376,10 @@ static int do_status(const char *spec, int json)
         if (sp.bad_selectors)
             printf("%" PRIu32 " selector%s unreadable (corrupt), not shown\n",
                    sp.bad_selectors, sp.bad_selectors == 1 ? "" : "s");
-        printf("flags: %s%s%s\n", s->sp_flags & PT_SPF_EXACT ? "exact " : "",
-               s->sp_flags & PT_SPF_RECOVER ? "recover " : "",
-               s->sp_flags & (PT_SPF_EXACT | PT_SPF_RECOVER) ? "" : "none");
+        printf("flags: %s%s%s\n", s->sp_flags & PT_SPF_EXACT ? "exact" : "",
+               (s->sp_flags & PT_SPF_EXACT) && (s->sp_flags & PT_SPF_RECOVER) ? ", " : "",
+               s->sp_flags & PT_SPF_RECOVER ? "recover"
+               : s->sp_flags & PT_SPF_EXACT ? "" : "none");
         if (s->sample)
             printf("sampling: about 1 in %" PRIu32 " %s\n", s->sample,
                    s->sp_n ? "of the selected allocations" : "of all allocations");
@@ -438,27 +439,27 @@ static void print_stack(emitter *e, ptr_trace *t, sym_ctx *sc, const char *key,
     cli_emit_stack(e, sc, fr, d, "    ");
 }
 
+/* Where the access was, from the block: "end+N" (overrun, slop: N = 0 is
+ * the first byte after the block), "start-N" (underrun), "start+N". */
 static void offset_text(const pt_seg_spreport *r, char *buf, size_t size)
 {
     switch (r->kind) {
     case PT_SPR_OVERRUN:
     case PT_SPR_SLOP:
-        snprintf(buf, size, "%" PRId64 " byte%s past the end of", r->offset,
-                 r->offset == 1 ? "" : "s");
+        snprintf(buf, size, "end+%" PRId64, r->offset);
         break;
     case PT_SPR_UNDERRUN:
-        snprintf(buf, size, "%" PRIu64 " byte%s before the start of",
-                 (uint64_t)0 - (uint64_t)r->offset, r->offset == -1 ? "" : "s");
+        snprintf(buf, size, "start-%" PRIu64, (uint64_t)0 - (uint64_t)r->offset);
         break;
     default:
-        snprintf(buf, size, "offset %" PRId64 " in", r->offset);
+        snprintf(buf, size, "start+%" PRId64, r->offset);
         break;
     }
 }
 
 static void print_report(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spreport *r)
 {
-    char tt[64], tg[PT_TAG_TEXT_MAX], off[96], tid[32];
+    char tt[64], tg[PT_TAG_TEXT_MAX], off[48], tid[40];
     if (emit_json(e)) {
         emit_obj_begin(e, NULL);
         emit_kv_u64(e, "seq", r->seq);
@@ -507,10 +508,10 @@ static void print_report(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spr
     emit_text(e, " at 0x%" PRIx64, r->fault_addr);
     if (r->block) {
         offset_text(r, off, sizeof off);
-        emit_text(e, ": %s block 0x%" PRIx64 " (%" PRIu64 " bytes, tag %s)", off, r->block,
+        emit_text(e, ", %s of block 0x%" PRIx64 " (%" PRIu64 " bytes, tag %s)", off, r->block,
                   r->size, cli_tag(r->tag, tg));
     } else {
-        emit_text(e, ": no block there");
+        emit_text(e, ", in no block");
     }
     emit_text(e, "\n  thread %" PRIu32 "%s", r->tid, r->pc ? "" : ", found by a check");
     if (r->pc)
