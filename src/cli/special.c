@@ -24,7 +24,7 @@
  * removes every selector and stops sampling.  Blocks already in the pool
  * stay there (and keep their guard pages) until they are freed.
  *
- * Showing: the page (ptr_special_read), the reports (ptr_special_reports:
+ * Showing: the page (ptr_special_open), the reports (ptr_special_reports:
  * records whose seq was the same before and after the copy) and with
  * --blocks the block records (ptr_special_blocks), their stacks printed
  * through stacks.h as hit and verify print theirs.
@@ -203,7 +203,7 @@ static int do_change(const char *spec, sp_change *c)
     if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
         return PT_EXIT_USAGE;
     if (ptr_trace_open(src, &t, err, sizeof err) < 0 ||
-        ptr_special_read(&t, &sp, err, sizeof err) < 0) {
+        ptr_special_open(&t, &sp, err, sizeof err) < 0) {
         cli_err(VERB, "process %s: %s", spec, err);
         goto out;
     }
@@ -218,7 +218,7 @@ static int do_change(const char *spec, sp_change *c)
         goto out;
     }
     status = PT_EXIT_OK;
-    if (ptr_special_read(&t, &sp, err, sizeof err) < 0) {
+    if (ptr_special_open(&t, &sp, err, sizeof err) < 0) {
         cli_err(VERB, "process %s: %s", spec, err);
         status = PT_EXIT_USAGE;
         goto out;
@@ -294,7 +294,7 @@ static int open_special(const char *spec, ptr_view *v, ptr_source **src, ptr_tra
     if (cli_read(VERB, spec, v, src) != PT_EXIT_OK)
         return PT_EXIT_USAGE;
     if (ptr_trace_open(*src, t, err, sizeof err) < 0 ||
-        ptr_special_read(t, sp, err, sizeof err) < 0) {
+        ptr_special_open(t, sp, err, sizeof err) < 0) {
         cli_err(VERB, "%s: %s", spec, err);
         return PT_EXIT_USAGE;
     }

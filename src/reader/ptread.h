@@ -252,6 +252,11 @@ typedef struct ptr_trace {
 int ptr_trace_open(ptr_source *s, ptr_trace *t, char *err, size_t errlen);
 /* Read the control block afresh into t->ctl. */
 int ptr_trace_control(ptr_trace *t, char *err, size_t errlen);
+/* The special pool's and fault injection's page (pt_seg_special: the
+ * settings and the runtime's statistics), read afresh; text fields
+ * NUL-terminated, selector counts checked.  A segment without one
+ * (header.special_off 0, or no control block) is an error. */
+int ptr_special_read(ptr_trace *t, pt_seg_special *sp, char *err, size_t errlen);
 /* The frames of stack `id` (1-based; id 0 is "no stack": *depth 0).
  * frames holds PT_SEG_DEPTH_LIMIT entries.  An empty slot gives *depth 0;
  * a slot that points outside the frame array or says more frames than
@@ -322,10 +327,11 @@ typedef struct ptr_special {
                                    sense (not shown)                      */
 } ptr_special;
 
-/* Read and check the special page (layout of the three regions inside
- * the source; sp_n, fault_n <= PT_SEL_MAX).  A segment without one gives
- * 0 with sp->present = 0. */
-int ptr_special_read(ptr_trace *t, ptr_special *sp, char *err, size_t errlen);
+/* Check the layout of the three regions (inside the source, max_special
+ * within the limit) and read the page through ptr_special_read; selectors
+ * whose kind or range make no sense are dropped and counted.  A segment
+ * without a special pool gives 0 with sp->present = 0. */
+int ptr_special_open(ptr_trace *t, ptr_special *sp, char *err, size_t errlen);
 
 /* The live, quarantined and reported block records among [0, blk_hw),
  * table order.  A record whose state, flags, pages, address (outside its

@@ -75,7 +75,7 @@ static int sel_ok(pt_seg_sel *s, int fault)
     }
 }
 
-int ptr_special_read(ptr_trace *t, ptr_special *sp, char *err, size_t errlen)
+int ptr_special_open(ptr_trace *t, ptr_special *sp, char *err, size_t errlen)
 {
     memset(sp, 0, sizeof *sp);
     const pt_seg_header *h = &t->hdr;
@@ -106,13 +106,9 @@ int ptr_special_read(ptr_trace *t, ptr_special *sp, char *err, size_t errlen)
                     PRIu64 " entries) is outside the %" PRIu64 " bytes", regs[i].what,
                     regs[i].off, regs[i].n, lim);
     }
-    if (ptr_source_pread(t->src, &sp->sp, sizeof sp->sp, h->special_off, err, errlen) < 0)
+    if (ptr_special_read(t, &sp->sp, err, errlen) < 0)
         return -1;
     pt_seg_special *s = &sp->sp;
-    if (s->sp_n > PT_SEL_MAX || s->fault_n > PT_SEL_MAX)
-        return fail(err, errlen, "corrupt special pool page: %" PRIu32 " special and %"
-                    PRIu32 " fault selectors (at most %u each)", s->sp_n, s->fault_n,
-                    PT_SEL_MAX);
     /* Unusable selectors are dropped from what is shown (and counted). */
     uint32_t k = 0;
     for (uint32_t i = 0; i < s->sp_n; i++)
@@ -247,7 +243,7 @@ int ptr_special_check_image(const void *seg, size_t len, char *err, size_t errle
     int rc = -1;
     if (ptr_open_image(seg, len, &s, err, errlen) < 0)
         return -1;
-    if (ptr_trace_open(s, &t, err, errlen) < 0 || ptr_special_read(&t, &sp, err, errlen) < 0)
+    if (ptr_trace_open(s, &t, err, errlen) < 0 || ptr_special_open(&t, &sp, err, errlen) < 0)
         goto out;
     rc = 0;
     if (!sp.present)
