@@ -293,6 +293,13 @@ void pt__sp_recover_open(uint32_t blk);
 /* spreport.c: install (or re-arm) the SIGSEGV/SIGBUS handler; the pool
  * calls it when it is switched on. */
 void pt__sp_handler_install(void);
+/* spreport.c, for the preload's sigaction()/signal() interposers: while
+ * the handler is installed, a change of SIGSEGV/SIGBUS is recorded as the
+ * handler to chain to (the kernel keeps ours) and *old gets the recorded
+ * one; returns 0 then, -1 when the call is not for us (another signal, the
+ * handler not installed): the caller passes it to libc. */
+struct sigaction;
+int pt__sp_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* spreport.c: report a special pool error: a segment record and stderr,
  * then death by signo (SIGABRT for a check: uctx NULL, the current stack
  * is the culprit's) unless PT_SPF_RECOVER, when it returns.  addr: the
