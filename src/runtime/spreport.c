@@ -471,7 +471,8 @@ static uint32_t stack_frames(uint32_t id, uint64_t *out, uint32_t max)
     return n;
 }
 
-/* The module record holding the runtime's own code (this function). */
+/* pc is in the runtime's module (the preload or libpooltag.so; never the
+ * main program, which a static link makes the runtime's module too). */
 static int in_self(uint64_t pc)
 {
     static uint64_t lo, hi;
@@ -484,6 +485,8 @@ static int in_self(uint64_t pc)
         uint64_t me = (uint64_t)(uintptr_t)&in_self;
         for (uint32_t i = 0; i < n && i < h->max_modules; i++)
             if (me >= m[i].start && me < m[i].end) {
+                if (m[i].flags & PT_MOD_MAIN)
+                    return 0; /* linked statically: the program's own code too */
                 lo = m[i].start;
                 hi = m[i].end;
                 break;
