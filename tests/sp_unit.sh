@@ -18,7 +18,7 @@ run ctx
 # The fault report, then death by SIGSEGV (128 + 11)
 run fault
 [ "$RC" = 139 ] || fail "fault: status $RC (expected death by SIGSEGV): $(cat "$T/fault.out")"
-has fault "^pooltag: special pool: overrun (write) at 0x[0-9a-f]*: block end + 0 (block 0x[0-9a-f]*, size 32, tag 'Ovr1', live)$"
+has fault "^pooltag: special pool: overrun (write): address 0x[0-9a-f]*: block end + 0 (block 0x[0-9a-f]*, size 32, tag 'Ovr1', live)$"
 has fault "^pooltag:   pid [0-9]*, tid [0-9]*, pc 0x"
 has fault "^pooltag:   faulting stack (thread [0-9]*):$"
 # frame 0 is the faulting instruction in unit_overrun, frame 1 its caller
@@ -39,7 +39,7 @@ has recover "^ok recovered$"
 # A failed check: the caller's stack, death by SIGABRT (128 + 6)
 run check
 [ "$RC" = 134 ] || fail "check: status $RC (expected death by SIGABRT): $(cat "$T/check.out")"
-has check "^pooltag: special pool: double free of 0x[0-9a-f]*: block start + 0 (block 0x[0-9a-f]*, size 32, tag 'Ovr1', live)$"
+has check "^pooltag: special pool: double free: address 0x[0-9a-f]*: block start + 0 (block 0x[0-9a-f]*, size 32, tag 'Ovr1', live)$"
 has check "^pooltag:   called by (thread [0-9]*):$"
 has check "sp_unit+0x[0-9a-f]* main+0x"
 has check "^pooltag:   the process dies with SIGABRT$"

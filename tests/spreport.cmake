@@ -10,3 +10,17 @@ target_include_directories(sp_unit PRIVATE ${PROJECT_SOURCE_DIR}/src/common
   ${PROJECT_SOURCE_DIR}/src/runtime ${MIMALLOC_INC})
 target_compile_options(sp_unit PRIVATE -O1 -fno-omit-frame-pointer)
 pt_shell_test(sp_unit sp_unit.sh 60)
+
+# The bugs (tests/sp_fixtures.c): linked with libpooltag.so, run as is, and
+# under the preload (whose pt_alloc then serves them).  -O1 with frame
+# pointers and no inlining of the fx_* functions the reports must name.
+add_executable(sp_fixtures ${CMAKE_CURRENT_SOURCE_DIR}/sp_fixtures.c)
+target_link_libraries(sp_fixtures PRIVATE pooltag)
+target_compile_options(sp_fixtures PRIVATE -O1 -fno-omit-frame-pointer)
+if(PT_SANITIZE)
+  # run under the preload: no sanitizer runtime in the program
+  target_compile_options(sp_fixtures PRIVATE -fno-sanitize=all)
+  target_link_options(sp_fixtures PRIVATE -fno-sanitize=all)
+endif()
+pt_shell_test(sp_bugs sp_bugs.sh 120)
+pt_shell_test(sp_ownhandler sp_ownhandler.sh 60)

@@ -593,7 +593,7 @@ void pt__sp_report(unsigned kind, uintptr_t addr, uint32_t blk, int64_t offset,
     pt__bputs(&b, kind_name(kind));
     if (fault)
         pt__bputs(&b, access == PT_SPA_WRITE ? " (write)" : access == PT_SPA_READ ? " (read)" : "");
-    pt__bputs(&b, fault ? " at " : " of ");
+    pt__bputs(&b, ": address ");
     pt__bputx(&b, addr);
     if (bk) {
         pt__bputs(&b, kind == PT_SPR_OVERRUN || kind == PT_SPR_SLOP ? ": block end + "
