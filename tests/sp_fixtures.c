@@ -20,6 +20,9 @@
  *                its own, installed after the pool is on: 3 faults left
  *                with siglongjmp, 1 fixed up (mprotect) and returned from;
  *                then the overrun of overrun1
+ *   threads      two threads overrun their own blocks at the same moment,
+ *                twice each (run with PT_SPECIAL_RECOVER=1: each block is
+ *                reported once, the program goes on)
  * Every mode that survives prints "survived" and exits 0.  Without the
  * special pool the overruns land in the neighbouring block: overrun1 and
  * overrun_page write into a neighbour (b) that the program then prints.
@@ -28,6 +31,7 @@
 #include "pooltag.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -126,6 +130,32 @@ static int own_handler_works(void)
     return own_hits == 4 && own_page[200] == 'X';
 }
 
+static pthread_barrier_t bar;
+
+static void *overrun_thread(void *arg)
+{
+    char *p = arg;
+    pthread_barrier_wait(&bar);
+    fx_write(p, 32);
+    fx_write(p, 33);
+    return NULL;
+}
+
+static int two_threads(void)
+{
+    char *p[2] = {fx_alloc(32), fx_alloc(32)};
+    pthread_t t[2];
+    if (!p[0] || !p[1] || pthread_barrier_init(&bar, NULL, 2) != 0)
+        return 1;
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&t[i], NULL, overrun_thread, p[i]) != 0)
+            return 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    puts("survived");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -138,6 +168,8 @@ int main(int argc, char **argv)
         puts(probe() ? "placed" : "normal");
         return 0;
     }
+    if (!strcmp(m, "threads"))
+        return two_threads();
     if (!strcmp(m, "ownhandler")) {
         char *p = fx_alloc(32); /* the pool is on from here */
         if (!own_handler_works()) {

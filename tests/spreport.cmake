@@ -15,7 +15,7 @@ pt_shell_test(sp_unit sp_unit.sh 60)
 # under the preload (whose pt_alloc then serves them).  -O1 with frame
 # pointers and no inlining of the fx_* functions the reports must name.
 add_executable(sp_fixtures ${CMAKE_CURRENT_SOURCE_DIR}/sp_fixtures.c)
-target_link_libraries(sp_fixtures PRIVATE pooltag)
+target_link_libraries(sp_fixtures PRIVATE pooltag Threads::Threads)
 target_compile_options(sp_fixtures PRIVATE -O1 -fno-omit-frame-pointer)
 if(PT_SANITIZE)
   # run under the preload: no sanitizer runtime in the program
@@ -24,3 +24,4 @@ if(PT_SANITIZE)
 endif()
 pt_shell_test(sp_bugs sp_bugs.sh 120)
 pt_shell_test(sp_ownhandler sp_ownhandler.sh 60)
+pt_shell_test(sp_threads sp_threads.sh 60)

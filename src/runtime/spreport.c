@@ -625,7 +625,9 @@ void pt__sp_report(unsigned kind, uintptr_t addr, uint32_t blk, int64_t offset,
         uint64_t g[PT_SEG_DEPTH_LIMIT];
         uint32_t ng = stack_frames(bk->alloc_stack, g, PT_SEG_DEPTH_LIMIT);
         put_stack("allocated by", bk->alloc_tid, g, ng, 0, &c);
-        if (bk->state != PT_SPB_LIVE && bk->free_stack) {
+        /* the block's free stack, unless it is the culprit's (a check at
+         * this free) */
+        if (bk->state != PT_SPB_LIVE && bk->free_stack && bk->free_stack != stack) {
             ng = stack_frames(bk->free_stack, g, PT_SEG_DEPTH_LIMIT);
             put_stack("freed by", bk->free_tid, g, ng, 0, &c);
         }
