@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -316,3 +317,62 @@ __attribute__((destructor(101))) static void preload_end(void)
 {
     pt__pl_exit_report(pt__opt_env(PT_OPT_EXIT_REPORT));
 }
+
+/* ---- sigaction, signal ------------------------------------------------------
+ *
+ * While the special pool's SIGSEGV/SIGBUS handler is installed
+ * (src/runtime/spreport.c), a program that installs its own handler for one
+ * of them gets it recorded as the handler pooltag chains to, and the kernel
+ * keeps pooltag's; oldact says what the program installed before.  glibc's
+ * signal() (= bsd_signal, ssignal) and sysv_signal() call sigaction inside
+ * libc, not through the PLT, so they are interposed too; their flags are
+ * glibc's (BSD: the signal masked, SA_RESTART; System V: SA_RESETHAND |
+ * SA_NODEFER).  Every other call goes to libc unchanged. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+__attribute__((visibility("hidden"))) int pt__sp_sigaction(int sig, const struct sigaction *act,
+                                                          struct sigaction *old);
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (pt__sp_sigaction(sig, act, old) == 0)
+        return 0;
+    return __sigaction(sig, act, old);
+}
+
+static sighandler_t sp_signal(int sig, sighandler_t h, int sysv)
+{
+    if (h == SIG_ERR)
+        return (sighandler_t)-2; /* not ours: libc says EINVAL */
+    struct sigaction a, old;
+    memset(&a, 0, sizeof a);
+    a.sa_handler = h;
+    sigemptyset(&a.sa_mask);
+    if (sysv) {
+        a.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+    } else {
+        sigaddset(&a.sa_mask, sig);
+        a.sa_flags = SA_RESTART;
+    }
+    if (pt__sp_sigaction(sig, &a, &old) != 0)
+        return (sighandler_t)-2;
+    return old.sa_handler;
+}
+
+#define SIGNAL_FN(name, sysv)                                                \
+    EXPORT sighandler_t name(int sig, sighandler_t h)                        \
+    {                                                                        \
+        sighandler_t r = sp_signal(sig, h, sysv);                            \
+        if (r != (sighandler_t)-2)                                           \
+            return r;                                                        \
+        REAL(name)                                                           \
+        if (!real_##name) {                                                  \
+            errno = ENOSYS;                                                  \
+            return SIG_ERR;                                                  \
+        }                                                                    \
+        return real_##name(sig, h);                                          \
+    }
+SIGNAL_FN(signal, 0)
+SIGNAL_FN(bsd_signal, 0)
+SIGNAL_FN(ssignal, 0)
+SIGNAL_FN(sysv_signal, 1)
+SIGNAL_FN(__sysv_signal, 1)
