@@ -96,6 +96,10 @@ PY
 }
 "$POOLTAG" special --show "$pid" --json >"$T/show.json" || fail "--show exit $?"
 check_report "$T/show.json" "$pid"
+python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" special_show "$T/show.json" ||
+    fail "special --show JSON of a live process does not follow docs/json.md"
+python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" special "$T/st.json" ||
+    fail "special status JSON of a live process does not follow docs/json.md"
 grep -q 'overrun' "$T/err" || fail "no report on the program's stderr: $(cat "$T/err")"
 "$POOLTAG" special --show "$pid" >"$T/show" || fail "--show text exit $?"
 grep -q 'overrun (write) at 0x[0-9a-f]*, end+0 of block 0x[0-9a-f]* (24 bytes, tag Ovr1)' "$T/show" ||

@@ -76,6 +76,16 @@ assert d["handler"] == "on" and d["reports"] == 2, d
 assert d["settings"]["quarantine"] == 64 and d["settings"]["max_pages"] == 512, d
 PY
 
+# ... and both follow docs/json.md's schema blocks.
+for f in "special_show $T/show.json" "special $T/st.json"; do
+    set -- $f
+    python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" "$1" "$2" ||
+        fail "$1 JSON does not follow docs/json.md: $(head -c 400 "$2")"
+done
+"$POOLTAG" special --show "$T/seg" --json >"$T/show2.json" || fail "--show --json exit $?"
+python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" special_show "$T/show2.json" ||
+    fail "special_show without --blocks does not follow docs/json.md"
+
 # Damage: a corrupt block record or report is skipped and counted.
 "$HV" --write "$T/badblk" badblk --special
 "$POOLTAG" special --show "$T/badblk" --blocks >"$T/o" || fail "badblk exit $?"
