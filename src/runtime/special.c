@@ -486,10 +486,7 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
             return NULL;
         uflags = sel[s].flags & PT_SELF_UNDERRUN;
         if (sample) {
-            uint64_t left = tls.sp_sel_left;
-            int d = due(&left);
-            tls.sp_sel_left = left;
-            if (!d)
+            if (!due(&tls.sp_sel_left))
                 return NULL;
             sampled = 1;
         }
