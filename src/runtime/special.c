@@ -212,7 +212,9 @@ int pt__sp_env(void)
     const char *e = pt__opt_env(PT_OPT_SPECIAL_EXACT);
     const char *r = pt__opt_env(PT_OPT_SPECIAL_RECOVER);
     uint32_t n = 0;
-    while (v && *v && n < PT_SEL_MAX) {
+    if (!v)
+        v = "";
+    while (*v && n < PT_SEL_MAX) {
         while (*v == ',' || *v == ' ')
             v++;
         const char *end = v;
