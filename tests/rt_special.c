@@ -285,10 +285,26 @@ static void m_realloc(void)
     CHECK_EQ_U(spc()->allocs, 3);
 }
 
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    CHECK(f != NULL);
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    fclose(f);
+    CHECK(kib >= 0);
+    return kib;
+}
+
 /* PT_QUARANTINE=0, PT_SPECIAL_MAX_PAGES=16: runs are reused once the
- * next-fit cursor wrapped; calloc blocks are zero on reused pages. */
+ * next-fit cursor wrapped (the whole region, 512 MiB, went by); calloc
+ * blocks are zero on reused pages, and freed runs hold no memory. */
 static void m_calloc(void)
 {
+    long rss0 = rss_kib();
     char *first = NULL;
     int reused = 0;
     for (int i = 0; i < 140000 && !reused; i++) {
@@ -304,6 +320,9 @@ static void m_calloc(void)
         FREE(p);
     }
     CHECK(reused);
+    long grown = rss_kib() - rss0;
+    printf("rss grew by %ld KiB\n", grown);
+    CHECK(grown < 32 * 1024);
 }
 
 #define NT 8
