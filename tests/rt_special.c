@@ -322,7 +322,10 @@ static void m_calloc(void)
     CHECK(reused);
     long grown = rss_kib() - rss0;
     printf("rss grew by %ld KiB\n", grown);
-    CHECK(grown < 32 * 1024);
+    /* Kept resident, the region's 65,536+ written pages would be 256 MiB
+     * or more; what remains is the allocator's, and under ASan the shadow
+     * of the region (1/8 of 512 MiB = 64 MiB). */
+    CHECK(grown < 128 * 1024);
 }
 
 #define NT 8
