@@ -4,6 +4,9 @@
 # the right signal, a report naming the kind, the offset, the function that
 # did it, the allocating function and, after a free, the freeing one.  And
 # without the special pool, the same fixture shows the bug is real.
+# SP_HOW=linked (sp_bugs_linked.sh): the linked half alone, which a
+# sanitizer build can run; else the preload half and the bugs without the
+# special pool.
 . "$(dirname "$0")/cli_lib.sh"
 FX=$PT_BUILD/tests/sp_fixtures
 PRE=$PT_BUILD/src/preload/libpooltag-preload.so
@@ -16,7 +19,10 @@ base() { # MODE: output in $T/base.MODE, status in RC
     LD_PRELOAD=$PRE "$FX" "$1" >"$T/base.$1" 2>&1
     RC=$?
 }
+HOWS=preload
+[ "${SP_HOW:-}" = linked ] && HOWS=linked
 for m in overrun1 overrun_page underrun1 uaf_read uaf_write slop double_free bad_free; do
+    [ $HOWS = linked ] && break
     base $m
     [ "$RC" = 0 ] || fail "no special pool, $m: status $RC: $(cat "$T/base.$m")"
     grep -q '^survived$' "$T/base.$m" || fail "no special pool, $m: did not go on: $(cat "$T/base.$m")"
@@ -35,7 +41,11 @@ for m in overrun1 overrun_page underrun1 uaf_read uaf_write slop double_free bad
 done
 
 # The special pool must place blocks for the rest.
-probe=$(PT_SPECIAL=Ovr1 LD_PRELOAD=$PRE "$FX" probe 2>&1)
+if [ $HOWS = linked ]; then
+    probe=$(PT_SPECIAL=Ovr1 "$FX" probe 2>&1)
+else
+    probe=$(PT_SPECIAL=Ovr1 LD_PRELOAD=$PRE "$FX" probe 2>&1)
+fi
 if [ "$probe" != placed ]; then
     echo "SKIP: the special pool places no blocks yet (probe: $probe)" >&2
     exit 77
@@ -74,7 +84,7 @@ check() {
 
 A='address 0x[0-9a-f]+'
 B='\(block 0x[0-9a-f]+, size'
-for how in preload linked; do
+for how in $HOWS; do
     check $how overrun1 11 "overrun \(write\): $A: block end \+ 0 $B 32, tag 'Ovr1', live\)$" "faulting stack" fx_write
     check $how overrun_page 11 "overrun \(write\): $A: block end \+ 4095 $B 32, tag 'Ovr1', live\)$" "faulting stack" fx_write
     check $how underrun1 11 "underrun \(write\): $A: block start - 1 $B 32, tag 'Ovr1', live\)$" "faulting stack" fx_write

@@ -18,8 +18,9 @@
  *   bad_free     frees p + 16 of a 32-byte block
  *   ownhandler   a SIGSEGV handler of the program's own for a guard page of
  *                its own, installed after the pool is on: 3 faults left
- *                with siglongjmp, 1 fixed up (mprotect) and returned from;
- *                then the overrun of overrun1
+ *                with siglongjmp, 1 fixed up (mprotect) and returned from,
+ *                then a handler set with signal() (siglongjmp); then the
+ *                overrun of overrun1
  *   threads      two threads overrun their own blocks at the same moment,
  *                twice each (run with PT_SPECIAL_RECOVER=1: each block is
  *                reported once, the program goes on)
@@ -41,7 +42,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define NOINLINE __attribute__((noinline, noclone))
+#define NOINLINE __attribute__((noinline))
 
 NOINLINE char *fx_alloc(size_t n)
 {
@@ -104,6 +105,18 @@ static void own_handler(int sig, siginfo_t *si, void *uctx)
     mprotect(own_page, 4096, PROT_READ | PROT_WRITE); /* fix up, return */
 }
 
+static volatile int expect_plain;
+
+static void own_plain(int sig)
+{
+    (void)sig;
+    if (!expect_plain)
+        _exit(3); /* a fault that is not this program's */
+    expect_plain = 0;
+    own_hits += 1000;
+    siglongjmp(jb, 1);
+}
+
 static int own_handler_works(void)
 {
     own_page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -127,7 +140,20 @@ static int own_handler_works(void)
         fprintf(stderr, "sigaction does not report the program's handler\n");
         return 0;
     }
-    return own_hits == 4 && own_page[200] == 'X';
+    if (own_hits != 4 || own_page[200] != 'X')
+        return 0;
+    /* signal() too (glibc's does not go through the PLT sigaction): it
+     * returns the previous handler, and the new one runs */
+    mprotect(own_page, 4096, PROT_NONE);
+    sighandler_t prev = signal(SIGSEGV, own_plain);
+    if (prev != (sighandler_t)(void *)own_handler) {
+        fprintf(stderr, "signal() did not return the program's previous handler\n");
+        return 0;
+    }
+    expect_plain = 1;
+    if (!sigsetjmp(jb, 1))
+        fx_write(own_page, 300);
+    return own_hits == 1004;
 }
 
 static pthread_barrier_t bar;

@@ -4,6 +4,9 @@
 . "$(dirname "$0")/cli_lib.sh"
 U=$PT_BUILD/tests/sp_unit
 [ -x "$U" ] || fail "$U not built"
+# A sanitizer build: its runtime must not take the faults the test makes.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_abort=0
 
 # run MODE: its stdout+stderr in $T/MODE.out, its exit status in RC
 run() {

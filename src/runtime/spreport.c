@@ -127,7 +127,9 @@ static void die_default(int sig, const siginfo_t *si)
 void pt__sp_handler_install(void)
 {
     pt_seg_special *spc = pt__spc;
-    pt__spin_lock(&act_lock);
+    /* Not held by this thread already (a signal handler that interrupted
+     * it): then it goes on without the lock rather than wait for itself. */
+    int locked = pt__spin_lock_unless_mine(&act_lock);
     struct sigaction ours;
     memset(&ours, 0, sizeof ours);
     ours.sa_sigaction = sp_handler;
@@ -150,7 +152,8 @@ void pt__sp_handler_install(void)
             ok = 0;
     }
     __atomic_store_n(&ours_on, ok, __ATOMIC_RELEASE);
-    pt__spin_unlock(&act_lock);
+    if (locked)
+        pt__spin_unlock(&act_lock);
     if (spc)
         __atomic_store_n(&spc->handler, ok ? PT_SPH_ON : PT_SPH_FAILED, __ATOMIC_RELEASE);
 }
@@ -160,11 +163,12 @@ int pt__sp_sigaction(int sig, const struct sigaction *act, struct sigaction *old
     int slot = sig_slot(sig);
     if (slot < 0 || !__atomic_load_n(&ours_on, __ATOMIC_ACQUIRE))
         return -1;
-    pt__spin_lock(&act_lock);
+    int locked = pt__spin_lock_unless_mine(&act_lock);
     struct sigaction now;
     /* Ours still in the kernel?  (Someone may have bypassed us.) */
     if (__sigaction(sig, NULL, &now) != 0 || !is_ours(&now)) {
-        pt__spin_unlock(&act_lock);
+        if (locked)
+            pt__spin_unlock(&act_lock);
         return -1;
     }
     struct sigaction prev;
@@ -177,7 +181,8 @@ int pt__sp_sigaction(int sig, const struct sigaction *act, struct sigaction *old
         sigdelset(&a.sa_mask, SIGSTOP);
         chain_set(slot, &a);
     }
-    pt__spin_unlock(&act_lock);
+    if (locked)
+        pt__spin_unlock(&act_lock);
     if (old)
         *old = prev;
     return 0;
