@@ -107,6 +107,28 @@ grep -q 'overrun (write) at 0x[0-9a-f]*, end+0 of block 0x[0-9a-f]* (24 bytes, t
 "$POOLTAG" snap -o "$T/s.ptsnap" "$pid" || fail "snap exit $?"
 "$POOLTAG" special --show "$T/s.ptsnap" --json >"$T/snap.json" || fail "--show snapshot exit $?"
 check_report "$T/snap.json" "$T/s.ptsnap"
+# A use after free of a quarantined block: caught at the read, with the
+# free stack.
+echo uaf >&7
+wait_for "$T/out" '^done uaf$'
+"$POOLTAG" special --show "$pid" --blocks --json >"$T/uaf.json" || fail "--show --blocks exit $?"
+python3 - "$T/uaf.json" <<'PY' || fail "use after free: $(head -c 2000 "$T/uaf.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+rs = [r for r in d["reports"] if r["kind"] == "use after free"]
+assert len(rs) == 1, [r["kind"] for r in d["reports"]]
+r = rs[0]
+assert (r["tag"], r["size"], r["offset"], r["access"]) == ("Ovr1", 24, 8, "read"), r
+assert r["stack"]["frames"][0]["symbol"] == "spv_uaf_read", r["stack"]["frames"][:3]
+assert r["free_stack"] and any(f.get("symbol") == "main" for f in r["free_stack"]["frames"]), r
+blocks = d["blocks"]
+live = [b for b in blocks if b["state"] == "live"]
+assert live and all(b["tag"] == "Ovr1" and b["size"] == 24 for b in live), live[:3]
+assert all(b["alloc_stack"]["frames"] for b in live), live[:1]
+assert any(b["state"] == "quarantined" and b["free_stack"] for b in blocks), len(blocks)
+PY
+python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" special_show "$T/uaf.json" ||
+    fail "special --show --blocks JSON of a live process does not follow docs/json.md"
 # 5. Off: no new blocks; the program goes on with the ones it has.
 "$POOLTAG" special "$pid" --off >"$T/off" || fail "--off exit $?"
 status

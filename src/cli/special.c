@@ -417,18 +417,20 @@ out:
 /* One stack: JSON, an object KEY {stack_id, [stack_error], frames}; text,
  * a heading line then the frames. */
 static void print_stack(emitter *e, ptr_trace *t, sym_ctx *sc, const char *key,
-                        const char *heading, uint32_t id)
+                        const char *heading, uint32_t id, uint64_t pc)
 {
     uint64_t fr[PT_SEG_DEPTH_LIMIT];
     uint32_t d = 0;
     char err[256];
     int bad = ptr_trace_stack(t, id, fr, &d, err, sizeof err) < 0;
+    /* A faulting stack starts at the faulting instruction itself. */
+    int first_is_pc = pc && d && fr[0] == pc;
     if (emit_json(e)) {
         emit_obj_begin(e, key);
         emit_kv_u64(e, "stack_id", id);
         if (bad)
             emit_kv_str(e, "stack_error", err);
-        cli_emit_stack(e, sc, fr, d, "");
+        cli_emit_stack_pc(e, sc, fr, d, "", first_is_pc);
         emit_obj_end(e);
         return;
     }
@@ -436,7 +438,7 @@ static void print_stack(emitter *e, ptr_trace *t, sym_ctx *sc, const char *key,
               bad ? "" : id ? ":" : ": (no stack: capture off or stack table full)");
     if (bad)
         emit_text(e, "    (stack unreadable: %s)\n", err);
-    cli_emit_stack(e, sc, fr, d, "    ");
+    cli_emit_stack_pc(e, sc, fr, d, "    ", first_is_pc);
 }
 
 /* Where the access was, from the block: "end+N" (overrun, slop: N = 0 is
@@ -488,12 +490,12 @@ static void print_report(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spr
         else
             emit_kv_null(e, "signal");
         emit_kv_bool(e, "recovered", r->recovered);
-        print_stack(e, t, sc, "stack", NULL, r->stack);
+        print_stack(e, t, sc, "stack", NULL, r->stack, r->pc);
         emit_kv_u64(e, "alloc_tid", r->alloc_tid);
-        print_stack(e, t, sc, "alloc_stack", NULL, r->alloc_stack);
+        print_stack(e, t, sc, "alloc_stack", NULL, r->alloc_stack, 0);
         if (r->free_stack || r->free_tid) {
             emit_kv_u64(e, "free_tid", r->free_tid);
-            print_stack(e, t, sc, "free_stack", NULL, r->free_stack);
+            print_stack(e, t, sc, "free_stack", NULL, r->free_stack, 0);
         } else {
             emit_kv_null(e, "free_tid");
             emit_kv_null(e, "free_stack");
@@ -522,14 +524,15 @@ static void print_report(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spr
         emit_text(e, "; the process died with %s\n", signal_name(r->signo));
     else
         emit_text(e, "\n");
-    print_stack(e, t, sc, NULL, r->pc ? "faulting stack" : "stack of the call", r->stack);
+    print_stack(e, t, sc, NULL, r->pc ? "faulting stack" : "stack of the call", r->stack,
+                r->pc);
     if (r->block) {
         snprintf(tid, sizeof tid, "allocated by thread %" PRIu32, r->alloc_tid);
-        print_stack(e, t, sc, NULL, tid, r->alloc_stack);
+        print_stack(e, t, sc, NULL, tid, r->alloc_stack, 0);
     }
     if (r->free_stack || r->free_tid) {
         snprintf(tid, sizeof tid, "freed by thread %" PRIu32, r->free_tid);
-        print_stack(e, t, sc, NULL, tid, r->free_stack);
+        print_stack(e, t, sc, NULL, tid, r->free_stack, 0);
     }
 }
 
@@ -547,10 +550,10 @@ static void print_block(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spbl
         emit_kv_hex(e, "run", b->run);
         emit_kv_u64(e, "pages", b->npages);
         emit_kv_u64(e, "alloc_tid", b->alloc_tid);
-        print_stack(e, t, sc, "alloc_stack", NULL, b->alloc_stack);
+        print_stack(e, t, sc, "alloc_stack", NULL, b->alloc_stack, 0);
         if (b->state != PT_SPB_LIVE) {
             emit_kv_u64(e, "free_tid", b->free_tid);
-            print_stack(e, t, sc, "free_stack", NULL, b->free_stack);
+            print_stack(e, t, sc, "free_stack", NULL, b->free_stack, 0);
         } else {
             emit_kv_null(e, "free_tid");
             emit_kv_null(e, "free_stack");
@@ -563,10 +566,10 @@ static void print_block(emitter *e, ptr_trace *t, sym_ctx *sc, const pt_seg_spbl
               b->npages, b->flags & PT_SPBF_UNDERRUN ? ", underrun" : "",
               b->flags & PT_SPBF_SAMPLED ? ", sampled" : "");
     snprintf(tid, sizeof tid, "allocated by thread %" PRIu32, b->alloc_tid);
-    print_stack(e, t, sc, NULL, tid, b->alloc_stack);
+    print_stack(e, t, sc, NULL, tid, b->alloc_stack, 0);
     if (b->state != PT_SPB_LIVE) {
         snprintf(tid, sizeof tid, "freed by thread %" PRIu32, b->free_tid);
-        print_stack(e, t, sc, NULL, tid, b->free_stack);
+        print_stack(e, t, sc, NULL, tid, b->free_stack, 0);
     }
 }
 
