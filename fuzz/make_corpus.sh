@@ -37,3 +37,13 @@ for v in trunc badslot badring badop badtracked badleak; do
 done
 chmod 644 "$trace"/*
 ls -l "$trace"
+# fuzz_special (fuzz/corpus/special/): hv_segment --special (the special
+# page, block records and reports), and each of its damaged variants.
+special=$(dirname "$out")/special
+mkdir -p "$special"
+"$build/tests/hv_segment" --write "$special/fixture.seg" --special
+for v in badblk badreport badspecial truncsp; do
+    "$build/tests/hv_segment" --write "$special/$v.seg" "$v" --special
+done
+chmod 644 "$special"/*
+ls -l "$special"

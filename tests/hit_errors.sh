@@ -47,7 +47,7 @@ expect_error hit "has no hit ring: its pooltag runtime predates hit tags" "$POOL
 "$POOLTAG" --help | grep -qE '^  hit ' || fail "hit missing from pooltag --help"
 "$POOLTAG" --help | grep -qE '^  verify ' || fail "verify missing from pooltag --help"
 "$POOLTAG" 2>"$T/noverb.err" && fail "no verb: exit 0"
-grep -q '^pooltag: missing VERB: one of .*, sites, hit, verify, help' "$T/noverb.err" ||
+grep -q '^pooltag: missing VERB: one of .*, sites, hit, verify, .*help' "$T/noverb.err" ||
     fail "missing-verb message: $(cat "$T/noverb.err")"
 "$POOLTAG" help hit | grep -q '^Usage: pooltag hit PID TAG' || fail "help hit"
 "$POOLTAG" help verify | grep -q '^Usage: pooltag verify PID --module' || fail "help verify"

@@ -4,10 +4,10 @@
  * known contents, for the tests of `pooltag hit` and `pooltag verify`
  * (tests/hit_*.sh, tests/verify_*.sh) before and beside the real runtime.
  *
- *   hv_segment --write FILE [VARIANT] [--leak] [--short-log]
+ *   hv_segment --write FILE [VARIANT] [--leak] [--short-log] [--special]
  *       write the segment as a bare image (VARIANT damages it: trunc,
  *       badslot, badring, badop, badtracked, badleak)
- *   hv_segment --live [--idle | --exit-on-kick] [--leak] [--short-log]
+ *   hv_segment --live [--idle | --exit-on-kick] [--leak] [--short-log] [--special]
  *       map it from a memfd named "pooltag", print "ready", and play the
  *       runtime's side of the control protocol (segment.h): poll the kick
  *       word every millisecond, apply (applied_gen = gen, hit_matched,
@@ -33,6 +33,18 @@
  *   vstats of module 2: attempted 5, succeeded 5, failed 0, untagged 1,
  *     frees 1, paged current 3 / 224 bytes, peak 3 / 480 bytes
  *   --leak: a leak report, module 2 unloaded with 3 blocks, 224 bytes
+ *   --special: the special pool (tests/spv_*.sh): tag Ovr1 too; selectors
+ *     Ovr1 and 100-200 (underrun); quarantine 64, max 512 pages, region at
+ *     SPV_REGION of 512 pages, handler on, allocs 7, frees 3, full 2,
+ *     ineligible 1, sampled 0, 2 blocks (124 bytes) live, 10 pages used (2
+ *     quarantined); blocks: [0] live 24 bytes Ovr1 at the end of run 0
+ *     (stack 1, tid 4242), [2] quarantined 100 bytes Ovr1 at the end of
+ *     run 2 (stack 1, freed by stack 2, tid 4243), [3] live 100 bytes
+ *     "Se  " underrun at the start of run 4's data (stack 2); reports: 1
+ *     overrun (write) 1 byte past block [0] (offset 1), stack 1, recovered;
+ *     2 use after free (read) at offset 8 of block [2], stack 2, SIGSEGV.
+ *     Variants: badblk (record 4: state 9), badreport (slot 2: kind 99),
+ *     badspecial (max_special 0), truncsp (image ends in the records)
  */
 #define _GNU_SOURCE
 #include "pooltag.h"
@@ -179,7 +191,10 @@ static pt_seg_rec rec(uint64_t i, uint8_t op, uint64_t addr, uint64_t size, uint
                         .module = module};
 }
 
-static size_t build(int leak, int short_log)
+#define SPV_REGION 0x7e0000000000ull
+#define SPV_MAX 64
+
+static size_t build(int leak, int short_log, int special)
 {
     pt_seg_header h;
     uint64_t ntags = MAX_TAGS + 1;
@@ -223,6 +238,15 @@ static size_t build(int leak, int short_log)
     h.max_depth = 32;
     h.leaks_off = h.tracked_off + MAX_TRACKED * sizeof(pt_seg_tracked);
     h.seg_size = pt_seg_align(h.leaks_off + PT_SEG_LEAKS * sizeof(pt_seg_leak), 4096);
+    if (special) {
+        h.special_off = h.seg_size;
+        h.spblk_off = h.special_off + 4096;
+        h.max_special = SPV_MAX;
+        h.spreports_off = h.spblk_off + SPV_MAX * sizeof(pt_seg_spblk);
+        h.seg_size = pt_seg_align(h.spreports_off + PT_SEG_SPREPORTS * sizeof(pt_seg_spreport),
+                                  4096);
+        h.tags_used = 4;
+    }
 
     seg = calloc(1, h.seg_size);
     if (!seg)
@@ -232,6 +256,11 @@ static size_t build(int leak, int short_log)
     keys[0] = PT_TAG("Leak");
     keys[1] = PT_TAG("Cach");
     keys[2] = PT_TAG("Se");
+    if (special) {
+        keys[3] = PT_TAG("Ovr1");
+        pt_seg_counts *c3 = pt_seg_shard_counts(seg + h.shards_off, 3);
+        c3->pool[PT_PAGED] = (pt_seg_pool_counts){5, 3, 424, 300};
+    }
     pt_seg_counts *c0 = pt_seg_shard_counts(seg + h.shards_off, 0);
     c0->pool[PT_PAGED] = (pt_seg_pool_counts){12, 3, 4000, 600};
     pt_seg_counts *c1 = pt_seg_shard_counts(seg + h.shards_off, 1);
@@ -331,6 +360,58 @@ static size_t build(int leak, int short_log)
         lk[0] = (pt_seg_leak){.seq = 1, .time_ns = 1700000001000000000ull, .blocks = 3,
                               .bytes = 224, .module = 2, .reason = PT_LEAK_UNLOAD};
     }
+    if (special) {
+        pt_seg_special *sp = (pt_seg_special *)(seg + h.special_off);
+        sp->sp_n = 2;
+        sp->sp[0] = (pt_seg_sel){.kind = PT_SEL_TAG};
+        snprintf(sp->sp[0].text, sizeof sp->sp[0].text, "Ovr1");
+        sp->sp[1] = (pt_seg_sel){.kind = PT_SEL_SIZE, .flags = PT_SELF_UNDERRUN, .min = 100,
+                                 .max = 200};
+        sp->quarantine = 64;
+        sp->max_pages = 512;
+        sp->region_base = SPV_REGION;
+        sp->region_size = 512 * 4096;
+        sp->sp_matched = 1;
+        sp->handler = PT_SPH_ON;
+        sp->allocs = 7;
+        sp->frees = 3;
+        sp->full = 2;
+        sp->ineligible = 1;
+        sp->blocks_live = 2;
+        sp->bytes_live = 124;
+        sp->pages_used = 10;
+        sp->pages_quarantined = 2;
+        sp->blk_hw = 5;
+        sp->reports_seq = 2;
+        pt_seg_spblk *b = (pt_seg_spblk *)(seg + h.spblk_off);
+        b[0] = (pt_seg_spblk){.addr = SPV_REGION + 4096 - 24, .size = 24, .run = SPV_REGION,
+                              .npages = 2, .tag = PT_TAG("Ovr1"), .alloc_stack = 1,
+                              .alloc_tid = 4242, .state = PT_SPB_LIVE, .align_log2 = 3};
+        b[2] = (pt_seg_spblk){.addr = SPV_REGION + 3 * 4096 - 100, .size = 100,
+                              .run = SPV_REGION + 2 * 4096, .npages = 2,
+                              .tag = PT_TAG("Ovr1"), .alloc_stack = 1, .free_stack = 2,
+                              .alloc_tid = 4242, .free_tid = 4243,
+                              .state = PT_SPB_QUARANTINED, .align_log2 = 2};
+        b[3] = (pt_seg_spblk){.addr = SPV_REGION + 5 * 4096, .size = 100,
+                              .run = SPV_REGION + 4 * 4096, .npages = 2,
+                              .tag = PT_TAG("Se"), .alloc_stack = 2, .alloc_tid = 4242,
+                              .state = PT_SPB_LIVE, .flags = PT_SPBF_UNDERRUN,
+                              .align_log2 = 4};
+        pt_seg_spreport *r = (pt_seg_spreport *)(seg + h.spreports_off);
+        r[0] = (pt_seg_spreport){.seq = 1, .time_ns = 1700000002000000000ull,
+                                 .fault_addr = b[0].addr + 25, .block = b[0].addr,
+                                 .size = 24, .offset = 1, .pc = stack1[0],
+                                 .kind = PT_SPR_OVERRUN, .tag = PT_TAG("Ovr1"), .tid = 4242,
+                                 .stack = 1, .alloc_stack = 1, .alloc_tid = 4242,
+                                 .access = PT_SPA_WRITE, .recovered = 1};
+        r[1] = (pt_seg_spreport){.seq = 2, .time_ns = 1700000003000000000ull,
+                                 .fault_addr = b[2].addr + 8, .block = b[2].addr,
+                                 .size = 100, .offset = 8, .pc = stack2[0],
+                                 .kind = PT_SPR_USE_AFTER_FREE, .tag = PT_TAG("Ovr1"),
+                                 .tid = 4243, .signo = SIGSEGV, .stack = 2,
+                                 .alloc_stack = 1, .free_stack = 2, .alloc_tid = 4242,
+                                 .free_tid = 4243, .access = PT_SPA_READ};
+    }
     return h.seg_size;
 }
 
@@ -351,6 +432,17 @@ static void damage(const char *variant, size_t *len)
     else if (!strcmp(variant, "badleak"))
         ((pt_seg_leak *)(seg + h->leaks_off))[0] =
             (pt_seg_leak){.seq = 1, .module = 500, .reason = PT_LEAK_UNLOAD};
+    else if (!strcmp(variant, "badblk") && h->special_off)
+        ((pt_seg_spblk *)(seg + h->spblk_off))[4] =
+            (pt_seg_spblk){.addr = SPV_REGION + 7 * 4096, .size = 8, .run = SPV_REGION + 6 * 4096,
+                           .npages = 2, .tag = PT_TAG("Ovr1"), .state = 9};
+    else if (!strcmp(variant, "badreport") && h->special_off)
+        ((pt_seg_spreport *)(seg + h->spreports_off))[2] =
+            (pt_seg_spreport){.seq = 3, .kind = 99, .tag = PT_TAG("Ovr1")};
+    else if (!strcmp(variant, "badspecial") && h->special_off)
+        h->max_special = 0;
+    else if (!strcmp(variant, "truncsp") && h->special_off)
+        *len = h->spblk_off + 10 * sizeof(pt_seg_spblk);
     else {
         fprintf(stderr, "hv_segment: unknown variant %s\n", variant);
         exit(2);
@@ -396,6 +488,21 @@ static void apply(void)
                 break;
             }
         }
+    if (h->special_off) {
+        pt_seg_special *sp = (pt_seg_special *)(seg + h->special_off);
+        uint32_t sm = 0;
+        for (uint32_t k = 0; k < MAX_TAGS; k++)
+            for (uint32_t i = 0; keys[k] && i < sp->sp_n && i < PT_SEL_MAX; i++)
+                if (sp->sp[i].kind == PT_SEL_TAG && pat_match(sp->sp[i].text, keys[k])) {
+                    sm++;
+                    break;
+                }
+        sp->sp_matched = sm;
+        if (sp->max_pages > sp->region_size / 4096)
+            bad++;
+        printf("special sp_n %u sample %u max_pages %u flags %u\n", sp->sp_n, sp->sample,
+               sp->max_pages, sp->sp_flags);
+    }
     c->hit_matched = hm;
     c->verify_matched = vm;
     c->bad_settings = bad;
@@ -411,7 +518,7 @@ static void apply(void)
 int main(int argc, char **argv)
 {
     const char *out = NULL, *variant = NULL;
-    int live = 0, idle = 0, exit_on_kick = 0, leak = 0, short_log = 0;
+    int live = 0, idle = 0, exit_on_kick = 0, leak = 0, short_log = 0, special = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--write") && i + 1 < argc)
             out = argv[++i];
@@ -425,6 +532,8 @@ int main(int argc, char **argv)
             leak = 1;
         else if (!strcmp(argv[i], "--short-log"))
             short_log = 1;
+        else if (!strcmp(argv[i], "--special"))
+            special = 1;
         else if (out && !variant)
             variant = argv[i];
         else {
@@ -439,7 +548,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "hv_segment: backtrace found no frames\n");
         return 1;
     }
-    size_t len = build(leak, short_log);
+    size_t len = build(leak, short_log, special);
     if (out) {
         if (variant)
             damage(variant, &len);

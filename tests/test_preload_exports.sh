@@ -12,7 +12,7 @@ L="$PT_BUILD/src/runtime/libpooltag.so"
 fail=0
 # The C allocator and the wrappers that allocate for their caller, the C++
 # operators (mangled), and glibc's malloc-introspection calls.
-allowed_preload='^(malloc|free|cfree|calloc|realloc|reallocarray|aligned_alloc|memalign|posix_memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_stats|malloc_info|malloc_trim|mallopt|strdup|strndup|__strdup|__strndup|wcsdup|asprintf|vasprintf|getline|getdelim|realpath|canonicalize_file_name|open_memstream|dlclose|_Znwm.*|_Znam.*|_ZdlPv.*|_ZdaPv.*|pt_[A-Za-z0-9_]+)$'
+allowed_preload='^(malloc|free|cfree|calloc|realloc|reallocarray|aligned_alloc|memalign|posix_memalign|valloc|pvalloc|malloc_usable_size|mallinfo|mallinfo2|malloc_stats|malloc_info|malloc_trim|mallopt|strdup|strndup|__strdup|__strndup|wcsdup|asprintf|vasprintf|getline|getdelim|realpath|canonicalize_file_name|open_memstream|dlclose|sigaction|signal|bsd_signal|ssignal|sysv_signal|__sysv_signal|_Znwm.*|_Znam.*|_ZdlPv.*|_ZdaPv.*|pt_[A-Za-z0-9_]+)$'
 allowed_lib='^pt_[A-Za-z0-9_]+$'
 allowed_needed='^(libc\.so\.6|ld-linux-x86-64\.so\.2|linux-vdso\.so\.1|libmimalloc\.so\.2)$'
 # A sanitizer build (CC=clang, the C++ file compiled by g++) links g++'s

@@ -37,6 +37,7 @@ static const struct verb {
     {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
     {"hit", cmd_hit, "stacks of a tag's allocations and frees, live (PoolHitTag)"},
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
+    {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

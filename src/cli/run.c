@@ -23,6 +23,14 @@
  *     --verify GLOB ...    PT_VERIFY=G1,G2        $PT_VERIFY, checked
  *     --fail-on-leak       PT_FAIL_ON_LEAK=1      $PT_FAIL_ON_LEAK passes through
  *     --stack-depth N      PT_STACK_DEPTH=N       $PT_STACK_DEPTH, checked
+ *     --special SEL ...    PT_SPECIAL=S1,S2       $PT_SPECIAL, checked
+ *     --underrun           PT_SPECIAL_UNDERRUN=1  $PT_SPECIAL_UNDERRUN passes through
+ *     --exact              PT_SPECIAL_EXACT=1     $PT_SPECIAL_EXACT passes through
+ *     --recover            PT_SPECIAL_RECOVER=1   $PT_SPECIAL_RECOVER passes through
+ *     --sample N           PT_SAMPLE_GUARD=N      $PT_SAMPLE_GUARD, checked
+ *     --quarantine N       PT_QUARANTINE=N        $PT_QUARANTINE, checked
+ *     --max-pages N        PT_SPECIAL_MAX_PAGES=N $PT_SPECIAL_MAX_PAGES, checked
+ *     --fail SPEC ...      PT_FAIL=F1,F2          $PT_FAIL, checked
  *     (always)             LD_PRELOAD=PRELOAD[:previous entries]
  *
  * The variables' names, choices, defaults and limits, and the list that -v
@@ -63,6 +71,7 @@
 #include "verbs.h"
 #include "elfdyn.h"
 #include "opttab.h"
+#include "ptsel.h"
 #include "util.h"
 #include "procfs.h"
 
@@ -121,6 +130,12 @@ typedef struct run_cfg {
     int hit_trap;            /* --hit-trap                                */
     int fail_on_leak;        /* --fail-on-leak                            */
     const char *stack_depth; /* COUNT text as given, NULL = env           */
+    char *special;           /* comma-joined --special values, NULL = env */
+    char *fail;              /* comma-joined --fail values, NULL = env    */
+    int underrun, exact, recover; /* --underrun, --exact, --recover       */
+    const char *sample;      /* COUNT texts as given, NULL = env          */
+    const char *quarantine;
+    const char *max_pages;
 } run_cfg;
 
 /* What run learned about an ELF file (its header and program headers). */
@@ -247,6 +262,31 @@ static void usage(FILE *f)
         "                           (default %" PRIu64 ")\n",
         PT_OPT_MAXN_HIT, PT_OPT_MAXN_VERIFY, OPT(STACK_DEPTH)->min,
         OPT(STACK_DEPTH)->max, OPT(STACK_DEPTH)->def);
+    fprintf(f,
+        "  --special SEL            allocations selected by SEL get guard pages\n"
+        "                           from the start (see pooltag special): a tag\n"
+        "                           pattern, MIN-MAX requested bytes or\n"
+        "                           module:GLOB; repeatable, at most %d\n"
+        "  --underrun               special blocks start after a guard page\n"
+        "                           (underruns) instead of ending before one\n"
+        "  --exact                  special blocks end exactly at the page end\n"
+        "  --recover                after a special pool report CMD goes on\n"
+        "                           instead of dying\n"
+        "  --sample N               about 1 in N of the selected allocations (of\n"
+        "                           all, without --special) get guard pages;\n"
+        "                           %" PRIu64 " to %" PRIu64 " (default %" PRIu64 ": every selected one)\n"
+        "  --quarantine N           pages of freed special blocks kept\n"
+        "                           inaccessible, %" PRIu64 " to %" PRIu64 " (default %" PRIu64 ")\n"
+        "  --max-pages N            pages the special pool may hold, %" PRIu64 " to\n"
+        "                           %" PRIu64 " (default %" PRIu64 ")\n"
+        "  --fail SPEC              fault injection: allocations of SPEC (TAG or\n"
+        "                           module:GLOB, then :PERCENT, :after=SECONDS,\n"
+        "                           :seed=N) fail with ENOMEM; repeatable, at\n"
+        "                           most %d\n",
+        PT_OPT_MAXN_SPECIAL, OPT(SAMPLE_GUARD)->min, OPT(SAMPLE_GUARD)->max,
+        OPT(SAMPLE_GUARD)->def, OPT(QUARANTINE)->min, OPT(QUARANTINE)->max,
+        OPT(QUARANTINE)->def, OPT(SPECIAL_MAX_PAGES)->min, OPT(SPECIAL_MAX_PAGES)->max,
+        OPT(SPECIAL_MAX_PAGES)->def, PT_OPT_MAXN_FAIL);
     fputs(
         "  -v, --verbose            print what run does and, from CMD, the\n"
         "                           settings in effect (PT_VERBOSE=1)\n"
@@ -457,7 +497,65 @@ static int check_verify(const char *what, const char *val, size_t have)
                       PT_OPT_MAXLEN_VERIFY);
 }
 
-/* Append one --hit or --verify value to *list after checking it. */
+/* Check a --special / --fail value or PT_SPECIAL / PT_FAIL (comma-
+ * separated selectors, `have` already given): each one as pt_sel_parse
+ * reads it (fault = 1: fault injection's syntax), at most maxn in all and
+ * maxtext characters of text.  Returns 0, or -1 after a one-line message
+ * (a bad selector: pt_sel_parse's reason). */
+static int check_sel_list(const char *what, const char *val, size_t have, int fault,
+                          size_t maxn, size_t maxtext)
+{
+    size_t n = strlen(val), count = have;
+    if (n == 0 || val[0] == ',' || val[n - 1] == ',' || strstr(val, ",,")) {
+        cli_err(VERB, "%s wants %s, not '%s'", what,
+                fault ? "TAG or module:GLOB[:PERCENT][:after=SECONDS][:seed=N]"
+                      : "a tag pattern, MIN-MAX or module:GLOB", val);
+        return -1;
+    }
+    if (n > maxtext) {
+        cli_err(VERB, "%s: the selectors are longer than %zu characters in all", what,
+                maxtext);
+        return -1;
+    }
+    for (const char *p = val; *p;) {
+        size_t len = strcspn(p, ",");
+        char one[PT_CTL_GLOB_LEN + 64];
+        pt_seg_sel sel;
+        const char *why = "too long";
+        int bad = len >= sizeof one;
+        if (!bad) {
+            memcpy(one, p, len);
+            one[len] = 0;
+            bad = pt_sel_parse(one, fault, &sel, &why) < 0;
+        }
+        if (bad) {
+            cli_err(VERB, "%s: bad selector '%.*s': %s", what, (int)len, p, why);
+            return -1;
+        }
+        count++;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (count > maxn) {
+        cli_err(VERB, "%s: at most %zu selectors", what, maxn);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_special(const char *what, const char *val, size_t have)
+{
+    return check_sel_list(what, val, have, 0, PT_OPT_MAXN_SPECIAL, PT_OPT_MAXLEN_SPECIAL);
+}
+
+static int check_fail(const char *what, const char *val, size_t have)
+{
+    return check_sel_list(what, val, have, 1, PT_OPT_MAXN_FAIL, PT_OPT_MAXLEN_FAIL);
+}
+
+/* Append one --hit, --verify, --special or --fail value to *list after
+ * checking it. */
 static int add_listed(char **list, const char *val,
                       int (*check)(const char *, const char *, size_t),
                       const char *what)
@@ -1104,6 +1202,37 @@ static int export_settings(const run_cfg *cfg)
         if (check_count(what, v, o, buf, sizeof buf) < 0 || set_var(o->name, buf) < 0)
             return PT_EXIT_USAGE;
     }
+    o = OPT(SPECIAL);
+    if ((v = setting(cfg->special, "--special", o->name, what, sizeof what))) {
+        if (check_special(what, v, 0) < 0 || set_var(o->name, v) < 0)
+            return PT_EXIT_USAGE;
+    }
+    if (cfg->underrun && set_var(OPT(SPECIAL_UNDERRUN)->name, "1") < 0)
+        return PT_EXIT_USAGE;
+    if (cfg->exact && set_var(OPT(SPECIAL_EXACT)->name, "1") < 0)
+        return PT_EXIT_USAGE;
+    if (cfg->recover && set_var(OPT(SPECIAL_RECOVER)->name, "1") < 0)
+        return PT_EXIT_USAGE;
+    struct {
+        const char *val, *opt;
+        const pt_opt_desc *o;
+    } counts[] = {
+        {cfg->sample, "--sample", OPT(SAMPLE_GUARD)},
+        {cfg->quarantine, "--quarantine", OPT(QUARANTINE)},
+        {cfg->max_pages, "--max-pages", OPT(SPECIAL_MAX_PAGES)},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        o = counts[i].o;
+        if ((v = setting(counts[i].val, counts[i].opt, o->name, what, sizeof what))) {
+            if (check_count(what, v, o, buf, sizeof buf) < 0 || set_var(o->name, buf) < 0)
+                return PT_EXIT_USAGE;
+        }
+    }
+    o = OPT(FAIL);
+    if ((v = setting(cfg->fail, "--fail", o->name, what, sizeof what))) {
+        if (check_fail(what, v, 0) < 0 || set_var(o->name, v) < 0)
+            return PT_EXIT_USAGE;
+    }
     /* Set by the preload in its own process; one inherited from a tagged
      * parent says nothing about CMD. */
     unsetenv("PT_PRELOAD_ACTIVE");
@@ -1225,6 +1354,14 @@ int cmd_run(int argc, char **argv)
         {"verify", required_argument, NULL, 'V'},
         {"fail-on-leak", no_argument, NULL, 'L'},
         {"stack-depth", required_argument, NULL, 'D'},
+        {"special", required_argument, NULL, 'P'},
+        {"underrun", no_argument, NULL, 'U'},
+        {"exact", no_argument, NULL, 'X'},
+        {"recover", no_argument, NULL, 'R'},
+        {"sample", required_argument, NULL, 'G'},
+        {"quarantine", required_argument, NULL, 'Q'},
+        {"max-pages", required_argument, NULL, 'M'},
+        {"fail", required_argument, NULL, 'F'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"settings-table", no_argument, NULL, 'S'},
@@ -1266,6 +1403,20 @@ int cmd_run(int argc, char **argv)
             break;
         case 'L': cfg.fail_on_leak = 1; break;
         case 'D': cfg.stack_depth = optarg; break;
+        case 'P':
+            if (add_listed(&cfg.special, optarg, check_special, "--special") < 0)
+                goto out;
+            break;
+        case 'U': cfg.underrun = 1; break;
+        case 'X': cfg.exact = 1; break;
+        case 'R': cfg.recover = 1; break;
+        case 'G': cfg.sample = optarg; break;
+        case 'Q': cfg.quarantine = optarg; break;
+        case 'M': cfg.max_pages = optarg; break;
+        case 'F':
+            if (add_listed(&cfg.fail, optarg, check_fail, "--fail") < 0)
+                goto out;
+            break;
         case 'v': cfg.verbose = 1; break;
         case 'h':
             usage(stdout);
@@ -1347,5 +1498,7 @@ out:
     free(cfg.behalf);
     free(cfg.hit);
     free(cfg.verify);
+    free(cfg.special);
+    free(cfg.fail);
     return status;
 }

@@ -22,5 +22,6 @@ int cmd_ln(int argc, char **argv);
 int cmd_imports(int argc, char **argv);
 int cmd_hit(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_special(int argc, char **argv);
 
 #endif

@@ -39,13 +39,15 @@ sym_ctx *cli_stack_symbols(ptr_source *src, const ptr_view *v, int network,
     return sc;
 }
 
-const char *cli_frame_text(sym_ctx *sc, uint64_t addr, char *buf, size_t size,
-                           sym_info *si)
+/* ret: addr is a return address (looked up at addr - 1), else the
+ * address of an instruction itself (a faulting pc). */
+static const char *frame_text(sym_ctx *sc, uint64_t addr, int ret, char *buf, size_t size,
+                              sym_info *si)
 {
     sym_info tmp;
     if (!si)
         si = &tmp;
-    sym_lookup(sc, addr, 1, si);
+    sym_lookup(sc, addr, ret, si);
     if (si->module && si->symbol)
         snprintf(buf, size, "%s!%s+0x%" PRIx64, cli_esc(si->module), cli_esc(si->symbol),
                  si->symoff);
@@ -56,15 +58,27 @@ const char *cli_frame_text(sym_ctx *sc, uint64_t addr, char *buf, size_t size,
     return buf;
 }
 
+const char *cli_frame_text(sym_ctx *sc, uint64_t addr, char *buf, size_t size,
+                           sym_info *si)
+{
+    return frame_text(sc, addr, 1, buf, size, si);
+}
+
 void cli_emit_stack(emitter *e, sym_ctx *sc, const uint64_t *frames,
                     uint32_t depth, const char *indent)
+{
+    cli_emit_stack_pc(e, sc, frames, depth, indent, 0);
+}
+
+void cli_emit_stack_pc(emitter *e, sym_ctx *sc, const uint64_t *frames,
+                       uint32_t depth, const char *indent, int first_is_pc)
 {
     char text[1024];
     sym_info si;
     if (emit_json(e))
         emit_arr_begin(e, "frames");
     for (uint32_t i = 0; i < depth; i++) {
-        cli_frame_text(sc, frames[i], text, sizeof text, &si);
+        frame_text(sc, frames[i], !(i == 0 && first_is_pc), text, sizeof text, &si);
         if (emit_json(e)) {
             emit_obj_begin(e, NULL);
             emit_kv_hex(e, "addr", frames[i]);

@@ -33,6 +33,11 @@ const char *cli_frame_text(sym_ctx *sc, uint64_t addr, char *buf, size_t size,
  * line}] (module..line null when unknown). */
 void cli_emit_stack(emitter *e, sym_ctx *sc, const uint64_t *frames,
                     uint32_t depth, const char *indent);
+/* The same for a stack whose frame 0 is, when first_is_pc, the address of
+ * an instruction (a faulting pc: looked up as it is) rather than a return
+ * address (looked up at address - 1: the call). */
+void cli_emit_stack_pc(emitter *e, sym_ctx *sc, const uint64_t *frames,
+                       uint32_t depth, const char *indent, int first_is_pc);
 
 /* A wall-clock time in ns as "YYYY-MM-DD HH:MM:SS.uuuuuu" (local time). */
 const char *cli_time_text(uint64_t ns, char *buf, size_t size);

@@ -22,6 +22,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -315,4 +316,98 @@ __attribute__((constructor(101))) static void preload_start(void)
 __attribute__((destructor(101))) static void preload_end(void)
 {
     pt__pl_exit_report(pt__opt_env(PT_OPT_EXIT_REPORT));
+}
+
+/* ---- sigaction, signal ------------------------------------------------------
+ *
+ * While the special pool's SIGSEGV/SIGBUS handler is installed
+ * (src/runtime/spreport.c), a program that installs its own handler for one
+ * of them gets it recorded as the handler pooltag chains to, and the kernel
+ * keeps pooltag's; oldact says what the program installed before.  glibc's
+ * signal() (= bsd_signal, ssignal) and sysv_signal() call sigaction inside
+ * libc, not through the PLT, so they are interposed too; their flags are
+ * glibc's (BSD: the signal masked, SA_RESTART; System V: SA_RESETHAND |
+ * SA_NODEFER).  Every other call goes to the next definition (libc).  The
+ * next definitions are looked up in a constructor, never in the call: a
+ * signal handler may call signal(), and dlsym may allocate.  Before that
+ * constructor ran, sigaction goes to glibc's __sigaction and the signal()
+ * family is done with it, with glibc's flags. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+__attribute__((visibility("hidden"))) int pt__sp_sigaction(int sig, const struct sigaction *act,
+                                                          struct sigaction *old);
+
+typedef sighandler_t (*signal_fn)(int, sighandler_t);
+static int (*next_sigaction)(int, const struct sigaction *, struct sigaction *);
+enum { SF_SIGNAL, SF_BSD, SF_SSIGNAL, SF_SYSV, SF_SYSV2, SF_N };
+static signal_fn next_signal[SF_N];
+static const char *const signal_names[SF_N] = {"signal", "bsd_signal", "ssignal", "sysv_signal",
+                                               "__sysv_signal"};
+
+__attribute__((constructor(102))) static void signal_resolve(void)
+{
+    void *f = dlsym(RTLD_NEXT, "sigaction");
+    __atomic_store_n((void **)&next_sigaction, f, __ATOMIC_RELEASE);
+    for (int i = 0; i < SF_N; i++) {
+        f = dlsym(RTLD_NEXT, signal_names[i]);
+        __atomic_store_n((void **)&next_signal[i], f, __ATOMIC_RELEASE);
+    }
+}
+
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (pt__sp_sigaction(sig, act, old) == 0)
+        return 0;
+    int (*f)(int, const struct sigaction *, struct sigaction *) =
+        __atomic_load_n(&next_sigaction, __ATOMIC_ACQUIRE);
+    return f ? f(sig, act, old) : __sigaction(sig, act, old);
+}
+
+static sighandler_t sp_signal(unsigned which, int sig, sighandler_t h)
+{
+    int sysv = which == SF_SYSV || which == SF_SYSV2;
+    struct sigaction a, old;
+    memset(&a, 0, sizeof a);
+    a.sa_handler = h;
+    sigemptyset(&a.sa_mask);
+    if (sysv) {
+        a.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+    } else {
+        sigaddset(&a.sa_mask, sig);
+        a.sa_flags = SA_RESTART;
+    }
+    if (h != SIG_ERR && pt__sp_sigaction(sig, &a, &old) == 0)
+        return old.sa_handler;
+    signal_fn f = __atomic_load_n(&next_signal[which], __ATOMIC_ACQUIRE);
+    if (f)
+        return f(sig, h);
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    return __sigaction(sig, &a, &old) < 0 ? SIG_ERR : old.sa_handler;
+}
+
+EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+    return sp_signal(SF_SIGNAL, sig, h);
+}
+
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+    return sp_signal(SF_BSD, sig, h);
+}
+
+EXPORT sighandler_t ssignal(int sig, sighandler_t h)
+{
+    return sp_signal(SF_SSIGNAL, sig, h);
+}
+
+EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+    return sp_signal(SF_SYSV, sig, h);
+}
+
+EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
+{
+    return sp_signal(SF_SYSV2, sig, h);
 }

@@ -252,6 +252,11 @@ typedef struct ptr_trace {
 int ptr_trace_open(ptr_source *s, ptr_trace *t, char *err, size_t errlen);
 /* Read the control block afresh into t->ctl. */
 int ptr_trace_control(ptr_trace *t, char *err, size_t errlen);
+/* The special pool's and fault injection's page (pt_seg_special: the
+ * settings and the runtime's statistics), read afresh; text fields
+ * NUL-terminated, selector counts checked.  A segment without one
+ * (header.special_off 0, or no control block) is an error. */
+int ptr_special_read(ptr_trace *t, pt_seg_special *sp, char *err, size_t errlen);
 /* The frames of stack `id` (1-based; id 0 is "no stack": *depth 0).
  * frames holds PT_SEG_DEPTH_LIMIT entries.  An empty slot gives *depth 0;
  * a slot that points outside the frame array or says more frames than
@@ -302,6 +307,57 @@ int ptr_trace_check_image(const void *seg, size_t len, char *err,
 /* A file source over a segment image held in memory (copied). */
 int ptr_open_image(const void *seg, size_t len, ptr_source **out, char *err,
                    size_t errlen);
+
+/* ---------------------------------------------------------------------- */
+/* The special pool (special.c; segment.h "Special pool and fault
+ * injection"): its settings page, block records and reports, read on
+ * demand through a ptr_trace (they lie after the trace regions).  Every
+ * field is checked: a layout outside the source is an error, a record that
+ * makes no sense is skipped and counted.                                 */
+
+#define PTR_MAX_SPECIAL_LIMIT (1u << 20)   /* block records a reader takes */
+
+typedef struct ptr_special {
+    int present;                /* 0: the segment has no special pool
+                                   (its runtime predates issue 12)       */
+    pt_seg_special sp;          /* the page as read; selector counts and
+                                   texts clamped (NUL-ended)              */
+    uint32_t max_special;       /* block records                         */
+    uint32_t bad_selectors;     /* selectors whose kind or range made no
+                                   sense (not shown)                      */
+} ptr_special;
+
+/* Check the layout of the three regions (inside the source, max_special
+ * within the limit) and read the page through ptr_special_read; selectors
+ * whose kind or range make no sense are dropped and counted.  A segment
+ * without a special pool gives 0 with sp->present = 0. */
+int ptr_special_open(ptr_trace *t, ptr_special *sp, char *err, size_t errlen);
+
+/* The live, quarantined and reported block records among [0, blk_hw),
+ * table order.  A record whose state, flags, pages, address (outside its
+ * run or the region), size or stack ids make no sense is skipped and
+ * counted in *skipped.  *out malloc'd. */
+int ptr_special_blocks(ptr_trace *t, const ptr_special *sp, pt_seg_spblk **out,
+                       size_t *n, size_t *skipped, char *err, size_t errlen);
+
+/* The reports, oldest first (at most PT_SEG_SPREPORTS): a record is taken
+ * only if its seq was the same before and after the copy and names its
+ * slot ((seq - 1) % PT_SEG_SPREPORTS); records being written (*torn) or
+ * that make no sense (kind, access, stack ids: *skipped) are left out. */
+int ptr_special_reports(ptr_trace *t, const ptr_special *sp, pt_seg_spreport *out,
+                        size_t *n, size_t *torn, size_t *skipped, char *err,
+                        size_t errlen);
+
+/* The special readers over a segment image (fuzz/fuzz_special.c, tests):
+ * 0, or -1 with the first error. */
+int ptr_special_check_image(const void *seg, size_t len, char *err, size_t errlen);
+
+/* Names for reports and blocks: "overrun", "underrun", "use after free",
+ * "slop overwritten", "double free", "bad free", "wild access"; "live",
+ * "quarantined", "reported"; "read", "write", "unknown". */
+const char *ptr_spr_kind_name(uint32_t kind);
+const char *ptr_spb_state_name(uint32_t state);
+const char *ptr_spa_access_name(uint32_t access);
 
 /* ---------------------------------------------------------------------- */
 /* Changing a running process's control block (control.c).               */

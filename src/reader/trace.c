@@ -65,6 +65,12 @@ uint64_t ptr_seg_extent(const void *seg, size_t len, uint64_t limit)
     TAKE(h.vstats_off, h.max_modules, sizeof(pt_seg_vstat));
     TAKE(h.tracked_off, h.max_tracked, sizeof(pt_seg_tracked));
     TAKE(h.leaks_off, PT_SEG_LEAKS, sizeof(pt_seg_leak));
+    /* The special pool's settings page, block records and reports. */
+    if (h.special_off && h.max_special <= PTR_MAX_SPECIAL_LIMIT) {
+        TAKE(h.special_off, 1, sizeof(pt_seg_special));
+        TAKE(h.spblk_off, h.max_special, sizeof(pt_seg_spblk));
+        TAKE(h.spreports_off, PT_SEG_SPREPORTS, sizeof(pt_seg_spreport));
+    }
     if (h.rings_off && region_ok(h.rings_off, PT_SEG_NRINGS, sizeof(pt_seg_ring),
                                  len, NULL)) {
         for (unsigned i = 0; i < PT_SEG_NRINGS; i++) {
@@ -179,6 +185,30 @@ int ptr_trace_control(ptr_trace *t, char *err, size_t errlen)
         c->hit_pat[i][PT_CTL_PAT_LEN - 1] = 0;
     for (unsigned i = 0; i < PT_CTL_VERIFY_MAX; i++)
         c->verify_glob[i][PT_CTL_GLOB_LEN - 1] = 0;
+    return 0;
+}
+
+int ptr_special_read(ptr_trace *t, pt_seg_special *sp, char *err, size_t errlen)
+{
+    memset(sp, 0, sizeof *sp);
+    if (!t->present || !t->hdr.special_off)
+        return fail(err, errlen, "no special pool and fault injection settings (the "
+                    "pooltag runtime predates them)");
+    if (!region_ok(t->hdr.special_off, 1, sizeof *sp, ptr_source_size(t->src), NULL))
+        return fail(err, errlen, "corrupt segment: the special pool settings (offset %"
+                    PRIu64 ") are outside the %" PRIu64 " bytes", t->hdr.special_off,
+                    ptr_source_size(t->src));
+    if (ptr_source_pread(t->src, sp, sizeof *sp, t->hdr.special_off, err, errlen) < 0)
+        return -1;
+    /* The settings are outside input too: clamp what is shown. */
+    if (sp->sp_n > PT_SEL_MAX || sp->fault_n > PT_SEL_MAX)
+        return fail(err, errlen, "corrupt special pool settings: %" PRIu32 " special and %"
+                    PRIu32 " fault selectors (at most %u each)", sp->sp_n, sp->fault_n,
+                    PT_SEL_MAX);
+    for (unsigned i = 0; i < PT_SEL_MAX; i++) {
+        sp->sp[i].text[PT_CTL_GLOB_LEN - 1] = 0;
+        sp->fault[i].text[PT_CTL_GLOB_LEN - 1] = 0;
+    }
     return 0;
 }
 

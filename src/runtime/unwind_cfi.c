@@ -1127,22 +1127,20 @@ int pt_cfi_probe(uintptr_t pc, long *cfa_off)
 #define OFF_RSP offsetof(ucontext_t, uc_mcontext.gregs[REG_RSP])
 #define OFF_RBP offsetof(ucontext_t, uc_mcontext.gregs[REG_RBP])
 
-__attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
+/* The walk from (pc, rsp, rbp); exact: pc is an interrupted PC (1), not a
+ * return address (0); frames[0, n) already stored.  Inlined into both
+ * entries, so pt_cfi_backtrace's fast path stays one function. */
+static inline __attribute__((always_inline)) int walk(uintptr_t pc, uintptr_t rsp, uintptr_t rbp,
+                                                      uintptr_t exact, void **frames, int max,
+                                                      int n)
 {
-    uintptr_t pc, rsp, rbp;
-    /* pc and rsp of the same instruction: pc - 1 lies inside the lea, whose
-     * CFI row describes the rsp read right after it (lea changes no rsp). */
-    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-                     : "=&r"(pc), "=&r"(rsp), "=&r"(rbp));
     struct srange b = stack_range(rsp);
     uintptr_t lo = b.lo, hi = b.hi;
     if (__builtin_expect(!hi, 0)) {
         last_stop = "stack bounds unknown (no /proc/self/maps?)";
         BUMP(bounds_stops);
-        return 0;
+        return n;
     }
-    int n = 0;
-    uintptr_t exact = 0; /* 1: pc is an interrupted PC, not a return address */
     struct rules slow;
     while (n < max) {
         /* A return address is the instruction after the call: look up the
@@ -1249,4 +1247,30 @@ __attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
         pc = ra;
     }
     return n;
+}
+
+__attribute__((noinline)) int pt_cfi_backtrace(void **frames, int max)
+{
+    uintptr_t pc, rsp, rbp;
+    /* pc and rsp of the same instruction: pc - 1 lies inside the lea, whose
+     * CFI row describes the rsp read right after it (lea changes no rsp). */
+    __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                     : "=&r"(pc), "=&r"(rsp), "=&r"(rbp));
+    return walk(pc, rsp, rbp, 0, frames, max, 0);
+}
+
+int pt_cfi_backtrace_ctx(const void *uctx, void **frames, int max)
+{
+    if (!uctx || max <= 0)
+        return 0;
+    const ucontext_t *uc = uctx;
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uintptr_t rsp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    uintptr_t rbp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    if (!pc) {
+        last_stop = "return address 0";
+        return 0;
+    }
+    frames[0] = (void *)pc;
+    return walk(pc, rsp, rbp, 1, frames, max, 1);
 }

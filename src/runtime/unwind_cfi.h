@@ -61,6 +61,16 @@ extern "C" {
  * errno, async-signal-safe. */
 int pt_cfi_backtrace(void **frames, int max);
 
+/* The stack of an interrupted context (a signal handler's third argument,
+ * a ucontext_t): frames[0] is the interrupted PC itself (an exact PC, not a
+ * return address: look it up as is), then the return addresses of its
+ * callers, walked from the context's rip, rsp and rbp with the same bounds
+ * and rules as pt_cfi_backtrace (the stack bounds are those of the
+ * interrupted rsp).  Returns the number stored (<= max); 0 when uctx is
+ * NULL or its rip is 0.  Same guarantees: no allocation, no lock, keeps
+ * errno, async-signal-safe. */
+int pt_cfi_backtrace_ctx(const void *uctx, void **frames, int max);
+
 /* Register the executable PT_LOAD ranges of one loaded module (phdr: its
  * ElfW(Phdr)[phnum], base: the load bias, as in struct dl_phdr_info).  Safe
  * to call while walks run on other threads; no lock, no allocation.  Drops
