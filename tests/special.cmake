@@ -56,3 +56,14 @@ set_tests_properties(rt_special_pl_sample PROPERTIES TIMEOUT 120 LABELS nosan
 add_test(NAME rt_special_hit COMMAND rt_special hit)
 set_tests_properties(rt_special_hit PROPERTIES TIMEOUT 120
   ENVIRONMENT "PT_SPECIAL=Spc1;PT_HIT=Spc1")
+# the preload on glibc (PT_BACKEND=libc: other free and realloc paths)
+foreach(m layout exact realloc threads fork)
+  set(env "")
+  if(m STREQUAL "exact")
+    set(env "PT_SPECIAL_EXACT=1")
+  endif()
+  add_test(NAME rt_special_pl_libc_${m} COMMAND env
+    LD_PRELOAD=$<TARGET_FILE:pooltag_preload> $<TARGET_FILE:rt_special_pl> ${m})
+  set_tests_properties(rt_special_pl_libc_${m} PROPERTIES TIMEOUT 120 LABELS nosan
+    ENVIRONMENT "PT_BACKEND=libc;PT_SPECIAL=module:rt_special_pl;${env}")
+endforeach()
