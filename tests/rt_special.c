@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pt_test.h"
@@ -524,6 +525,74 @@ static void m_recover(void)
     CHECK(record(q)->state == PT_SPB_QUARANTINED);
 }
 
+#ifdef PL
+/* A signal handler allocates and frees special blocks while the thread it
+ * interrupts does the same (the preload: a handler's malloc is served even
+ * inside the allocator).  One that interrupted the pool's locked section
+ * takes the normal path or defers its free; nothing deadlocks, nothing is
+ * lost. */
+static char *volatile hkeep[4];
+static volatile unsigned hn;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    unsigned k = hn++ % 4;
+    char *old = hkeep[k];
+    char *p = malloc(40 + k);
+    CHECK(p != NULL);
+    p[0] = (char)k;
+    hkeep[k] = p;
+    if (old) {
+        CHECK(old[0] == (char)k);
+        free(old);
+    }
+}
+
+static volatile int kicking = 1;
+static void *kicker(void *arg)
+{
+    pthread_t main_thread = *(pthread_t *)arg;
+    struct timespec ts = {0, 20000};
+    while (kicking) {
+        pthread_kill(main_thread, SIGUSR1);
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void m_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    pthread_t self = pthread_self(), k;
+    CHECK(pthread_create(&k, NULL, kicker, &self) == 0);
+    for (int i = 0; i < 30000; i++) {
+        char *p = malloc(100 + (size_t)(i % 300));
+        CHECK(p != NULL);
+        p[0] = 3;
+        free(p);
+    }
+    kicking = 0;
+    pthread_join(k, NULL);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, NULL);
+    for (int i = 0; i < 4; i++)
+        free(hkeep[i]);
+    pt_seg_special *s = spc();
+    printf("signals %u, special allocs %llu, ineligible %llu\n", hn,
+           (unsigned long long)s->allocs, (unsigned long long)s->ineligible);
+    CHECK(hn > 0);
+    CHECK_EQ_U(s->blocks_live, 0);
+    CHECK_EQ_U(s->allocs, s->frees);
+    CHECK_EQ_U(s->pages_used, s->pages_quarantined);
+}
+#endif
+
 #ifndef PL
 /* PT_HIT=Spc1 too: the special block's allocation and free are in the hit
  * ring, and its record has both stacks. */
@@ -584,6 +653,10 @@ int main(int argc, char **argv)
         m_sample();
     else if (!strcmp(m, "recover"))
         m_recover();
+#ifdef PL
+    else if (!strcmp(m, "signals"))
+        m_signals();
+#endif
 #ifndef PL
     else if (!strcmp(m, "hit"))
         m_hit();

@@ -67,3 +67,8 @@ foreach(m layout exact realloc threads fork)
   set_tests_properties(rt_special_pl_libc_${m} PROPERTIES TIMEOUT 120 LABELS nosan
     ENVIRONMENT "PT_BACKEND=libc;PT_SPECIAL=module:rt_special_pl;${env}")
 endforeach()
+# signal handlers that allocate and free special blocks (the preload only)
+add_test(NAME rt_special_pl_signals COMMAND env
+  LD_PRELOAD=$<TARGET_FILE:pooltag_preload> $<TARGET_FILE:rt_special_pl> signals)
+set_tests_properties(rt_special_pl_signals PROPERTIES TIMEOUT 120 LABELS nosan
+  ENVIRONMENT "PT_SPECIAL=module:rt_special_pl")
