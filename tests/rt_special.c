@@ -622,6 +622,11 @@ int main(int argc, char **argv)
     const char *m = argv[1];
 #ifndef PL
     pt_free(pt_alloc(PT_PAGED, 1, PT_TAG("Init"))); /* the runtime is up */
+#else
+    FILE *f = fopen("/dev/null", "r"); /* the runtime is up (libc's malloc
+                                          call: not a selected module) */
+    CHECK(f != NULL);
+    fclose(f);
 #endif
     CHECK(seg() != NULL);
     if (!strcmp(m, "layout"))
