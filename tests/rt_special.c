@@ -121,13 +121,36 @@ static void touch_end(volatile char *p)
     uintptr_t e = ((uintptr_t)p + 100 + PG - 1) & ~(uintptr_t)(PG - 1);
     *(volatile char *)e = 1;
 }
-static void read0(volatile char *p) { (void)p[0]; }
-static void write0(volatile char *p) { p[0] = 1; }
-static void read_before(volatile char *p) { (void)p[-1]; }
-static void free_it(volatile char *p) { FREE((void *)p); }
-static void free_twice(volatile char *p) { FREE((void *)p); FREE((void *)p); }
-static void free_inside(volatile char *p) { FREE((void *)(p + 1)); }
-static void slop_then_free(volatile char *p) { p[100] = 0; FREE((void *)p); }
+static void read0(volatile char *p)
+{
+    (void)p[0];
+}
+static void write0(volatile char *p)
+{
+    p[0] = 1;
+}
+static void read_before(volatile char *p)
+{
+    (void)p[-1];
+}
+static void free_it(volatile char *p)
+{
+    FREE((void *)p);
+}
+static void free_twice(volatile char *p)
+{
+    FREE((void *)p);
+    FREE((void *)p);
+}
+static void free_inside(volatile char *p)
+{
+    FREE((void *)(p + 1));
+}
+static void slop_then_free(volatile char *p)
+{
+    p[100] = 0;
+    FREE((void *)p);
+}
 
 static void m_layout(void)
 {
@@ -152,9 +175,9 @@ static void m_layout(void)
     CHECK_EQ_U(s->pages_used, 2);
     pt_seg_spblk *b = record(p);
     CHECK(b && b->state == PT_SPB_LIVE && b->size == 100 && b->npages == 2);
-    CHECK(b->alloc_stack != 0 || 1); /* (stacks: when capture works) */
+    CHECK(b->alloc_stack != 0 || 1);              /* (stacks: when capture works) */
     CHECK_EQ_U(child_sig(touch_end, p), SIGSEGV); /* the guard page */
-    CHECK_EQ_U(child_sig(write0, p), 0);         /* the block itself */
+    CHECK_EQ_U(child_sig(write0, p), 0);          /* the block itself */
     /* malloc(0): a slot of 1 byte inside a data page */
     char *volatile z = ALLOC(0);
     CHECK(z && in_pool(z));
@@ -584,8 +607,8 @@ static void m_signals(void)
     for (int i = 0; i < 4; i++)
         free(hkeep[i]);
     pt_seg_special *s = spc();
-    printf("signals %u, special allocs %llu, ineligible %llu\n", hn,
-           (unsigned long long)s->allocs, (unsigned long long)s->ineligible);
+    printf("signals %u, special allocs %llu, ineligible %llu\n", hn, (unsigned long long)s->allocs,
+           (unsigned long long)s->ineligible);
     CHECK(hn > 0);
     CHECK_EQ_U(s->blocks_live, 0);
     CHECK_EQ_U(s->allocs, s->frees);
