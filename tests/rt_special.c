@@ -639,6 +639,27 @@ static void m_hit(void)
 }
 #endif
 
+#ifndef PL
+/* PT_VERIFY=rt_special too: a special block of the verified module is a
+ * tracked (outstanding) block until its free. */
+static void m_verify(void)
+{
+    pt_seg_header *h = seg();
+    pt_seg_control *c = (pt_seg_control *)((char *)h + h->control_off);
+    uint64_t t0 = c->tracked_used;
+    char *p = ALLOC(100);
+    CHECK(p && in_pool(p));
+    CHECK_EQ_U(c->tracked_used, t0 + 1);
+    pt_seg_spblk *b = record(p);
+    CHECK(b && b->trk != 0);
+    pt_seg_tracked *t = (pt_seg_tracked *)((char *)h + h->tracked_off) + (b->trk - 1);
+    CHECK(t->addr == (uint64_t)(uintptr_t)p && t->size == 100 && t->tag == TAG);
+    FREE(p);
+    CHECK_EQ_U(c->tracked_used, t0);
+    CHECK(t->addr == 0);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 2);
@@ -688,6 +709,8 @@ int main(int argc, char **argv)
 #ifndef PL
     else if (!strcmp(m, "hit"))
         m_hit();
+    else if (!strcmp(m, "verify"))
+        m_verify();
 #endif
     else
         CHECK(!"unknown mode");

@@ -56,6 +56,9 @@ set_tests_properties(rt_special_pl_sample PROPERTIES TIMEOUT 120 LABELS nosan
 add_test(NAME rt_special_hit COMMAND rt_special hit)
 set_tests_properties(rt_special_hit PROPERTIES TIMEOUT 120
   ENVIRONMENT "PT_SPECIAL=Spc1;PT_HIT=Spc1")
+add_test(NAME rt_special_verify COMMAND rt_special verify)
+set_tests_properties(rt_special_verify PROPERTIES TIMEOUT 120
+  ENVIRONMENT "PT_SPECIAL=Spc1;PT_VERIFY=rt_special")
 # the preload on glibc (PT_BACKEND=libc: other free and realloc paths)
 foreach(m layout exact realloc threads fork)
   set(env "")
