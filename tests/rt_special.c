@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pt_test.h"
@@ -120,13 +121,36 @@ static void touch_end(volatile char *p)
     uintptr_t e = ((uintptr_t)p + 100 + PG - 1) & ~(uintptr_t)(PG - 1);
     *(volatile char *)e = 1;
 }
-static void read0(volatile char *p) { (void)p[0]; }
-static void write0(volatile char *p) { p[0] = 1; }
-static void read_before(volatile char *p) { (void)p[-1]; }
-static void free_it(volatile char *p) { FREE((void *)p); }
-static void free_twice(volatile char *p) { FREE((void *)p); FREE((void *)p); }
-static void free_inside(volatile char *p) { FREE((void *)(p + 1)); }
-static void slop_then_free(volatile char *p) { p[100] = 0; FREE((void *)p); }
+static void read0(volatile char *p)
+{
+    (void)p[0];
+}
+static void write0(volatile char *p)
+{
+    p[0] = 1;
+}
+static void read_before(volatile char *p)
+{
+    (void)p[-1];
+}
+static void free_it(volatile char *p)
+{
+    FREE((void *)p);
+}
+static void free_twice(volatile char *p)
+{
+    FREE((void *)p);
+    FREE((void *)p);
+}
+static void free_inside(volatile char *p)
+{
+    FREE((void *)(p + 1));
+}
+static void slop_then_free(volatile char *p)
+{
+    p[100] = 0;
+    FREE((void *)p);
+}
 
 static void m_layout(void)
 {
@@ -151,9 +175,9 @@ static void m_layout(void)
     CHECK_EQ_U(s->pages_used, 2);
     pt_seg_spblk *b = record(p);
     CHECK(b && b->state == PT_SPB_LIVE && b->size == 100 && b->npages == 2);
-    CHECK(b->alloc_stack != 0 || 1); /* (stacks: when capture works) */
+    CHECK(b->alloc_stack != 0 || 1);              /* (stacks: when capture works) */
     CHECK_EQ_U(child_sig(touch_end, p), SIGSEGV); /* the guard page */
-    CHECK_EQ_U(child_sig(write0, p), 0);         /* the block itself */
+    CHECK_EQ_U(child_sig(write0, p), 0);          /* the block itself */
     /* malloc(0): a slot of 1 byte inside a data page */
     char *volatile z = ALLOC(0);
     CHECK(z && in_pool(z));
@@ -495,6 +519,103 @@ static void m_sample(void)
     CHECK_EQ_U(s->blocks_live, 0);
 }
 
+/* PT_SPECIAL_RECOVER=1: after a report at free the program goes on; the
+ * block with the overwritten slop is kept (never reused), a second free
+ * and an interior free are reported and ignored. */
+static void m_recover(void)
+{
+    char *volatile p = ALLOC(100);
+    CHECK(p && in_pool(p));
+    p[100] = 0; /* the slop */
+    FREE(p);
+    pt_seg_spblk *b = record(p);
+    CHECK(b && b->state == PT_SPB_REPORTED);
+    pt_seg_special *s = spc();
+    CHECK_EQ_U(s->frees, 1);
+    CHECK_EQ_U(s->blocks_live, 0);
+    CHECK_EQ_U(s->pages_quarantined, 0);
+    CHECK_EQ_U(s->pages_used, 2); /* kept */
+    p[0] = 1;                     /* still open */
+    FREE(p);                      /* a double free: reported, ignored */
+    CHECK_EQ_U(s->frees, 1);
+    char *q = ALLOC(100);
+    CHECK(q && in_pool(q));
+    FREE(q + 16); /* interior: reported, ignored */
+    CHECK(record(q)->state == PT_SPB_LIVE);
+    FREE(q);
+    FREE(q); /* double free of a quarantined block */
+    CHECK_EQ_U(s->frees, 2);
+    CHECK(record(q)->state == PT_SPB_QUARANTINED);
+}
+
+#ifdef PL
+/* A signal handler allocates and frees special blocks while the thread it
+ * interrupts does the same (the preload: a handler's malloc is served even
+ * inside the allocator).  One that interrupted the pool's locked section
+ * takes the normal path or defers its free; nothing deadlocks, nothing is
+ * lost. */
+static char *volatile hkeep[4];
+static volatile unsigned hn;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    unsigned k = hn++ % 4;
+    char *old = hkeep[k];
+    char *p = malloc(40 + k);
+    CHECK(p != NULL);
+    p[0] = (char)k;
+    hkeep[k] = p;
+    if (old) {
+        CHECK(old[0] == (char)k);
+        free(old);
+    }
+}
+
+static volatile int kicking = 1;
+static void *kicker(void *arg)
+{
+    pthread_t main_thread = *(pthread_t *)arg;
+    struct timespec ts = {0, 20000};
+    while (kicking) {
+        pthread_kill(main_thread, SIGUSR1);
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static void m_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART;
+    CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+    pthread_t self = pthread_self(), k;
+    CHECK(pthread_create(&k, NULL, kicker, &self) == 0);
+    for (int i = 0; i < 30000; i++) {
+        char *p = malloc(100 + (size_t)(i % 300));
+        CHECK(p != NULL);
+        p[0] = 3;
+        free(p);
+    }
+    kicking = 0;
+    pthread_join(k, NULL);
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, NULL);
+    for (int i = 0; i < 4; i++)
+        free(hkeep[i]);
+    pt_seg_special *s = spc();
+    printf("signals %u, special allocs %llu, ineligible %llu\n", hn, (unsigned long long)s->allocs,
+           (unsigned long long)s->ineligible);
+    CHECK(hn > 0);
+    CHECK_EQ_U(s->blocks_live, 0);
+    CHECK_EQ_U(s->allocs, s->frees);
+    CHECK_EQ_U(s->pages_used, s->pages_quarantined);
+}
+#endif
+
 #ifndef PL
 /* PT_HIT=Spc1 too: the special block's allocation and free are in the hit
  * ring, and its record has both stacks. */
@@ -518,12 +639,38 @@ static void m_hit(void)
 }
 #endif
 
+#ifndef PL
+/* PT_VERIFY=rt_special too: a special block of the verified module is a
+ * tracked (outstanding) block until its free. */
+static void m_verify(void)
+{
+    pt_seg_header *h = seg();
+    pt_seg_control *c = (pt_seg_control *)((char *)h + h->control_off);
+    uint64_t t0 = c->tracked_used;
+    char *p = ALLOC(100);
+    CHECK(p && in_pool(p));
+    CHECK_EQ_U(c->tracked_used, t0 + 1);
+    pt_seg_spblk *b = record(p);
+    CHECK(b && b->trk != 0);
+    pt_seg_tracked *t = (pt_seg_tracked *)((char *)h + h->tracked_off) + (b->trk - 1);
+    CHECK(t->addr == (uint64_t)(uintptr_t)p && t->size == 100 && t->tag == TAG);
+    FREE(p);
+    CHECK_EQ_U(c->tracked_used, t0);
+    CHECK(t->addr == 0);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     CHECK(argc == 2);
     const char *m = argv[1];
 #ifndef PL
     pt_free(pt_alloc(PT_PAGED, 1, PT_TAG("Init"))); /* the runtime is up */
+#else
+    FILE *f = fopen("/dev/null", "r"); /* the runtime is up (libc's malloc
+                                          call: not a selected module) */
+    CHECK(f != NULL);
+    fclose(f);
 #endif
     CHECK(seg() != NULL);
     if (!strcmp(m, "layout"))
@@ -553,9 +700,17 @@ int main(int argc, char **argv)
         m_fork();
     else if (!strcmp(m, "sample"))
         m_sample();
+    else if (!strcmp(m, "recover"))
+        m_recover();
+#ifdef PL
+    else if (!strcmp(m, "signals"))
+        m_signals();
+#endif
 #ifndef PL
     else if (!strcmp(m, "hit"))
         m_hit();
+    else if (!strcmp(m, "verify"))
+        m_verify();
 #endif
     else
         CHECK(!"unknown mode");

@@ -43,6 +43,7 @@ pt_special_test(threads PT_SPECIAL_MAX_PAGES=65536)
 pt_special_test(full PT_QUARANTINE=0 PT_SPECIAL_MAX_PAGES=16)
 pt_special_test(toggle)
 pt_special_test(fork)
+pt_special_test(recover PT_SPECIAL_RECOVER=1)
 # sampling: no selector, about 1 in 100 of every allocation
 add_test(NAME rt_special_sample COMMAND rt_special sample)
 set_tests_properties(rt_special_sample PROPERTIES TIMEOUT 120
@@ -55,3 +56,22 @@ set_tests_properties(rt_special_pl_sample PROPERTIES TIMEOUT 120 LABELS nosan
 add_test(NAME rt_special_hit COMMAND rt_special hit)
 set_tests_properties(rt_special_hit PROPERTIES TIMEOUT 120
   ENVIRONMENT "PT_SPECIAL=Spc1;PT_HIT=Spc1")
+add_test(NAME rt_special_verify COMMAND rt_special verify)
+set_tests_properties(rt_special_verify PROPERTIES TIMEOUT 120
+  ENVIRONMENT "PT_SPECIAL=Spc1;PT_VERIFY=rt_special")
+# the preload on glibc (PT_BACKEND=libc: other free and realloc paths)
+foreach(m layout exact realloc threads fork)
+  set(env "")
+  if(m STREQUAL "exact")
+    set(env "PT_SPECIAL_EXACT=1")
+  endif()
+  add_test(NAME rt_special_pl_libc_${m} COMMAND env
+    LD_PRELOAD=$<TARGET_FILE:pooltag_preload> $<TARGET_FILE:rt_special_pl> ${m})
+  set_tests_properties(rt_special_pl_libc_${m} PROPERTIES TIMEOUT 120 LABELS nosan
+    ENVIRONMENT "PT_BACKEND=libc;PT_SPECIAL=module:rt_special_pl;${env}")
+endforeach()
+# signal handlers that allocate and free special blocks (the preload only)
+add_test(NAME rt_special_pl_signals COMMAND env
+  LD_PRELOAD=$<TARGET_FILE:pooltag_preload> $<TARGET_FILE:rt_special_pl> signals)
+set_tests_properties(rt_special_pl_signals PROPERTIES TIMEOUT 120 LABELS nosan
+  ENVIRONMENT "PT_SPECIAL=module:rt_special_pl")

@@ -45,6 +45,12 @@
  *      slow path, which applies the change (ctl_check).  Traced blocks
  *      carry PT_W0_TRACED (in W0_SLOW_MASK), so their frees reach
  *      release_ex, which records them (pt__tr_free).
+ *   7. A special pool block (special.c) has no header: every path that
+ *      reads a header asks sp_mine(p) first and hands such a pointer to
+ *      special.c (pt__sp_free, pt__sp_info, sp_realloc).  While sampling
+ *      is off the fast paths only count tls.sp_left down from a huge
+ *      value; when it reaches 0 the request takes the slow path, where
+ *      traced_or_not asks pt__sp_due.
  *
  * Order of this file: the API (1), the fast paths it calls (2), the
  * counting they do (3), then everything the fast paths leave out: slow
@@ -666,8 +672,8 @@ classified:;
             return fail(idx, pool);
         }
         if ((kinds & PT_TR_SPECIAL) || due) {
-            void *p = pt__sp_alloc(kinds | PT_TR_SPECIAL, rec, pool, size, alignment, tag, idx, sidx, zero, ra,
-                                   untagged);
+            void *p = pt__sp_alloc(kinds | PT_TR_SPECIAL, rec, pool, size, alignment, tag, idx,
+                                   sidx, zero, ra, untagged);
             if (p) {
                 t->tr_last = 1;
                 return p;

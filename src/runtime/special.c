@@ -62,12 +62,12 @@ static uint32_t *pmap;
 static uint32_t *rnext;
 static uint8_t *rep;
 static uint8_t *rdue;
-static uint32_t rfree;            /* free records: index + 1             */
-static uint32_t qhead, qtail;     /* quarantine FIFO: index + 1          */
-static uint32_t pending;          /* freed under a held lock: index + 1  */
-static uint32_t cursor;           /* next-fit: the next page to try      */
-static uint32_t sp_sgen;          /* bumped by each apply: countdowns restart */
-static int sp_dirty;              /* a freed run kept its memory (mmap failed) */
+static uint32_t rfree;        /* free records: index + 1             */
+static uint32_t qhead, qtail; /* quarantine FIFO: index + 1          */
+static uint32_t pending;      /* freed under a held lock: index + 1  */
+static uint32_t cursor;       /* next-fit: the next page to try      */
+static uint32_t sp_sgen;      /* bumped by each apply: countdowns restart */
+static int sp_dirty;          /* a freed run kept its memory (mmap failed) */
 
 /* Private copy of the settings in effect (written by pt__sp_apply). */
 static pt_seg_sel sel[PT_SEL_MAX];
@@ -500,7 +500,8 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
     }
     uint64_t a = alignment < 16 ? 16 : alignment;
     uint64_t slot = size ? size : 1;
-    if (pool != PT_PAGED || a > pg || lim(PT_PAGED) || slot > ((uint64_t)MAX_PAGES_LIMIT << pgshift)) {
+    if (pool != PT_PAGED || a > pg || lim(PT_PAGED) ||
+        slot > ((uint64_t)MAX_PAGES_LIMIT << pgshift)) {
         stat_add(&spc->ineligible, 1);
         return NULL;
     }
@@ -577,16 +578,17 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
     b->free_tid = 0;
     b->sidx = sidx;
     b->trk = 0;
-    b->flags = (uint8_t)((uflags ? PT_SPBF_UNDERRUN : 0) | (sampled ? PT_SPBF_SAMPLED : 0) |
-                         (zero || !__atomic_load_n(&sp_dirty, __ATOMIC_RELAXED) ? PT_SPBF_ZERO : 0));
+    b->flags =
+        (uint8_t)((uflags ? PT_SPBF_UNDERRUN : 0) | (sampled ? PT_SPBF_SAMPLED : 0) |
+                  (zero || !__atomic_load_n(&sp_dirty, __ATOMIC_RELAXED) ? PT_SPBF_ZERO : 0));
     b->kinds = (uint8_t)(kinds & (PT_TR_HIT | PT_TR_VERIFY));
     b->align_log2 = (uint8_t)__builtin_ctzll(a);
     b->reuse++;
     rep[r] = (uint8_t)epoch;
     rdue[r] = 1;
     if (kinds & (PT_TR_HIT | PT_TR_VERIFY))
-        b->trk = (uint32_t)pt__tr_alloc(kinds & (PT_TR_HIT | PT_TR_VERIFY), rec, p, size, tag,
-                                        idx, pool, site, untagged);
+        b->trk = (uint32_t)pt__tr_alloc(kinds & (PT_TR_HIT | PT_TR_VERIFY), rec, p, size, tag, idx,
+                                        pool, site, untagged);
     __atomic_store_n(&b->addr, (uint64_t)(uintptr_t)p, __ATOMIC_RELEASE);
     stat_add(&spc->allocs, 1);
     stat_add(&spc->blocks_live, 1);
@@ -747,7 +749,8 @@ void pt__sp_free(void *p, const void *ra)
     uintptr_t data = under ? run + pg : run;
     size_t dlen = (size_t)(b->npages - 1) << pgshift;
     uint64_t slot = b->size ? b->size : 1;
-    const unsigned char *s = (const unsigned char *)p + slot, *e = (const unsigned char *)(data + dlen);
+    const unsigned char *s = (const unsigned char *)p + slot,
+                        *e = (const unsigned char *)(data + dlen);
     while (s < e && *s == PT_SP_SLOP_BYTE)
         s++;
     if (s < e) {
@@ -779,8 +782,8 @@ void pt__sp_free(void *p, const void *ra)
     uint32_t old = __atomic_load_n(&pending, __ATOMIC_RELAXED);
     do
         rnext[r] = old;
-    while (!__atomic_compare_exchange_n(&pending, &old, r + 1, 1, __ATOMIC_RELEASE,
-                                        __ATOMIC_RELAXED));
+    while (
+        !__atomic_compare_exchange_n(&pending, &old, r + 1, 1, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 void pt__sp_fork_child(void)
