@@ -51,3 +51,7 @@ add_test(NAME rt_special_pl_sample COMMAND env
   LD_PRELOAD=$<TARGET_FILE:pooltag_preload> $<TARGET_FILE:rt_special_pl> sample)
 set_tests_properties(rt_special_pl_sample PROPERTIES TIMEOUT 120 LABELS nosan
   ENVIRONMENT "PT_SAMPLE_GUARD=100")
+# hit and the special pool on one tag (the library only)
+add_test(NAME rt_special_hit COMMAND rt_special hit)
+set_tests_properties(rt_special_hit PROPERTIES TIMEOUT 120
+  ENVIRONMENT "PT_SPECIAL=Spc1;PT_HIT=Spc1")

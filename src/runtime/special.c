@@ -9,7 +9,9 @@
  * (pt__sp_lo, pt__sp_len).  A block is a run of pages: its data pages
  * and one guard page after them (before them with PT_SELF_UNDERRUN).
  * Runs are placed next-fit (a cursor that moves on), so a freed run is
- * reused late even after it left the quarantine.
+ * reused late even after it left the quarantine.  A free replaces the
+ * run's data pages by fresh PROT_NONE ones (mmap MAP_FIXED): the pool
+ * holds memory only for its live blocks, and every block starts zero.
  *
  * Metadata is out of line: a pt_seg_spblk record per block in the
  * segment (readers list live and quarantined blocks) and private maps:
@@ -65,6 +67,7 @@ static uint32_t qhead, qtail;     /* quarantine FIFO: index + 1          */
 static uint32_t pending;          /* freed under a held lock: index + 1  */
 static uint32_t cursor;           /* next-fit: the next page to try      */
 static uint32_t sp_sgen;          /* bumped by each apply: countdowns restart */
+static int sp_dirty;              /* a freed run kept its memory (mmap failed) */
 
 /* Private copy of the settings in effect (written by pt__sp_apply). */
 static pt_seg_sel sel[PT_SEL_MAX];
@@ -212,7 +215,9 @@ int pt__sp_env(void)
     const char *e = pt__opt_env(PT_OPT_SPECIAL_EXACT);
     const char *r = pt__opt_env(PT_OPT_SPECIAL_RECOVER);
     uint32_t n = 0;
-    while (v && *v && n < PT_SEL_MAX) {
+    if (!v)
+        v = "";
+    while (*v && n < PT_SEL_MAX) {
         while (*v == ',' || *v == ' ')
             v++;
         const char *end = v;
@@ -486,10 +491,7 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
             return NULL;
         uflags = sel[s].flags & PT_SELF_UNDERRUN;
         if (sample) {
-            uint64_t left = tls.sp_sel_left;
-            int d = due(&left);
-            tls.sp_sel_left = left;
-            if (!d)
+            if (!due(&tls.sp_sel_left))
                 return NULL;
             sampled = 1;
         }
@@ -560,7 +562,9 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
         return NULL;
     }
     char *p = uflags ? (char *)data : (char *)((dend - slot) & ~(uintptr_t)(a - 1));
-    if (zero)
+    /* calloc: the run's pages are fresh, never written since they were
+     * mapped or replaced at a free, unless a replacement failed once */
+    if (zero && __atomic_load_n(&sp_dirty, __ATOMIC_RELAXED))
         memset(p, 0, slot);
     memset(p + slot, PT_SP_SLOP_BYTE, dend - ((uintptr_t)p + slot));
     b->size = size;
@@ -574,7 +578,7 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
     b->sidx = sidx;
     b->trk = 0;
     b->flags = (uint8_t)((uflags ? PT_SPBF_UNDERRUN : 0) | (sampled ? PT_SPBF_SAMPLED : 0) |
-                         (zero ? PT_SPBF_ZERO : 0));
+                         (zero || !__atomic_load_n(&sp_dirty, __ATOMIC_RELAXED) ? PT_SPBF_ZERO : 0));
     b->kinds = (uint8_t)(kinds & (PT_TR_HIT | PT_TR_VERIFY));
     b->align_log2 = (uint8_t)__builtin_ctzll(a);
     b->reuse++;
@@ -756,7 +760,15 @@ void pt__sp_free(void *p, const void *ra)
     if (b->kinds && b->sidx <= site_ovfl && rep[r] == (uint8_t)epoch)
         pt__tr_free_at(p, b->size, PT_PAGED, b->tag, pt__site_tag(b->sidx), b->trk, b->sidx);
     count_free(r);
-    mprotect((void *)data, dlen, PROT_NONE);
+    /* Inaccessible, and its memory given back at once: fresh PROT_NONE
+     * pages in its place (one system call; mprotect if that fails).  So
+     * quarantined and free runs hold no memory, and a run is zero when it
+     * is handed out again. */
+    if (mmap((void *)data, dlen, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+             -1, 0) == MAP_FAILED) {
+        __atomic_store_n(&sp_dirty, 1, __ATOMIC_RELAXED);
+        mprotect((void *)data, dlen, PROT_NONE);
+    }
     if (lock()) {
         quarantine_push(r);
         unlock();
