@@ -495,6 +495,35 @@ static void m_sample(void)
     CHECK_EQ_U(s->blocks_live, 0);
 }
 
+/* PT_SPECIAL_RECOVER=1: after a report at free the program goes on; the
+ * block with the overwritten slop is kept (never reused), a second free
+ * and an interior free are reported and ignored. */
+static void m_recover(void)
+{
+    char *volatile p = ALLOC(100);
+    CHECK(p && in_pool(p));
+    p[100] = 0; /* the slop */
+    FREE(p);
+    pt_seg_spblk *b = record(p);
+    CHECK(b && b->state == PT_SPB_REPORTED);
+    pt_seg_special *s = spc();
+    CHECK_EQ_U(s->frees, 1);
+    CHECK_EQ_U(s->blocks_live, 0);
+    CHECK_EQ_U(s->pages_quarantined, 0);
+    CHECK_EQ_U(s->pages_used, 2); /* kept */
+    p[0] = 1;                     /* still open */
+    FREE(p);                      /* a double free: reported, ignored */
+    CHECK_EQ_U(s->frees, 1);
+    char *q = ALLOC(100);
+    CHECK(q && in_pool(q));
+    FREE(q + 16); /* interior: reported, ignored */
+    CHECK(record(q)->state == PT_SPB_LIVE);
+    FREE(q);
+    FREE(q); /* double free of a quarantined block */
+    CHECK_EQ_U(s->frees, 2);
+    CHECK(record(q)->state == PT_SPB_QUARANTINED);
+}
+
 #ifndef PL
 /* PT_HIT=Spc1 too: the special block's allocation and free are in the hit
  * ring, and its record has both stacks. */
@@ -553,6 +582,8 @@ int main(int argc, char **argv)
         m_fork();
     else if (!strcmp(m, "sample"))
         m_sample();
+    else if (!strcmp(m, "recover"))
+        m_recover();
 #ifndef PL
     else if (!strcmp(m, "hit"))
         m_hit();

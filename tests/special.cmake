@@ -43,6 +43,7 @@ pt_special_test(threads PT_SPECIAL_MAX_PAGES=65536)
 pt_special_test(full PT_QUARANTINE=0 PT_SPECIAL_MAX_PAGES=16)
 pt_special_test(toggle)
 pt_special_test(fork)
+pt_special_test(recover PT_SPECIAL_RECOVER=1)
 # sampling: no selector, about 1 in 100 of every allocation
 add_test(NAME rt_special_sample COMMAND rt_special sample)
 set_tests_properties(rt_special_sample PROPERTIES TIMEOUT 120
