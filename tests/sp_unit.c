@@ -17,6 +17,10 @@
  *   chain-dfl   no program handler: a fault outside the pool kills with
  *               SIGSEGV, and pooltag says nothing
  *   chain-ign   SIG_IGN: a fault cannot be ignored, the process dies
+ *   reenter     the report code itself faults, in the special pool (a test
+ *               hook touches a freed special block in the middle of a
+ *               check's report; PT_SPECIAL=Ovr1): the process dies by that
+ *               SIGSEGV, without a second report
  */
 #define _GNU_SOURCE
 #include "pooltag.h"
@@ -33,6 +37,7 @@
 #include <unistd.h>
 
 extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+extern void (*pt__sp_report_test_hook)(void);
 
 static char *guard;
 static volatile void *ra1, *ra2;
@@ -83,6 +88,13 @@ __attribute__((noinline)) static uint32_t unit_alloc(void)
     b->state = PT_SPB_LIVE;
     __atomic_store_n(&b->addr, (uint64_t)(uintptr_t)guard - 32, __ATOMIC_RELEASE);
     return id;
+}
+
+static char *freed_block;
+
+static void touch_freed(void)
+{
+    *(volatile char *)freed_block = 1;
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uctx)
@@ -254,6 +266,19 @@ int main(int argc, char **argv)
         pt__sp_handler_install();
         unit_outer(guard);
         FAIL("survived a fault with %s", m);
+    }
+    if (!strcmp(m, "reenter")) {
+        /* PT_SPECIAL=Ovr1: a real special block, freed (quarantined) */
+        freed_block = pt_alloc(PT_PAGED, 32, PT_TAG("Ovr1"));
+        if (!freed_block || !sp_mine(freed_block)) {
+            printf("not placed\n");
+            return 77;
+        }
+        pt_free(freed_block);
+        unit_alloc();
+        pt__sp_report_test_hook = touch_freed;
+        pt__sp_report(PT_SPR_DOUBLE_FREE, (uintptr_t)guard - 32, 0, 0, NULL, 0, PT_SPA_UNKNOWN);
+        FAIL("survived");
     }
     FAIL("unknown mode %s", m);
 }

@@ -58,4 +58,15 @@ for m in chain-dfl chain-ign; do
     [ "$RC" = 139 ] || fail "$m: status $RC (expected death by SIGSEGV): $(cat "$T/$m.out")"
     grep -q "pooltag" "$T/$m.out" && fail "$m: pooltag spoke about a fault outside the pool: $(cat "$T/$m.out")"
 done
+# A fault inside the report, at a freed special block: death by that
+# SIGSEGV, no second report (without the guard each fault would report
+# again, inside the report, until the stack runs out)
+PT_SPECIAL=Ovr1 timeout 20 "$U" reenter >"$T/reenter.out" 2>&1
+RC=$?
+[ "$RC" = 77 ] && fail "reenter: the special pool placed no block"
+[ "$RC" = 139 ] || fail "reenter: status $RC (expected death by SIGSEGV): $(cat "$T/reenter.out")"
+has reenter "^pooltag: special pool: double free: address 0x"
+n=$(grep -c "^pooltag: special pool: " "$T/reenter.out")
+[ "$n" = 1 ] || fail "reenter: $n reports, expected 1: $(head -20 "$T/reenter.out")"
+grep -q "the process dies" "$T/reenter.out" && fail "reenter: the report went on after its own fault"
 echo "ok"

@@ -502,6 +502,10 @@ static int in_self(uint64_t pc)
     return pc >= lo && pc < hi;
 }
 
+/* Tests only (sp_unit reenter): called in the middle of each report, to
+ * make the report code itself fault. */
+void (*pt__sp_report_test_hook)(void);
+
 /* stderr: one report at a time across threads, waiting a bounded time. */
 static int out_flag;
 
@@ -623,6 +627,9 @@ void pt__sp_report(unsigned kind, uintptr_t addr, uint32_t blk, int64_t offset,
         pt__bputx(&b, (uint64_t)((const ucontext_t *)uctx)->uc_mcontext.gregs[REG_RIP]);
     }
     line_out(&b);
+    void (*hook)(void) = __atomic_load_n(&pt__sp_report_test_hook, __ATOMIC_RELAXED);
+    if (hook)
+        hook();
     symcache c = {UINT32_MAX, 0, NULL, 0};
     put_stack(fault ? "faulting stack" : kind == PT_SPR_SLOP ? "freed by (found at free)" : "called by",
               tid, fr, nf, fault, &c);
