@@ -37,6 +37,7 @@ static const struct verb {
     {"sites", cmd_sites, "call sites of one tag: module!symbol+off, file:line"},
     {"hit", cmd_hit, "stacks of a tag's allocations and frees, live (PoolHitTag)"},
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
+    {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -79,6 +79,14 @@ typedef struct ptr_view {
     uint32_t max_sites;   /* site table capacity (0: no site table)       */
     uint32_t sites_used;  /* its entries in use                           */
     uint32_t tags_used;   /* tag table entries in use (of max_tags)       */
+    /* Issue 12, one per row of tags[] (NULL in a view built otherwise):
+     * failures injected (pooltag fault; counted in failures too) and
+     * allocations that found the special pool full.  Sums over the rows. */
+    struct ptr_tagx {
+        uint64_t injected;
+        uint64_t special_full;
+    } *tagx;
+    uint64_t injected, special_full;
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */
@@ -252,6 +260,11 @@ typedef struct ptr_trace {
 int ptr_trace_open(ptr_source *s, ptr_trace *t, char *err, size_t errlen);
 /* Read the control block afresh into t->ctl. */
 int ptr_trace_control(ptr_trace *t, char *err, size_t errlen);
+/* The special pool's and fault injection's page (pt_seg_special: the
+ * settings and the runtime's statistics), read afresh; text fields
+ * NUL-terminated, selector counts checked.  A segment without one
+ * (header.special_off 0, or no control block) is an error. */
+int ptr_special_read(ptr_trace *t, pt_seg_special *sp, char *err, size_t errlen);
 /* The frames of stack `id` (1-based; id 0 is "no stack": *depth 0).
  * frames holds PT_SEG_DEPTH_LIMIT entries.  An empty slot gives *depth 0;
  * a slot that points outside the frame array or says more frames than

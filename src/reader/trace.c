@@ -182,6 +182,30 @@ int ptr_trace_control(ptr_trace *t, char *err, size_t errlen)
     return 0;
 }
 
+int ptr_special_read(ptr_trace *t, pt_seg_special *sp, char *err, size_t errlen)
+{
+    memset(sp, 0, sizeof *sp);
+    if (!t->present || !t->hdr.special_off)
+        return fail(err, errlen, "no special pool and fault injection settings (the "
+                    "pooltag runtime predates them)");
+    if (!region_ok(t->hdr.special_off, 1, sizeof *sp, ptr_source_size(t->src), NULL))
+        return fail(err, errlen, "corrupt segment: the special pool settings (offset %"
+                    PRIu64 ") are outside the %" PRIu64 " bytes", t->hdr.special_off,
+                    ptr_source_size(t->src));
+    if (ptr_source_pread(t->src, sp, sizeof *sp, t->hdr.special_off, err, errlen) < 0)
+        return -1;
+    /* The settings are outside input too: clamp what is shown. */
+    if (sp->sp_n > PT_SEL_MAX || sp->fault_n > PT_SEL_MAX)
+        return fail(err, errlen, "corrupt special pool settings: %" PRIu32 " special and %"
+                    PRIu32 " fault selectors (at most %u each)", sp->sp_n, sp->fault_n,
+                    PT_SEL_MAX);
+    for (unsigned i = 0; i < PT_SEL_MAX; i++) {
+        sp->sp[i].text[PT_CTL_GLOB_LEN - 1] = 0;
+        sp->fault[i].text[PT_CTL_GLOB_LEN - 1] = 0;
+    }
+    return 0;
+}
+
 int ptr_trace_stack(ptr_trace *t, uint32_t id, uint64_t *frames,
                     uint32_t *depth, char *err, size_t errlen)
 {
