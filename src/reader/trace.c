@@ -65,6 +65,10 @@ uint64_t ptr_seg_extent(const void *seg, size_t len, uint64_t limit)
     TAKE(h.vstats_off, h.max_modules, sizeof(pt_seg_vstat));
     TAKE(h.tracked_off, h.max_tracked, sizeof(pt_seg_tracked));
     TAKE(h.leaks_off, PT_SEG_LEAKS, sizeof(pt_seg_leak));
+    /* issue 12: the special page, its block records and reports */
+    TAKE(h.special_off, 1, sizeof(pt_seg_special));
+    TAKE(h.spblk_off, h.max_special, sizeof(pt_seg_spblk));
+    TAKE(h.spreports_off, PT_SEG_SPREPORTS, sizeof(pt_seg_spreport));
     if (h.rings_off && region_ok(h.rings_off, PT_SEG_NRINGS, sizeof(pt_seg_ring),
                                  len, NULL)) {
         for (unsigned i = 0; i < PT_SEG_NRINGS; i++) {
