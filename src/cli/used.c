@@ -150,8 +150,12 @@ static void extra_line(FILE *f, const ptr_view *v, const row *rows, size_t nrows
         if (n == 0)
             fputs(which ? "\n   Special pool full (served by the normal pool):"
                         : "\n   Injected failures (pooltag fault):", f);
+        cli_tag(rows[i].t->tag, tg);
+        size_t k = strlen(tg);
+        while (k > 1 && tg[k - 1] == ' ') /* "FiA 471", not "FiA  471" */
+            tg[--k] = 0;
         if (n < 8)
-            fprintf(f, "%s %s %" PRIu64, n ? "," : "", cli_tag(rows[i].t->tag, tg), x);
+            fprintf(f, "%s %s %" PRIu64, n ? "," : "", tg, x);
         else if (n == 8)
             fputs(", ...", f);
         n++;
