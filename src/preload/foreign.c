@@ -138,6 +138,10 @@ static int libc_classify(const void *p)
  * reports (returning -1) a double free or a damaged block of our heap. */
 __attribute__((noinline)) int pt__pl_classify(const void *p)
 {
+    /* A special block has no header (special.c): the callers in plalloc.c
+     * send such pointers to the special pool before they get here. */
+    if (sp_mine(p))
+        return -1;
     const pt_hdr *h = (const pt_hdr *)p - 1;
     if (backend == PT_BACKEND_LIBC)
         return libc_classify(p);

@@ -110,7 +110,7 @@ static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const v
                   ((size >> PT_SIZE_BITS) | (uint64_t)kick() | t->cur_tag | t->in_be |
                    (uintptr_t)t->site_ra |
                    (t->racache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
-                  cs)) {
+                  cs && --t->sp_left != 0)) { /* (sampled guard pages, as alloc_fast) */
         return paged_block(t, cs, size, t->racache[s].tag, t->racache[s].tidx,
                            t->racache[s].sidx, zero);
     }
@@ -152,6 +152,10 @@ __attribute__((visibility("default"))) void *pt__pl_memalign(size_t align, size_
  * double free. */
 static __attribute__((noinline)) void defer_free(void *p)
 {
+    if (sp_mine(p)) { /* a special block has no header (special.c) */
+        pt__sp_free(p, NULL);
+        return;
+    }
     pt_hdr *h = (pt_hdr *)p - 1;
     int c = ((uintptr_t)p & 4095) != pl_slow_off && h->check == check_live(h, h->w0, h->tag)
                 ? 1
@@ -207,6 +211,10 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
+    if (PT_UNLIKELY(sp_mine(p))) { /* before reading a header: it has none */
+        pt__sp_free(p, NULL);
+        return;
+    }
     if (PT_UNLIKELY(pt__is_boot_arena(p)))
         return;
     pt_hdr *h = (pt_hdr *)p - 1;
@@ -230,6 +238,9 @@ __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
 {
     if (!p)
         return 0;
+    uint64_t sn;
+    if (PT_UNLIKELY(sp_mine(p))) /* a special block: its record */
+        return pt__sp_info(p, &sn, NULL, NULL) ? (sn ? (size_t)sn : 1) : 0;
     /* At least 1 for a block of 0 bytes (it has one: see malloc(0)). */
     if (pt__is_boot(p))
         return pt__boot_size(p) ? pt__boot_size(p) : 1;
@@ -252,6 +263,18 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
 {
     if (!p)
         return n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
+    if (PT_UNLIKELY(sp_mine(p))) { /* a special block (no header) */
+        uint64_t old;
+        if (!tls.in_be || !pt__sp_info(p, &old, NULL, NULL))
+            return sp_realloc(p, n, ra);
+        /* a signal handler's: from the side arena, as below */
+        void *q = n ? pt__boot_alloc(n, 16) : NULL;
+        if (q)
+            memcpy(q, p, old < n ? old : n);
+        if (q || !n)
+            pt__sp_free(p, ra);
+        return q;
+    }
     if (pt__is_boot(p)) {
         void *q = n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
         if (q) {

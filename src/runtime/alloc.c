@@ -106,6 +106,7 @@ static inline uint32_t site_tag_index(uint32_t sidx);
 static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit);
 static void release(pt_hdr *h);
 static void *realloc_block(void *p, size_t size, const void *ra);
+static __attribute__((noinline)) void *sp_realloc(void *p, size_t size, const void *ra);
 #ifdef PT_PRELOAD
 static void defer_free(void *p);               /* src/preload/plalloc.c */
 const void *pt__behalf_site(const void *f0, int *cache); /* src/preload/unwind.c */
@@ -140,6 +141,10 @@ void pt_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
+    if (PT_UNLIKELY(sp_mine(p))) {
+        pt__sp_free(p, CALLER);
+        return;
+    }
     pt_hdr *h = (pt_hdr *)p - 1;
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
@@ -154,6 +159,14 @@ void pt_free_tag(void *p, uint32_t tag)
 {
     if (!p)
         return;
+    if (PT_UNLIKELY(sp_mine(p))) {
+        uint64_t n;
+        uint32_t t;
+        if (pt__sp_info(p, &n, &t, NULL) && t != effective_tag(tag))
+            pt__report(PT_ERR_TAG_MISMATCH, p, t, tag, n, 1);
+        pt__sp_free(p, CALLER);
+        return;
+    }
     pt_hdr *h = (pt_hdr *)p - 1;
     if (!header_ok(h, p))
         return;
@@ -171,6 +184,9 @@ uint32_t pt_tag_of(const void *p)
 {
     if (!p)
         return 0;
+    uint32_t t;
+    if (PT_UNLIKELY(sp_mine(p)))
+        return pt__sp_info(p, NULL, &t, NULL) ? t : 0;
     const pt_hdr *h = (const pt_hdr *)p - 1;
     return header_ok(h, p) ? h->tag : 0;
 }
@@ -179,6 +195,9 @@ size_t pt_size_of(const void *p)
 {
     if (!p)
         return 0;
+    uint64_t n;
+    if (PT_UNLIKELY(sp_mine(p)))
+        return pt__sp_info(p, &n, NULL, NULL) ? (size_t)n : 0;
     const pt_hdr *h = (const pt_hdr *)p - 1;
     return header_ok(h, p) ? (size_t)(w0_size(h->w0)) : 0;
 }
@@ -187,6 +206,8 @@ pt_pool pt_pool_of(const void *p)
 {
     if (!p)
         return PT_PAGED;
+    if (PT_UNLIKELY(sp_mine(p)))
+        return PT_PAGED; /* special blocks are paged */
     const pt_hdr *h = (const pt_hdr *)p - 1;
     return header_ok(h, p) ? (pt_pool)w0_pool(h->w0) : PT_PAGED;
 }
@@ -221,7 +242,9 @@ alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
     if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
                   ((size >> PT_SIZE_BITS) | pool | (unsigned)kick() |
                    (t->scache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
-                  cs)) {
+                  cs && --t->sp_left != 0)) {
+        /* (sp_left: the sampled guard pages' countdown, special.c; huge
+         * while sampling is off) */
         return paged_block(t, cs, size, tag, t->scache[s].tidx, t->scache[s].sidx, zero);
     }
     return alloc_slow(pool, size, tag, zero, ra);
@@ -631,8 +654,10 @@ static __attribute__((noinline)) void *traced_or_not(unsigned pool, size_t size,
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->tcache[s].ra = ra;
     }
-classified:
-    if (PT_UNLIKELY(kinds & (PT_TR_FAULT | PT_TR_SPECIAL))) {
+classified:;
+    /* sampled guard pages of every allocation (special.c): this one? */
+    int due = PT_UNLIKELY(__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED)) && pt__sp_due();
+    if (PT_UNLIKELY((kinds & (PT_TR_FAULT | PT_TR_SPECIAL)) || due)) {
         /* fault injection first: a failed request never reaches the pool */
         if ((kinds & PT_TR_FAULT) && pt__fi_fail(idx, rec, size)) {
             if (kinds & (PT_TR_HIT | PT_TR_VERIFY))
@@ -640,8 +665,8 @@ classified:
                              ra, untagged);
             return fail(idx, pool);
         }
-        if (kinds & PT_TR_SPECIAL) {
-            void *p = pt__sp_alloc(kinds, rec, pool, size, alignment, tag, idx, sidx, zero, ra,
+        if ((kinds & PT_TR_SPECIAL) || due) {
+            void *p = pt__sp_alloc(kinds | PT_TR_SPECIAL, rec, pool, size, alignment, tag, idx, sidx, zero, ra,
                                    untagged);
             if (p) {
                 t->tr_last = 1;
@@ -940,12 +965,39 @@ static void release(pt_hdr *h)
     release_ex(h, 1);
 }
 
+/* realloc of a special block (special.c): a new block of its tag and site
+ * (special again if still selected), the contents copied, the old one
+ * freed (to the quarantine).  A bad or double free is reported. */
+static __attribute__((noinline)) void *sp_realloc(void *p, size_t size, const void *ra)
+{
+    uint64_t old;
+    uint32_t tag, sidx;
+    if (!pt__sp_info(p, &old, &tag, &sidx)) {
+        pt__sp_free(p, ra); /* reports it */
+        errno = EINVAL;
+        return NULL;
+    }
+    if (size == 0) {
+        pt__sp_free(p, ra);
+        return NULL;
+    }
+    const void *site = sidx <= site_ovfl ? (const void *)(uintptr_t)seg_sites[sidx].addr : NULL;
+    void *n = alloc_slow_at(PT_PAGED, size, tag, 0, site, 0);
+    if (!n)
+        return NULL;
+    memcpy(n, p, old < size ? old : size);
+    pt__sp_free(p, ra);
+    return n;
+}
+
 /* pt_realloc keeps the block's tag and site.  A block inherited across
  * fork (another epoch) is charged to its tag's "other sites" entry. */
 static void *realloc_block(void *p, size_t size, const void *ra)
 {
     if (!p)
         return alloc_fast(PT_PAGED, size, 0, 0, ra);
+    if (PT_UNLIKELY(sp_mine(p)))
+        return sp_realloc(p, size, ra);
     if (size == 0) {
         pt_free(p);
         return NULL;
@@ -977,6 +1029,16 @@ static void *realloc_block(void *p, size_t size, const void *ra)
      * one released (its free record when it was traced). */
     uint32_t trec;
     unsigned tk = tr_site(idx, (const void *)(uintptr_t)seg_sites[sidx].addr, &trec);
+    if (PT_UNLIKELY(tk & PT_TR_SPECIAL)) { /* a new special block when still selected */
+        void *n = pt__sp_alloc(tk, trec, pool, size, 16, tag, idx, sidx, 0, ra, 0);
+        if (n) {
+            limit_give(pool, held);
+            memcpy(n, p, old < size ? old : size);
+            release_ex(h, 0);
+            return n;
+        }
+        tk &= ~PT_TR_SPECIAL;
+    }
     if (PT_UNLIKELY(tk)) {
         limit_give(pool, held);
         void *n = traced_alloc(tk, trec, pool, size, 16, tag, idx, sidx, 0, ra, 0);

@@ -439,6 +439,7 @@ static void fork_child(void)
     pt__np_fork_child();
     fork_lock.v = 0;
     site_lock.v = 0;
+    pt__sp_fork_child(); /* the special pool's lock (special.c) */
     char *old = seg_base;
     size_t old_len = seg_len;
     uint64_t limits[PT_POOL_COUNT] = {seg_pools[0].limit, seg_pools[1].limit};

@@ -144,6 +144,12 @@ typedef struct pt_tls {
                                the module's automatic one (vstat untagged)  */
     uint32_t fork_depth;    /* fork handlers running (see fork_prepare)    */
     uint32_t fork_took;     /* locks each of them took, two bits a level   */
+    uint32_t sp_gen;        /* special.c: the sampling generation of the
+                               countdowns below                            */
+    uint64_t sp_left;       /* allocations until the next sampled one (the
+                               fast paths count it down; huge when off)    */
+    uint64_t sp_sel_left;   /* ... of the special selectors' requests       */
+    uint64_t sp_rng;        /* xorshift state of the sampling intervals    */
 #ifdef PT_CONTRACTS
     uint32_t tid;           /* the owner's tid written in its shard header */
 #endif
@@ -225,6 +231,11 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
                       uint32_t tidx, unsigned pool, const void *site, int untagged);
 /* The free of a traced block of this epoch (header still live). */
 void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx);
+/* The same for a block without a header (special.c): its caller pointer,
+ * size, pool, tag, the site's tag index, the value pt__tr_alloc returned
+ * and its site index. */
+void pt__tr_free_at(void *p, uint64_t size, unsigned pool, uint32_t tag, uint32_t tidx,
+                    uint64_t slot, uint32_t sidx);
 /* A tag entry was created: set its hit bit. */
 void pt__tr_tag_added(uint32_t idx, uint32_t tag);
 /* Set up at initialisation (after the module table: PT_HIT, PT_VERIFY
@@ -290,6 +301,20 @@ void pt__sp_lookup(uintptr_t addr, pt_sp_where *w);
 /* PT_SPF_RECOVER after a fault: make block blk's whole run accessible and
  * mark it PT_SPB_REPORTED (never reused, never freed). */
 void pt__sp_recover_open(uint32_t blk);
+/* Sampling of every allocation (PT_SAMPLE_GUARD without selectors): set
+ * while it is on; pt__sp_due counts this thread's request (slow path) and
+ * says 1 when it is the sampled one. */
+extern int pt__sp_all;
+int pt__sp_due(void);
+/* The free (pt_free, the preload's free, realloc) of p, sp_mine(p): checks
+ * it (bad free, double free, slop) and puts it in the quarantine.  ra: the
+ * caller (the free stack's anchor; NULL: unknown). */
+void pt__sp_free(void *p, const void *ra);
+/* Is p a live special block?  Its requested size, tag and site index
+ * (UINT32_MAX: inherited across fork).  0: not a live block (not reported). */
+int pt__sp_info(const void *p, uint64_t *size, uint32_t *tag, uint32_t *sidx);
+/* init.c's fork child handler: the pool's lock is free in the child. */
+void pt__sp_fork_child(void);
 /* spreport.c: install (or re-arm) the SIGSEGV/SIGBUS handler; the pool
  * calls it when it is switched on. */
 void pt__sp_handler_install(void);

@@ -727,12 +727,15 @@ uint64_t pt__tr_alloc(unsigned kinds, uint32_t rec, void *p, uint64_t size, uint
 
 void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx)
 {
+    pt__tr_free_at(h + 1, w0_size(w0), w0_pool(w0), tag, tidx, ((const uint64_t *)h)[-2],
+                   w0_site(w0));
+}
+
+void pt__tr_free_at(void *p, uint64_t size, unsigned pool, uint32_t tag, uint32_t tidx,
+                    uint64_t sv, uint32_t sidx)
+{
     if (!tr_ready)
         return;
-    void *p = h + 1;
-    uint64_t size = w0_size(w0);
-    unsigned pool = w0_pool(w0);
-    uint64_t sv = ((const uint64_t *)h)[-2];
     uint32_t rec = UINT32_MAX;
     int verify = 0;
     if (sv && sv - 1 < __atomic_load_n(&ctl->tracked_hw, __ATOMIC_ACQUIRE)) {
@@ -758,7 +761,7 @@ void pt__tr_free(pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t tidx)
     uint32_t stack = capture(NULL);
     uint64_t t_ns = event_ns();
     if (rec == UINT32_MAX)
-        rec = pt__mod_rec((const void *)(uintptr_t)seg_sites[w0_site(w0)].addr);
+        rec = pt__mod_rec((const void *)(uintptr_t)seg_sites[sidx].addr);
     if (verify)
         ring_put(PT_RING_VERIFY, PT_OP_FREE, p, size, tag, stack, pool, rec, t_ns);
     if (hit) {
