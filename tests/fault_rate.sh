@@ -41,7 +41,7 @@ grep -q '^before 0 after 1000 ' "$T/fi.out" || fail "after=1.5: $(cat "$T/fi.out
 # A bad PT_FAIL selector: a warning naming it, the rest applied.
 fi_run 'FiA:150,FiB' "$FP" rate 100
 grep -qx 'A 0 B 100' "$T/fi.out" || fail "bad selector skipped: $(head -1 "$T/fi.out")"
-grep -q 'PT_FAIL: ignoring a bad selector: PERCENT' "$T/fi.err" ||
+grep -q "PT_FAIL: ignoring 'FiA:150': PERCENT" "$T/fi.err" ||
     fail "no warning for FiA:150: $(cat "$T/fi.err")"
 
 # C++: every operator new of the program fails (module:GLOB, its own).

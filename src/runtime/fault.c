@@ -292,7 +292,15 @@ int pt__fi_env(void)
                 buf[len] = 0;
             }
             if (len >= sizeof buf || pt_sel_parse(buf, 1, &s, &why) < 0) {
-                pt__warn("PT_FAIL: ignoring a bad selector: ", why);
+                /* "PT_FAIL: ignoring 'SPEC': " (SPEC cut at 60 bytes) */
+                char msg[96];
+                size_t k = 0, c = len < 60 ? len : 60;
+                memcpy(msg, "PT_FAIL: ignoring '", 19);
+                k = 19;
+                memcpy(msg + k, v, c);
+                k += c;
+                memcpy(msg + k, "': ", 4);
+                pt__warn(msg, why);
             } else {
                 spc->fault[n++] = s;
             }
