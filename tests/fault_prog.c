@@ -10,6 +10,9 @@
  *                     "plugin x main y"
  *   live              "ready", then per line N on stdin: N requests of FiA,
  *                     "fails x"
+ *   family            malloc, calloc, realloc(NULL), posix_memalign,
+ *                     aligned_alloc, strdup from main: "family k of 6",
+ *                     k of them NULL (posix_memalign: ENOMEM) with ENOMEM
  * Every failure must be NULL with errno ENOMEM (else exit 3). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -111,6 +114,24 @@ int main(int argc, char **argv)
             free(p);
         }
         printf("plugin %d main %d\n", fp, fm);
+        return 0;
+    }
+    if (strcmp(argv[1], "family") == 0) {
+        /* the malloc family from this module: each NULL with ENOMEM? */
+        int ok = 0;
+        void *q = NULL;
+        errno = 0;
+        ok += (sink = malloc(10)) == NULL && errno == ENOMEM;
+        errno = 0;
+        ok += (sink = calloc(10, 10)) == NULL && errno == ENOMEM;
+        errno = 0;
+        ok += (sink = realloc(NULL, 100)) == NULL && errno == ENOMEM;
+        ok += posix_memalign(&q, 64, 100) == ENOMEM;
+        errno = 0;
+        ok += (sink = aligned_alloc(64, 128)) == NULL && errno == ENOMEM;
+        errno = 0;
+        ok += (sink = strdup("hello")) == NULL && errno == ENOMEM;
+        printf("family %d of 6\n", ok);
         return 0;
     }
     if (strcmp(argv[1], "live") == 0) {

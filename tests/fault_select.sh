@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # module:GLOB selects by the module of the call site: a plugin's mallocs
 # fail, the program's own do not (base-name glob and path glob); a tag
-# selector leaves the plugin alone.
+# selector leaves the plugin alone; every function of the malloc family
+# fails (malloc, calloc, realloc, posix_memalign, aligned_alloc, strdup).
 . "$(dirname "$0")/fault_lib.sh"
 [ -f "$PLUG" ] || fail "$PLUG not built"
 
@@ -15,4 +16,7 @@ read -r _ p _ m <"$T/fi.out"
 # A glob that names another module: nothing fails.
 fi_run 'module:libnosuch*' "$FP" module "$PLUG" 1000
 grep -qx 'plugin 0 main 0' "$T/fi.out" || fail "module:libnosuch*: $(cat "$T/fi.out")"
+# The whole malloc family of the program's module fails with ENOMEM.
+fi_run 'module:fault_prog' "$FP" family
+grep -qx 'family 6 of 6' "$T/fi.out" || fail "module:fault_prog, malloc family: $(cat "$T/fi.out")"
 echo "fault select tests passed"
