@@ -232,7 +232,7 @@ static void put_fixed(char *buf, size_t cap, size_t *n, uint64_t v, unsigned dec
     uint64_t f = v % p;
     if (!f)
         return;
-    char t[8];
+    char t[8] = {0}; /* (cppcheck: t is filled for every i < dec) */
     for (unsigned i = dec; i-- > 0;) {
         t[i] = (char)('0' + f % 10);
         f /= 10;
