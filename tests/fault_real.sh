@@ -5,6 +5,8 @@
 #     the script appends 4 KiB bytearrays (each a malloc): MemoryError is
 #     raised and caught, the script says after how many blocks, exit 0,
 #     nothing on stderr; the same seed gives the same count twice.
+#   python3 forking: parent and child both fail after the delay (the
+#     child inherits the selectors).
 #   sqlite3: libsqlite3's requests failing 0.1% (seed 5): "out of memory"
 #     for the statement that met it, the shell goes on to the next ones
 #     and exits 1, not by a signal.
@@ -32,6 +34,24 @@ grep -Eqx 'MemoryError after [0-9]+ blocks' "$T/fi.out" || fail "python3: $(cat 
 cp "$T/fi.out" "$T/py1"
 fi_run 'pyth:1:after=0.3:seed=1' "$PY" "$T/mem.py"
 cmp -s "$T/py1" "$T/fi.out" || fail "python3, same seed: $(cat "$T/py1") then $(cat "$T/fi.out")"
+
+# A fork child keeps the parent's selectors (and its delay): both fail.
+cat >"$T/fk.py" <<'PY'
+import os, time
+pid = os.fork()
+time.sleep(0.8)
+who = "child" if pid == 0 else "parent"
+try:
+    x = bytearray(100000)
+    print(who, "allocated", flush=True)
+except MemoryError:
+    print(who, "MemoryError", flush=True)
+if pid:
+    os.waitpid(pid, 0)
+PY
+fi_run 'pyth:after=0.5' "$PY" "$T/fk.py"
+[ "$(sort "$T/fi.out" | tr '\n' ' ')" = "child MemoryError parent MemoryError " ] ||
+    fail "python3 fork: $(cat "$T/fi.out" "$T/fi.err")"
 
 cat >"$T/q.sql" <<'SQL'
 CREATE TABLE t(a, b);
