@@ -7,7 +7,7 @@ add_executable(fault_prog ${CMAKE_CURRENT_SOURCE_DIR}/fault_prog.c
   ${PROJECT_SOURCE_DIR}/src/common/tagtext.c)
 target_include_directories(fault_prog PRIVATE ${PROJECT_SOURCE_DIR}/include)
 target_compile_options(fault_prog PRIVATE -fno-builtin)
-target_link_libraries(fault_prog PRIVATE ${CMAKE_DL_LIBS})
+target_link_libraries(fault_prog PRIVATE Threads::Threads ${CMAKE_DL_LIBS})
 add_library(fault_plug SHARED ${CMAKE_CURRENT_SOURCE_DIR}/fault_plug.c)
 target_compile_options(fault_plug PRIVATE -fno-builtin)
 add_executable(fault_cxx ${CMAKE_CURRENT_SOURCE_DIR}/fault_cxx.cc)

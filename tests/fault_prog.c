@@ -10,6 +10,8 @@
  *                     "plugin x main y"
  *   live              "ready", then per line N on stdin: N requests of FiA,
  *                     "fails x"
+ *   threads T N       T threads, N requests of FiA each: "threads x", the
+ *                     failures of all of them
  *   family            malloc, calloc, realloc(NULL), posix_memalign,
  *                     aligned_alloc, strdup from main: "family k of 6",
  *                     k of them NULL (posix_memalign: ENOMEM) with ENOMEM
@@ -17,6 +19,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,17 @@ static int one(uint32_t tag, size_t size)
     sink = p;
     p_free(p);
     return 0;
+}
+
+static int per_thread;
+static int thread_fails[64];
+
+static void *worker(void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    for (int i = 0; i < per_thread; i++)
+        thread_fails[k] += one(PT_TAG("FiA"), 40);
+    return NULL;
 }
 
 static double now(void)
@@ -114,6 +128,22 @@ int main(int argc, char **argv)
             free(p);
         }
         printf("plugin %d main %d\n", fp, fm);
+        return 0;
+    }
+    if (strcmp(argv[1], "threads") == 0 && argc == 4) {
+        int nt = atoi(argv[2]), total = 0;
+        pthread_t th[64];
+        per_thread = atoi(argv[3]);
+        if (nt < 1 || nt > 64)
+            return 2;
+        for (int k = 0; k < nt; k++)
+            if (pthread_create(&th[k], NULL, worker, (void *)(intptr_t)k) != 0)
+                return 2;
+        for (int k = 0; k < nt; k++) {
+            pthread_join(th[k], NULL);
+            total += thread_fails[k];
+        }
+        printf("threads %d\n", total);
         return 0;
     }
     if (strcmp(argv[1], "family") == 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault injection from the start (PT_FAIL): only the chosen tag fails, at
 # the chosen rate within a binomial bound; the seed makes the sequence
-# repeatable (and another seed gives another one); after=S fails nothing
+# repeatable (and another seed gives another one), with 8 threads too; after=S fails nothing
 # before S seconds and everything chosen after; every failure is NULL with
 # errno ENOMEM (the fixture checks); C++ new throws std::bad_alloc, aligned
 # new too, nothrow new returns NULL, and a new_handler runs first.
@@ -22,6 +22,14 @@ cmp -s "$T/idx7a" "$T/idx7b" || fail "seed=7 twice gave different failing reques
 fi_run 'FiA:20:seed=8' "$FP" rate 20000
 grep '^idx ' "$T/fi.out" >"$T/idx8"
 cmp -s "$T/idx7a" "$T/idx8" && fail "seed=8 failed the same requests as seed=7"
+
+# 8 threads share the selector's request counter: whatever the
+# interleaving, the requests are numbered 0..39999 once each, so they fail
+# exactly as many as one thread making 40000 requests.
+fi_run 'FiA:20:seed=11' "$FP" rate 40000
+read -r _ one _ <"$T/fi.out"
+fi_run 'FiA:20:seed=11' "$FP" threads 8 5000
+grep -qx "threads $one" "$T/fi.out" || fail "8 threads: $(cat "$T/fi.out"), one thread: $one"
 
 # 100% (the default) through `pooltag run`, which passes PT_FAIL through;
 # a pattern chooses both tags.
