@@ -16,6 +16,9 @@ pkgs=(
   # The peers of bench/stacks_bench.sh (call stacks against heaptrack and
   # valgrind memcheck).
   heaptrack valgrind
+  # The peers of bench/special_bench.sh (the special pool against
+  # electric-fence and DUMA).
+  electric-fence duma
 )
 
 missing=()

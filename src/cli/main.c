@@ -38,6 +38,7 @@ static const struct verb {
     {"hit", cmd_hit, "stacks of a tag's allocations and frees, live (PoolHitTag)"},
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
+    {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

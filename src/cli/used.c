@@ -76,7 +76,9 @@ static void usage(FILE *f)
           "The top pool consumers of a process, like WinDbg's !poolused: per\n"
           "tag, the outstanding allocations (Allocs) and bytes in use (Used)\n"
           "in the NonPaged and Paged pools, with the owner and description\n"
-          "from pooltag.txt.  SOURCE is a PID or a snapshot file.\n"
+          "from pooltag.txt.  SOURCE is a PID or a snapshot file.  Lines under\n"
+          "the table name the tags with failures injected by pooltag fault, and\n"
+          "those whose special pool was full, when there are any.\n"
           "\n"
           "  -t, --top N        show the first N tags (the TOTAL line still\n"
           "                     counts every tag)\n"
@@ -126,6 +128,45 @@ static const emit_col cols[NCOLS] = {
     [COL_DESC] = {NULL, 0, EMIT_LEFT, "  "}, /* JSON: binary, description */
 };
 
+/* Issue 12: a tag's injected failures (which = 0) or its allocations that
+ * found the special pool full (1); 0 when the view has none. */
+static uint64_t extra_of(const ptr_view *v, const pt_tag_info *t, int which)
+{
+    if (!v->tagx || t < v->tags || t >= v->tags + v->ntags)
+        return 0;
+    const struct ptr_tagx *x = &v->tagx[t - v->tags];
+    return which ? x->special_full : x->injected;
+}
+
+/* A line under the table, only when some tag of the filter has any:
+ * "Injected failures (pooltag fault): FiA 510, ... (total N)". */
+static void extra_line(FILE *f, const ptr_view *v, const row *rows, size_t nrows, int which)
+{
+    uint64_t total = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        uint64_t x = extra_of(v, rows[i].t, which);
+        if (!x)
+            continue;
+        char tg[PT_TAG_TEXT_MAX];
+        if (n == 0)
+            fputs(which ? "\n   Special pool full (served by the normal pool):"
+                        : "\n   Injected failures (pooltag fault):", f);
+        cli_tag(rows[i].t->tag, tg);
+        size_t k = strlen(tg);
+        while (k > 1 && tg[k - 1] == ' ') /* "FiA 471", not "FiA  471" */
+            tg[--k] = 0;
+        if (n < 8)
+            fprintf(f, "%s %s %" PRIu64, n ? "," : "", tg, x);
+        else if (n == 8)
+            fputs(", ...", f);
+        n++;
+        total += x;
+    }
+    if (n)
+        fprintf(f, " (total %" PRIu64 ")\n", total);
+}
+
 static void report(emitter *e, const ptr_view *v, const char *spec, const row *rows,
                    size_t nrows, size_t shown, const pt_counts *total)
 {
@@ -165,6 +206,8 @@ static void report(emitter *e, const ptr_view *v, const char *spec, const row *r
                     ovf ? cli_overflow_desc(v) : db ? db->description : desc);
         emit_counts(e, "nonpaged", &t->pool[PT_NONPAGED], 1);
         emit_counts(e, "paged", &t->pool[PT_PAGED], 1);
+        emit_kv_u64(e, "injected", extra_of(v, t, 0));
+        emit_kv_u64(e, "special_full", extra_of(v, t, 1));
         emit_row_end(e);
     }
     emit_arr_end(e);
@@ -179,11 +222,20 @@ static void report(emitter *e, const ptr_view *v, const char *spec, const row *r
     emit_obj_begin(e, "total");
     emit_counts(e, "nonpaged", &total[PT_NONPAGED], 0);
     emit_counts(e, "paged", &total[PT_PAGED], 0);
+    uint64_t inj = 0, full = 0;
+    for (size_t i = 0; i < nrows; i++) {
+        inj += extra_of(v, rows[i].t, 0);
+        full += extra_of(v, rows[i].t, 1);
+    }
+    emit_kv_u64(e, "injected", inj);
+    emit_kv_u64(e, "special_full", full);
     emit_obj_end(e);
     if (shown < nrows)
         emit_text(e, "\n   %zu more tag%s not shown (-t %zu)\n", nrows - shown,
                   nrows - shown == 1 ? "" : "s", shown);
     if (!emit_json(e)) {
+        extra_line(e->f, v, rows, nrows, 0);
+        extra_line(e->f, v, rows, nrows, 1);
         cli_full_tables_note(e->f, v);
         if (!ptdb_path())
             fputs("\n   No pooltag.txt found: set POOLTAG_DB to name one.\n", e->f);

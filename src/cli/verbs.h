@@ -21,6 +21,7 @@ int cmd_lm(int argc, char **argv);
 int cmd_ln(int argc, char **argv);
 int cmd_imports(int argc, char **argv);
 int cmd_hit(int argc, char **argv);
+int cmd_fault(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_special(int argc, char **argv);
 

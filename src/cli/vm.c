@@ -39,8 +39,10 @@ static void usage(FILE *f)
           "and committed memory (from /proc/PID/status for a live process, as\n"
           "recorded for a snapshot), then per pool the usage, peak and maximum\n"
           "in pages and KiB, the allocation failures, and the caller errors\n"
-          "detected.  A pool over 80 % of its maximum, or with failures, is\n"
-          "flagged \"********** Excessive NonPaged Pool Usage *****\".\n"
+          "detected; when there are any, the failures injected by pooltag fault\n"
+          "and the allocations that found the special pool full.  A pool over\n"
+          "80 % of its maximum, or with failures, is flagged\n"
+          "\"********** Excessive NonPaged Pool Usage *****\".\n"
           "\n"
           "  --json      the same figures as JSON\n"
           "  -h, --help  this text\n"
@@ -204,6 +206,15 @@ static void report(emitter *e, const ptr_view *v, const char *spec, const pool_f
     emit_obj_end(e);
     emit_text(e, "    %-26s%12" PRIu64 "\n", "Caller Errors Detected:", v->errors_total);
     emit_kv_u64(e, "errors_total", v->errors_total);
+    /* issue 12: only when nonzero (the table's layout stays otherwise) */
+    if (v->injected)
+        emit_text(e, "    %-26s%12" PRIu64 "  (pooltag fault; in the failures above; per "
+                  "tag: pooltag used)\n", "Injected Failures:", v->injected);
+    if (v->special_full)
+        emit_text(e, "    %-26s%12" PRIu64 "  (allocations served by the normal pool)\n",
+                  "Special Pool Full:", v->special_full);
+    emit_kv_u64(e, "injected", v->injected);
+    emit_kv_u64(e, "special_full", v->special_full);
     emit_arr_begin(e, "flags");
     for (int i = 0; i < 2; i++) {
         const pool_fig *p = &pools[i];

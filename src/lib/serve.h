@@ -78,6 +78,14 @@ typedef struct sv_proc {
     size_t ntags;
     size_t nrows;                     /* members (bytes desc) + other last */
     sv_row *rows;
+    /* issue 12: every tag with injected failures (top N or not), and the
+     * allocations that found the special pool full, all tags */
+    size_t ninj;
+    struct sv_inj {
+        char tag[PT_TAG_TEXT_MAX];
+        uint64_t n;
+    } *inj;
+    uint64_t special_full;
 } sv_proc;
 
 typedef struct sv_scrape {

@@ -327,13 +327,31 @@ int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
         out->bytes[p] = (int64_t)(v->pool[p].bytes_alloc - v->pool[p].bytes_freed);
     out->errors_total = v->errors_total;
     out->ntags = nt;
+    out->special_full = v->special_full;
+    for (size_t i = 0; v->tagx && i < nt; i++)
+        out->ninj += v->tagx[i].injected != 0;
+    if (out->ninj) {
+        out->inj = calloc(out->ninj, sizeof *out->inj);
+        if (!out->inj) {
+            out->ninj = 0;
+            return -1;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < nt && k < out->ninj; i++)
+            if (v->tagx[i].injected) {
+                pt_tag_text(v->tags[i].tag, out->inj[k].tag);
+                out->inj[k++].n = v->tagx[i].injected;
+            }
+    }
     return 0;
 }
 
 void sv_scrape_free(sv_scrape *s)
 {
-    for (size_t i = 0; i < s->nprocs; i++)
+    for (size_t i = 0; i < s->nprocs; i++) {
         free(s->procs[i].rows);
+        free(s->procs[i].inj);
+    }
     free(s->procs);
     memset(s, 0, sizeof *s);
 }
@@ -341,7 +359,7 @@ void sv_scrape_free(sv_scrape *s)
 /* ---------------------------------------------------------------------- */
 /* Metric families                                                         */
 
-enum scope { SC_GLOBAL, SC_PROC, SC_POOL, SC_ROW };
+enum scope { SC_GLOBAL, SC_PROC, SC_POOL, SC_ROW, SC_INJ };
 enum ftype { FT_GAUGE, FT_COUNTER };
 enum field {
     F_PROCS, F_SECONDS, F_READ_ERRORS,
@@ -349,6 +367,7 @@ enum field {
     F_POOL_BYTES, F_POOL_PEAK, F_POOL_LIMIT, F_POOL_FAILURES,
     F_POOL_ALLOCS, F_POOL_FREES, F_POOL_BALLOC, F_POOL_BFREED, F_POOL_BLOCKS,
     F_BYTES, F_BLOCKS, F_ALLOCS, F_FREES, F_FAILURES, F_BALLOC, F_BFREED,
+    F_INJECTED, F_SPECIAL_FULL,
 };
 
 /*
@@ -407,6 +426,12 @@ static const struct family {
      "Tags in the process's tag table (exported: the top N and other)"},
     {"pooltag_process_errors", FT_COUNTER, SC_PROC, F_ERRORS, NULL, "errors",
      "Errors the runtime detected (bad or double frees, tag mismatches)"},
+    {"pooltag_injected_failures", FT_COUNTER, SC_INJ, F_INJECTED, NULL, NULL,
+     "Failures injected by pooltag fault into the tag's allocations (counted "
+     "in pooltag_failures too); every tag that has any, top N or not"},
+    {"pooltag_special_pool_full", FT_COUNTER, SC_PROC, F_SPECIAL_FULL, NULL, NULL,
+     "Allocations chosen for the special pool that found it full (served by "
+     "the normal pool), all tags"},
     {"pooltag_processes", FT_GAUGE, SC_GLOBAL, F_PROCS, NULL, NULL,
      "Tagged processes read by this scrape"},
     {"pooltag_scrape_duration_seconds", FT_GAUGE, SC_GLOBAL, F_SECONDS,
@@ -469,6 +494,8 @@ static int value_of(const struct family *f, const sv_scrape *s,
     case F_FAILURES: return U(r->c[p][SV_FAILURES]);
     case F_BALLOC: return U(r->c[p][SV_BALLOC]);
     case F_BFREED: return U(r->c[p][SV_BFREED]);
+    case F_INJECTED: return U(pr->inj[p].n);
+    case F_SPECIAL_FULL: return pr->special_full && U(pr->special_full);
     }
     return 0;
 }
@@ -492,6 +519,10 @@ static void sample(sv_buf *b, const struct family *f, const sv_scrape *s,
         if (r) {
             sv_puts(b, ",tag=\"");
             sv_put_text(b, r->tag, strlen(r->tag));
+            sv_puts(b, "\"");
+        } else if (f->scope == SC_INJ) {
+            sv_puts(b, ",tag=\"");
+            sv_put_text(b, pr->inj[p].tag, strlen(pr->inj[p].tag));
             sv_puts(b, "\"");
         }
         if (f->scope == SC_POOL || f->scope == SC_ROW)
@@ -531,6 +562,10 @@ static void render_metrics(const sv_scrape *s, int om, sv_buf *b)
             } else if (f->scope == SC_POOL) {
                 for (int p = 0; p < PT_POOL_COUNT; p++)
                     sample(b, f, s, pr, NULL, p);
+            } else if (f->scope == SC_INJ) {
+                /* (p: the index in pr->inj) */
+                for (size_t j = 0; j < pr->ninj; j++)
+                    sample(b, f, s, pr, NULL, (int)j);
             } else {
                 for (size_t r = 0; r < pr->nrows; r++)
                     for (int p = 0; p < PT_POOL_COUNT; p++)

@@ -248,10 +248,13 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
     for (uint32_t i = 0; i < h.max_tags; i++)
         used += keys[i] != 0;
     v->tags = calloc(used, sizeof *v->tags);
-    if (!v->tags) {
+    v->tagx = calloc(used, sizeof *v->tagx);
+    if (!v->tags || !v->tagx) {
         free(copy);
+        ptr_view_free(v);
         return fail(err, errlen, "out of memory (%zu tags)", used);
     }
+    const pt_seg_tagstat *tstat = (const pt_seg_tagstat *)(seg + h.tagstat_off);
     for (uint32_t i = 0; i <= h.max_tags; i++) {
         pt_tag_info *t = &v->tags[v->ntags];
         if (i < h.max_tags && keys[i] == 0)
@@ -263,6 +266,12 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             t->tag = PT_TAG("Ovfl");
             t->flags |= PT_TAGINFO_OVERFLOW;
         }
+        /* issue 12: injected failures and "special pool full" (0 in older
+         * segments) */
+        v->tagx[v->ntags].injected = tstat[i].injected;
+        v->tagx[v->ntags].special_full = tstat[i].special_full;
+        v->injected += tstat[i].injected;
+        v->special_full += tstat[i].special_full;
         v->ntags++;
     }
 
@@ -354,6 +363,8 @@ void ptr_view_free(ptr_view *v)
         return;
     free(v->tags);
     v->tags = NULL;
+    free(v->tagx);
+    v->tagx = NULL;
     v->ntags = 0;
     free(v->modules);
     v->modules = NULL;

@@ -79,6 +79,14 @@ typedef struct ptr_view {
     uint32_t max_sites;   /* site table capacity (0: no site table)       */
     uint32_t sites_used;  /* its entries in use                           */
     uint32_t tags_used;   /* tag table entries in use (of max_tags)       */
+    /* Issue 12, one per row of tags[] (NULL in a view built otherwise):
+     * failures injected (pooltag fault; counted in failures too) and
+     * allocations that found the special pool full.  Sums over the rows. */
+    struct ptr_tagx {
+        uint64_t injected;
+        uint64_t special_full;
+    } *tagx;
+    uint64_t injected, special_full;
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */

@@ -22,6 +22,7 @@
  * restart (base or size changed) during the copy retries the reading.
  */
 #include "ptread.h"
+#include "ptsel.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -465,6 +466,16 @@ int ptr_trace_check_image(const void *seg, size_t len, char *err,
     pt_seg_leak lk[PT_SEG_LEAKS];
     if (ptr_trace_leaks(&t, lk, &n, err, errlen) < 0)
         goto out;
+    if (t.hdr.special_off) { /* issue 12: the settings as pooltag fault prints them */
+        pt_seg_special sp;
+        char b[PT_CTL_GLOB_LEN + 64];
+        if (ptr_special_read(&t, &sp, err, errlen) < 0)
+            goto out;
+        for (uint32_t i = 0; i < sp.fault_n; i++)
+            pt_sel_format(&sp.fault[i], 1, b, sizeof b);
+        for (uint32_t i = 0; i < sp.sp_n; i++)
+            pt_sel_format(&sp.sp[i], 0, b, sizeof b);
+    }
     rc = 0;
 out:
     ptr_close(s);
