@@ -25,7 +25,10 @@ set(PT_REAL_TESTS
   # (77) while `pooltag hit` / `pooltag verify` are not built.
   real_trace_sqlite real_trace_sqlite.sh 300
   real_trace_redis  real_trace_redis.sh  300
-  real_trace_python real_trace_python.sh 180)
+  real_trace_python real_trace_python.sh 180
+  # The special pool (issue 12): sqlite3, python3 and git with one of
+  # their modules' blocks in guard pages, output identical.
+  real_special      real_special.sh      300)
 list(LENGTH PT_REAL_TESTS n)
 math(EXPR last "${n} - 1")
 foreach(i RANGE 0 ${last} 3)
