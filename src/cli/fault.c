@@ -152,12 +152,8 @@ static int do_change(const char *spec, fault_change *c)
     int status = PT_EXIT_USAGE;
 
     memset(&v, 0, sizeof v);
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "process %s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present || !t.hdr.special_off) {
         cli_err(VERB, "process %s (%s) has no fault injection settings: its pooltag "
                 "runtime predates fault injection", spec, cli_esc(v.comm));
@@ -175,22 +171,13 @@ static int do_change(const char *spec, fault_change *c)
     printf("process %s (%s): fault injection", spec, cli_esc(v.comm));
     print_selectors(&sp);
     printf(" (generation %" PRIu64 ")\n", res.gen);
-    status = PT_EXIT_OK;
-    if (!res.applied) {
-        printf("not applied yet: the process applies it at its next allocation "
-               "or free (it may be idle)\n");
-    } else if (res.after.bad_settings) {
-        cli_err(VERB, "the process refused %" PRIu32 " setting%s as out of range (the "
-                "previous values stay)", res.after.bad_settings,
-                res.after.bad_settings == 1 ? "" : "s");
-        status = PT_EXIT_USAGE;
-    } else if (sp.fault_n) {
-        printf("applied: %" PRIu32 " tag%s match now, %" PRIu64 " failure%s injected "
-               "so far\n", sp.fault_matched, sp.fault_matched == 1 ? "" : "s",
-               sp.injected, sp.injected == 1 ? "" : "s");
-    } else {
-        printf("applied\n");
-    }
+    if (sp.fault_n)
+        status = cli_change_outcome(VERB, &res, "applied: %" PRIu32 " tag%s match now, %" PRIu64
+                                    " failure%s injected so far", sp.fault_matched,
+                                    sp.fault_matched == 1 ? "" : "s", sp.injected,
+                                    sp.injected == 1 ? "" : "s");
+    else
+        status = cli_change_outcome(VERB, &res, NULL);
 out:
     ptr_view_free(&v);
     if (src)
@@ -221,12 +208,8 @@ static int do_status(const char *spec, int json)
     int status = PT_EXIT_USAGE;
 
     memset(&v, 0, sizeof v);
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "%s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present || !t.hdr.special_off) {
         cli_err(VERB, "%s has no fault injection settings: its pooltag runtime "
                 "predates fault injection", spec);

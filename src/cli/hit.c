@@ -161,12 +161,8 @@ static int do_change(const char *spec, char **words, int nwords, hit_change *h)
         }
     }
     h->npat = nwords;
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "process %s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present) {
         cli_err(VERB, "process %s (%s) has no hit ring: its pooltag runtime "
                 "predates hit tags", spec, cli_esc(v.comm));
@@ -213,23 +209,12 @@ static int do_change(const char *spec, char **words, int nwords, hit_change *h)
                h->trap ? ", trap on" : "");
     }
     printf(" (generation %" PRIu64 ")\n", res.gen);
-    status = PT_EXIT_OK;
-    if (!res.applied) {
-        printf("not applied yet: the process applies it at its next allocation "
-               "or free (it may be idle)\n");
-    } else {
-        if (!h->off)
-            printf("applied: %" PRIu32 " tag%s match\n", res.after.hit_matched,
-                   res.after.hit_matched == 1 ? "" : "s");
-        else
-            printf("applied\n");
-        if (res.after.bad_settings) {
-            cli_err(VERB, "the process refused %" PRIu32 " setting%s as out of "
-                    "range (the previous values stay)", res.after.bad_settings,
-                    res.after.bad_settings == 1 ? "" : "s");
-            status = PT_EXIT_USAGE;
-        }
-    }
+    if (h->off)
+        status = cli_change_outcome(VERB, &res, NULL);
+    else
+        status = cli_change_outcome(VERB, &res, "applied: %" PRIu32 " tag%s match",
+                                    res.after.hit_matched,
+                                    res.after.hit_matched == 1 ? "" : "s");
     if (h->trap && !h->off)
         printf("each event stops the thread with SIGTRAP; to see its stack "
                "(the debugger's bp \"k;g\"):\n  gdb -p %s -ex 'handle SIGTRAP stop "

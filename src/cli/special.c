@@ -200,11 +200,10 @@ static int do_change(const char *spec, sp_change *c)
     int status = PT_EXIT_USAGE;
 
     memset(&v, 0, sizeof v);
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0 ||
-        ptr_special_open(&t, &sp, err, sizeof err) < 0) {
-        cli_err(VERB, "process %s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
+        goto out;
+    if (ptr_special_open(&t, &sp, err, sizeof err) < 0) {
+        cli_err(VERB, "%s: %s", spec, err);
         goto out;
     }
     if (!sp.present) {
@@ -232,18 +231,9 @@ static int do_change(const char *spec, sp_change *c)
     if (sp.sp.sample)
         printf("sampling: about 1 in %" PRIu32 " %s\n", sp.sp.sample,
                sp.sp.sp_n ? "of the selected allocations" : "of all allocations");
-    if (!res.applied) {
-        printf("not applied yet: the process applies it at its next allocation "
-               "or free (it may be idle)\n");
-    } else {
-        printf("applied: %" PRIu32 " tag%s now\n", sp.sp.sp_matched,
-               sp.sp.sp_matched == 1 ? " matches" : "s match");
-        if (res.after.bad_settings) {
-            cli_err(VERB, "the process refused %" PRIu32 " setting%s as out of "
-                    "range (the previous values stay)", res.after.bad_settings,
-                    res.after.bad_settings == 1 ? "" : "s");
-            status = PT_EXIT_USAGE;
-        }
+    status = cli_change_outcome(VERB, &res, "applied: %" PRIu32 " tag%s now", sp.sp.sp_matched,
+                                sp.sp.sp_matched == 1 ? " matches" : "s match");
+    if (res.applied) {
         if (sp.sp.handler == PT_SPH_FAILED) {
             cli_err(VERB, "the process could not install its SIGSEGV/SIGBUS handler: "
                     "guard page faults are not reported");
@@ -291,10 +281,9 @@ static int open_special(const char *spec, ptr_view *v, ptr_source **src, ptr_tra
                         ptr_special *sp)
 {
     char err[512];
-    if (cli_read(VERB, spec, v, src) != PT_EXIT_OK)
+    if (cli_read_trace(VERB, spec, v, src, t) != PT_EXIT_OK)
         return PT_EXIT_USAGE;
-    if (ptr_trace_open(*src, t, err, sizeof err) < 0 ||
-        ptr_special_open(t, sp, err, sizeof err) < 0) {
+    if (ptr_special_open(t, sp, err, sizeof err) < 0) {
         cli_err(VERB, "%s: %s", spec, err);
         return PT_EXIT_USAGE;
     }

@@ -189,12 +189,8 @@ static int do_change(const char *spec, verify_change *h)
         cli_err(VERB, "'%s' is not a PID: --on and --off change a running process", spec);
         return PT_EXIT_USAGE;
     }
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "process %s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present) {
         cli_err(VERB, "process %s (%s) cannot be verified: its pooltag runtime "
                 "predates pool tracking", spec, cli_esc(v.comm));
@@ -233,20 +229,9 @@ static int do_change(const char *spec, verify_change *h)
         printf(" '%s'", cli_esc(res.after.verify_glob[i]));
     printf("; log of %" PRIu32 " records (generation %" PRIu64 ")\n",
            res.after.verify_log, res.gen);
-    status = PT_EXIT_OK;
-    if (!res.applied) {
-        printf("not applied yet: the process applies it at its next allocation "
-               "or free (it may be idle)\n");
-    } else {
-        printf("applied: %" PRIu32 " module%s verified now\n", res.after.verify_matched,
-               res.after.verify_matched == 1 ? "" : "s");
-        if (res.after.bad_settings) {
-            cli_err(VERB, "the process refused %" PRIu32 " setting%s as out of range "
-                    "(the previous values stay)", res.after.bad_settings,
-                    res.after.bad_settings == 1 ? "" : "s");
-            status = PT_EXIT_USAGE;
-        }
-    }
+    status = cli_change_outcome(VERB, &res, "applied: %" PRIu32 " module%s verified now",
+                                res.after.verify_matched,
+                                res.after.verify_matched == 1 ? "" : "s");
 out:
     ptr_view_free(&v);
     if (src)
@@ -295,12 +280,8 @@ static int do_report(const char *spec, int stacks, int json)
     int status = PT_EXIT_USAGE;
 
     memset(&v, 0, sizeof v);
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "%s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present) {
         cli_err(VERB, "%s has no pool tracking: its pooltag runtime predates it", spec);
         goto out;
@@ -567,12 +548,8 @@ static int do_address(const char *spec, uint64_t addr, int json)
 
     memset(&v, 0, sizeof v);
     memset(&r, 0, sizeof r);
-    if (cli_read(VERB, spec, &v, &src) != PT_EXIT_OK)
-        return PT_EXIT_USAGE;
-    if (ptr_trace_open(src, &t, err, sizeof err) < 0) {
-        cli_err(VERB, "%s: %s", spec, err);
+    if (cli_read_trace(VERB, spec, &v, &src, &t) != PT_EXIT_OK)
         goto out;
-    }
     if (!t.present) {
         cli_err(VERB, "%s has no verify log: its pooltag runtime predates it", spec);
         goto out;

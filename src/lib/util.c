@@ -548,6 +548,45 @@ const char *cli_esc(const char *s)
 /* ---------------------------------------------------------------------- */
 /* Sources                                                                */
 
+int cli_read_trace(const char *verb, const char *spec, ptr_view *v, ptr_source **src,
+                   ptr_trace *t)
+{
+    char err[512];
+    if (cli_read(verb, spec, v, src) != PT_EXIT_OK)
+        return PT_EXIT_USAGE;
+    if (ptr_trace_open(*src, t, err, sizeof err) < 0) {
+        cli_err(verb, "%s: %s", spec, err);
+        return PT_EXIT_USAGE;
+    }
+    return PT_EXIT_OK;
+}
+
+int cli_change_outcome(const char *verb, const ptr_control_result *res, const char *applied_fmt,
+                       ...)
+{
+    if (!res->applied) {
+        printf("not applied yet: the process applies it at its next allocation "
+               "or free (it may be idle)\n");
+        return PT_EXIT_OK;
+    }
+    if (applied_fmt) {
+        va_list ap;
+        va_start(ap, applied_fmt);
+        vprintf(applied_fmt, ap);
+        va_end(ap);
+        printf("\n");
+    } else {
+        printf("applied\n");
+    }
+    if (res->after.bad_settings) {
+        cli_err(verb, "the process refused %" PRIu32 " setting%s as out of range "
+                "(the previous values stay)", res->after.bad_settings,
+                res->after.bad_settings == 1 ? "" : "s");
+        return PT_EXIT_USAGE;
+    }
+    return PT_EXIT_OK;
+}
+
 int cli_read(const char *verb, const char *spec, ptr_view *v,
              ptr_source **out)
 {

@@ -18,6 +18,23 @@ void cli_opt_error(const char *verb, char **argv, int c);
 int cli_read(const char *verb, const char *spec, ptr_view *v,
              ptr_source **out);
 
+/* cli_read, then ptr_trace_open (the stacks, rings and control block of
+ * the reading: hit, verify, special, fault).  On error prints the
+ * one-line message for VERB ("process SPEC: ...") and returns
+ * PT_EXIT_USAGE; *src (NULL or open) and *v are the caller's to free
+ * either way. */
+int cli_read_trace(const char *verb, const char *spec, ptr_view *v, ptr_source **src,
+                   ptr_trace *t);
+
+/* The outcome of a live change written with ptr_control_change or
+ * ptr_special_change: "not applied yet: ..." when the process did not
+ * apply it within the wait; else the line applied_fmt (printf-style, a
+ * newline added; NULL: "applied") and, when the process refused
+ * settings as out of range, one error line for VERB.  Returns PT_EXIT_OK,
+ * or PT_EXIT_USAGE when settings were refused. */
+int cli_change_outcome(const char *verb, const ptr_control_result *res, const char *applied_fmt,
+                       ...) __attribute__((format(printf, 3, 4)));
+
 /* One line that names the reading: "process 1234 (notmyfault), live at
  * 12:01:02", "snapshot FILE of process 1234 (notmyfault), taken ..." or,
  * for a bare segment image, "segment image FILE of process 1234
