@@ -169,7 +169,7 @@ static __attribute__((noinline)) void defer_free(void *p)
     tls.deferred = p;
 }
 
-void pt__drain_deferred(void)
+__attribute__((noinline, cold)) void pt__drain_deferred(void)
 {
     void *p;
     while ((p = __atomic_exchange_n(&tls.deferred, NULL, __ATOMIC_RELAXED)) != NULL) {

@@ -90,6 +90,13 @@ uint64_t secret;
 uint64_t epoch;
 uint64_t epoch_bits;
 int limit_on[PT_POOL_COUNT];
+/* The special region (special.c): beside the other words every free reads,
+ * so that sp_mine touches no cache line of its own. */
+uintptr_t pt__sp_lo;
+/* (aligned: gcc places later definitions at lower addresses, so this one
+ * starts a cache line and backend .. pt__sp_len, 56 bytes, share it:
+ * checked with nm in both builds) */
+uintptr_t pt__sp_len __attribute__((aligned(64)));
 int rt_state;
 /* The initialiser's PID lives in the state word itself, set by the same
  * compare-and-swap that elects it, so a waiting thread can never see

@@ -47,7 +47,8 @@
 #include "ptglob.h"
 #include "ptsel.h"
 
-uintptr_t pt__sp_lo, pt__sp_len;
+/* pt__sp_lo, pt__sp_len: defined in init.c beside the fast paths' other
+ * globals (one cache line). */
 int pt__sp_on;
 int pt__sp_all;
 pt_seg_special *pt__spc;
