@@ -82,7 +82,7 @@ static void build(image *im)
     h.peak_grain = 65536;
     h.tags_used = 4;
     h.errors_total = 3;
-    h.reserved_seq = 7; /* version 1's fold_seq (odd: "folding"): ignored */
+    h.check_key = 7; /* version 1's fold_seq (odd: "folding"): ignored */
     h.threads_started = 3;
     h.threads_exited = 1;
     memcpy(h.comm, "sixteen-chars-xx", 16); /* no NUL: the parser adds one */

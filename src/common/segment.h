@@ -88,6 +88,7 @@ static inline int pt_seg_memfd_shown(const char *path)
 /* header.flags */
 #define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */
 #define PT_SEGF_PRELOAD 0x2u        /* runtime was started by the preload    */
+#define PT_SEGF_CHECK_KEY 0x4u      /* check_key holds the header check key  */
 
 /* tagstat.flags */
 #define PT_SEG_TAG_OVERFLOW 0x1u
@@ -126,7 +127,12 @@ typedef struct pt_seg_header {
     uint32_t tags_used;           /* entries whose key is set              */
     uint32_t on_error;            /* 0 report, 1 abort                     */
     uint64_t errors_total;        /* caller errors detected                */
-    uint64_t reserved_seq;        /* 0 (version 1: fold_seq)               */
+    uint64_t check_key;           /* the block header check's key (the
+                                     per-process secret), so that an outside
+                                     reader (`pooltag leaks`) can recognise
+                                     live blocks by their header; valid when
+                                     flags has PT_SEGF_CHECK_KEY (issue 13;
+                                     version 1: fold_seq)                  */
     uint64_t threads_started;     /* shards claimed, ever                  */
     uint64_t threads_exited;      /* shards released, ever                 */
     uint64_t shared_users;        /* threads that found no free shard      */
@@ -623,7 +629,7 @@ _Static_assert(offsetof(pt_seg_header, version) == 8, "layout");
 _Static_assert(offsetof(pt_seg_header, max_tags) == 40, "layout");
 _Static_assert(offsetof(pt_seg_header, pools_off) == 56, "layout");
 _Static_assert(offsetof(pt_seg_header, tags_used) == 120, "layout");
-_Static_assert(offsetof(pt_seg_header, reserved_seq) == 136, "layout");
+_Static_assert(offsetof(pt_seg_header, check_key) == 136, "layout");
 _Static_assert(offsetof(pt_seg_header, comm) == 176, "layout");
 _Static_assert(offsetof(pt_seg_header, exe) == 192, "layout");
 _Static_assert(offsetof(pt_seg_header, modules_off) == 448, "layout");
@@ -692,6 +698,25 @@ static inline int64_t *pt_seg_shard_flushed(void *shard, uint32_t max_tags,
     return (int64_t *)((char *)shard + sizeof(pt_seg_shard_hdr) +
                        ((uint64_t)max_tags + 1) * sizeof(pt_seg_counts)) +
            2 * (uint64_t)i;
+}
+
+/* The block header's check (src/runtime/internal.h, "The block header"),
+ * the one definition the runtime and the outside readers share: a header
+ * at address haddr holding w0 and tag is a live block's when its check
+ * word equals pt_hdr_check_live(haddr, w0, tag, key) with key the
+ * segment's check_key; a freed block's holds pt_hdr_check_freed. */
+#define PT_HDR_FREED_MARK 0x5eedf4eeu
+static inline uint32_t pt_hdr_check_base(uint64_t haddr, uint32_t tag, uint64_t key)
+{
+    return (uint32_t)(haddr >> 4) ^ tag ^ (uint32_t)key;
+}
+static inline uint32_t pt_hdr_check_live(uint64_t haddr, uint64_t w0, uint32_t tag, uint64_t key)
+{
+    return pt_hdr_check_base(haddr, tag, key) ^ (uint32_t)w0 ^ (uint32_t)(w0 >> 32);
+}
+static inline uint32_t pt_hdr_check_freed(uint64_t haddr, uint32_t tag, uint64_t key)
+{
+    return pt_hdr_check_base(haddr, tag, key) ^ PT_HDR_FREED_MARK;
 }
 
 #endif /* PT_SEGMENT_H */

@@ -302,6 +302,8 @@ static int segment_create(void)
 #ifdef PT_PRELOAD
     h->flags |= PT_SEGF_PRELOAD;
 #endif
+    h->check_key = secret;
+    h->flags |= PT_SEGF_CHECK_KEY;
     h->control_off = control_off;
     h->kick_addr = (uint64_t)(uintptr_t)&limit_on[PT_PAGED];
     h->stacks_off = stacks_off;

@@ -391,17 +391,17 @@ static inline void st(uint64_t *p, uint64_t v)
  * overwrites. */
 static inline uint32_t check_base(const pt_hdr *h, uint32_t tag)
 {
-    return (uint32_t)((uintptr_t)h >> 4) ^ tag ^ (uint32_t)secret;
+    return pt_hdr_check_base((uint64_t)(uintptr_t)h, tag, secret);
 }
 
 static inline uint32_t check_live(const pt_hdr *h, uint64_t w0, uint32_t tag)
 {
-    return check_base(h, tag) ^ (uint32_t)w0 ^ (uint32_t)(w0 >> 32);
+    return pt_hdr_check_live((uint64_t)(uintptr_t)h, w0, tag, secret);
 }
 
 static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
 {
-    return check_base(h, tag) ^ 0x5eedf4eeu;
+    return pt_hdr_check_freed((uint64_t)(uintptr_t)h, tag, secret);
 }
 
 /* The one writer of a block header: a live block of `size` bytes in
