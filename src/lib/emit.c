@@ -386,7 +386,7 @@ void emit_source(emitter *e, const ptr_view *v, const char *spec)
     if (!emit_json(e))
         return;
     emit_obj_begin(e, "source");
-    emit_kv_str(e, "kind", v->kind == PTR_LIVE ? "live" : "snapshot");
+    emit_kv_str(e, "kind", v->kind == PTR_LIVE ? "live" : v->kind == PTR_CORE ? "core" : "snapshot");
     emit_kv_str(e, "spec", spec);
     emit_kv_u64(e, "pid", v->pid);
     emit_kv_str(e, "comm", v->comm);

@@ -128,7 +128,7 @@ static const char *elf_kind(const uint8_t *b, size_t len, unsigned type, int big
                     Elf64_Phdr ph;
                     memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
                     if (ph.p_type == PT_INTERP)
-                        return "an ELF executable (position-independent)";
+                        return "a position-independent ELF executable";
                 }
         }
         return "an ELF shared object";
