@@ -185,6 +185,7 @@ typedef struct core_parse {
     nt_file_ent *files;
     size_t nfiles;
     uint64_t execfn;    /* AT_EXECFN, 0 none */
+    uint64_t vdso;      /* AT_SYSINFO_EHDR, 0 none */
     int have_psinfo;
 } core_parse;
 
@@ -262,6 +263,8 @@ static void note_auxv(core_parse *cp, const uint8_t *d, size_t n)
             break;
         if (type == AT_EXECFN)
             cp->execfn = val;
+        else if (type == AT_SYSINFO_EHDR)
+            cp->vdso = val;
     }
 }
 
@@ -509,6 +512,7 @@ static int parse_core(pim *p, const char *what, char *err, size_t errlen)
     }
     if (rc == 0) {
         find_exe(p, &cp);
+        p->vdso = cp.vdso;
         if (!cp.have_psinfo && p->nthreads)
             p->pid = p->threads[0].tid;
         /* The main thread (tid == pid) first; it is named after the process. */
@@ -575,6 +579,18 @@ static int with_path(const char *path, char *err, size_t errlen)
         }
     }
     return -1;
+}
+
+int pim_file_is_elf(const char *path)
+{
+    char e[8];
+    int fd = ptr_open_input(path, NULL, e, sizeof e);
+    if (fd < 0)
+        return 0;
+    unsigned char m[SELFMAG];
+    ssize_t n = pread(fd, m, sizeof m, 0);
+    close(fd);
+    return n == SELFMAG && memcmp(m, ELFMAG, SELFMAG) == 0;
 }
 
 int pim_open_core(const char *path, unsigned flags, pim **out, char *err,

@@ -195,29 +195,16 @@ static int open_file(ptr_source *s, const char *path, char *err,
     return 0;
 }
 
-/* 1 when the file starts with the ELF magic (a core, or some other ELF
- * file that pim_open_core names), 0 otherwise or when it cannot be read
- * (open_file then says why). */
-static int is_elf(const char *path, uint64_t *mtime_ns)
-{
-    struct stat st;
-    char e[8];
-    int fd = ptr_open_input(path, &st, e, sizeof e);
-    if (fd < 0)
-        return 0;
-    unsigned char m[4];
-    ssize_t n = pread(fd, m, sizeof m, 0);
-    close(fd);
-    *mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-    return n == 4 && m[0] == 0x7f && m[1] == 'E' && m[2] == 'L' && m[3] == 'F';
-}
-
 /* A core file: the segment is the bytes of the pim's segment region (no
- * copy); the process figures are not known (a core holds no VmRSS). */
+ * copy); the process figures are not known (a core holds no VmRSS); the
+ * reading's time is the file's modification time (when it was written). */
 static int open_core(ptr_source *s, const char *path, char *err, size_t errlen)
 {
+    struct stat st;
     if (pim_open_core(path, 0, &s->core, err, errlen) < 0)
         return -1;
+    if (stat(path, &st) == 0)
+        s->core_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
     const pim_region *r;
     if (pim_segment(s->core, &r) < 0)
         return fail(err, errlen, "%s: not a tagged process (no pooltag segment in "
@@ -263,7 +250,7 @@ int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
             free(s);
             return -1;
         }
-    } else if (is_elf(spec, &s->core_ns)) {
+    } else if (pim_file_is_elf(spec)) {
         s->kind = PTR_CORE;
         s->path = strdup(spec);
         if (!s->path || open_core(s, spec, err, errlen) < 0) {
