@@ -3,6 +3,7 @@
  * same process (tests/core.cmake):
  *
  *   test_pimg PID CORE
+ *   test_pimg CORE          (a summary of one source, for a process gone)
  *
  * The process must stand still (tests/core_fx.c waits in pause()).  The
  * PID is opened with PIM_STOP.  Checked: every region of the core with
@@ -49,10 +50,49 @@ static const pim_module *module_of(const pim *p, const char *path)
     return NULL;
 }
 
+/* One source's summary: "pid P comm C exe E", "threads N with-registers
+ * R stacks-dumped S", "segment found|none avail A size Z", "modules N
+ * with-build-id B", one "module PATH BUILDID" line each. */
+static int summary(const char *spec)
+{
+    char err[512];
+    pim *p;
+    if (pim_open(spec, 0, &p, err, sizeof err) < 0) {
+        fprintf(stderr, "test_pimg: %s\n", err);
+        return 2;
+    }
+    size_t regs = 0, stacks = 0, bids = 0;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        const pim_thread *t = &p->threads[i];
+        regs += t->have_regs == 1;
+        uint64_t w;
+        stacks += t->have_regs == 1 && pim_word(p, t->sp, &w) == 0;
+    }
+    const pim_region *s = NULL;
+    pim_segment(p, &s);
+    printf("pid %u comm %s exe %s\n", p->pid, p->comm, p->exe);
+    printf("threads %zu with-registers %zu stacks-dumped %zu\n", p->nthreads, regs, stacks);
+    printf("segment %s avail %" PRIu64 " size %" PRIu64 "\n", s ? "found" : "none",
+           s ? s->avail : 0, s ? s->end - s->start : 0);
+    for (size_t i = 0; i < p->nmodules; i++)
+        bids += p->modules[i].build_id_len > 0;
+    printf("modules %zu with-build-id %zu\n", p->nmodules, bids);
+    for (size_t i = 0; i < p->nmodules; i++) {
+        printf("module %s ", p->modules[i].path);
+        for (size_t k = 0; k < p->modules[i].build_id_len; k++)
+            printf("%02x", p->modules[i].build_id[k]);
+        printf("\n");
+    }
+    pim_close(p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2)
+        return summary(argv[1]);
     if (argc != 3) {
-        fprintf(stderr, "usage: test_pimg PID CORE\n");
+        fprintf(stderr, "usage: test_pimg PID CORE | test_pimg SOURCE\n");
         return 2;
     }
     char err[512];
