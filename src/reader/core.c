@@ -604,6 +604,19 @@ int pim_file_is_elf(const char *path)
     return n == SELFMAG && memcmp(m, ELFMAG, SELFMAG) == 0;
 }
 
+int pim_file_is_core(const char *path)
+{
+    char e[8];
+    int fd = ptr_open_input(path, NULL, e, sizeof e);
+    if (fd < 0)
+        return 0;
+    unsigned char h[18];
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    return n == (ssize_t)sizeof h && memcmp(h, ELFMAG, SELFMAG) == 0 &&
+           get16(h + 16, h[EI_DATA] == ELFDATA2MSB) == ET_CORE;
+}
+
 int pim_open_core(const char *path, unsigned flags, pim **out, char *err,
                   size_t errlen)
 {
