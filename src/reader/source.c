@@ -130,7 +130,7 @@ static int open_file(ptr_source *s, const char *path, char *err,
     if (fd < 0) {
         if (errno == ENOENT)
             return fail(err, errlen,
-                        "%s: no such file (give a PID or a snapshot file)",
+                        "%s: no such file (give a PID, a snapshot or a core file)",
                         path);
         return -1;
     }
@@ -236,7 +236,7 @@ int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
         return fail(err, errlen, "out of memory");
     if (!spec || !*spec) {
         free(s);
-        return fail(err, errlen, "empty source: give a PID or a snapshot file");
+        return fail(err, errlen, "empty source: give a PID, a snapshot or a core file");
     }
     if (is_pid(spec)) {
         unsigned long long pid = strlen(spec) > 10 ? ~0ull : strtoull(spec, NULL, 10);
