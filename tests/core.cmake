@@ -13,6 +13,9 @@ pt_shell_test(core_gcore core_gcore.sh 180)
 pt_shell_test(core_kernel core_kernel.sh 120)
 pt_shell_test(core_changed core_changed.sh 120)
 pt_shell_test(core_errors core_errors.sh 120)
+# The special pool's report of the crash that killed a process, read from
+# its kernel core (under the preload, which a sanitizer build cannot take).
+pt_shell_test(core_special core_special.sh 60)
 # A sanitizer build's core_fx carries ASan, whose shadow memory gcore would
 # dump (terabytes of address space) and which turns kernel cores off.
-set_tests_properties(core_gcore core_kernel core_changed PROPERTIES LABELS nosan)
+set_tests_properties(core_gcore core_kernel core_changed core_special PROPERTIES LABELS nosan)
