@@ -57,8 +57,9 @@ static void usage(FILE *f)
         fprintf(f, "  %-7s %s\n", verbs[i].name, verbs[i].summary);
     fputs("  help    this text, or a verb's options: pooltag help VERB\n"
           "\n"
-          "SOURCE is a PID (a running tagged process, read through /proc/PID)\n"
-          "or a snapshot file written by `pooltag snap`.  Tags are given as\n"
+          "SOURCE is a PID (a running tagged process, read through /proc/PID),\n"
+          "a snapshot file written by `pooltag snap`, or a core file of a\n"
+          "tagged process (gcore, the kernel's).  Tags are given as\n"
           "text: Leak, Se (= \"Se  \"); they are case-sensitive.\n"
           "\n"
           "Exit status: 0 ok, 1 finding, 2 usage or input error.\n",
