@@ -13,3 +13,7 @@ pt_shell_test(heap_errors heap_errors.sh 60)
 # heapfix itself is not instrumented, but the python3 of heap_real is
 # read by an instrumented pooltag, which is fine: only gcore is the issue.
 set_tests_properties(heap_fix heap_corrupt PROPERTIES LABELS nosan)
+add_executable(test_gheap ${CMAKE_CURRENT_SOURCE_DIR}/test_gheap.c)
+target_link_libraries(test_gheap PRIVATE ptlib)
+pt_shell_test(heap_signature heap_signature.sh 60)
+set_tests_properties(heap_signature PROPERTIES LABELS nosan)

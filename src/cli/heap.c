@@ -282,10 +282,11 @@ static const emit_col stat_cols[NSCOLS] = {
     [SC_PCT] = {"percent", 7, 0, " "},
 };
 
-static int do_stat(emitter *e, gh_heap *h, uint64_t top)
+static int do_stat(emitter *e, pim *p, gh_heap *h, uint64_t top)
 {
     stat_acc s = {0};
     gh_walk(h, stat_cb, &s);
+    pim_resume(p);
     if (s.oom) {
         free(s.g);
         cli_err(VERB, "out of memory");
@@ -307,13 +308,13 @@ static int do_stat(emitter *e, gh_heap *h, uint64_t top)
     emit_arr_begin(e, "groups");
     for (size_t i = 0; i < shown; i++) {
         char pct[16];
-        double p = s.busy_bytes ? 100.0 * (double)s.g[i].bytes / (double)s.busy_bytes : 0;
-        snprintf(pct, sizeof pct, "%.2f", p);
+        double pc = s.busy_bytes ? 100.0 * (double)s.g[i].bytes / (double)s.busy_bytes : 0;
+        snprintf(pct, sizeof pct, "%.2f", pc);
         emit_row_begin(e);
         emit_col_u64(e, SC_SIZE, s.g[i].usable);
         emit_col_u64(e, SC_COUNT, s.g[i].count);
         emit_col_u64(e, SC_BYTES, s.g[i].bytes);
-        emit_col_dbl_as(e, SC_PCT, p, 2, pct);
+        emit_col_dbl_as(e, SC_PCT, pc, 2, pct);
         emit_row_end(e);
     }
     emit_arr_end(e);
@@ -327,11 +328,13 @@ static int do_stat(emitter *e, gh_heap *h, uint64_t top)
 /* --size                                                                   */
 
 #define NWORDS 4
+typedef struct blk { uint64_t mem, size, w[NWORDS]; int state; size_t nw; } blk;
 typedef struct size_acc {
-    emitter *e;
     pim *p;
-    sym_ctx *sc;
-    uint64_t usable, max, n;
+    uint64_t usable, max;
+    blk *b;
+    size_t n, cap;
+    int oom;
 } size_acc;
 
 enum { ZC_ADDR, ZC_SIZE, ZC_STATE, ZC_WORDS, ZC_SYM, NZCOLS };
@@ -343,6 +346,7 @@ static const emit_col size_cols[NZCOLS] = {
     [ZC_SYM] = {NULL, 0, EMIT_LEFT, "  "},
 };
 
+/* Collected while the process is stopped; named and printed after. */
 static int size_cb(void *arg, const gh_chunk *c)
 {
     size_acc *s = arg;
@@ -350,23 +354,40 @@ static int size_cb(void *arg, const gh_chunk *c)
         return 0;
     if (s->max && s->n >= s->max)
         return 1;
-    s->n++;
-    emitter *e = s->e;
-    uint64_t w[NWORDS] = {0};
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 64;
+        blk *nb = realloc(s->b, nc * sizeof *nb);
+        if (!nb) {
+            s->oom = 1;
+            return 1;
+        }
+        s->b = nb;
+        s->cap = nc;
+    }
+    blk *b = &s->b[s->n++];
+    memset(b, 0, sizeof *b);
+    b->mem = c->mem;
+    b->size = c->size;
+    b->state = c->state;
     size_t nw = c->usable / 8 < NWORDS ? c->usable / 8 : NWORDS;
-    size_t got = pim_read(s->p, c->mem, w, nw * 8) / 8;
+    b->nw = pim_read(s->p, c->mem, b->w, nw * 8) / 8;
+    return 0;
+}
+
+static void size_row(emitter *e, pim *p, sym_ctx *sc, const blk *b)
+{
     char addr[24], words[NWORDS * 20], sym[512];
-    snprintf(addr, sizeof addr, "0x%" PRIx64, c->mem);
+    snprintf(addr, sizeof addr, "0x%" PRIx64, b->mem);
     int o = 0;
-    for (size_t i = 0; i < got; i++)
-        o += snprintf(words + o, sizeof words - (size_t)o, "%s%016" PRIx64, i ? " " : "", w[i]);
-    words[o] = 0;
+    words[0] = 0;
+    for (size_t i = 0; i < b->nw; i++)
+        o += snprintf(words + o, sizeof words - (size_t)o, "%s%016" PRIx64, i ? " " : "", b->w[i]);
     sym[0] = 0;
     const char *symname = NULL;
     uint64_t symoff = 0;
-    if (got && s->sc && pim_module_at(s->p, w[0])) {
+    if (b->nw && sc && pim_module_at(p, b->w[0])) {
         sym_info si;
-        sym_lookup(s->sc, w[0], 0, &si);
+        sym_lookup(sc, b->w[0], 0, &si);
         if (si.symbol) {
             symname = si.symbol;
             symoff = si.symoff;
@@ -376,14 +397,14 @@ static int size_cb(void *arg, const gh_chunk *c)
     }
     emit_row_begin(e);
     emit_col_text(e, ZC_ADDR, addr);
-    emit_col_u64(e, ZC_SIZE, c->size);
-    emit_col_str(e, ZC_STATE, c->state == GH_MMAPPED ? "mmapped" : "busy");
+    emit_col_u64(e, ZC_SIZE, b->size);
+    emit_col_str(e, ZC_STATE, b->state == GH_MMAPPED ? "mmapped" : "busy");
     emit_col_text(e, ZC_WORDS, words);
     emit_col_str(e, ZC_SYM, sym);
-    emit_kv_hex(e, "address", c->mem);
+    emit_kv_hex(e, "address", b->mem);
     emit_arr_begin(e, "words");
-    for (size_t i = 0; i < got; i++)
-        emit_kv_hex(e, NULL, w[i]);
+    for (size_t i = 0; i < b->nw; i++)
+        emit_kv_hex(e, NULL, b->w[i]);
     emit_arr_end(e);
     if (symname) {
         emit_obj_begin(e, "first_word_symbol");
@@ -393,25 +414,33 @@ static int size_cb(void *arg, const gh_chunk *c)
     } else
         emit_kv_null(e, "first_word_symbol");
     emit_row_end(e);
-    return 0;
 }
 
 static int do_size(emitter *e, pim *p, gh_heap *h, uint64_t usable, uint64_t max)
 {
-    size_acc s = {.e = e, .p = p, .usable = usable, .max = max};
-    s.sc = pim_symbols(p, 0);
+    size_acc s = {.p = p, .usable = usable, .max = max};
+    int stopped = gh_walk(h, size_cb, &s);
+    pim_resume(p);
+    if (s.oom) {
+        free(s.b);
+        cli_err(VERB, "out of memory");
+        return PT_EXIT_USAGE;
+    }
+    sym_ctx *sc = pim_symbols(p, 0);
     emit_text(e, "Busy blocks of usable size %" PRIu64 ":\n", usable);
     emit_kv_u64(e, "usable_size", usable);
     emit_text(e, "%18s %10s %-7s  %s\n", "Address", "Chunk", "Kind", "First words");
     emit_table_begin(e, size_cols, NZCOLS);
     emit_arr_begin(e, "blocks");
-    int stopped = gh_walk(h, size_cb, &s);
+    for (size_t i = 0; i < s.n; i++)
+        size_row(e, p, sc, &s.b[i]);
     emit_arr_end(e);
     emit_kv_bool(e, "truncated", stopped != 0);
     if (stopped)
         emit_text(e, "(more blocks: --max 0 shows all)\n");
-    emit_text(e, "%" PRIu64 " block%s shown\n", s.n, s.n == 1 ? "" : "s");
-    sym_free(s.sc);
+    emit_text(e, "%zu block%s shown\n", s.n, s.n == 1 ? "" : "s");
+    sym_free(sc);
+    free(s.b);
     return PT_EXIT_OK;
 }
 
@@ -495,14 +524,12 @@ int cmd_heap(int argc, char **argv)
     emit_kv_str(&e, "found_by", h ? gh_found_by(h) : NULL);
     int status = PT_EXIT_OK;
     if (stat)
-        status = do_stat(&e, h, top);
+        status = do_stat(&e, p, h, top);
     else if (have_size)
         status = do_size(&e, p, h, size, max);
-    else if (summary(&e, p, h, spec))
+    else if (pim_resume(p), summary(&e, p, h, spec))
         status = PT_EXIT_FINDING;
-    if (p->kind == PIM_LIVE && p->stopped) {
-        pim_resume(p);
-    }
+    pim_resume(p);
     if (p->kind == PIM_LIVE && !nostop) {
         emit_text(&e, "(process stopped for %.3f ms)\n", (double)p->stopped_ns / 1e6);
         emit_kv_u64(&e, "stopped_ns", p->stopped_ns);
