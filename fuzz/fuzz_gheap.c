@@ -2,7 +2,8 @@
  * fuzz_gheap.c — the glibc heap walker (src/lib/gheap.c) over arbitrary
  * memory: the input is a 48-byte header (three base addresses and three
  * lengths, little-endian) and the bytes of three regions: libc's writable
- * data (named libc.so.6, where main_arena is looked for by its shape), a
+ * data (named libc.so.6, where main_arena is looked for by its shape; a
+ * page with libc's ELF header is put below it so that it is a module), a
  * brk heap ("[heap]") and an anonymous region (a thread arena's heap_info
  * region or mmapped chunks).  gh_open (without symbols) and gh_walk must
  * never crash, read outside the regions or loop; every chunk gh_walk
@@ -43,8 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(len, data + 24, 24);
     data += 48;
     size -= 48;
-    pim_region r[3];
-    const void *bytes[3];
+    pim_region r[4];
+    const void *bytes[4];
+    static const uint8_t elfhdr[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
     static const char *const paths[3] = {"/usr/lib/x86_64-linux-gnu/libc.so.6", "[heap]", ""};
     for (int i = 0; i < 3; i++) {
         uint64_t l = len[i] % MAXLEN;
@@ -56,18 +58,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r[i].avail = l;
         r[i].prot = PIM_R | PIM_W;
         r[i].flags = i == 0 ? PIM_RF_FILE : 0;
+        r[i].offset = i == 0 ? 0x1000 : 0;
         r[i].path = paths[i];
         bytes[i] = data;
         data += l;
         size -= l;
     }
-    for (int i = 0; i < 3; i++)
-        for (int j = i + 1; j < 3; j++)
+    /* libc's ELF header just below its data: what makes it a module */
+    if (r[0].start < 0x1000)
+        return 0;
+    memset(&r[3], 0, sizeof r[3]);
+    r[3].start = r[0].start - 0x1000;
+    r[3].end = r[0].start;
+    r[3].avail = sizeof elfhdr;
+    r[3].prot = PIM_R;
+    r[3].flags = PIM_RF_FILE;
+    r[3].path = paths[0];
+    bytes[3] = elfhdr;
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
             if (r[i].start < r[j].end && r[j].start < r[i].end)
                 return 0;
     pim *p;
     char err[256];
-    if (pim_open_memory(r, bytes, 3, &p, err, sizeof err) < 0)
+    if (pim_open_memory(r, bytes, 4, &p, err, sizeof err) < 0)
         return 0;
     gh_heap *h;
     if (gh_open_flags(p, GH_NO_SYMBOLS, &h, err, sizeof err) == 0) {

@@ -50,6 +50,12 @@ def pack(regs):
 
 
 os.makedirs(out, exist_ok=True)
+# the ring of arenas must return to main_arena: the first thread arena's
+# next is pointed back at it (the other thread arenas are not in the seed)
+if thread:
+    b = bytearray(third[1])
+    struct.pack_into("<Q", b, thread + 2160 - third[0], main)
+    third = (third[0], bytes(b))
 base = [libc, heap, third]
 seeds = {"heapfix": pack(base)}
 
