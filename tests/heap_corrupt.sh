@@ -42,6 +42,7 @@ for val in 0x4141414141414140 0x7ffffff0 0x18 0x1234567; do
     [ "$(grep -c 'corrupt at' "$T/tab")" = 1 ] || fail "size $val: other arenas reported corrupt"
     "$POOLTAG" heap --stat --json "$T/bad" >"$T/st.json" 2>"$T/err" || fail "size $val: --stat: $(cat "$T/err")"
     "$POOLTAG" heap --json "$T/bad" >"$T/s.json"
+    python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" heap "$T/s.json" || fail "size $val: schema"
     /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); h=[x for x in d["heaps"] if x["kind"]=="glibc main arena"][0]; sys.exit(h["corrupt"]["at"] != sys.argv[2])' "$T/s.json" "$chunk" ||
         fail "size $val: JSON corrupt.at is not $chunk"
 done

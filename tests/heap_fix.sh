@@ -15,13 +15,16 @@ check_one() { # LABEL SOURCE [OPTS]
     shift 2
     "$POOLTAG" heap --json "$@" "$src" >"$T/s.json" 2>"$T/err" || fail "$label: heap: $(cat "$T/err")"
     check_mallinfo "$T/s.json" "$R" "$label"
+    python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" heap "$T/s.json" || fail "$label: heap schema"
     "$POOLTAG" heap --stat --top 0 --json "$@" "$src" >"$T/st.json" 2>"$T/err" ||
         fail "$label: heap --stat: $(cat "$T/err")"
     /usr/bin/python3 "$HEAP_CHECK" stat "$T/st.json" "$R" || fail "$label: --stat"
+    python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" heap_stat "$T/st.json" || fail "$label: --stat schema"
     for u in 24 56 200 3000 152; do
         "$POOLTAG" heap --size "$u" --max 0 --json "$@" "$src" >"$T/sz.json" 2>"$T/err" ||
             fail "$label: heap --size $u: $(cat "$T/err")"
         /usr/bin/python3 "$HEAP_CHECK" size "$T/sz.json" "$R" "$u" || fail "$label: --size $u"
+        python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" heap_size "$T/sz.json" || fail "$label: --size schema"
     done
     "$POOLTAG" heap --size 152 "$@" "$src" >"$T/obj" 2>"$T/err" || fail "$label: --size 152"
     grep -q 'heapfix!heapfix_vtable+16$' "$T/obj" || fail "$label: the first word is not named: $(cat "$T/obj")"

@@ -63,7 +63,7 @@ static void usage(FILE *f)
 enum { HC_HEAP, HC_ADDR, HC_RES, HC_COMMIT, HC_BUSY, HC_FREE, HC_TOP, HC_NBUSY, HC_NFREE,
        HC_FRAG, HC_NOTE, NHCOLS };
 static const emit_col heap_cols[NHCOLS] = {
-    [HC_HEAP] = {"heap", 14, EMIT_LEFT, ""},
+    [HC_HEAP] = {"heap", 16, EMIT_LEFT, ""},
     [HC_ADDR] = {NULL, 14, 0, " "},
     [HC_RES] = {"reserved", 12, 0, " "},
     [HC_COMMIT] = {"committed", 12, 0, " "},
@@ -78,7 +78,7 @@ static const emit_col heap_cols[NHCOLS] = {
 
 static void heads(emitter *e)
 {
-    emit_text(e, "%-14s %14s %12s %12s %12s %12s %10s %9s %8s %6s\n", "Heap", "Address",
+    emit_text(e, "%-16s %14s %12s %12s %12s %12s %10s %9s %8s %6s\n", "Heap", "Address",
               "Reserved", "Committed", "InUse", "Free", "Top", "Busy", "FreeCh", "Frag");
 }
 
@@ -208,7 +208,7 @@ static int summary(emitter *e, pim *p, gh_heap *h, const char *spec)
     }
     emit_arr_end(e);
     if (h)
-        emit_text(e, "%-14s %14s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+        emit_text(e, "%-16s %14s %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
                   " %10s %9" PRIu64 " %8" PRIu64 "\n",
                   "Total (glibc)", "", tot[0], tot[1], tot[2], tot[3], "", tot[4], tot[5]);
     if (!h)
