@@ -296,7 +296,8 @@ static int do_stat(emitter *e, pim *p, gh_heap *h, uint64_t top)
     for (size_t i = 0; i < s.cap; i++)
         if (s.g[i].count)
             s.g[o++] = s.g[i];
-    qsort(s.g, o, sizeof *s.g, cmp_group);
+    if (o)
+        qsort(s.g, o, sizeof *s.g, cmp_group);
     size_t shown = top && top < o ? (size_t)top : o;
     emit_text(e, "Busy blocks by usable size: %" PRIu64 " blocks, %" PRIu64 " bytes, %zu sizes\n",
               s.busy_count, s.busy_bytes, o);
