@@ -414,8 +414,8 @@ static int walk_span(gh_heap *h, size_t ai, size_t si, int mode, gh_chunk_fn cb,
             }
             return 0;
         }
-        if (!top_span && sz == 16 && pos + 32 <= end + 16)
-            return 0; /* the fencepost that ends an older heap */
+        if (!top_span && sz < CHUNK_MIN && end - pos <= CHUNK_MIN)
+            return 0; /* the fenceposts that end an older heap (sysmalloc) */
         const char *why = NULL;
         if (sz & 15)
             why = "is not a multiple of 16";
