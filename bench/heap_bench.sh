@@ -47,7 +47,7 @@ core=$T/core.$pid
 scanned=$("$pooltag" heap --json "$core" | /usr/bin/python3 -c 'import json,sys; print(sum(h.get("committed", 0) for h in json.load(sys.stdin)["heaps"] if "arena" in h["kind"]))')
 
 now() { date +%s%N; }
-median() { sort -n | awk '{a[NR]=$1} END {printf "%d %d %d\n", a[int((NR+1)/2)], a[1], a[NR]}'; }
+median() { sort -n | awk '{a[NR]=$1} END {printf "%.0f %.0f %.0f\n", a[int((NR+1)/2)], a[1], a[NR]}'; }
 cat "$core" >/dev/null
 t0=$(now); cat "$core" >/dev/null; t1=$(now); base_ns=$((t1 - t0))
 
