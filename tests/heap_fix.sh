@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pooltag heap on heapfix (tests/fixtures/heapfix.c), live (stopped and
-# --no-stop) and from a gcore: the figures equal mallinfo2() taken inside
+# --no-stop), from a gcore and from a kernel core: the figures equal mallinfo2() taken inside
 # the process (tcache moved from busy to free: heap_check.py), the tcache
 # holds what the fixture put there, --stat counts every size of the
 # fixture's block list exactly, --size lists exactly its addresses, the
@@ -43,4 +43,16 @@ check_one core "$T/core"
 "$POOLTAG" heap "$T/core" >"$T/tab" || fail "heap core: exit $?"
 [ "$(grep -c '^main arena ' "$T/tab")" = 1 ] && [ "$(grep -c '^thread arena ' "$T/tab")" = 2 ] &&
     grep -q '^mmapped ' "$T/tab" || fail "heap core table: $(cat "$T/tab")"
+# a kernel core (core_pattern "core" or "core.PID" in the working
+# directory, ulimit -c unlimited; the default coredump_filter dumps the
+# anonymous private memory that holds the heap)
+kill -SEGV "$HF_PID"
+wait "$HF_PID" 2>/dev/null || true
+kc=
+for f in "$T/core.$HF_PID" "$T/core"; do [ -s "$f" ] && kc=$f && break; done
+if [ -n "$kc" ]; then
+    check_one kernel "$kc"
+else
+    echo "note: no kernel core written (core_pattern $(cat /proc/sys/kernel/core_pattern)): kernel core not checked" >&2
+fi
 echo PASS

@@ -11,7 +11,8 @@ HEAP_CHECK=$(dirname "${BASH_SOURCE[0]}")/heap_check.py
 
 start_heapfix() {
     [ -x "$HEAPFIX" ] || { echo "SKIP: $HEAPFIX not built" >&2; exit 77; }
-    "$HEAPFIX" "$@" >"$T/hf.out" &
+    # in $T with core files on: heap_fix also reads a kernel core
+    (cd "$T" && ulimit -c unlimited 2>/dev/null; exec "$HEAPFIX" "$@" >"$T/hf.out") &
     HF_PID=$!
     track_pid "$HF_PID"
     for _ in $(seq 400); do
