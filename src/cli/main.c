@@ -39,6 +39,7 @@ static const struct verb {
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
     {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
+    {"heap", cmd_heap, "glibc heaps of any process or core: arenas, --stat by size (!heap)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
