@@ -39,6 +39,8 @@ static const struct verb {
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
     {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
+    {"address", cmd_address, "regions of any process or core by usage: heap, stack, image (!address)"},
+    {"search", cmd_search, "find a number or string in memory of a process or core (s -q, s -a)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 
