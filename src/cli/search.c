@@ -340,7 +340,9 @@ static void report(emitter *e, search *s, const char *spec, unsigned in_mask, co
             sym_nearest(sc, (size_t)c->module, h->addr, &nr);
         }
         char where[CLI_ESC_MAX + 96];
-        if (mod && nr.before)
+        if (mod && nr.before && h->addr == nr.before_addr)
+            snprintf(where, sizeof where, "%s!%s", cli_esc(mod), cli_esc(nr.before));
+        else if (mod && nr.before)
             snprintf(where, sizeof where, "%s!%s+0x%" PRIx64, cli_esc(mod), cli_esc(nr.before),
                      h->addr - nr.before_addr);
         else if (mod)

@@ -17,8 +17,8 @@
  *              of mmapped malloc chunks filling an anonymous region
  *              exactly; pooltag's nonpaged pool (its 64 KiB-aligned
  *              mappings start with the slab or large-block magic);
- *              mimalloc's segments (32 MiB aligned, the segment header's
- *              sizes self-consistent).
+ *              mimalloc 2.0.9's segments (32 MiB aligned, the segment
+ *              header's sizes self-consistent).
  *   Stack      the region holding a thread's stack pointer (registers: a
  *              core, or a live process opened with PIM_STOP); "[stack]"
  *              (the main thread, live); the region holding a non-main
@@ -246,14 +246,13 @@ static int nonpaged_at(pim *p, const pim_region *r)
 }
 
 /*
- * A mimalloc 2.x segment at the region's first 32 MiB-aligned address:
- * its header (mi_segment_t) holds, after memid, four flags, the decommit
- * expiry and two 64-byte commit masks, the abandoned link, next, abandoned,
- * abandoned_visits, used and cookie, then segment_slices,
- * segment_info_slices, kind and thread_id, slice_entries.  The sizes must
- * agree with each other: segment_slices * 64 KiB is the segment (32 MiB for
- * a normal one, more for a huge one), segment_info_slices is small,
- * slice_entries at most segment_slices, kind 0 (normal) or 1 (huge).
+ * A mimalloc segment at the region's first 32 MiB-aligned address, in the
+ * layout of mimalloc 2.0.9 (Debian 12's libmimalloc2.0): the header
+ * (mi_segment_t) has, in words 27..31, cookie, segment_slices,
+ * segment_info_slices, kind and slice_entries.  They must agree: a normal
+ * segment (kind 0) is 512 slices of 64 KiB (32 MiB), a huge one (kind 1)
+ * at least that; its info slices are few; slice_entries is at most
+ * segment_slices.  Other versions' headers do not pass and stay Anonymous.
  */
 static int mimalloc_at(pim *p, const pim_region *r)
 {
@@ -261,11 +260,8 @@ static int mimalloc_at(pim *p, const pim_region *r)
     uint64_t w[32];
     if (!a || a + MI_SLICE > r->end || pim_read_all(p, a, w, sizeof w) < 0)
         return 0;
-    /* memid(0) flags(1) expire(2) masks(3..18) abandoned_next(19) next(20)
-     * abandoned(21) visits(22) used(23) cookie(24) slices(25) info(26)
-     * kind(27) thread_id(28) slice_entries(29) */
-    uint64_t slices = w[25], info = w[26], kind = w[27], entries = w[29];
-    if (kind > 1 || slices == 0 || info == 0 || info > 16 || entries == 0 || entries > slices)
+    uint64_t slices = w[28], info = w[29], kind = w[30], entries = w[31];
+    if (kind > 1 || info == 0 || info > 64 || entries == 0 || entries > slices)
         return 0;
     if (kind == 0 && slices * MI_SLICE != MI_SEGMENT)
         return 0;

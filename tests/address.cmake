@@ -1,0 +1,12 @@
+# The dump walkthrough's service (issue 13, docs/dumps.md), built beside
+# the other fixtures ($PT_FIXTURES): libuseheap.so keeps its own mmapped
+# heap in the global blob_heap; useheap_svc does malloc traffic in three
+# threads.  Not linked with pooltag (pooltag run tags it).
+pt_fixture_lib(useheap fixtures/libuseheap.c)
+add_executable(useheap_svc fixtures/useheap_svc.c)
+set_target_properties(useheap_svc PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PT_FIXTURES})
+target_link_libraries(useheap_svc PRIVATE useheap Threads::Threads)
+
+# `pooltag address` (tests/address_*.sh).
+pt_shell_test(address_live address_live.sh 120)
+pt_shell_test(address_errors address_errors.sh 60)
