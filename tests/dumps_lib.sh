@@ -1,0 +1,46 @@
+# dumps_lib.sh — sourced by the address_*.sh and search_*.sh tests (after
+# cli_lib.sh): the useheap fixture ($PT_FIXTURES/useheap_svc, built by
+# tests/address.cmake).
+#
+# start_useheap MB [WRAP...]: start useheap_svc growing its blob heap to MB
+# MiB (under WRAP, e.g. "$POOLTAG" run --, if given), wait until it is
+# ready; sets UH_PID and UH_BLOB (the address libuseheap.so!blob_heap
+# holds, as the fixture printed it).
+# check_json NAME FILE: FILE follows the schema block NAME of docs/json.md.
+# jget FILE PYEXPR: PYEXPR evaluated with d = the JSON document in FILE.
+
+: "${PT_FIXTURES:?PT_FIXTURES not set}"
+UH=$PT_FIXTURES/useheap_svc
+
+need_useheap() {
+    [ -x "$UH" ] && [ -e "$PT_FIXTURES/libuseheap.so" ] ||
+        { echo "SKIP: $UH not built" >&2; exit 77; }
+    command -v python3 >/dev/null || { echo "SKIP: python3 not installed" >&2; exit 77; }
+}
+
+start_useheap() {
+    local mb=$1
+    shift
+    local ready=$T/ready.$RANDOM
+    "$@" "$UH" "$ready" "$mb" &
+    UH_PID=$!
+    track_pid "$UH_PID"
+    for _ in $(seq 600); do
+        if [ -s "$ready" ]; then
+            read -r UH_PID UH_BLOB <"$ready"
+            return 0
+        fi
+        kill -0 "$UH_PID" 2>/dev/null || fail "useheap_svc died while starting"
+        sleep 0.05
+    done
+    fail "useheap_svc never became ready"
+}
+
+check_json() {
+    python3 "$PT_SRC/tests/json_check.py" "$PT_SRC/docs/json.md" "$1" "$2" ||
+        fail "$1: $2 does not follow docs/json.md: $(head -c 800 "$2")"
+}
+
+jget() {
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
