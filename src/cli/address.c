@@ -6,9 +6,9 @@
  * pr_classify (pregions.h: Heap, Stack, Image, MappedFile, Segment,
  * Anonymous, Other).  Sizes are the regions' address ranges (what the
  * mapping reserves, dumped or not).  "Busy" is every region that is not
- * PROT_NONE: a PROT_NONE region (a guard page, address space glibc or
- * another allocator reserved) counts in the total only, as WinDbg counts
- * reserved-but-free space apart.
+ * reserved address space (pr_class.reserved: PROT_NONE, a guard page,
+ * address space glibc or another allocator reserved), which counts in the
+ * total only, as WinDbg counts reserved-but-free space apart.
  *
  * Tables: the summary by usage (sorted by size), the largest region of each
  * usage (its start is what `pooltag search` looks for), the threads whose
@@ -48,7 +48,10 @@ static void usage(FILE *f)
           "(the pooltag segment), Anonymous (private memory of no known use) and\n"
           "Other ([vdso], [vvar], guard pages and reserved PROT_NONE space), with the\n"
           "number of regions, their size, % of busy and % of total; then the largest\n"
-          "region of each usage.  Busy is every region that is not PROT_NONE.\n"
+          "region of each usage.  Busy is every region but reserved address space:\n"
+          "PROT_NONE regions (a gcore core writes them read-only: there the guard\n"
+          "pages and arena reserves that are recognised).  A core's file mappings\n"
+          "that it holds no bytes of have protection \"?\" and count as busy.\n"
           "SOURCE is a PID (any process you may trace: tagged or not) or a core file.\n"
           "\n"
           "  --prot         also the regions by protection (rwx)\n"
@@ -77,12 +80,23 @@ static double pct(uint64_t a, uint64_t b)
     return b ? 100.0 * (double)a / (double)b : 0.0;
 }
 
+/* "rw-"; "?" when a core does not say (PIM_RF_NOPHDR). */
 static void prot_text(unsigned prot, char out[4])
 {
+    if (prot > 7) {
+        strcpy(out, "?");
+        return;
+    }
     out[0] = (prot & PIM_R) ? 'r' : '-';
     out[1] = (prot & PIM_W) ? 'w' : '-';
     out[2] = (prot & PIM_X) ? 'x' : '-';
     out[3] = 0;
+}
+
+/* The region's rwx bits, or 8 when unknown. */
+static unsigned region_prot(const pim_region *r)
+{
+    return (r->flags & PIM_RF_NOPHDR) ? 8 : r->prot & 7;
 }
 
 static const char *size_text(uint64_t v, char *buf, size_t size)
@@ -160,7 +174,7 @@ static void report(emitter *e, pim *p, const pr_class *cls, const char *spec, in
         u->regions++;
         u->size += sz;
         total += sz;
-        if (r->prot) {
+        if (!cls[i].reserved) {
             u->busy += sz;
             busy += sz;
         }
@@ -177,7 +191,7 @@ static void report(emitter *e, pim *p, const pr_class *cls, const char *spec, in
         pr_describe(e->f, p, spec);
     }
     pr_emit_source(e, p, spec);
-    emit_text(e, ": %zu regions, %s mapped, %s busy (not PROT_NONE), %zu thread%s\n\n",
+    emit_text(e, ": %zu regions, %s mapped, %s busy, %zu thread%s\n\n",
               p->nregions, size_text(total, b1, sizeof b1), size_text(busy, b2, sizeof b2),
               p->nthreads, p->nthreads == 1 ? "" : "s");
     emit_kv_u64(e, "regions", p->nregions);
@@ -250,9 +264,9 @@ static void report(emitter *e, pim *p, const pr_class *cls, const char *spec, in
 
     if (show_prot) {
         /* Eight protections: index by the rwx bits. */
-        uint64_t pr_n[8] = {0}, pr_sz[8] = {0};
+        uint64_t pr_n[9] = {0}, pr_sz[9] = {0};
         for (size_t i = 0; i < p->nregions; i++) {
-            unsigned k = p->regions[i].prot & 7;
+            unsigned k = region_prot(&p->regions[i]);
             pr_n[k]++;
             pr_sz[k] += p->regions[i].end - p->regions[i].start;
         }
@@ -261,7 +275,7 @@ static void report(emitter *e, pim *p, const pr_class *cls, const char *spec, in
         emit_arr_begin(e, "protection");
         for (;;) {
             int best = -1;
-            for (int k = 0; k < 8; k++)
+            for (int k = 0; k < 9; k++)
                 if (pr_n[k] && (best < 0 || pr_sz[k] > pr_sz[best]))
                     best = k;
             if (best < 0)
@@ -328,7 +342,7 @@ static void report(emitter *e, pim *p, const pr_class *cls, const char *spec, in
         for (size_t i = 0; i < p->nregions; i++) {
             const pim_region *r = &p->regions[i];
             char pt[4];
-            prot_text(r->prot, pt);
+            prot_text(region_prot(r), pt);
             emit_row_begin(e);
             snprintf(cell, sizeof cell, "%016" PRIx64, r->start);
             emit_col_text(e, RC_START, cell);

@@ -105,6 +105,8 @@ void pr_free(pr_class *c, size_t n)
 /* mimalloc 2.x: segments are 32 MiB aligned, made of 64 KiB slices. */
 #define MI_SEGMENT (32ull << 20)
 #define MI_SLICE (64ull << 10)
+/* x86-64: the legacy vsyscall page, at a fixed address. */
+#define VSYSCALL_ADDR 0xffffffffff600000ull
 
 typedef struct cls_state {
     pim *p;
@@ -148,6 +150,16 @@ static int anon(const pim_region *r)
 static int anon_rw(const pim_region *r)
 {
     return anon(r) && (r->prot & (PIM_R | PIM_W)) == (PIM_R | PIM_W) && !(r->flags & PIM_RF_SHARED);
+}
+
+/* PROT_NONE address space: PROT_NONE (not a core's file mapping whose
+ * protection is unknown), or in a core an anonymous read-only region,
+ * which is how gcore writes PROT_NONE ones. */
+static int noaccess(const pim *p, const pim_region *r)
+{
+    if (r->prot == 0)
+        return !(r->flags & PIM_RF_NOPHDR);
+    return p->kind == PIM_CORE && r->prot == PIM_R && anon(r);
 }
 
 static size_t region_index(const pim *p, const pim_region *r)
@@ -294,9 +306,10 @@ static void heap_signatures(cls_state *s)
             for (size_t j = i + 1; j < p->nregions; j++) {
                 const pim_region *q = &p->regions[j];
                 if (q->start != p->regions[j - 1].end || q->end > r->start + GLIBC_HEAP_MAX ||
-                    q->prot != 0 || !anon(q) || !unset(s, j))
+                    !noaccess(p, q) || !anon(q) || !unset(s, j))
                     break;
                 set(s, j, PR_HEAP, -1, -1, "glibc arena heap (reserved)");
+                s->c[j].reserved = 1;
             }
         } else if ((n = mmapped_chunks(p, r)) > 0) {
             set(s, i, PR_HEAP, -1, -1, n == 1 ? "glibc mmapped chunk" : "%zu glibc mmapped chunks",
@@ -405,9 +418,11 @@ static void stacks(cls_state *s)
     /* Guard pages: PROT_NONE just below a stack. */
     for (size_t i = 0; i + 1 < p->nregions; i++) {
         const pim_region *r = &p->regions[i];
-        if (unset(s, i) && r->prot == 0 && anon(r) && r->end == p->regions[i + 1].start &&
-            s->c[i + 1].kind == PR_STACK)
+        if (unset(s, i) && noaccess(p, r) && anon(r) && r->end == p->regions[i + 1].start &&
+            s->c[i + 1].kind == PR_STACK && r->end - r->start <= (1u << 20)) {
             set(s, i, PR_OTHER, -1, -1, "guard of %s's stack", s->c[i + 1].detail);
+            s->c[i].reserved = 1;
+        }
     }
 }
 
@@ -447,8 +462,18 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
             if (pm)
                 set(&s, i, PR_IMAGE, -1, (long)(pm - p->modules), "%s", pm->name);
         } else if (!strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") ||
-                   !strcmp(path, "[vsyscall]") || !strcmp(path, "[vectors]")) {
+                   !strcmp(path, "[vsyscall]") || !strcmp(path, "[vectors]") ||
+                   !strncmp(path, "[vvar_", 6)) {
             set(&s, i, PR_OTHER, -1, -1, "%s", path);
+        } else if (r->start == VSYSCALL_ADDR) {
+            set(&s, i, PR_OTHER, -1, -1, "[vsyscall]");
+        }
+        if (unset(&s, i) && p->kind == PIM_CORE && anon(r) && (r->prot & PIM_X) &&
+            !(r->prot & PIM_W) && r->end - r->start <= (64u << 10)) {
+            /* A core does not name the vDSO: an anonymous executable ELF. */
+            unsigned char mag[4];
+            if (pim_read_all(p, r->start, mag, 4) == 0 && memcmp(mag, "\177ELF", 4) == 0)
+                set(&s, i, PR_OTHER, -1, -1, "[vdso]");
         }
     }
     if (gh)
@@ -458,6 +483,8 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
     for (size_t i = 0; i < p->nregions; i++) {
         const pim_region *r = &p->regions[i];
         const char *path = r->path ? r->path : "";
+        if (r->prot == 0 && !(r->flags & PIM_RF_NOPHDR))
+            s.c[i].reserved = 1;
         if (!unset(&s, i))
             continue;
         if ((r->flags & PIM_RF_FILE) || (path[0] == '/'))

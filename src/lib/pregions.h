@@ -36,6 +36,11 @@ typedef struct pr_class {
                               name, the file's path; "" when nothing more  */
     long thread;           /* index in p->threads (Stack), else -1        */
     long module;           /* index in p->modules (Image), else -1        */
+    int reserved;          /* (appended) address space that is not in use:
+                              PROT_NONE, or in a gcore core (which writes
+                              PROT_NONE regions as read-only) a region
+                              recognised as a guard page or an arena's
+                              reserve; not counted as busy               */
 } pr_class;
 
 /* "Heap", "Stack", "Image", "MappedFile", "Segment", "Anonymous", "Other" */
