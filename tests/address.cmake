@@ -10,3 +10,4 @@ target_link_libraries(useheap_svc PRIVATE useheap Threads::Threads)
 # `pooltag address` (tests/address_*.sh).
 pt_shell_test(address_live address_live.sh 120)
 pt_shell_test(address_errors address_errors.sh 60)
+pt_shell_test(address_core address_core.sh 300)

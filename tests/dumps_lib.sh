@@ -44,3 +44,51 @@ check_json() {
 jget() {
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
+
+# need_gcore: skip without gdb's gcore.
+need_gcore() {
+    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) not installed" >&2; exit 77; }
+}
+
+# take_gcore PID FILE: FILE is a core of PID written by gcore (the process
+# runs on).
+take_gcore() {
+    timeout 120 gcore -o "$2.tmp" "$1" >"$T/gcore.log" 2>&1 || fail "gcore $1: $(tail -3 "$T/gcore.log")"
+    mv "$2.tmp.$1" "$2" || fail "gcore wrote no $2.tmp.$1"
+}
+
+# take_kernel_core MB FILE: start useheap_svc (MB), kill it with SIGABRT
+# with `ulimit -c unlimited` in a folder of the test, and move the core the
+# kernel wrote to FILE; sets KC_BLOB.  Returns 1 (with the reason in
+# KC_WHY) when the machine's core_pattern sends cores elsewhere.
+take_kernel_core() {
+    local pat
+    pat=$(cat /proc/sys/kernel/core_pattern 2>/dev/null)
+    case "$pat" in
+    "|"*|/*) KC_WHY="core_pattern is '$pat': cores do not land in the working folder"; return 1 ;;
+    esac
+    mkdir -p "$T/kc"
+    (
+        cd "$T/kc" || exit 1
+        ulimit -c unlimited
+        exec "$UH" "$T/kc.ready" "$1"
+    ) &
+    local pid=$!
+    track_pid "$pid"
+    for _ in $(seq 600); do
+        [ -s "$T/kc.ready" ] && break
+        kill -0 "$pid" 2>/dev/null || fail "useheap_svc died while starting"
+        sleep 0.05
+    done
+    read -r _ KC_BLOB <"$T/kc.ready"
+    kill -ABRT "$pid"
+    wait "$pid" 2>/dev/null
+    local f
+    for _ in $(seq 100); do
+        f=$(find "$T/kc" -maxdepth 1 -name 'core*' -type f | head -1)
+        [ -n "$f" ] && break
+        sleep 0.1
+    done
+    [ -n "$f" ] || { KC_WHY="no core file written (core_pattern '$pat')"; return 1; }
+    mv "$f" "$2"
+}

@@ -457,7 +457,9 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
             set(&s, i, PR_SEGMENT, -1, -1, "pooltag segment");
         } else if ((r->flags & PIM_RF_FILE) && (m = module_of_path(p, path)) >= 0) {
             set(&s, i, PR_IMAGE, -1, m, "%s", p->modules[m].name);
-        } else if (anon(r) && !(r->flags & PIM_RF_SHARED)) {
+        } else if (r->start == VSYSCALL_ADDR) {
+            set(&s, i, PR_OTHER, -1, -1, "[vsyscall]");
+        } else if (anon(r) && !(r->flags & PIM_RF_SHARED) && pim_module_at(p, r->start)) {
             const pim_module *pm = pim_module_at(p, r->start);
             if (pm)
                 set(&s, i, PR_IMAGE, -1, (long)(pm - p->modules), "%s", pm->name);
@@ -465,8 +467,6 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
                    !strcmp(path, "[vsyscall]") || !strcmp(path, "[vectors]") ||
                    !strncmp(path, "[vvar_", 6)) {
             set(&s, i, PR_OTHER, -1, -1, "%s", path);
-        } else if (r->start == VSYSCALL_ADDR) {
-            set(&s, i, PR_OTHER, -1, -1, "[vsyscall]");
         }
         if (unset(&s, i) && p->kind == PIM_CORE && anon(r) && (r->prot & PIM_X) &&
             !(r->prot & PIM_W) && r->end - r->start <= (64u << 10)) {
