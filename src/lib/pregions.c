@@ -406,7 +406,7 @@ static void stacks(cls_state *s)
             continue;
         }
         /* glibc's thread stacks: a guard page below, the TCB on top. */
-        if (i == 0 || !anon_rw(r) || p->regions[i - 1].prot != 0 ||
+        if (i == 0 || !anon_rw(r) || !noaccess(p, &p->regions[i - 1]) ||
             p->regions[i - 1].end != r->start)
             continue;
         long t = tcb_thread(p, r);
