@@ -14,8 +14,9 @@
  * spans two regions.
  *
  * Scanning: aligned numbers of 2, 4 or 8 bytes by a block loop that ORs the
- * comparisons of 256 bytes (no branch per word, so the compiler vectorizes
- * it) and looks closer only at a block that holds a match; one byte by
+ * comparisons of 256 bytes (no branch per word: the compiler vectorizes it
+ * for 2 and 4 bytes; 8 bytes use SSE2 by hand) and looks closer only at a
+ * block that holds a match; one byte by
  * memchr; strings and unaligned numbers by memmem.  Chunks of unaligned
  * patterns overlap by the pattern's length less one byte, so a match across
  * chunks is found once.
