@@ -93,3 +93,33 @@ timeout 30 "$POOLTAG" search --max 2 "$pid" 0 >"$T/max.txt" || fail "--max 2 tab
 total=$(jget "$T/max.json" 'd["total"]')
 grep -qx "\.\.\. more hits not shown: $((total - 2)) (raise --max)" "$T/max.txt" ||
     fail "--max 2 table: $(cat "$T/max.txt")"
+
+# 6. Overlapping matches across the 4 MiB chunks of a live read: the blob
+# heap is one run of 'b' bytes; every (overlapping) occurrence of 16 'b's
+# and of the 8-byte word 0x6262626262626262 at any address is counted once,
+# as a plain read of the process's memory counts them.
+timeout 60 "$POOLTAG" search --json --max 0 --string bbbbbbbbbbbbbbbb "$pid" >"$T/bs.json" || fail "--string b*16"
+timeout 60 "$POOLTAG" search --json --max 0 --unaligned "$pid" 0x6262626262626262 >"$T/bu.json" || fail "--unaligned b*8"
+python3 - "$T/bs.json" "$T/bu.json" "$pid" <<'PY' || fail "overlapping counts differ from /proc/PID/mem"
+import json, re, sys
+s, u = (json.load(open(f))["total"] for f in sys.argv[1:3])
+pid = int(sys.argv[3])
+c16 = c8 = 0
+mem = open("/proc/%d/mem" % pid, "rb", buffering=0)
+for line in open("/proc/%d/maps" % pid):
+    f = line.split()
+    a, b = (int(x, 16) for x in f[0].split("-"))
+    if f[1][0] != "r" or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]", "[vvar_vclock]")):
+        continue
+    try:
+        mem.seek(a)
+        data = mem.read(b - a)
+    except OSError:
+        continue
+    for m in re.finditer(rb"b{8,}", data):
+        n = m.end() - m.start()
+        c8 += n - 7
+        c16 += max(0, n - 15)
+assert c16 > 4 << 20 and s == c16, (s, c16)
+assert u == c8, (u, c8)
+PY
