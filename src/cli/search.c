@@ -225,6 +225,14 @@ static void scan_u64(search *s, const uint8_t *b, size_t n, uint64_t base)
 SCAN_ALIGNED(scan_u64, uint64_t)
 #endif
 
+static int same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static void scan_bytes(search *s, const uint8_t *b, size_t n, uint64_t base)
 {
     if (s->len == 1) {
@@ -237,10 +245,15 @@ static void scan_bytes(search *s, const uint8_t *b, size_t n, uint64_t base)
     }
     const uint8_t *q = b, *end = b + n;
     while ((size_t)(end - q) >= s->len && (q = memmem(q, (size_t)(end - q), s->pat, s->len))) {
-        uint64_t a = base + (uint64_t)(q - b);
-        if (s->align == 1 || a % s->align == 0)
-            add_hit(s, a);
-        q++;
+        /* A match; the next ones, when they follow at once (a run of the
+         * same bytes), are checked here rather than by one memmem call
+         * each. */
+        do {
+            uint64_t a = base + (uint64_t)(q - b);
+            if (s->align == 1 || a % s->align == 0)
+                add_hit(s, a);
+            q++;
+        } while ((size_t)(end - q) >= s->len && same(q, s->pat, s->len));
     }
 }
 
