@@ -37,7 +37,7 @@ static void usage(FILE *f)
           "\n"
           "Memory summary of a tagged process, like WinDbg's !vm 1: resident\n"
           "and committed memory (from /proc/PID/status for a live process, as\n"
-          "recorded for a snapshot), then per pool the usage, peak and maximum\n"
+          "recorded for a snapshot; not known for a core file), then per pool the usage, peak and maximum\n"
           "in pages and KiB, the allocation failures, and the caller errors\n"
           "detected; when there are any, the failures injected by pooltag fault\n"
           "and the allocations that found the special pool full.  A pool over\n"
@@ -172,7 +172,7 @@ static void report(emitter *e, const ptr_view *v, const char *spec, const pool_f
         emit_kv_u64(e, "locked_kb", pr->vmlck_kb);
         emit_obj_end(e);
     } else {
-        emit_text(e, "    %-26s%s\n", "Process Memory:", "not recorded (bare segment image)");
+        emit_text(e, "    %-26s%s\n", "Process Memory:", v->kind == PTR_CORE ? "not known (a core file holds no VmRSS)" : "not recorded (bare segment image)");
         emit_kv_null(e, "process");
     }
     emit_obj_begin(e, "pools");

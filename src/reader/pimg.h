@@ -125,6 +125,8 @@ typedef struct pim {
     void *priv;            /* the backend's                               */
     char args[81];         /* core: the command line as NT_PRPSINFO holds
                               it (pr_psargs, cut at 80 bytes); live: ""  */
+    uint64_t vdso;         /* core: the vDSO's address (AT_SYSINFO_EHDR),
+                              0 unknown; live: 0 (its region is "[vdso]") */
 } pim;
 
 /* pim_open flags */
@@ -142,6 +144,13 @@ int pim_open_pid(uint32_t pid, unsigned flags, pim **out, char *err,
                  size_t errlen);
 int pim_open_core(const char *path, unsigned flags, pim **out, char *err,
                   size_t errlen);
+/* 1 when path is a regular file that starts with the ELF magic: what a
+ * verb taking "a PID, a snapshot or a core" hands to pim_open_core (which
+ * then says what an ELF file that is not a core is); 0 otherwise. */
+int pim_file_is_elf(const char *path);
+/* 1 when it is an ELF core file (e_type ET_CORE, of any architecture):
+ * `pooltag find TAG CORE` reads it as a process, not as an ELF file. */
+int pim_file_is_core(const char *path);
 /* A core file's bytes held by the caller (the fuzz target): buf must
  * outlive the pim; name is its source ("core image" when NULL).  Errors
  * as pim_open_core's, without the path prefix. */
