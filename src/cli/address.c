@@ -410,9 +410,15 @@ int cmd_address(int argc, char **argv)
         cli_err(VERB, "%s", err);
         return PT_EXIT_USAGE;
     }
+    /* glibc's arenas by their malloc_state where it is found (else the
+     * classifier's signatures find them). */
     gh_heap *gh = NULL;
+    if (gh_open(p, &gh, err, sizeof err) < 0)
+        gh = NULL;
     pr_class *cls = NULL;
-    if (pr_classify(p, gh, &cls, err, sizeof err) < 0) {
+    int rc = pr_classify(p, gh, &cls, err, sizeof err);
+    gh_close(gh);
+    if (rc < 0) {
         cli_err(VERB, "%s", err);
         pim_close(p);
         return PT_EXIT_USAGE;

@@ -176,13 +176,10 @@ static uint64_t first_aligned(const pim_region *r, uint64_t align)
 
 /* ---- Heap ---------------------------------------------------------------- */
 
-/* TEMPORARY until i13-heap (gheap.c) is merged. */
-#pragma weak gh_narenas
-#pragma weak gh_arena_at
+/* The regions of glibc's arenas' spans, as gheap found them (the same
+ * details as the signatures below give). */
 static void heap_gh(cls_state *s, gh_heap *gh)
 {
-    if (!gh_narenas)
-        return;
     pim *p = s->p;
     size_t na = gh_narenas(gh);
     for (size_t a = 0; a < na; a++) {
@@ -193,11 +190,13 @@ static void heap_gh(cls_state *s, gh_heap *gh)
                 if (!unset(s, i) || r->end <= ar->spans[k].start ||
                     r->start >= ar->spans[k].end)
                     continue;
+                int res = noaccess(p, r);
                 if (ar->main)
-                    set(s, i, PR_HEAP, -1, -1, "glibc main arena%s",
-                        r->path && strcmp(r->path, "[heap]") == 0 ? " (brk heap)" : "");
+                    set(s, i, PR_HEAP, -1, -1, "%s%s", "brk heap (glibc main arena)",
+                        res ? " (reserved)" : "");
                 else
-                    set(s, i, PR_HEAP, -1, -1, "glibc arena %zu", a);
+                    set(s, i, PR_HEAP, -1, -1, "glibc arena heap%s", res ? " (reserved)" : "");
+                s->c[i].reserved = res;
             }
         }
     }
@@ -282,11 +281,30 @@ static int mimalloc_at(pim *p, const pim_region *r)
     return 1;
 }
 
+/* The rest of the 64 MiB of the heap_info region starting at region i:
+ * reserved PROT_NONE (gcore: read-only) address space of the arena. */
+static void arena_reserve(cls_state *s, size_t i)
+{
+    pim *p = s->p;
+    const pim_region *r = &p->regions[i];
+    for (size_t j = i + 1; j < p->nregions; j++) {
+        const pim_region *q = &p->regions[j];
+        if (q->start != p->regions[j - 1].end || q->end > r->start + GLIBC_HEAP_MAX ||
+            !noaccess(p, q) || !anon(q) || !unset(s, j))
+            break;
+        set(s, j, PR_HEAP, -1, -1, "glibc arena heap (reserved)");
+        s->c[j].reserved = 1;
+    }
+}
+
 static void heap_signatures(cls_state *s)
 {
     pim *p = s->p;
     for (size_t i = 0; i < p->nregions; i++) {
         const pim_region *r = &p->regions[i];
+        if (s->c[i].kind == PR_HEAP && !(r->start & (GLIBC_HEAP_MAX - 1)) &&
+            strcmp(s->c[i].detail, "glibc arena heap") == 0)
+            arena_reserve(s, i); /* an arena gheap found */
         if (!unset(s, i))
             continue;
         if (r->path && strcmp(r->path, "[heap]") == 0) {
@@ -302,15 +320,7 @@ static void heap_signatures(cls_state *s)
             set(s, i, PR_HEAP, -1, -1, "brk heap (glibc main arena)");
         } else if (heap_info_at(p, r, &hsz)) {
             set(s, i, PR_HEAP, -1, -1, "glibc arena heap");
-            /* The rest of its 64 MiB, reserved PROT_NONE. */
-            for (size_t j = i + 1; j < p->nregions; j++) {
-                const pim_region *q = &p->regions[j];
-                if (q->start != p->regions[j - 1].end || q->end > r->start + GLIBC_HEAP_MAX ||
-                    !noaccess(p, q) || !anon(q) || !unset(s, j))
-                    break;
-                set(s, j, PR_HEAP, -1, -1, "glibc arena heap (reserved)");
-                s->c[j].reserved = 1;
-            }
+            arena_reserve(s, i);
         } else if ((n = mmapped_chunks(p, r)) > 0) {
             set(s, i, PR_HEAP, -1, -1, n == 1 ? "glibc mmapped chunk" : "%zu glibc mmapped chunks",
                 n);
