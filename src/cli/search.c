@@ -534,14 +534,8 @@ int cmd_search(int argc, char **argv)
     uint8_t *buf = NULL;
     sym_ctx *sc = NULL;
     s.p = p;
-    /* The same usages as pooltag address gives (glibc's arenas from gheap
-     * where it finds them). */
-    gh_heap *gh = NULL;
-    if (gh_open(p, &gh, err, sizeof err) < 0)
-        gh = NULL;
-    int rc = pr_classify(p, gh, &cls, err, sizeof err);
-    gh_close(gh);
-    if (rc < 0) {
+    /* The same usages as pooltag address gives (signatures only). */
+    if (pr_classify(p, NULL, &cls, err, sizeof err) < 0) {
         cli_err(VERB, "%s", err);
         goto out;
     }
