@@ -6,9 +6,11 @@
  * nonpaged pool's slab magic, a mimalloc 2.0.9 segment header (and a bad
  * one), a thread stack by the stack pointer, by fs_base and by the glibc
  * TCB at its top (tid 0x2d0 bytes in), its guard page, the kernel's
- * special mappings, a module's mappings and its .bss, a file mapping, a
+ * special mappings, a module's mappings and its .bss (pim_module_bss_end),
+ * a file mapping, a
  * PROT_NONE reserve and plain anonymous memory.  Also pr_kind_parse.
  */
+#include "pimsym.h"
 #include "pregions.h"
 #include "pt_test.h"
 
@@ -120,7 +122,8 @@ int main(void)
     CHECK(pim_open_memory(r, (const void *const *)bytes, NR, &p, err, sizeof err) == 0);
     CHECK_EQ_U(p->nregions, NR);
     CHECK_EQ_U(p->nmodules, 1);
-    CHECK_EQ_U(p->modules[0].end, r[R_BSS].end); /* the .bss joined the span */
+    CHECK_EQ_U(p->modules[0].end, r[R_IMG].end); /* its file's mappings, as lm shows */
+    CHECK_EQ_U(pim_module_bss_end(p, &p->modules[0]), r[R_BSS].end); /* and its .bss */
     pim_thread t[4];
     memset(t, 0, sizeof t);
     t[0].tid = 100; /* the main thread: no registers, no [stack] here */

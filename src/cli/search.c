@@ -565,7 +565,7 @@ int cmd_search(int argc, char **argv)
     for (size_t k = 0; k < s.nhits && !image_hit; k++)
         image_hit = cls[s.hits[k].region].kind == PR_IMAGE;
     if (image_hit) {
-        sc = pim_symbols(p, 0);
+        sc = pim_symbols_bss(p, 0); /* globals in .bss named too */
         if (!sc) {
             cli_err(VERB, "out of memory");
             goto out;

@@ -5,8 +5,9 @@
  *
  *   Segment    the region pimg flags PIM_RF_SEGMENT.
  *   Image      a mapping of a module's file (pim modules), and the
- *              anonymous regions inside a module's span (its .bss pages
- *              beyond the file).
+ *              anonymous regions just after it that its last PT_LOAD
+ *              covers (its .bss pages beyond the file:
+ *              pim_module_bss_end).
  *   Other      [vdso], [vvar], [vsyscall], [vectors].
  *   Heap       glibc's arenas' spans (gh, when given); "[heap]"; a region
  *              that starts with the brk heap's first chunk (glibc's tcache
@@ -40,6 +41,7 @@
 #include "pregions.h"
 
 #include "emit.h"
+#include "pimsym.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -112,6 +114,7 @@ typedef struct cls_state {
     pim *p;
     pr_class *c;
     int oom;
+    uint64_t *bss_end;     /* per module: pim_module_bss_end, once asked */
 } cls_state;
 
 static void set(cls_state *s, size_t i, int kind, long thread, long module, const char *fmt, ...)
@@ -446,10 +449,30 @@ static long module_of_path(const pim *p, const char *path)
     return -1;
 }
 
+/* The module whose .bss (pim_module_bss_end) holds anonymous region r,
+ * or -1. */
+static long bss_module(cls_state *s, const pim_region *r)
+{
+    pim *p = s->p;
+    if (!s->bss_end) {
+        s->bss_end = calloc(p->nmodules ? p->nmodules : 1, sizeof *s->bss_end);
+        if (!s->bss_end) {
+            s->oom = 1;
+            return -1;
+        }
+        for (size_t m = 0; m < p->nmodules; m++)
+            s->bss_end[m] = pim_module_bss_end(p, &p->modules[m]);
+    }
+    for (size_t m = 0; m < p->nmodules; m++)
+        if (r->start >= p->modules[m].start && r->end <= s->bss_end[m])
+            return (long)m;
+    return -1;
+}
+
 int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
 {
     *out = NULL;
-    cls_state s = {p, calloc(p->nregions ? p->nregions : 1, sizeof(pr_class)), 0};
+    cls_state s = {p, calloc(p->nregions ? p->nregions : 1, sizeof(pr_class)), 0, NULL};
     if (!s.c) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -469,10 +492,8 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
             set(&s, i, PR_IMAGE, -1, m, "%s", p->modules[m].name);
         } else if (r->start == VSYSCALL_ADDR) {
             set(&s, i, PR_OTHER, -1, -1, "[vsyscall]");
-        } else if (anon(r) && !(r->flags & PIM_RF_SHARED) && pim_module_at(p, r->start)) {
-            const pim_module *pm = pim_module_at(p, r->start);
-            if (pm)
-                set(&s, i, PR_IMAGE, -1, (long)(pm - p->modules), "%s", pm->name);
+        } else if (anon(r) && !(r->flags & PIM_RF_SHARED) && (m = bss_module(&s, r)) >= 0) {
+            set(&s, i, PR_IMAGE, -1, m, "%s", p->modules[m].name);
         } else if (!strcmp(path, "[vdso]") || !strcmp(path, "[vvar]") ||
                    !strcmp(path, "[vsyscall]") || !strcmp(path, "[vectors]") ||
                    !strncmp(path, "[vvar_", 6)) {
@@ -506,6 +527,7 @@ int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen)
         else
             set(&s, i, PR_ANON, -1, -1, "%s", path);
     }
+    free(s.bss_end);
     if (s.oom) {
         pr_free(s.c, p->nregions);
         snprintf(err, errlen, "out of memory");

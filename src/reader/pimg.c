@@ -288,49 +288,6 @@ static void module_build_id(pim *p, pim_module *m)
     }
 }
 
-/* The end of m's last PT_LOAD segment (its .bss) as its ELF headers in
- * memory say, page-rounded; 0 when they cannot be read. */
-static uint64_t module_load_end(pim *p, const pim_module *m)
-{
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph[64];
-    if (pim_read_all(p, m->base, &eh, sizeof eh) < 0 ||
-        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-        eh.e_phnum == 0 || eh.e_phnum > 64 || eh.e_phoff > (1u << 20) ||
-        pim_read_all(p, m->base + eh.e_phoff, ph, eh.e_phnum * sizeof ph[0]) < 0)
-        return 0;
-    uint64_t bias = 0, end = 0;
-    int first = 1;
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD)
-            continue;
-        if (first)
-            bias = m->base - (ph[i].p_vaddr & ~(uint64_t)0xfff);
-        first = 0;
-        if (ph[i].p_memsz > (1ull << 40) || ph[i].p_vaddr > (1ull << 47))
-            return 0;
-        uint64_t e = bias + ph[i].p_vaddr + ph[i].p_memsz;
-        if (e > end)
-            end = e;
-    }
-    return (end + 0xfff) & ~(uint64_t)0xfff;
-}
-
-/* A module's span grows over the anonymous regions just after it that its
- * last PT_LOAD covers: its .bss pages beyond the file (so that a global
- * there is named, and a leak scan's roots hold it). */
-static void module_bss(pim *p, pim_module *m)
-{
-    uint64_t load_end = module_load_end(p, m);
-    for (;;) {
-        const pim_region *r = pim_region_at(p, m->end);
-        if (!r || r->start != m->end || r->end > load_end || (r->flags & PIM_RF_FILE) ||
-            (r->path && r->path[0] && strncmp(r->path, "[anon:", 6) != 0))
-            return;
-        m->end = r->end;
-    }
-}
-
 /* One module per file path among the regions flagged PIM_RF_FILE whose
  * file starts with the ELF magic in memory (its offset-0 mapping), spanning
  * every mapping of the same path; build-ids read from memory. */
@@ -373,8 +330,6 @@ int pim__find_modules(pim *p)
         if (r->end > m->end)
             m->end = r->end;
     }
-    for (size_t j = 0; j < p->nmodules; j++)
-        module_bss(p, &p->modules[j]);
     return 0;
 }
 
