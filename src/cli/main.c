@@ -39,7 +39,9 @@ static const struct verb {
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
     {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
+    {"address", cmd_address, "regions of any process or core by usage: heap, stack, image (!address)"},
     {"heap", cmd_heap, "glibc heaps of any process or core: arenas, --stat by size (!heap)"},
+    {"search", cmd_search, "find a number or string in memory of a process or core (s -q, s -a)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -25,5 +25,7 @@ int cmd_hit(int argc, char **argv);
 int cmd_fault(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_special(int argc, char **argv);
+int cmd_address(int argc, char **argv);
+int cmd_search(int argc, char **argv);
 
 #endif

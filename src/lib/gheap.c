@@ -696,7 +696,7 @@ int gh_open_flags(pim *p, unsigned flags, gh_heap **out, char *err, size_t errle
     }
     free(ms);
     ms = NULL;
-    if (h->nsp)
+    if (h->nsp) /* qsort(NULL, 0, ...) is undefined (UBSan) */
         qsort(h->sp, h->nsp, sizeof *h->sp, cmp_special);
     /* tcache structs (and their lists), then the figures */
     for (size_t i = 0; i < h->narenas; i++) {

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gheap.h"
 #include "pimg.h"
@@ -35,6 +36,11 @@ typedef struct pr_class {
                               name, the file's path; "" when nothing more  */
     long thread;           /* index in p->threads (Stack), else -1        */
     long module;           /* index in p->modules (Image), else -1        */
+    int reserved;          /* (appended) address space that is not in use:
+                              PROT_NONE, or in a gcore core (which writes
+                              PROT_NONE regions as read-only) a region
+                              recognised as a guard page or an arena's
+                              reserve; not counted as busy               */
 } pr_class;
 
 /* "Heap", "Stack", "Image", "MappedFile", "Segment", "Anonymous", "Other" */
@@ -48,5 +54,14 @@ int pr_kind_parse(const char *word);
  * glibc heap found).  -1 only when out of memory. */
 int pr_classify(pim *p, gh_heap *gh, pr_class **out, char *err, size_t errlen);
 void pr_free(pr_class *c, size_t n);
+
+/* Appended for the dump verbs (address, search): the "source" member of
+ * their JSON (docs/json.md dump_source: kind live|core|memory, spec, pid,
+ * comm, exe, threads, stopped) and the one line that names the source in
+ * their tables ("process 1234 (svc), live", "core FILE of process 1234
+ * (svc)"). */
+struct emitter;
+void pr_emit_source(struct emitter *e, const pim *p, const char *spec);
+void pr_describe(FILE *f, const pim *p, const char *spec);
 
 #endif
