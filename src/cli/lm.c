@@ -22,6 +22,8 @@
  */
 #include "verbs.h"
 #include "emit.h"
+#include "pimg.h"
+#include "pimsym.h"
 #include "procmods.h"
 #include "symbolize.h"
 #include "util.h"
@@ -33,7 +35,8 @@
 
 typedef struct modsrc {
     const char *spec;
-    int live;
+    int live;                 /* a PID, or a core (read like one)           */
+    int core;                 /* a core file: pm reads it (pm_open_pim)     */
     pm_proc pm;               /* live                                       */
     int have_pm;
     ptr_view v;               /* segment: snapshot, or live tagged process  */
@@ -90,15 +93,31 @@ static int modsrc_open(const char *verb, const char *spec, int network, modsrc *
     uint32_t pid;
     memset(ms, 0, sizeof *ms);
     ms->spec = spec;
-    if (pm_is_pid(spec, &pid)) {
+    int is_pid = pm_is_pid(spec, &pid);
+    if (is_pid || pim_file_is_elf(spec)) {
         ms->live = 1;
-        if (pid == 0) {
+        if (is_pid && pid == 0) {
             cli_err(verb, "no process with PID %s", spec);
             return PT_EXIT_USAGE;
         }
-        if (pm_open(&ms->pm, pid, network, err, sizeof err) < 0) {
+        if (is_pid && pm_open(&ms->pm, pid, network, err, sizeof err) < 0) {
             cli_err(verb, "%s", err);
             return PT_EXIT_USAGE;
+        }
+        if (!is_pid) {
+            /* A core: its modules as NT_FILE and the dumped headers show
+             * them; a file whose build-id differs is warned about. */
+            pim *core;
+            if (pim_open_core(spec, 0, &core, err, sizeof err) < 0) {
+                cli_err(verb, "%s", err);
+                return PT_EXIT_USAGE;
+            }
+            if (pm_open_pim(&ms->pm, core, network, err, sizeof err) < 0) {
+                cli_err(verb, "%s", err);
+                return PT_EXIT_USAGE;
+            }
+            ms->core = 1;
+            pim_symbols_warn(ms->pm.sc, verb);
         }
         ms->have_pm = 1;
         if (pm_add_vdso(&ms->pm) < 0)
@@ -166,7 +185,12 @@ oom:
 
 static void describe(FILE *f, const modsrc *ms)
 {
-    if (ms->live)
+    if (ms->core && ms->have_view)
+        cli_describe(f, &ms->v, ms->spec);
+    else if (ms->core)
+        fprintf(f, "core %s of process %" PRIu32 " (%s)", cli_esc(ms->spec), ms->pm.pid,
+                cli_esc(ms->pm.comm));
+    else if (ms->live)
         fprintf(f, "process %" PRIu32 " (%s), live", ms->pm.pid, cli_esc(ms->pm.comm));
     else
         cli_describe(f, &ms->v, ms->spec);
@@ -180,7 +204,8 @@ static void emit_modsrc(emitter *e, const modsrc *ms)
     if (ms->have_view)
         emit_source(e, &ms->v, ms->spec);
     else
-        emit_source_proc(e, ms->spec, ms->pm.pid, ms->pm.comm, ms->pm.exe);
+        emit_source_proc_kind(e, ms->core ? "core" : "live", ms->spec, ms->pm.pid,
+                              ms->pm.comm, ms->pm.exe);
     emit_kv_bool(e, "module_table", ms->have_view);
 }
 
@@ -220,7 +245,9 @@ static void lm_usage(FILE *f)
           "address, name, build-id, whether debuginfo was found, and the path.\n"
           "SOURCE is a PID (any process you may trace; under the preload the\n"
           "module table adds each module's automatic tag, and the modules it\n"
-          "unloaded) or a snapshot file of a process run under the preload\n"
+          "unloaded), a core file of any process (its NT_FILE mappings and the\n"
+          "build-ids in its dumped headers; a file changed since is warned about\n"
+          "and not used), or a snapshot file of a process run under the preload\n"
           "(pooltag run), which records its modules with their tags, unloaded\n"
           "ones included.\n"
           "\n"
@@ -297,8 +324,9 @@ static void lm_report(emitter *e, const modsrc *ms, const lm_row *rows, size_t n
     }
     emit_modsrc(e, ms);
     emit_text(e, ": %zu module%s%s\n\n", n, n == 1 ? "" : "s",
-              ms->live ? (ms->have_view ? " (maps, tags from the module table)" : " (maps)")
-                       : " (module table)");
+              ms->core   ? (ms->have_view ? " (core, tags from the module table)" : " (core)")
+              : ms->live ? (ms->have_view ? " (maps, tags from the module table)" : " (maps)")
+                         : " (module table)");
     emit_text(e, "%-16s %-16s %-24s %s%-9s %-40s %s\n", "start", "end", "module",
               tags ? "tag  " : "", "debuginfo", "build-id", "path");
     emit_table_begin(e, lm_cols, NLCOLS);
@@ -376,7 +404,7 @@ int cmd_lm(int argc, char **argv)
         }
     }
     if (argc - optind != 1) {
-        cli_err(VERB, argc == optind ? "missing SOURCE: give a PID or a snapshot file "
+        cli_err(VERB, argc == optind ? "missing SOURCE: give a PID, a core or a snapshot file "
                                        "(see pooltag lm --help)"
                                      : "too many arguments (see pooltag lm --help)");
         return PT_EXIT_USAGE;
@@ -424,8 +452,10 @@ static void ln_usage(FILE *f)
           "The nearest symbols of an address, like the debugger's ln: the module\n"
           "that contains ADDR, the symbol at or before it (module!symbol+0xoff),\n"
           "the next symbol after it, and the source file:line where debuginfo\n"
-          "exists.  SOURCE is a PID or a snapshot file of a process run under the\n"
-          "preload (its module table); ADDR is hex, with or without 0x.\n"
+          "exists.  SOURCE is a PID, a core file (a module whose file changed\n"
+          "since is warned about and not used), or a snapshot file of a process\n"
+          "run under the preload (its module table); ADDR is hex, with or\n"
+          "without 0x.\n"
           "\n"
           "ADDR is taken as typed: Source is the line of the instruction at ADDR.\n"
           "pooltag sites (like every stack) shows return addresses, whose line is\n"

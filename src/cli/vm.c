@@ -172,7 +172,7 @@ static void report(emitter *e, const ptr_view *v, const char *spec, const pool_f
         emit_kv_u64(e, "locked_kb", pr->vmlck_kb);
         emit_obj_end(e);
     } else {
-        emit_text(e, "    %-26s%s\n", "Process Memory:", "not recorded (bare segment image)");
+        emit_text(e, "    %-26s%s\n", "Process Memory:", v->kind == PTR_CORE ? "not known (a core file holds no VmRSS)" : "not recorded (bare segment image)");
         emit_kv_null(e, "process");
     }
     emit_obj_begin(e, "pools");

@@ -386,7 +386,7 @@ void emit_source(emitter *e, const ptr_view *v, const char *spec)
     if (!emit_json(e))
         return;
     emit_obj_begin(e, "source");
-    emit_kv_str(e, "kind", v->kind == PTR_LIVE ? "live" : "snapshot");
+    emit_kv_str(e, "kind", v->kind == PTR_LIVE ? "live" : v->kind == PTR_CORE ? "core" : "snapshot");
     emit_kv_str(e, "spec", spec);
     emit_kv_u64(e, "pid", v->pid);
     emit_kv_str(e, "comm", v->comm);
@@ -403,13 +403,19 @@ void emit_source(emitter *e, const ptr_view *v, const char *spec)
 void emit_source_proc(emitter *e, const char *spec, uint32_t pid, const char *comm,
                       const char *exe)
 {
+    emit_source_proc_kind(e, "live", spec, pid, comm, exe);
+}
+
+void emit_source_proc_kind(emitter *e, const char *kind, const char *spec, uint32_t pid,
+                           const char *comm, const char *exe)
+{
     static const char *const segment_only[] = {
         "segment_version", "start_ns", "taken_ns", "page_size", "max_tags", "backend",
     };
     if (!emit_json(e))
         return;
     emit_obj_begin(e, "source");
-    emit_kv_str(e, "kind", "live");
+    emit_kv_str(e, "kind", kind);
     emit_kv_str(e, "spec", spec);
     emit_kv_u64(e, "pid", pid);
     emit_kv_str(e, "comm", comm);

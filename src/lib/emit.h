@@ -130,6 +130,9 @@ void emit_source(emitter *e, const ptr_view *v, const char *spec);
  * backend) null. */
 void emit_source_proc(emitter *e, const char *spec, uint32_t pid, const char *comm,
                       const char *exe);
+/* The same with another "kind" ("core": lm, ln of an untagged core). */
+void emit_source_proc_kind(emitter *e, const char *kind, const char *spec, uint32_t pid,
+                           const char *comm, const char *exe);
 
 /* The one JSON string writer: "text" with s escaped as described above. */
 void emit_json_string(FILE *f, const char *s);

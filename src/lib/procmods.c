@@ -8,6 +8,8 @@
  * mem), the same opening `pooltag find` uses.
  */
 #include "procmods.h"
+#include "pimg.h"
+#include "pimsym.h"
 #include "procfs.h"
 #include "ptread.h"
 
@@ -106,8 +108,30 @@ int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen)
     return 0;
 }
 
+int pm_open_pim(pm_proc *p, pim *core, int network, char *err, size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->memfd = -1;
+    p->core = core;
+    p->pid = core->pid;
+    snprintf(p->comm, sizeof p->comm, "%.16s", core->comm);
+    snprintf(p->exe, sizeof p->exe, "%s", core->exe);
+    p->sc = pim_symbols(core, network);
+    size_t nm = p->sc ? sym_nmodules(p->sc) : 0;
+    p->elf = p->sc ? malloc(nm ? nm : 1) : NULL;
+    if (!p->elf) {
+        pm_close(p);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memset(p->elf, 1, nm); /* a pim's modules have the ELF magic */
+    return 0;
+}
+
 int pm_alive(pm_proc *p)
 {
+    if (p->core)
+        return 1;
     ptp_stat st;
     int alive = ptp_read_stat(p->pid, &st) == 0 && st.start != 0 &&
                 (p->start == 0 || st.start == p->start);
@@ -118,6 +142,8 @@ int pm_alive(pm_proc *p)
 
 int pm_read(pm_proc *p, uint64_t addr, void *buf, size_t n)
 {
+    if (p->core)
+        return pim_read_all(p->core, addr, buf, n);
     if (p->memfd < 0 || addr > (uint64_t)INT64_MAX)
         return -1;
     ssize_t r = ptp_pread(p->memfd, buf, n, addr);
@@ -133,14 +159,22 @@ int pm_add_vdso(pm_proc *p)
     ptp_map m;
     unsigned long long start = 0, end = 0;
     int found = 0;
-    if (ptp_maps_open(&it, p->pid) < 0)
-        return 0;
-    while (!found && ptp_maps_next(&it, &m)) {
-        found = strcmp(m.path, "[vdso]") == 0;
-        start = m.start;
-        end = m.end;
+    if (p->core) {
+        /* A core: the region at AT_SYSINFO_EHDR. */
+        const pim_region *r = p->core->vdso ? pim_region_at(p->core, p->core->vdso) : NULL;
+        if (r) {
+            found = 1;
+            start = r->start;
+            end = r->end;
+        }
+    } else if (ptp_maps_open(&it, p->pid) == 0) {
+        while (!found && ptp_maps_next(&it, &m)) {
+            found = strcmp(m.path, "[vdso]") == 0;
+            start = m.start;
+            end = m.end;
+        }
+        ptp_maps_close(&it);
     }
-    ptp_maps_close(&it);
     if (!found)
         return 0;
     size_t nm = sym_nmodules(p->sc);
@@ -164,4 +198,6 @@ void pm_close(pm_proc *p)
     p->sc = NULL;
     free(p->elf);
     p->elf = NULL;
+    pim_close(p->core);
+    p->core = NULL;
 }

@@ -24,6 +24,7 @@ typedef struct pm_proc {
     unsigned long long start; /* its start time (/proc/PID/stat field 22) */
     sym_ctx *sc;          /* every file mapped at offset 0 (maps order)    */
     unsigned char *elf;   /* per module of sc: 1 ELF, 0 not ELF, 2 unknown */
+    struct pim *core;     /* pm_open_pim: the core read (owned), else NULL */
 } pm_proc;
 
 /* A command-line word that is all digits: 1 and *pid (0 for a value too
@@ -33,6 +34,13 @@ int pm_is_pid(const char *word, uint32_t *pid);
 /* Read process `pid`'s modules.  network as for sym_new.  Errors: no such
  * process, permission (the ptrace rule), out of memory; one line in err. */
 int pm_open(pm_proc *p, uint32_t pid, int network, char *err, size_t errlen);
+
+/* The modules of a core file opened as a pim (pimg.h; pm_close closes
+ * it): the pim's modules with the build-ids read from the core, so that
+ * a file changed since is not used (pim_symbols); pid, comm and exe from
+ * the core.  memfd is -1; pm_read reads the core; pm_alive is 1.  Errors:
+ * out of memory. */
+int pm_open_pim(pm_proc *p, struct pim *core, int network, char *err, size_t errlen);
 
 /* Read n bytes at addr of the process: 0, or -1 (p->exited is set when
  * the process is gone). */

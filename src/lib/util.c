@@ -627,6 +627,9 @@ void cli_describe(FILE *f, const ptr_view *v, const char *spec)
     if (v->kind == PTR_LIVE)
         fprintf(f, "process %" PRIu32 " (%s), live reading at %s", v->pid,
                 cli_esc(v->comm), when);
+    else if (v->kind == PTR_CORE)
+        fprintf(f, "core %s of process %" PRIu32 " (%s), written %s", cli_esc(spec),
+                v->pid, cli_esc(v->comm), when);
     else if (v->taken_ns)
         fprintf(f, "snapshot %s of process %" PRIu32 " (%s), taken %s",
                 cli_esc(spec), v->pid, cli_esc(v->comm), when);

@@ -36,7 +36,7 @@ int cli_change_outcome(const char *verb, const ptr_control_result *res, const ch
                        ...) __attribute__((format(printf, 3, 4)));
 
 /* One line that names the reading: "process 1234 (notmyfault), live at
- * 12:01:02", "snapshot FILE of process 1234 (notmyfault), taken ..." or,
+ * 12:01:02", "snapshot FILE of process 1234 (notmyfault), taken ...", "core FILE of process 1234 (notmyfault), written ..." or,
  * for a bare segment image, "segment image FILE of process 1234
  * (notmyfault), bare: no checksum, damage is not detected". */
 void cli_describe(FILE *f, const ptr_view *v, const char *spec);

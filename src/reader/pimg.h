@@ -60,6 +60,10 @@ enum pim_kind { PIM_LIVE = 1, PIM_CORE = 2, PIM_MEMORY = 3 };
 #define PIM_RF_FILE 0x2u     /* a mapping of a file: path names it        */
 #define PIM_RF_DELETED 0x4u  /* the file was deleted (" (deleted)")      */
 #define PIM_RF_SEGMENT 0x8u  /* the pooltag segment (its memfd)           */
+#define PIM_RF_NOPHDR 0x10u  /* core: a file mapping that NT_FILE names but
+                                the dumper wrote no program header for
+                                (gcore leaves out read-only file mappings):
+                                prot unknown (0), no bytes               */
 
 typedef struct pim_region {
     uint64_t start, end;   /* [start, end), page aligned                 */
@@ -119,6 +123,10 @@ typedef struct pim {
     int stopped;           /* live: every thread is stopped now           */
     uint64_t stopped_ns;   /* live: how long they were (or have been) stopped */
     void *priv;            /* the backend's                               */
+    char args[81];         /* core: the command line as NT_PRPSINFO holds
+                              it (pr_psargs, cut at 80 bytes); live: ""  */
+    uint64_t vdso;         /* core: the vDSO's address (AT_SYSINFO_EHDR),
+                              0 unknown; live: 0 (its region is "[vdso]") */
 } pim;
 
 /* pim_open flags */
@@ -136,6 +144,15 @@ int pim_open_pid(uint32_t pid, unsigned flags, pim **out, char *err,
                  size_t errlen);
 int pim_open_core(const char *path, unsigned flags, pim **out, char *err,
                   size_t errlen);
+/* 1 when path is a regular file that starts with the ELF magic: what a
+ * verb taking "a PID, a snapshot or a core" hands to pim_open_core (which
+ * then says what an ELF file that is not a core is); 0 otherwise. */
+int pim_file_is_elf(const char *path);
+/* A core file's bytes held by the caller (the fuzz target): buf must
+ * outlive the pim; name is its source ("core image" when NULL).  Errors
+ * as pim_open_core's, without the path prefix. */
+int pim_open_core_image(const void *buf, size_t len, const char *name,
+                        pim **out, char *err, size_t errlen);
 /* Regions and their bytes held by the caller (bytes[i] has regions[i].avail
  * bytes and must outlive the pim); the regions are copied and sorted.  No
  * threads or modules (pim_add_thread adds threads). */

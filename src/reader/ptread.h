@@ -125,6 +125,10 @@ int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen);
 /* For a live source: is the process still there? */
 int ptr_alive(ptr_source *s);
 int ptr_kind(const ptr_source *s);
+/* A core source's process image (pimg.h: its regions, threads, modules),
+ * owned by the source; NULL for other kinds. */
+struct pim;
+struct pim *ptr_source_core(ptr_source *s);
 uint32_t ptr_pid(const ptr_source *s);
 void ptr_close(ptr_source *s);
 

@@ -12,6 +12,8 @@
  */
 #include "ptread.h"
 
+#include "pimg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,7 +29,7 @@
 #define MAX_FILE_BYTES (4ull << 30)
 
 struct ptr_source {
-    int kind;            /* PTR_LIVE or PTR_SNAPSHOT                       */
+    int kind;            /* PTR_LIVE, PTR_SNAPSHOT or PTR_CORE             */
     uint32_t pid;
     char *path;          /* file sources                                   */
     ptr_live *live;      /* live sources                                   */
@@ -36,6 +38,8 @@ struct ptr_source {
     const char *seg;     /* the segment image inside buf                   */
     size_t seglen;
     ptr_proc proc;
+    pim *core;           /* core sources: seg points into its mapping      */
+    uint64_t core_ns;    /* core sources: the file's modification time     */
 };
 
 #define fail ptr__fail
@@ -191,6 +195,39 @@ static int open_file(ptr_source *s, const char *path, char *err,
     return 0;
 }
 
+/* A core file: the segment is the bytes of the pim's segment region (no
+ * copy); the process figures are not known (a core holds no VmRSS); the
+ * reading's time is the file's modification time (when it was written). */
+static int open_core(ptr_source *s, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (pim_open_core(path, 0, &s->core, err, errlen) < 0)
+        return -1;
+    if (stat(path, &st) == 0)
+        s->core_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    const pim_region *r;
+    if (pim_segment(s->core, &r) < 0)
+        return fail(err, errlen, "%s: not a tagged process (no pooltag segment in "
+                    "this core); the dump verbs (address, heap, search, leaks) read "
+                    "any core", path);
+    size_t got = 0;
+    const uint8_t *b = pim_bytes(s->core, r, 0, (size_t)(r->end - r->start), NULL, &got);
+    if (!b || got < sizeof(pt_seg_header))
+        return fail(err, errlen, "%s: the pooltag segment at %#" PRIx64 " was not "
+                    "dumped into this core (%zu of its %" PRIu64 " bytes are in the "
+                    "file)", path, r->start, got, r->end - r->start);
+    s->seg = (const char *)b;
+    s->seglen = got;
+    s->pid = s->core->pid;
+    ptr_view v;
+    if (ptr_parse(s->seg, s->seglen, &v, err, errlen) < 0)
+        return with_path(path, err, errlen);
+    if (!s->pid)
+        s->pid = v.pid;
+    ptr_view_free(&v);
+    return 0;
+}
+
 int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
 {
     ptr_source *s = calloc(1, sizeof *s);
@@ -211,6 +248,13 @@ int ptr_open(const char *spec, ptr_source **out, char *err, size_t errlen)
         s->pid = (uint32_t)pid;
         if (ptr_live_open(s->pid, &s->live, err, errlen) < 0) {
             free(s);
+            return -1;
+        }
+    } else if (pim_file_is_elf(spec)) {
+        s->kind = PTR_CORE;
+        s->path = strdup(spec);
+        if (!s->path || open_core(s, spec, err, errlen) < 0) {
+            ptr_close(s);
             return -1;
         }
     } else {
@@ -266,9 +310,21 @@ int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen)
         v->proc = s->proc;
         return 0;
     }
+    if (s->kind == PTR_CORE) {
+        if (ptr_parse(s->seg, s->seglen, v, err, errlen) < 0)
+            return with_path(s->path, err, errlen);
+        v->kind = PTR_CORE;
+        v->taken_ns = s->core_ns;
+        return 0;
+    }
     if (ptr_parse_snapshot(s->buf, s->len, v, err, errlen) < 0)
         return with_path(s->path, err, errlen);
     return 0;
+}
+
+pim *ptr_source_core(ptr_source *s)
+{
+    return s->kind == PTR_CORE ? s->core : NULL;
 }
 
 int ptr_alive(ptr_source *s)
@@ -291,6 +347,7 @@ void ptr_close(ptr_source *s)
     if (!s)
         return;
     ptr_live_close(s->live);
+    pim_close(s->core);
     free(s->buf);
     free(s->path);
     free(s);

@@ -1,0 +1,39 @@
+# core_lib.sh — sourced by the core_*.sh tests (after cli_lib.sh).
+#
+# start_fx [LIB]: start core_fx (tests/core_fx.c) in $T, wait until it is
+# ready; sets FX_PID and FX_CHG (chg_value's address, 0x0 without LIB).
+# take_gcore PID FILE: gcore PID into FILE (skip the test without gdb).
+
+CORE_FX=$PT_BUILD/tests/core_fx
+TEST_PIMG=$PT_BUILD/tests/test_pimg
+[ -x "$CORE_FX" ] || { echo "SKIP: $CORE_FX not built" >&2; exit 77; }
+
+start_fx() {
+    local ready=$T/ready.$RANDOM
+    (cd "$T" && exec "$CORE_FX" "$ready" "$@") &
+    FX_PID=$!
+    track_pid "$FX_PID"
+    for _ in $(seq 200); do
+        if [ -s "$ready" ]; then
+            read -r _ FX_CHG <"$ready"
+            return 0
+        fi
+        kill -0 "$FX_PID" 2>/dev/null || fail "core_fx died while starting"
+        sleep 0.05
+    done
+    fail "core_fx never became ready"
+}
+
+take_gcore() {
+    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
+    local pid=$1 out=$2
+    gcore -o "$out.tmp" "$pid" >"$T/gcore.log" 2>&1 || fail "gcore $pid: $(tail -3 "$T/gcore.log")"
+    mv "$out.tmp.$pid" "$out" || fail "gcore wrote no $out.tmp.$pid"
+}
+
+# same_report NAME LIVE CORE: the two outputs agree but for their first
+# line (which names the source: "process N ..., live" / "core FILE ...").
+same_report() {
+    diff <(tail -n +2 "$2") <(tail -n +2 "$3") >"$T/diff" ||
+        fail "$1: the core's report differs from the live one: $(head -20 "$T/diff")"
+}
