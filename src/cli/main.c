@@ -39,6 +39,7 @@ static const struct verb {
     {"verify", cmd_verify, "a module's outstanding blocks with callers (Driver Verifier)"},
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
     {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
+    {"leaks", cmd_leaks, "heap blocks nothing reaches, live or a core (::findleaks)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -24,5 +24,6 @@ int cmd_hit(int argc, char **argv);
 int cmd_fault(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_special(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
 
 #endif
