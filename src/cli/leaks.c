@@ -241,7 +241,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     emit_source_proc_kind(e, p->kind == PIM_LIVE ? "live" : "core", spec, p->pid, p->comm,
                           p->exe[0] ? p->exe : NULL);
     fmt_bytes((double)r->block_bytes, b1, sizeof b1);
-    fmt_bytes((double)(r->root_bytes + r->heap_bytes), b2, sizeof b2);
+    fmt_bytes((double)r->read_bytes, b2, sizeof b2);
     fmt_bytes((double)r->leaked_bytes, b3, sizeof b3);
     if (p->kind == PIM_LIVE)
         emit_text(e, "process %u (%s)", (unsigned)p->pid, cli_esc(p->comm));
@@ -250,8 +250,9 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     emit_text(e, ": %zu heap blocks (%s)%s%s\n", r->nblocks, b1,
               r->tagged ? ", tagged" : "", r->glibc ? "" : ", no glibc heap");
     snprintf(t, sizeof t, "%.1f ms", (double)r->scan_ns / 1e6);
-    emit_text(e, "scanned %s (%zu root regions, %zu threads' registers) in %s", b2,
-              r->root_regions, r->nthreads_regs, t);
+    emit_text(e, "read %s in %s (%.0f MB/s): %zu root regions, %zu threads' registers", b2, t,
+              r->scan_ns ? (double)r->read_bytes * 1e3 / (double)r->scan_ns : 0.0,
+              r->root_regions, r->nthreads_regs);
     if (p->kind == PIM_LIVE)
         emit_text(e, "; stopped %.1f ms", (double)p->stopped_ns / 1e6);
     emit_text(e, "\n");
@@ -276,6 +277,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     emit_kv_u64(e, "root_bytes", r->root_bytes);
     emit_kv_u64(e, "root_unread_bytes", r->root_unread);
     emit_kv_u64(e, "heap_bytes", r->heap_bytes);
+    emit_kv_u64(e, "read_bytes", r->read_bytes);
     emit_kv_u64(e, "scan_ns", r->scan_ns);
     if (p->kind == PIM_LIVE)
         emit_kv_u64(e, "stopped_ns", p->stopped_ns);

@@ -5,7 +5,6 @@
 #include "leakscan.h"
 
 #include "gheap.h"
-#include "ptread.h"
 #include "segment.h"
 
 #include <stdarg.h>
@@ -147,45 +146,43 @@ static const uint8_t *region_read(scan *s, const pim_region *r, uint64_t off, ui
 /* ---------------------------------------------------------------------- */
 /* blocks                                                                  */
 
+/* The segment's header and site table, read with bounded reads (not the
+ * whole segment: reading a live memfd's untouched pages through
+ * /proc/PID/mem would make the kernel allocate them).  Every field used is
+ * checked against the region. */
 static int seg_read(scan *s)
 {
     const pim_region *sr;
-    if (pim_segment(s->p, &sr) < 0 || sr->avail < sizeof(pt_seg_header))
+    pt_seg_header h;
+    if (pim_segment(s->p, &sr) < 0 || pim_read_all(s->p, sr->start, &h, sizeof h) < 0)
         return 0;
-    uint8_t *owned;
-    uint64_t got;
-    const uint8_t *seg = region_read(s, sr, 0, sr->avail, &owned, &got);
-    if (!seg || got < sizeof(pt_seg_header)) {
-        free(owned);
+    uint64_t len = sr->end - sr->start;
+    if (memcmp(h.magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN) != 0 || h.version == 0 ||
+        h.version > PT_SEG_VERSION || !(h.flags & PT_SEGF_CHECK_KEY) || !h.sites_off ||
+        !h.max_sites || h.max_sites > PT_SEG_MAX_SITES_LIMIT || h.sites_off > len ||
+        ((uint64_t)h.max_sites + 1) * sizeof(pt_seg_site) > len - h.sites_off)
+        return 0;
+    size_t n = (size_t)h.max_sites + 1;
+    pt_seg_site *st = malloc(n * sizeof *st);
+    s->sites = calloc(n, sizeof *s->sites);
+    if (!st || !s->sites) {
+        free(st);
+        return fail(s, "out of memory");
+    }
+    if (pim_read_all(s->p, sr->start + h.sites_off, st, n * sizeof *st) < 0) {
+        free(st);
+        if (pim_gone(s->p))
+            return gone(s);
         return 0;
     }
-    ptr_view v;
-    char e[256];
-    memset(&v, 0, sizeof v);
-    if (ptr_parse(seg, (size_t)got, &v, e, sizeof e) == 0) {
-        pt_seg_header h;
-        memcpy(&h, seg, sizeof h);
-        /* ptr_parse checked that the site table lies inside the image. */
-        if ((h.flags & PT_SEGF_CHECK_KEY) && h.sites_off && h.max_sites) {
-            s->nsites = (size_t)h.max_sites + 1;
-            s->sites = calloc(s->nsites, sizeof *s->sites);
-            if (!s->sites) {
-                ptr_view_free(&v);
-                free(owned);
-                return fail(s, "out of memory");
-            }
-            for (size_t i = 0; i < s->nsites; i++) {
-                pt_seg_site st;
-                memcpy(&st, seg + h.sites_off + i * sizeof st, sizeof st);
-                s->sites[i].addr = st.addr;
-                s->sites[i].tag = st.tag;
-            }
-            s->key = h.check_key;
-            s->r->tagged = 1;
-        }
-        ptr_view_free(&v);
+    for (size_t i = 0; i < n; i++) {
+        s->sites[i].addr = st[i].addr;
+        s->sites[i].tag = st[i].tag;
     }
-    free(owned);
+    free(st);
+    s->nsites = n;
+    s->key = h.check_key;
+    s->r->tagged = 1;
     return 0;
 }
 
@@ -250,7 +247,8 @@ static int glibc_blocks(scan *s)
     return w.failed ? -1 : 0;
 }
 
-/* Pooltag headers in region ri (writable, anonymous). */
+/* Pooltag headers in region ri (writable, anonymous), streamed through
+ * s->buf. */
 static int header_scan(scan *s, size_t ri)
 {
     const pim_region *r = &s->p->regions[ri];
@@ -263,15 +261,19 @@ static int header_scan(scan *s, size_t ri)
                 return gone(s);
             break;
         }
+        s->r->read_bytes += got;
         size_t n = got & ~(size_t)(LK_HDR - 1);
         for (size_t i = 0; i < n; i += LK_HDR) {
-            uint64_t w0;
-            uint32_t tag, check;
-            memcpy(&w0, b + i, 8);
+            uint32_t tag;
             memcpy(&tag, b + i + 8, 4);
+            if (tag == 0)
+                continue;
+            uint64_t w0;
+            uint32_t check;
+            memcpy(&w0, b + i, 8);
             memcpy(&check, b + i + 12, 4);
             uint64_t site = w0 >> LK_W0_SITE_SHIFT;
-            if (tag == 0 || site >= s->nsites || s->sites[site].tag != tag)
+            if (site >= s->nsites || s->sites[site].tag != tag)
                 continue;
             uint64_t h = r->start + off + i;
             if (check == pt_hdr_check_freed(h, tag, s->key)) {
@@ -402,59 +404,76 @@ static int scan_range(scan *s, const pim_region *r, uint64_t from, uint64_t to)
         got &= ~(size_t)7;
         scan_words(s, b, got);
         s->r->root_bytes += got;
+        s->r->read_bytes += got;
         from += got;
     }
     return 0;
 }
 
-static int area_cmp_addr(const lk_area *a, size_t n, uint64_t addr)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid].start + a[mid].len <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo].start <= addr ? (int)lo : -1;
-}
-
+/* The bytes of each heap region that hold blocks (from its first block's
+ * start to its last block's end: a core's without a copy, a live
+ * process's read once). */
 static int areas_read(scan *s)
 {
     pim *p = s->p;
+    lk_result *r = s->r;
     s->areas = calloc(p->nregions ? p->nregions : 1, sizeof *s->areas);
     if (!s->areas)
         return fail(s, "out of memory");
-    for (size_t ri = 0; ri < p->nregions; ri++) {
-        if (!s->heapreg[ri] || !p->regions[ri].avail)
+    size_t bi = 0;
+    for (size_t ri = 0; ri < p->nregions && bi < r->nblocks; ri++) {
+        const pim_region *rg = &p->regions[ri];
+        while (bi < r->nblocks && r->blocks[bi].start < rg->start) {
+            r->blocks[bi].unread = 1;
+            r->blocks[bi++].area = UINT32_MAX;
+        }
+        size_t first = bi;
+        uint64_t hi = 0;
+        while (bi < r->nblocks && r->blocks[bi].start < rg->end) {
+            uint64_t e = r->blocks[bi].start + r->blocks[bi].size;
+            if (e > rg->end)
+                e = rg->end;
+            if (e > hi)
+                hi = e;
+            bi++;
+        }
+        if (first == bi)
             continue;
         lk_area *a = &s->areas[s->nareas];
-        uint64_t got;
-        a->bytes = region_read(s, &p->regions[ri], 0, p->regions[ri].avail, &a->owned, &got);
+        uint64_t from = r->blocks[first].start & ~7ull, got = 0;
+        if (hi < from + 8)
+            hi = from + 8;
+        a->bytes = region_read(s, rg, from - rg->start, hi - from, &a->owned, &got);
         if (!a->bytes || got == 0) {
             free(a->owned);
             a->owned = NULL;
+            a->bytes = NULL;
             if (pim_gone(p))
                 return gone(s);
-            continue;
+        } else {
+            a->start = from;
+            a->len = got;
+            r->heap_read += got;
+            r->read_bytes += got;
         }
-        a->start = p->regions[ri].start;
-        a->len = got;
-        s->r->heap_read += got;
-        s->nareas++;
+        for (size_t k = first; k < bi; k++) {
+            lk_block *b = &r->blocks[k];
+            uint64_t e = b->start + b->size;
+            if (!a->bytes || e > a->start + a->len) {
+                b->unread = 1;
+                b->area = UINT32_MAX;
+                continue;
+            }
+            b->area = (uint32_t)s->nareas;
+            if (b->size >= 8)
+                memcpy(&b->first, a->bytes + (b->start - a->start), 8);
+        }
+        if (a->bytes)
+            s->nareas++;
     }
-    for (size_t i = 0; i < s->r->nblocks; i++) {
-        lk_block *b = &s->r->blocks[i];
-        int ai = area_cmp_addr(s->areas, s->nareas, b->start);
-        if (ai < 0 || b->end > s->areas[ai].start + s->areas[ai].len) {
-            b->unread = 1;
-            b->area = UINT32_MAX;
-            continue;
-        }
-        b->area = (uint32_t)ai;
-        if (b->size >= 8)
-            memcpy(&b->first, s->areas[ai].bytes + (b->start - s->areas[ai].start), 8);
+    for (; bi < r->nblocks; bi++) {
+        r->blocks[bi].unread = 1;
+        r->blocks[bi].area = UINT32_MAX;
     }
     return 0;
 }

@@ -80,6 +80,8 @@ typedef struct lk_result {
     uint64_t root_unread;    /* bytes of root regions a core does not hold */
     uint64_t heap_bytes;     /* bytes of reached blocks scanned           */
     uint64_t heap_read;      /* bytes of heap regions read                */
+    uint64_t read_bytes;     /* every byte read from the process or core
+                                and looked at (headers, heap, roots)      */
     size_t nthreads_regs;    /* threads whose registers were used         */
     size_t nthreads_noregs;  /* threads without registers (stack scanned
                                 whole, as a root region)                  */
