@@ -316,7 +316,8 @@ static int block_cmp(const void *a, const void *b)
  * chunk its tag and site; any other overlap keeps the first block. */
 static void blocks_merge(lk_result *r)
 {
-    qsort(r->blocks, r->nblocks, sizeof *r->blocks, block_cmp);
+    if (r->nblocks > 1)
+        qsort(r->blocks, r->nblocks, sizeof *r->blocks, block_cmp);
     size_t o = 0;
     for (size_t i = 0; i < r->nblocks; i++) {
         lk_block *b = &r->blocks[i];
