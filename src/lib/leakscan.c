@@ -21,6 +21,7 @@
 
 #define LK_CHUNK (1u << 20) /* bytes per read of a streamed region */
 #define LK_REDZONE 128u     /* x86-64: below sp, a leaf function's data */
+#define LK_HEAP_GRAIN 0x10000ull /* pooltag heap extents: 64 KiB aligned */
 
 /* libstdc++'s demangler (C ABI). */
 extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
@@ -42,7 +43,8 @@ typedef struct scan {
     size_t cap;
     lk_area *areas;
     size_t nareas;
-    uint8_t *heapreg;        /* per region: a heap region                */
+    struct lk_iv { uint64_t start, end; } *hiv; /* heap memory: never roots */
+    size_t nhiv, caphiv;
     uint8_t *stackreg;       /* per region: holds a thread's sp          */
     uint64_t lo, span;       /* blocks lie in [lo, lo + span)            */
     size_t *stack;           /* marked blocks still to scan              */
@@ -75,6 +77,68 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* [start, end) is heap memory (an arena's span, an mmapped chunk, the
+ * extent of pooltag headers in a region): not scanned as a root. */
+static int add_heap(scan *s, uint64_t start, uint64_t end)
+{
+    if (end <= start)
+        return 0;
+    if (s->nhiv == s->caphiv) {
+        size_t nc = s->caphiv ? 2 * s->caphiv : 64;
+        struct lk_iv *n = realloc(s->hiv, nc * sizeof *n);
+        if (!n)
+            return fail(s, "out of memory");
+        s->hiv = n;
+        s->caphiv = nc;
+    }
+    s->hiv[s->nhiv].start = start;
+    s->hiv[s->nhiv++].end = end;
+    return 0;
+}
+
+static int iv_cmp(const void *a, const void *b)
+{
+    const struct lk_iv *x = a, *y = b;
+    return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort and merge the heap intervals. */
+static void heap_merge(scan *s)
+{
+    if (s->nhiv > 1)
+        qsort(s->hiv, s->nhiv, sizeof *s->hiv, iv_cmp);
+    size_t o = 0;
+    for (size_t i = 0; i < s->nhiv; i++) {
+        if (o && s->hiv[i].start <= s->hiv[o - 1].end) {
+            if (s->hiv[i].end > s->hiv[o - 1].end)
+                s->hiv[o - 1].end = s->hiv[i].end;
+            continue;
+        }
+        s->hiv[o++] = s->hiv[i];
+    }
+    s->nhiv = o;
+}
+
+/* The first heap interval that ends after addr (index; nhiv if none). */
+static size_t heap_after(const scan *s, uint64_t addr)
+{
+    size_t lo = 0, hi = s->nhiv;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->hiv[mid].end <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int in_heap(const scan *s, uint64_t addr)
+{
+    size_t i = heap_after(s, addr);
+    return i < s->nhiv && s->hiv[i].start <= addr;
 }
 
 static int add_block(scan *s, const lk_block *b)
@@ -195,10 +259,9 @@ static int on_chunk(void *arg, const gh_chunk *c)
 {
     walk_arg *w = arg;
     scan *s = w->s;
-    if (c->state == GH_MMAPPED) {
-        long ri = region_index(s->p, c->addr);
-        if (ri >= 0)
-            s->heapreg[ri] = 1;
+    if (c->state == GH_MMAPPED && add_heap(s, c->addr, c->addr + c->size) < 0) {
+        w->failed = 1;
+        return 1;
     }
     if ((c->state != GH_BUSY && c->state != GH_MMAPPED) || c->usable == 0)
         return 0;
@@ -215,14 +278,6 @@ static int on_chunk(void *arg, const gh_chunk *c)
     return 0;
 }
 
-static void heap_span(scan *s, uint64_t start, uint64_t end)
-{
-    for (long ri = region_index(s->p, start); ri >= 0 && (size_t)ri < s->p->nregions &&
-                                              s->p->regions[ri].start < end;
-         ri++)
-        s->heapreg[ri] = 1;
-}
-
 static int glibc_blocks(scan *s)
 {
     gh_heap *h;
@@ -235,7 +290,10 @@ static int glibc_blocks(scan *s)
     for (size_t i = 0; i < gh_narenas(h); i++) {
         const gh_arena *a = gh_arena_at(h, i);
         for (size_t j = 0; j < a->nspans; j++)
-            heap_span(s, a->spans[j].start, a->spans[j].end);
+            if (add_heap(s, a->spans[j].start, a->spans[j].end) < 0) {
+                gh_close(h);
+                return -1;
+            }
         if (a->broken && !s->r->glibc_note[0])
             snprintf(s->r->glibc_note, sizeof s->r->glibc_note,
                      "the walk of arena %zu stopped at 0x%llx: %s", i,
@@ -252,7 +310,7 @@ static int glibc_blocks(scan *s)
 static int header_scan(scan *s, size_t ri)
 {
     const pim_region *r = &s->p->regions[ri];
-    uint64_t off = 0;
+    uint64_t off = 0, lo = UINT64_MAX, hi = 0;
     while (off < r->avail) {
         size_t got;
         const uint8_t *b = pim_bytes(s->p, r, off, LK_CHUNK, s->buf, &got);
@@ -277,7 +335,10 @@ static int header_scan(scan *s, size_t ri)
                 continue;
             uint64_t h = r->start + off + i;
             if (check == pt_hdr_check_freed(h, tag, s->key)) {
-                s->heapreg[ri] = 1;
+                if (h < lo)
+                    lo = h;
+                if (h + LK_HDR > hi)
+                    hi = h + LK_HDR;
                 continue;
             }
             if (check != pt_hdr_check_live(h, w0, tag, s->key))
@@ -285,7 +346,10 @@ static int header_scan(scan *s, size_t ri)
             uint64_t size = w0 & LK_W0_SIZE_MASK;
             if (size > r->end - h - LK_HDR)
                 continue;
-            s->heapreg[ri] = 1;
+            if (h < lo)
+                lo = h;
+            if (h + LK_HDR + size > hi)
+                hi = h + LK_HDR + size;
             lk_block bl;
             memset(&bl, 0, sizeof bl);
             bl.start = h + LK_HDR;
@@ -300,6 +364,13 @@ static int header_scan(scan *s, size_t ri)
                 return -1;
         }
         off += n;
+    }
+    /* The allocator's pages around them (mimalloc: 64 KiB pages). */
+    if (hi) {
+        lo = lo - r->start > LK_HEAP_GRAIN ? (lo & ~(LK_HEAP_GRAIN - 1)) : r->start;
+        hi = r->end - hi > LK_HEAP_GRAIN ? (hi + LK_HEAP_GRAIN - 1) & ~(LK_HEAP_GRAIN - 1)
+                                         : r->end;
+        return add_heap(s, lo, hi);
     }
     return 0;
 }
@@ -521,7 +592,7 @@ static int roots(scan *s)
         /* Static TLS under a TCB inside a heap region (a static program's
          * brk): the pages around fs_base. */
         long fi = region_index(p, th->fs_base);
-        if (fi >= 0 && s->heapreg[fi]) {
+        if (fi >= 0 && in_heap(s, th->fs_base)) {
             const pim_region *fr = &p->regions[fi];
             uint64_t lo = th->fs_base - fr->start > 16384 ? (th->fs_base - 16384) & ~7ull
                                                           : fr->start;
@@ -534,11 +605,18 @@ static int roots(scan *s)
         seg = NULL;
     for (size_t ri = 0; ri < p->nregions; ri++) {
         const pim_region *r = &p->regions[ri];
-        if (!(r->prot & PIM_W) || s->heapreg[ri] || s->stackreg[ri] || r == seg ||
-            (r->flags & PIM_RF_SEGMENT))
+        if (!(r->prot & PIM_W) || s->stackreg[ri] || r == seg || (r->flags & PIM_RF_SEGMENT))
             continue;
-        if (scan_range(s, r, r->start, r->end) < 0)
-            return -1;
+        /* The parts of the region outside heap memory. */
+        uint64_t at = r->start;
+        for (size_t i = heap_after(s, at); at < r->end; i++) {
+            uint64_t to = i < s->nhiv && s->hiv[i].start < r->end ? s->hiv[i].start : r->end;
+            if (to > at && scan_range(s, r, at, to) < 0)
+                return -1;
+            if (i >= s->nhiv || s->hiv[i].start >= r->end)
+                break;
+            at = s->hiv[i].end;
+        }
     }
     return 0;
 }
@@ -552,11 +630,10 @@ int lk_scan(pim *p, lk_result **out, char *err, size_t errlen)
     s.err = err;
     s.errlen = errlen;
     s.r = calloc(1, sizeof *s.r);
-    s.heapreg = calloc(p->nregions + 1, 1);
     s.stackreg = calloc(p->nregions + 1, 1);
     s.buf = malloc(LK_CHUNK);
     int rc = -1;
-    if (!s.r || !s.heapreg || !s.stackreg || !s.buf) {
+    if (!s.r || !s.stackreg || !s.buf) {
         fail(&s, "out of memory");
         goto done;
     }
@@ -577,14 +654,15 @@ int lk_scan(pim *p, lk_result **out, char *err, size_t errlen)
     }
     blocks_merge(s.r);
     for (size_t ri = 0; ri < p->nregions; ri++)
-        if (p->regions[ri].path && !strcmp(p->regions[ri].path, "[heap]"))
-            s.heapreg[ri] = 1;
+        if (p->regions[ri].path && !strcmp(p->regions[ri].path, "[heap]") &&
+            add_heap(&s, p->regions[ri].start, p->regions[ri].end) < 0)
+            goto done;
     for (size_t i = 0; i < s.r->nblocks; i++) {
-        long ri = region_index(p, s.r->blocks[i].start);
-        if (ri >= 0)
-            s.heapreg[ri] = 1;
         s.r->block_bytes += s.r->blocks[i].size;
+        if (add_heap(&s, s.r->blocks[i].start, s.r->blocks[i].end) < 0)
+            goto done;
     }
+    heap_merge(&s);
     if (s.r->nblocks) {
         s.lo = s.r->blocks[0].start;
         uint64_t hi = 0;
@@ -618,7 +696,7 @@ done:
     for (size_t i = 0; i < s.nareas; i++)
         free(s.areas[i].owned);
     free(s.areas);
-    free(s.heapreg);
+    free(s.hiv);
     free(s.stackreg);
     free(s.stack);
     free(s.sites);

@@ -19,17 +19,20 @@
  *
  * Roots
  * -----
- * Every writable region that holds no block and is not the pooltag
- * segment: the modules' .data and .bss (and the anonymous bss
+ * Every writable mapping except heap memory, the pooltag segment and the
+ * threads' stacks: the modules' .data and .bss (and the anonymous bss
  * continuation), TLS blocks of the main thread, memory the program mapped
  * itself (an allocator of its own such as Python's pymalloc arenas holds
  * pointers there); each thread's stack from its stack pointer (less the
  * 128-byte red zone) to the end of the region holding it, and its
- * registers.  A region is a heap region (never a root) when it overlaps a
- * glibc arena's memory, an mmapped chunk, or holds a pooltag block header
- * (live or freed).  The segment is never scanned: its records (sites,
- * tracked blocks of `verify`, special pool records) hold addresses of
- * blocks, and scanning them would hide every leak of a tagged process.
+ * registers.  Heap memory is the spans of glibc's arenas (the brk heap,
+ * each thread arena's heaps), each mmapped chunk, every block, and in a
+ * tagged process the extent of the pooltag block headers (live or freed)
+ * of a region, widened to 64 KiB boundaries (the allocator's pages): the
+ * kernel merges neighbouring anonymous mappings, so a region may hold
+ * both heap memory and a root.  The segment is never scanned: its records
+ * (sites, tracked blocks of `verify`, special pool records) hold addresses
+ * of blocks, and scanning them would hide every leak of a tagged process.
  *
  * Marking: a word at an 8-aligned address whose value lies in a block's
  * range marks it (interior pointers count); marked blocks are scanned in
