@@ -42,7 +42,7 @@ typedef struct scan {
     lk_result *r;
     size_t cap;
     lk_area *areas;
-    size_t nareas;
+    size_t nareas, capareas;
     struct lk_iv { uint64_t start, end; } *hiv; /* heap memory: never roots */
     size_t nhiv, caphiv;
     uint8_t *stackreg;       /* per region: holds a thread's sp          */
@@ -489,9 +489,6 @@ static int areas_read(scan *s)
 {
     pim *p = s->p;
     lk_result *r = s->r;
-    s->areas = calloc(p->nregions ? p->nregions : 1, sizeof *s->areas);
-    if (!s->areas)
-        return fail(s, "out of memory");
     size_t bi = 0;
     for (size_t ri = 0; ri < p->nregions && bi < r->nblocks; ri++) {
         const pim_region *rg = &p->regions[ri];
@@ -499,49 +496,62 @@ static int areas_read(scan *s)
             r->blocks[bi].unread = 1;
             r->blocks[bi++].area = UINT32_MAX;
         }
-        size_t first = bi;
-        uint64_t hi = 0;
         while (bi < r->nblocks && r->blocks[bi].start < rg->end) {
-            uint64_t e = r->blocks[bi].start + r->blocks[bi].size;
-            if (e > rg->end)
-                e = rg->end;
-            if (e > hi)
-                hi = e;
-            bi++;
-        }
-        if (first == bi)
-            continue;
-        lk_area *a = &s->areas[s->nareas];
-        uint64_t from = r->blocks[first].start & ~7ull, got = 0;
-        if (hi < from + 8)
-            hi = from + 8;
-        a->bytes = region_read(s, rg, from - rg->start, hi - from, &a->owned, &got);
-        if (!a->bytes || got == 0) {
-            free(a->owned);
-            a->owned = NULL;
-            a->bytes = NULL;
-            if (pim_gone(p))
-                return gone(s);
-        } else {
-            a->start = from;
-            a->len = got;
-            r->heap_read += got;
-            r->read_bytes += got;
-        }
-        for (size_t k = first; k < bi; k++) {
-            lk_block *b = &r->blocks[k];
-            uint64_t e = b->start + b->size;
-            if (!a->bytes || e > a->start + a->len) {
-                b->unread = 1;
-                b->area = UINT32_MAX;
-                continue;
+            /* One area per cluster of blocks (a gap of 64 KiB or more
+             * starts another), so sparse blocks are not read with all
+             * the memory between them. */
+            size_t first = bi;
+            uint64_t hi = 0;
+            while (bi < r->nblocks && r->blocks[bi].start < rg->end &&
+                   (bi == first || r->blocks[bi].start < hi + LK_HEAP_GRAIN)) {
+                uint64_t e = r->blocks[bi].start + r->blocks[bi].size;
+                if (e > rg->end)
+                    e = rg->end;
+                if (e > hi)
+                    hi = e;
+                bi++;
             }
-            b->area = (uint32_t)s->nareas;
-            if (b->size >= 8)
-                memcpy(&b->first, a->bytes + (b->start - a->start), 8);
+            if (s->nareas == s->capareas) {
+                size_t nc = s->capareas ? 2 * s->capareas : 64;
+                lk_area *na = realloc(s->areas, nc * sizeof *na);
+                if (!na)
+                    return fail(s, "out of memory");
+                s->areas = na;
+                s->capareas = nc;
+            }
+            lk_area *a = &s->areas[s->nareas];
+            memset(a, 0, sizeof *a);
+            uint64_t from = r->blocks[first].start & ~7ull, got = 0;
+            if (hi < from + 8)
+                hi = from + 8;
+            a->bytes = region_read(s, rg, from - rg->start, hi - from, &a->owned, &got);
+            if (!a->bytes || got == 0) {
+                free(a->owned);
+                a->owned = NULL;
+                a->bytes = NULL;
+                if (pim_gone(p))
+                    return gone(s);
+            } else {
+                a->start = from;
+                a->len = got;
+                r->heap_read += got;
+                r->read_bytes += got;
+            }
+            for (size_t k = first; k < bi; k++) {
+                lk_block *b = &r->blocks[k];
+                uint64_t e = b->start + b->size;
+                if (!a->bytes || e > a->start + a->len) {
+                    b->unread = 1;
+                    b->area = UINT32_MAX;
+                    continue;
+                }
+                b->area = (uint32_t)s->nareas;
+                if (b->size >= 8)
+                    memcpy(&b->first, a->bytes + (b->start - a->start), 8);
+            }
+            if (a->bytes)
+                s->nareas++;
         }
-        if (a->bytes)
-            s->nareas++;
     }
     for (; bi < r->nblocks; bi++) {
         r->blocks[bi].unread = 1;
