@@ -47,3 +47,26 @@ for v in badblk badreport badspecial truncsp; do
 done
 chmod 644 "$special"/*
 ls -l "$special"
+# fuzz_core (fuzz/corpus/core/): a kernel core of sleep with only the first
+# page of its ELF mappings dumped (coredump_filter 0x10, ~60 KiB), the same
+# with the preload snapshot's segment added as a mapping, and damaged
+# variants of both (fuzz/core_seeds.py).  Needs core_pattern to write files
+# into the current folder (the kernel's default "core").
+out=$(cd "$(dirname "$0")" && pwd)/corpus/core
+mkdir -p "$out"
+tmp=$(mktemp -d)
+(cd "$tmp" && bash -c 'echo 0x10 >/proc/self/coredump_filter; ulimit -c unlimited; exec sleep 100') &
+pid=$!
+sleep 0.5
+kill -SEGV "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+core=$(ls "$tmp"/core* 2>/dev/null | head -1)
+if [ -n "$core" ]; then
+    /usr/bin/python3 "$(dirname "$0")/core_seeds.py" "$core" \
+        "$(dirname "$0")/corpus/segment/preload.ptsnap" "$out"
+    chmod 644 "$out"/*
+    ls -l "$out"
+else
+    echo "make_corpus.sh: no kernel core appeared (core_pattern: $(cat /proc/sys/kernel/core_pattern)); fuzz/corpus/core not refreshed" >&2
+fi
+rm -rf "$tmp"

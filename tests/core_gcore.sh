@@ -2,8 +2,8 @@
 # A gcore of a tagged process that stands still (core_fx) read as a source:
 # the pim core backend agrees with the live process (test_pimg: regions,
 # bytes, threads with registers, modules with build-ids, the segment), and
-# used, vm (pools), sites, lm and ln on the core print what they printed
-# live just before.
+# used, vm (pools), sites, lm, ln and find on the core print what they
+# printed live just before.
 . "$(dirname "$0")/cli_lib.sh"
 . "$(dirname "$0")/core_lib.sh"
 
@@ -13,6 +13,7 @@ P=$FX_PID
 "$POOLTAG" vm "$P" >"$T/vm.live" || fail "vm live"
 "$POOLTAG" sites "$P" CoA1 >"$T/sites.live" || fail "sites live"
 "$POOLTAG" lm "$P" >"$T/lm.live" || fail "lm live"
+"$POOLTAG" find CoA1 "$P" >"$T/find.live" || fail "find live"
 "$POOLTAG" lm --json "$P" >"$T/lm.json" || fail "lm --json live"
 # An address inside libpooltag's code and one inside libc's, for ln.
 ADDRS=$(python3 - "$T/lm.json" <<'PY'
@@ -72,4 +73,12 @@ for a in $ADDRS; do
     diff "$T/ln.$a.live" "$T/ln.$a.core" >"$T/diff" || fail "ln $a differs: $(cat "$T/diff")"
     grep -q '!' "$T/ln.$a.core" || fail "ln $a: no symbol: $(cat "$T/ln.$a.core")"
 done
+# find: the tag's bytes in the modules, the code that gcore left out of
+# the core read from the files (same build-id).
+"$POOLTAG" find CoA1 "$C" >"$T/find.core" 2>"$T/err" || fail "find core: $(cat "$T/err")"
+[ ! -s "$T/err" ] || fail "find core warned: $(cat "$T/err")"
+head -1 "$T/find.core" | grep -q "in core $C of process $P (core_fx)" ||
+    fail "find core: $(head -1 "$T/find.core")"
+grep -q "^code  core_fx!main+" "$T/find.core" || fail "find core: no code hit in main: $(cat "$T/find.core")"
+same_report find "$T/find.live" "$T/find.core"
 echo "PASS: $(cat "$T/pimg.out")"

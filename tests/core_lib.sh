@@ -10,7 +10,9 @@ TEST_PIMG=$PT_BUILD/tests/test_pimg
 
 start_fx() {
     local ready=$T/ready.$RANDOM
-    (cd "$T" && exec "$CORE_FX" "$ready" "$@") &
+    # FX_ULIMIT=1: with core files on (ulimit -c unlimited), in $T.
+    (cd "$T" && { [ -z "${FX_ULIMIT:-}" ] || ulimit -c unlimited; } &&
+        exec "$CORE_FX" "$ready" "$@") &
     FX_PID=$!
     track_pid "$FX_PID"
     for _ in $(seq 200); do

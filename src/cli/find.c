@@ -45,10 +45,13 @@
 #include "elfscan.h"
 #include "procfs.h"
 #include "emit.h"
+#include "pimg.h"
+#include "pimsym.h"
 #include "symbolize.h"
 #include "util.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -110,6 +113,7 @@ typedef struct finder {
     uint32_t pid;
     char comm[64];
     int exited;
+    const char *core;    /* core mode: the core file (pid, comm its process) */
 } finder;
 
 /* ---------------------------------------------------------------------- */
@@ -807,6 +811,114 @@ out:
     return status;
 }
 
+/* Is file offset off in an executable PT_LOAD of the ELF file fd? (The
+ * protection of a mapping gcore left out, which the core does not give.) */
+static int offset_is_code(int fd, uint64_t off)
+{
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || !fe_is_elf(&eh, sizeof eh) ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+        eh.e_phnum > 256)
+        return 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+            return 0;
+        if (ph.p_type == PT_LOAD && (ph.p_flags & PF_X) && off >= (ph.p_offset & ~0xfffull) &&
+            off < ph.p_offset + ph.p_filesz)
+            return 1;
+    }
+    return 0;
+}
+
+/* A core: the modules of the pim (NT_FILE, build-ids from the dumped
+ * headers), each mapping scanned in the core's bytes; the pages the dumper
+ * left out (gcore writes no read-only file mapping, the kernel only the
+ * first page of one) are read from the module's file when its build-id is
+ * the core's, else left out of the scan with a note on stderr. */
+static int scan_core(finder *F, const char *path)
+{
+    char err[512];
+    pim *p;
+    if (pim_open_core(path, 0, &p, err, sizeof err) < 0) {
+        cli_err(VERB, "%s", err);
+        return PT_EXIT_USAGE;
+    }
+    F->core = path;
+    F->pid = p->pid;
+    snprintf(F->comm, sizeof F->comm, "%s", p->comm);
+    sym_ctx *sc = pim_symbols(p, 0);
+    if (!sc) {
+        pim_close(p);
+        cli_err(VERB, "out of memory");
+        return PT_EXIT_USAGE;
+    }
+    pim_symbols_warn(sc, VERB);
+    for (size_t j = 0; j < p->nmodules; j++) {
+        const pim_module *pm = &p->modules[j];
+        sym_modinfo mi;
+        sym_module_info(sc, j, SYM_INFO_FILE, &mi);
+        module m;
+        memset(&m, 0, sizeof m);
+        m.path = intern(F, pm->path);
+        if (!m.path)
+            break;
+        struct stat st;
+        int fd = -1;
+        if (mi.usable > 0 && stat(pm->path, &st) == 0) {
+            m.ino = (uint64_t)st.st_ino; /* the file is the core's: name hits from it */
+            fd = open(pm->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        }
+        size_t from_code = F->code.n, from_data = F->data.n;
+        uint64_t before = F->code.total + F->data.total, missing = 0;
+        for (size_t i = 0; i < p->nregions; i++) {
+            const pim_region *r = &p->regions[i];
+            if (!(r->flags & PIM_RF_FILE) || strcmp(r->path, pm->path) != 0 ||
+                (!(r->prot & PIM_R) && !(r->flags & PIM_RF_NOPHDR)))
+                continue;
+            uint64_t size = r->end - r->start;
+            size_t have = 0;
+            const uint8_t *bytes = pim_bytes(p, r, 0, (size_t)r->avail, NULL, &have);
+            uint8_t *img = NULL;
+            size_t len = (size_t)r->avail;
+            if (r->avail < size && fd >= 0 && size <= (1ull << 32) && (img = malloc(size))) {
+                if (r->avail && bytes)
+                    memcpy(img, bytes, (size_t)r->avail);
+                ssize_t got = pread(fd, img + r->avail, size - r->avail, r->offset + r->avail);
+                len = (size_t)r->avail + (got > 0 ? (size_t)got : 0);
+                bytes = img;
+            }
+            if (len < size)
+                missing += size - len;
+            if (len) {
+                mapping mp = {r->start, r->start + len, r->offset, m.ino, 0, 0, "r--p",
+                              (char *)m.path};
+                /* gcore leaves out read-only file mappings: code among them */
+                if ((r->prot & PIM_X) ||
+                    ((r->flags & PIM_RF_NOPHDR) && fd >= 0 && offset_is_code(fd, r->offset)))
+                    mp.perms[2] = 'x';
+                mem_ctx c = {F, -1, &mp, m.path, bytes, r->start, len};
+                fs_scan(bytes, len, F->needle, r->start, on_mem_hit, &c);
+            }
+            free(img);
+        }
+        if (fd >= 0)
+            close(fd);
+        if (missing)
+            cli_err(VERB, "warning: %s: %" PRIu64 " bytes of its mappings are not in the core "
+                    "and %s: not scanned", cli_esc(pm->path), missing,
+                    mi.usable > 0 ? "could not be read from its file"
+                                  : "its file is not the one the core mapped");
+        F->scanned++;
+        if (F->code.total + F->data.total > before)
+            F->files_hit++;
+        name_module_hits(F, &m, sc, from_code, from_data);
+    }
+    sym_free(sc);
+    pim_close(p);
+    return PT_EXIT_OK;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Output                                                                  */
 
@@ -955,7 +1067,15 @@ static void print_report(const finder *F, char **paths, int npaths, emit_mode mo
     for (int i = 0; i < npaths; i++)
         emit_kv_str(e, NULL, paths[i]);
     emit_arr_end(e);
-    if (F->pid) {
+    if (F->core) {
+        emit_text(e, " in core %s of process %" PRIu32 " (%s)", cli_esc(F->core), F->pid,
+                  cli_esc(F->comm));
+        emit_obj_begin(e, "process");
+        emit_kv_u64(e, "pid", F->pid);
+        emit_kv_str(e, "comm", F->comm);
+        emit_kv_bool(e, "exited", 0);
+        emit_obj_end(e);
+    } else if (F->pid) {
         emit_text(e, " in process %" PRIu32 " (%s)", F->pid, cli_esc(F->comm));
         emit_obj_begin(e, "process");
         emit_kv_u64(e, "pid", F->pid);
@@ -1007,11 +1127,13 @@ static void print_report(const finder *F, char **paths, int npaths, emit_mode mo
 static void usage(FILE *f)
 {
     fputs("Usage: pooltag find [options] TAG PATH...\n"
-          "       pooltag find [options] TAG PID\n"
+          "       pooltag find [options] TAG PID|CORE\n"
           "\n"
           "Where the tag's four bytes occur: in ELF files (PATHs: files, and\n"
           "directories searched recursively) or in the modules mapped into a\n"
-          "running process (PID, read through /proc/PID/mem).  Each hit names the\n"
+          "running process (PID, read through /proc/PID/mem) or of a core file\n"
+          "(CORE: its mappings, and the pages the dumper left out read from the\n"
+          "module's file when its build-id is the core's).  Each hit names the\n"
           "file or module, its address (the file's own virtual address, or the\n"
           "live address in the process), the file offset, the section, the\n"
           "nearest symbol (module!symbol+0xoff) and shows 16 bytes from the hit.\n"
@@ -1137,6 +1259,10 @@ int cmd_find(int argc, char **argv)
             return PT_EXIT_USAGE;
         }
         status = scan_pid(&F, (uint32_t)pid);
+        if (status != PT_EXIT_OK)
+            goto done;
+    } else if (npaths == 1 && pim_file_is_core(paths[0])) {
+        status = scan_core(&F, paths[0]);
         if (status != PT_EXIT_OK)
             goto done;
     } else {

@@ -513,7 +513,7 @@ static void mon_title(const mon *m, mon_lines *L)
     if (v->kind == PTR_LIVE)
         snprintf(every, sizeof every, "interval %gs", m->interval);
     else
-        snprintf(every, sizeof every, "snapshot");
+        snprintf(every, sizeof every, v->kind == PTR_CORE ? "core" : "snapshot");
     mon_add(L, L_TITLE,
             "%s (pid %" PRIu32 ")  RSS %s  up %s  %s  sort: %s %s  pool: %s"
             "%s%s  %s",

@@ -37,7 +37,7 @@ static void usage(FILE *f)
           "\n"
           "Memory summary of a tagged process, like WinDbg's !vm 1: resident\n"
           "and committed memory (from /proc/PID/status for a live process, as\n"
-          "recorded for a snapshot), then per pool the usage, peak and maximum\n"
+          "recorded for a snapshot; not known for a core file), then per pool the usage, peak and maximum\n"
           "in pages and KiB, the allocation failures, and the caller errors\n"
           "detected; when there are any, the failures injected by pooltag fault\n"
           "and the allocations that found the special pool full.  A pool over\n"

@@ -72,6 +72,11 @@ typedef struct gh_arena {
     uint64_t largest_free;
     const char *broken;    /* NULL, or why its walk stopped                */
     uint64_t broken_at;    /* the chunk where it stopped                   */
+    /* appended by the heap part: */
+    uint64_t broken_size;  /* the size field found there (flags masked)    */
+    const char *list_note; /* NULL, or why a fastbin list was not followed
+                              to its end (the chunks walk on)            */
+    uint64_t list_note_at; /* the entry where it was left                 */
 } gh_arena;
 
 typedef struct gh_heap gh_heap;
@@ -81,6 +86,10 @@ typedef struct gh_heap gh_heap;
  * which. */
 int gh_open(pim *p, gh_heap **out, char *err, size_t errlen);
 void gh_close(gh_heap *h);
+/* gh_open with flags: GH_NO_SYMBOLS finds main_arena by its shape only
+ * (the fuzz target; tests of the signature path). */
+#define GH_NO_SYMBOLS 0x1u
+int gh_open_flags(pim *p, unsigned flags, gh_heap **out, char *err, size_t errlen);
 
 size_t gh_narenas(const gh_heap *h);
 const gh_arena *gh_arena_at(const gh_heap *h, size_t i);

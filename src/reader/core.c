@@ -118,7 +118,8 @@ static const char *elf_kind(const uint8_t *b, size_t len, unsigned type, int big
     case ET_REL: return "an ELF relocatable object";
     case ET_EXEC: return "an ELF executable";
     case ET_DYN:
-        /* A position-independent executable is ET_DYN with PT_INTERP. */
+        /* A position-independent executable is ET_DYN with DF_1_PIE in its
+         * dynamic section (libc.so.6 has PT_INTERP and is a library). */
         if (!big && b[EI_CLASS] == ELFCLASS64 && len >= sizeof(Elf64_Ehdr)) {
             Elf64_Ehdr eh;
             memcpy(&eh, b, sizeof eh);
@@ -127,8 +128,18 @@ static const char *elf_kind(const uint8_t *b, size_t len, unsigned type, int big
                 for (unsigned i = 0; i < eh.e_phnum; i++) {
                     Elf64_Phdr ph;
                     memcpy(&ph, b + eh.e_phoff + i * sizeof ph, sizeof ph);
-                    if (ph.p_type == PT_INTERP)
-                        return "a position-independent ELF executable";
+                    if (ph.p_type != PT_DYNAMIC || ph.p_offset > len ||
+                        ph.p_filesz > len - ph.p_offset)
+                        continue;
+                    for (uint64_t k = 0; k + sizeof(Elf64_Dyn) <= ph.p_filesz;
+                         k += sizeof(Elf64_Dyn)) {
+                        Elf64_Dyn dyn;
+                        memcpy(&dyn, b + ph.p_offset + k, sizeof dyn);
+                        if (dyn.d_tag == DT_NULL)
+                            break;
+                        if (dyn.d_tag == DT_FLAGS_1 && (dyn.d_un.d_val & DF_1_PIE))
+                            return "a position-independent ELF executable";
+                    }
                 }
         }
         return "an ELF shared object";
@@ -591,6 +602,19 @@ int pim_file_is_elf(const char *path)
     ssize_t n = pread(fd, m, sizeof m, 0);
     close(fd);
     return n == SELFMAG && memcmp(m, ELFMAG, SELFMAG) == 0;
+}
+
+int pim_file_is_core(const char *path)
+{
+    char e[8];
+    int fd = ptr_open_input(path, NULL, e, sizeof e);
+    if (fd < 0)
+        return 0;
+    unsigned char h[18];
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    return n == (ssize_t)sizeof h && memcmp(h, ELFMAG, SELFMAG) == 0 &&
+           get16(h + 16, h[EI_DATA] == ELFDATA2MSB) == ET_CORE;
 }
 
 int pim_open_core(const char *path, unsigned flags, pim **out, char *err,

@@ -148,6 +148,9 @@ int pim_open_core(const char *path, unsigned flags, pim **out, char *err,
  * verb taking "a PID, a snapshot or a core" hands to pim_open_core (which
  * then says what an ELF file that is not a core is); 0 otherwise. */
 int pim_file_is_elf(const char *path);
+/* 1 when it is an ELF core file (e_type ET_CORE, of any architecture):
+ * `pooltag find TAG CORE` reads it as a process, not as an ELF file. */
+int pim_file_is_core(const char *path);
 /* A core file's bytes held by the caller (the fuzz target): buf must
  * outlive the pim; name is its source ("core image" when NULL).  Errors
  * as pim_open_core's, without the path prefix. */
