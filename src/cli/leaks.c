@@ -100,7 +100,7 @@ static int idx_cmp(const void *x, const void *y)
     int c = key_cmp(a, block_word(sort_pim, a), b, block_word(sort_pim, b));
     if (c)
         return c;
-    return a->start < b->start ? -1 : a->start > b->start;
+    return a->addr < b->addr ? -1 : a->addr > b->addr;
 }
 
 static int group_cmp(const void *x, const void *y)
@@ -226,7 +226,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
             g->site = b->site_addr;
             g->size = b->size;
             g->word = b->tagged ? 0 : w;
-            g->example = b->start;
+            g->example = b->addr;
         }
         group *g = &gs[ng - 1];
         g->blocks++;
@@ -305,7 +305,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
             char tb[PT_TAG_TEXT_MAX];
             if (emit_json(e)) {
                 emit_obj_begin(e, NULL);
-                emit_kv_hex(e, "address", b->start);
+                emit_kv_hex(e, "address", b->addr);
                 emit_kv_u64(e, "size", b->size);
                 if (b->tagged)
                     emit_kv_tag(e, "tag", b->tag);
@@ -313,7 +313,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
                     emit_kv_null(e, "tag");
                 emit_obj_end(e);
             } else
-                emit_text(e, "  0x%-16" PRIx64 " %6" PRIu64 "  %s\n", b->start, b->size,
+                emit_text(e, "  0x%-16" PRIx64 " %6" PRIu64 "  %s\n", b->addr, b->size,
                           b->tagged ? cli_esc(cli_tag(b->tag, tb)) : "-");
         }
         if (shown < n)

@@ -267,7 +267,7 @@ static int on_chunk(void *arg, const gh_chunk *c)
         return 0;
     lk_block b;
     memset(&b, 0, sizeof b);
-    b.start = c->mem;
+    b.start = b.addr = c->mem;
     b.end = c->mem + c->usable;
     b.size = c->usable;
     b.src = LK_GLIBC;
@@ -352,7 +352,7 @@ static int header_scan(scan *s, size_t ri)
                 hi = h + LK_HDR + size;
             lk_block bl;
             memset(&bl, 0, sizeof bl);
-            bl.start = h + LK_HDR;
+            bl.start = bl.addr = h + LK_HDR;
             bl.end = bl.start + (size ? size : 1);
             bl.size = size;
             bl.tag = tag;
@@ -396,6 +396,8 @@ static void blocks_merge(lk_result *r)
             lk_block *last = &r->blocks[o - 1];
             if (last->src == LK_GLIBC && b->src == LK_POOLTAG && !last->tagged) {
                 last->tagged = 1;
+                last->addr = b->addr;
+                last->size = b->size;
                 last->tag = b->tag;
                 last->site = b->site;
                 last->site_addr = b->site_addr;
@@ -504,7 +506,7 @@ static int areas_read(scan *s)
             uint64_t hi = 0;
             while (bi < r->nblocks && r->blocks[bi].start < rg->end &&
                    (bi == first || r->blocks[bi].start < hi + LK_HEAP_GRAIN)) {
-                uint64_t e = r->blocks[bi].start + r->blocks[bi].size;
+                uint64_t e = r->blocks[bi].end;
                 if (e > rg->end)
                     e = rg->end;
                 if (e > hi)
@@ -539,8 +541,7 @@ static int areas_read(scan *s)
             }
             for (size_t k = first; k < bi; k++) {
                 lk_block *b = &r->blocks[k];
-                uint64_t e = b->start + b->size;
-                if (!a->bytes || e > a->start + a->len) {
+                if (!a->bytes || b->end > a->start + a->len) {
                     b->unread = 1;
                     b->area = UINT32_MAX;
                     continue;
@@ -567,9 +568,7 @@ static void mark_all(scan *s)
         if (b->unread)
             continue;
         const lk_area *a = &s->areas[b->area];
-        uint64_t from = (b->start + 7) & ~7ull, to = b->start + b->size;
-        if (to > b->end)
-            to = b->end;
+        uint64_t from = (b->start + 7) & ~7ull, to = b->end;
         if (from >= to)
             continue;
         scan_words(s, a->bytes + (from - a->start), (size_t)(to - from));
@@ -658,10 +657,6 @@ int lk_scan(pim *p, lk_result **out, char *err, size_t errlen)
             if (header_scan(&s, ri) < 0)
                 goto done;
         }
-    if (!s.r->glibc && !s.r->tagged) {
-        fail(&s, "%s", s.r->glibc_note[0] ? s.r->glibc_note : "no heap found");
-        goto done;
-    }
     blocks_merge(s.r);
     for (size_t ri = 0; ri < p->nregions; ri++)
         if (p->regions[ri].path && !strcmp(p->regions[ri].path, "[heap]") &&

@@ -54,8 +54,15 @@
 enum lk_src { LK_GLIBC = 1, LK_POOLTAG = 2 };
 
 typedef struct lk_block {
-    uint64_t start, end;   /* the user range (end > start)                */
-    uint64_t size;         /* glibc: usable bytes; pooltag: requested      */
+    uint64_t start, end;   /* the range that pointers mark (end > start):
+                              glibc: the chunk's user bytes; pooltag: the
+                              block's                                     */
+    uint64_t addr;         /* what the allocator returned to the program:
+                              start, or in a glibc chunk that holds a
+                              pooltag block (libc backend) the address
+                              after its header                            */
+    uint64_t size;         /* glibc: usable bytes; pooltag (also in a glibc
+                              chunk): requested                           */
     uint64_t first;        /* its first 8 bytes (0 when size < 8 or not
                               readable)                                   */
     uint64_t site_addr;    /* tagged: the call site's address (0: the
@@ -93,10 +100,11 @@ typedef struct lk_result {
 
 /*
  * Scan p.  A live p must have been opened with PIM_STOP (the caller
- * resumes it after lk_scan returns).  Fails (-1, one line in err) when no
- * block source is found (no glibc heap and no tagged segment), when the
+ * resumes it after lk_scan returns).  Fails (-1, one line in err) when the
  * process exited during the scan (pim_gone: "process N exited during the
- * scan") or when out of memory.
+ * scan") or when out of memory.  A process without a glibc heap (another
+ * allocator replaces malloc, e.g. jemalloc) and without a segment has no
+ * blocks: 0 with glibc 0 and glibc_note saying why.
  */
 int lk_scan(pim *p, lk_result **out, char *err, size_t errlen);
 void lk_free(lk_result *r);
