@@ -92,12 +92,16 @@ static int key_cmp(const lk_block *a, uint64_t wa, const lk_block *b, uint64_t w
     return 0;
 }
 
-static const pim *sort_pim;
-static const lk_block *sort_blocks;
+typedef struct leak_ref {
+    const lk_block *b;
+    uint64_t word;        /* block_word, computed once */
+} leak_ref;
+
 static int idx_cmp(const void *x, const void *y)
 {
-    const lk_block *a = &sort_blocks[*(const size_t *)x], *b = &sort_blocks[*(const size_t *)y];
-    int c = key_cmp(a, block_word(sort_pim, a), b, block_word(sort_pim, b));
+    const leak_ref *la = x, *lb = y;
+    const lk_block *a = la->b, *b = lb->b;
+    int c = key_cmp(a, la->word, b, lb->word);
     if (c)
         return c;
     return a->addr < b->addr ? -1 : a->addr > b->addr;
@@ -201,7 +205,7 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
 {
     const lk_result *r = c->r;
     const pim *p = c->p;
-    size_t *idx = malloc((r->nleaked + 1) * sizeof *idx);
+    leak_ref *idx = malloc((r->nleaked + 1) * sizeof *idx);
     group *gs = calloc(r->nleaked + 1, sizeof *gs);
     if (!idx || !gs) {
         free(idx);
@@ -211,15 +215,15 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     }
     size_t n = 0, ng = 0;
     for (size_t i = 0; i < r->nblocks; i++)
-        if (!r->blocks[i].reached)
-            idx[n++] = i;
-    sort_pim = p;
-    sort_blocks = r->blocks;
+        if (!r->blocks[i].reached) {
+            idx[n].b = &r->blocks[i];
+            idx[n++].word = block_word(p, &r->blocks[i]);
+        }
     qsort(idx, n, sizeof *idx, idx_cmp);
     for (size_t i = 0; i < n; i++) {
-        const lk_block *b = &r->blocks[idx[i]];
-        uint64_t w = block_word(p, b);
-        if (i == 0 || key_cmp(&r->blocks[idx[i - 1]], block_word(p, &r->blocks[idx[i - 1]]), b, w)) {
+        const lk_block *b = idx[i].b;
+        uint64_t w = idx[i].word;
+        if (i == 0 || key_cmp(idx[i - 1].b, idx[i - 1].word, b, w)) {
             group *g = &gs[ng++];
             g->tagged = b->tagged;
             g->tag = b->tag;
@@ -250,9 +254,10 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     emit_text(e, ": %zu heap blocks (%s)%s%s\n", r->nblocks, b1,
               r->tagged ? ", tagged" : "", r->glibc ? "" : ", no glibc heap");
     snprintf(t, sizeof t, "%.1f ms", (double)r->scan_ns / 1e6);
-    emit_text(e, "read %s in %s (%.0f MB/s): %zu root regions, %zu threads' registers", b2, t,
+    emit_text(e, "read %s in %s (%.0f MB/s): %zu root region%s, registers of %zu thread%s", b2, t,
               r->scan_ns ? (double)r->read_bytes * 1e3 / (double)r->scan_ns : 0.0,
-              r->root_regions, r->nthreads_regs);
+              r->root_regions, r->root_regions == 1 ? "" : "s", r->nthreads_regs,
+              r->nthreads_regs == 1 ? "" : "s");
     if (p->kind == PIM_LIVE)
         emit_text(e, "; stopped %.1f ms", (double)p->stopped_ns / 1e6);
     emit_text(e, "\n");
@@ -265,7 +270,8 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     if (r->nthreads_noregs)
         emit_text(e, "note: %zu threads without registers (their stacks scanned whole)\n",
                   r->nthreads_noregs);
-    emit_text(e, "\nleaked: %zu blocks, %s in %zu groups\n", r->nleaked, b3, ng);
+    emit_text(e, "\nleaked: %zu block%s, %s in %zu group%s\n", r->nleaked,
+              r->nleaked == 1 ? "" : "s", b3, ng, ng == 1 ? "" : "s");
     emit_kv_u64(e, "blocks", r->nblocks);
     emit_kv_u64(e, "block_bytes", r->block_bytes);
     emit_kv_u64(e, "leaked_blocks", r->nleaked);

@@ -107,7 +107,10 @@ static int iv_cmp(const void *a, const void *b)
 /* Sort and merge the heap intervals. */
 static void heap_merge(scan *s)
 {
-    if (s->nhiv > 1)
+    int sorted = 1;
+    for (size_t i = 1; i < s->nhiv && sorted; i++)
+        sorted = s->hiv[i - 1].start <= s->hiv[i].start;
+    if (!sorted)
         qsort(s->hiv, s->nhiv, sizeof *s->hiv, iv_cmp);
     size_t o = 0;
     for (size_t i = 0; i < s->nhiv; i++) {
@@ -299,6 +302,19 @@ static int glibc_blocks(scan *s)
                      "the walk of arena %zu stopped at 0x%llx: %s", i,
                      (unsigned long long)a->broken_at, a->broken);
     }
+    /* Room for every busy chunk at once (the walk's counts). */
+    uint64_t want = 0, mc = 0, mb = 0;
+    for (size_t i = 0; i < gh_narenas(h); i++)
+        want += gh_arena_at(h, i)->nbusy;
+    gh_mmapped(h, &mc, &mb);
+    want += mc;
+    if (want > s->cap && want < (1ull << 32)) {
+        lk_block *nb = realloc(s->r->blocks, (size_t)want * sizeof *nb);
+        if (nb) {
+            s->r->blocks = nb;
+            s->cap = (size_t)want;
+        }
+    }
     walk_arg w = {s, 0};
     gh_walk(h, on_chunk, &w);
     gh_close(h);
@@ -387,7 +403,10 @@ static int block_cmp(const void *a, const void *b)
  * chunk its tag and site; any other overlap keeps the first block. */
 static void blocks_merge(lk_result *r)
 {
-    if (r->nblocks > 1)
+    int sorted = 1;
+    for (size_t i = 1; i < r->nblocks && sorted; i++)
+        sorted = block_cmp(&r->blocks[i - 1], &r->blocks[i]) <= 0;
+    if (!sorted)
         qsort(r->blocks, r->nblocks, sizeof *r->blocks, block_cmp);
     size_t o = 0;
     for (size_t i = 0; i < r->nblocks; i++) {
@@ -662,9 +681,16 @@ int lk_scan(pim *p, lk_result **out, char *err, size_t errlen)
         if (p->regions[ri].path && !strcmp(p->regions[ri].path, "[heap]") &&
             add_heap(&s, p->regions[ri].start, p->regions[ri].end) < 0)
             goto done;
+    /* Blocks outside the arenas' spans and the header extents (there
+     * should be none) are heap memory too. */
+    heap_merge(&s);
+    size_t nh = s.nhiv;
     for (size_t i = 0; i < s.r->nblocks; i++) {
-        s.r->block_bytes += s.r->blocks[i].size;
-        if (add_heap(&s, s.r->blocks[i].start, s.r->blocks[i].end) < 0)
+        const lk_block *b = &s.r->blocks[i];
+        s.r->block_bytes += b->size;
+        size_t k = heap_after(&s, b->start);
+        if ((k >= nh || s.hiv[k].start > b->start || s.hiv[k].end < b->end) &&
+            add_heap(&s, b->start, b->end) < 0)
             goto done;
     }
     heap_merge(&s);
