@@ -261,8 +261,10 @@ static int report(emitter *e, const ctx *c, const char *spec, uint64_t max_list)
     if (p->kind == PIM_LIVE)
         emit_text(e, "; stopped %.1f ms", (double)p->stopped_ns / 1e6);
     emit_text(e, "\n");
-    if (r->glibc_note[0])
-        emit_text(e, "note: %s\n", cli_esc(r->glibc_note));
+    /* A tagged process under the preload may never use glibc's malloc. */
+    if (r->glibc_note[0] && (r->glibc || !r->tagged))
+        emit_text(e, "note: %s%s\n", r->nblocks ? "" : "no blocks to check: ",
+                  cli_esc(r->glibc_note));
     if (r->root_unread) {
         fmt_bytes((double)r->root_unread, t, sizeof t);
         emit_text(e, "note: %s of root regions not in the core (not scanned)\n", t);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* The fields of a block header's w0 (src/runtime/internal.h, "The block
@@ -20,6 +21,7 @@
 #define LK_HDR 16u
 
 #define LK_CHUNK (1u << 20) /* bytes per read of a streamed region */
+#define LK_BIGREAD (64u << 20) /* bytes per read of a heap area (live) */
 #define LK_REDZONE 128u     /* x86-64: below sp, a leaf function's data */
 #define LK_HEAP_GRAIN 0x10000ull /* pooltag heap extents: 64 KiB aligned */
 
@@ -30,6 +32,7 @@ typedef struct lk_area {
     uint64_t start, len;     /* readable bytes of a heap region          */
     const uint8_t *bytes;
     uint8_t *owned;          /* live: the copy                           */
+    size_t mapped;           /* its size when mmapped (else malloc'd)    */
 } lk_area;
 
 typedef struct lk_site {
@@ -175,12 +178,23 @@ static long region_index(const pim *p, uint64_t addr)
     return -1;
 }
 
+static void area_free(lk_area *a)
+{
+    if (a->mapped)
+        munmap(a->owned, a->mapped);
+    else
+        free(a->owned);
+    a->owned = NULL;
+    a->mapped = 0;
+}
+
 /* All readable bytes of r from off, up to len: a pointer into the core or
  * the memory image, or a copy (live) in *owned.  *got is the count. */
 static const uint8_t *region_read(scan *s, const pim_region *r, uint64_t off, uint64_t len,
-                                  uint8_t **owned, uint64_t *got)
+                                  uint8_t **owned, size_t *mapped, uint64_t *got)
 {
     *owned = NULL;
+    *mapped = 0;
     *got = 0;
     if (off >= r->avail)
         return NULL;
@@ -192,12 +206,21 @@ static const uint8_t *region_read(scan *s, const pim_region *r, uint64_t off, ui
         *got = b ? g : 0;
         return b;
     }
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
+    /* A large copy is mapped populated: faulting its pages in one at a
+     * time costs more than reading them. */
+    uint8_t *buf;
+    if (len >= LK_CHUNK) {
+        void *m = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        buf = m;
+        *mapped = (size_t)len;
+    } else if (!(buf = malloc(len ? len : 1)))
         return NULL;
     uint64_t done = 0;
     while (done < len) {
-        size_t want = len - done > LK_CHUNK ? LK_CHUNK : (size_t)(len - done);
+        size_t want = len - done > LK_BIGREAD ? LK_BIGREAD : (size_t)(len - done);
         const uint8_t *b = pim_bytes(s->p, r, off + done, want, buf + done, &g);
         if (!b || g == 0)
             break;
@@ -545,10 +568,10 @@ static int areas_read(scan *s)
             uint64_t from = r->blocks[first].start & ~7ull, got = 0;
             if (hi < from + 8)
                 hi = from + 8;
-            a->bytes = region_read(s, rg, from - rg->start, hi - from, &a->owned, &got);
+            a->bytes = region_read(s, rg, from - rg->start, hi - from, &a->owned, &a->mapped,
+                                   &got);
             if (!a->bytes || got == 0) {
-                free(a->owned);
-                a->owned = NULL;
+                area_free(a);
                 a->bytes = NULL;
                 if (pim_gone(p))
                     return gone(s);
@@ -725,7 +748,7 @@ int lk_scan(pim *p, lk_result **out, char *err, size_t errlen)
     rc = 0;
 done:
     for (size_t i = 0; i < s.nareas; i++)
-        free(s.areas[i].owned);
+        area_free(&s.areas[i]);
     free(s.areas);
     free(s.hiv);
     free(s.stackreg);
