@@ -13,3 +13,6 @@ pt_shell_test(leaks_preload leaks_preload.sh 120)
 pt_shell_test(leaks_cxx leaks_cxx.sh 120)
 pt_shell_test(leaks_real leaks_real.sh 240)
 pt_shell_test(leaks_errors leaks_errors.sh 60)
+# A sanitizer build's fixtures run on ASan's allocator (no glibc heap to
+# scan) and carry its shadow memory, which gcore would dump.
+set_tests_properties(leaks_fixture leaks_preload leaks_cxx leaks_errors PROPERTIES LABELS nosan)
