@@ -40,6 +40,7 @@ static const struct verb {
     {"special", cmd_special, "guard pages for a tag, size or module, live (Special Pool)"},
     {"fault", cmd_fault, "fail chosen allocations with ENOMEM, live (Low Resources Simulation)"},
     {"leaks", cmd_leaks, "heap blocks nothing reaches, live or a core (::findleaks)"},
+    {"heap", cmd_heap, "glibc heaps of any process or core: arenas, --stat by size (!heap)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

@@ -10,6 +10,7 @@
 int cmd_mon(int argc, char **argv);
 int cmd_used(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+int cmd_heap(int argc, char **argv);
 int cmd_snap(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_sites(int argc, char **argv);

@@ -414,8 +414,8 @@ static int walk_span(gh_heap *h, size_t ai, size_t si, int mode, gh_chunk_fn cb,
             }
             return 0;
         }
-        if (!top_span && sz == 16 && pos + 32 <= end + 16)
-            return 0; /* the fencepost that ends an older heap */
+        if (!top_span && sz < CHUNK_MIN && end - pos <= CHUNK_MIN)
+            return 0; /* the fenceposts that end an older heap (sysmalloc) */
         const char *why = NULL;
         if (sz & 15)
             why = "is not a multiple of 16";
@@ -567,12 +567,16 @@ static int setup_arena(gh_heap *h, gh_arena *a, const uint8_t *ms)
     return 0;
 }
 
-/* mmapped chunks: anonymous writable regions outside every arena whose
- * bytes are a run of chunks flagged IS_MMAPPED alone, each a whole number
- * of pages (adjacent mmaps share one region in the maps). */
+/* mmapped chunks: in anonymous writable regions outside every arena, a
+ * page that starts a chunk flagged IS_MMAPPED alone (prev_size 0 on
+ * x86-64, where mmap's pages are already 16-aligned), whose size is a
+ * whole number of pages within the region.  Adjacent mmaps share one
+ * region in the maps, with other mappings too, so every page is a
+ * candidate; a chunk found is skipped over whole. */
 static int find_mmapped(gh_heap *h)
 {
     pim *p = h->p;
+    rdwin w = {.p = p, .buf = h->buf};
     for (size_t i = 0; i < p->nregions; i++) {
         const pim_region *r = &p->regions[i];
         if (!(r->prot & PIM_W) || (r->flags & (PIM_RF_FILE | PIM_RF_SEGMENT)) ||
@@ -588,13 +592,14 @@ static int find_mmapped(gh_heap *h)
         uint64_t pos = r->start;
         while (pos + 16 <= r->start + r->avail) {
             uint64_t ps, sz;
-            if (pim_word(p, pos, &ps) < 0 || pim_word(p, pos + 8, &sz) < 0)
+            if (win_word(&w, pos, &ps) < 0 || win_word(&w, pos + 8, &sz) < 0)
                 break;
-            if ((sz & FLAG_MASK) != IS_MMAPPED || ps > 4096 || (ps & 15))
-                break;
-            sz &= ~FLAG_MASK;
-            if (sz < 4096 || ((ps + sz) & 4095) || sz > r->end - pos)
-                break;
+            uint64_t csz = sz & ~FLAG_MASK;
+            if (ps != 0 || (sz & FLAG_MASK) != IS_MMAPPED || csz < 4096 || (csz & 4095) ||
+                csz > r->end - pos) {
+                pos += 4096;
+                continue;
+            }
             if (h->nmm == h->capmm) {
                 size_t nc = h->capmm ? h->capmm * 2 : 16;
                 struct mm *n = realloc(h->mm, nc * sizeof *n);
@@ -603,11 +608,11 @@ static int find_mmapped(gh_heap *h)
                 h->mm = n;
                 h->capmm = nc;
             }
-            h->mm[h->nmm].addr = pos + ps;
-            h->mm[h->nmm].size = sz;
+            h->mm[h->nmm].addr = pos;
+            h->mm[h->nmm].size = csz;
             h->nmm++;
-            h->mm_bytes += sz;
-            pos += ps + sz;
+            h->mm_bytes += csz;
+            pos += csz;
         }
     }
     return 0;
@@ -691,7 +696,8 @@ int gh_open_flags(pim *p, unsigned flags, gh_heap **out, char *err, size_t errle
     }
     free(ms);
     ms = NULL;
-    qsort(h->sp, h->nsp, sizeof *h->sp, cmp_special);
+    if (h->nsp)
+        qsort(h->sp, h->nsp, sizeof *h->sp, cmp_special);
     /* tcache structs (and their lists), then the figures */
     for (size_t i = 0; i < h->narenas; i++) {
         size_t before = h->nsp;

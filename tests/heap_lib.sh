@@ -1,0 +1,35 @@
+# heap_lib.sh — sourced by the heap_*.sh tests (after cli_lib.sh).
+#
+# start_heapfix [ARGS]: start tests/heapfix with its report in $T/hf.out,
+# wait for "ready"; sets HF_PID.
+# take_gcore PID FILE: gcore PID into FILE (skip the test without gdb).
+# check_mallinfo JSON REPORT: heap --json's figures against the mallinfo2
+# line of REPORT (see heap_check.py).
+
+HEAPFIX=$PT_BUILD/tests/heapfix
+HEAP_CHECK=$(dirname "${BASH_SOURCE[0]}")/heap_check.py
+
+start_heapfix() {
+    [ -x "$HEAPFIX" ] || { echo "SKIP: $HEAPFIX not built" >&2; exit 77; }
+    # in $T with core files on: heap_fix also reads a kernel core
+    (cd "$T" && ulimit -c unlimited 2>/dev/null; exec "$HEAPFIX" "$@" >"$T/hf.out") &
+    HF_PID=$!
+    track_pid "$HF_PID"
+    for _ in $(seq 400); do
+        grep -q '^ready$' "$T/hf.out" 2>/dev/null && return 0
+        kill -0 "$HF_PID" 2>/dev/null || fail "heapfix died while starting"
+        sleep 0.05
+    done
+    fail "heapfix never became ready"
+}
+
+take_gcore() {
+    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
+    local pid=$1 out=$2
+    gcore -o "$out.tmp" "$pid" >"$T/gcore.log" 2>&1 || fail "gcore $pid: $(tail -3 "$T/gcore.log")"
+    mv "$out.tmp.$pid" "$out" || fail "gcore wrote no $out.tmp.$pid"
+}
+
+check_mallinfo() {
+    /usr/bin/python3 "$HEAP_CHECK" mallinfo "$1" "$2" || fail "$3: heap's figures differ from mallinfo2 (above)"
+}
