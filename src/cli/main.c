@@ -42,6 +42,7 @@ static const struct verb {
     {"address", cmd_address, "regions of any process or core by usage: heap, stack, image (!address)"},
     {"heap", cmd_heap, "glibc heaps of any process or core: arenas, --stat by size (!heap)"},
     {"search", cmd_search, "find a number or string in memory of a process or core (s -q, s -a)"},
+    {"leaks", cmd_leaks, "heap blocks nothing reaches, live or a core (::findleaks)"},
 };
 #define NVERBS (sizeof verbs / sizeof verbs[0])
 

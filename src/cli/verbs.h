@@ -27,5 +27,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_special(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
 
 #endif
