@@ -55,7 +55,7 @@ time.sleep(120)' >"$T/py.out" &
     wait "$pid" 2>/dev/null
     if [ "$rc" = 2 ]; then
         [ "$(wc -l <"$T/k.err")" = 1 ] || fail "killed mid-scan: stderr not one line: $(cat "$T/k.err")"
-        grep -qE "^pooltag leaks: .*(exited during the scan|has exited|no memory mapped|no such process)" "$T/k.err" ||
+        grep -qE "^pooltag leaks: .*(exited during the scan|has exited|no memory mapped|no such process|no process with PID)" "$T/k.err" ||
             fail "killed mid-scan: $(cat "$T/k.err")"
         [ ! -s "$T/k.out" ] || fail "killed mid-scan: a report and an error"
         saw=1

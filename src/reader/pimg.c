@@ -465,7 +465,7 @@ static int live_threads(pim *p, unsigned flags, char *err, size_t errlen)
         DIR *d = opendir(ptp_path(path, sizeof path, p->pid, "task"));
         if (!d) {
             if (errno == ENOENT)
-                return fail(err, errlen, "process %" PRIu32 " exited", p->pid);
+                return fail(err, errlen, "process %" PRIu32 " has exited", p->pid);
             return fail(err, errlen, "process %" PRIu32 ": cannot list its "
                         "threads: %s", p->pid, strerror(errno));
         }
@@ -512,7 +512,7 @@ static int live_threads(pim *p, unsigned flags, char *err, size_t errlen)
             p->threads[i] = t;
         }
     if (p->nthreads == 0)
-        return fail(err, errlen, "process %" PRIu32 " exited", p->pid);
+        return fail(err, errlen, "process %" PRIu32 " has exited", p->pid);
     return 0;
 }
 
