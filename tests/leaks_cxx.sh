@@ -1,5 +1,5 @@
 #!/bin/bash
-# The second walkthrough of docs/dumps.md (docs/dumps-cxx.md), end to end
+# The second walkthrough of docs/dumps.md, end to end
 # on a gcore of cxxleak (tests/fixtures/cxxleak.cc): 3000 requests, of
 # which those with req % 7 == 0 (429) drop their Session.  `pooltag leaks`
 # on the core groups exactly 429 blocks under "vtable for Session" (the

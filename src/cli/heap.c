@@ -4,7 +4,7 @@
  *
  * Data model: glibc's arenas and mmapped chunks as gheap.h reads them
  * (figures per arena; every chunk through gh_walk), and, when the process
- * is tagged, pooltag's pools from its segment (ptr_parse).  The summary
+ * is tagged, pooltag's pools from its segment (ptr_read_pim).  The summary
  * has one row per heap; --stat groups the program's busy blocks (GH_BUSY
  * and GH_MMAPPED; the allocator's own tcache structs are left out) by
  * usable size (malloc_usable_size: what the program may use); --size lists
@@ -171,13 +171,10 @@ static int summary(emitter *e, pim *p, gh_heap *h, const char *spec)
     /* pooltag's pools, from the segment of a tagged process */
     const pim_region *sr;
     int mimalloc = 0;
-    if (pim_segment(p, &sr) == 0 && sr->avail) {
-        void *sb = malloc(sr->avail);
-        size_t got = 0;
-        const uint8_t *q = sb ? pim_bytes(p, sr, 0, sr->avail, sb, &got) : NULL;
+    if (pim_segment(p, &sr) == 0) {
         ptr_view v;
         char err[256];
-        if (q && ptr_parse(q, got, &v, err, sizeof err) == 0) {
+        if (ptr_read_pim(p, &v, err, sizeof err) == 0) {
             mimalloc = !(v.flags & PT_SEGF_LIBC_BACKEND);
             for (int k = 0; k < PT_POOL_COUNT; k++) {
                 const ptr_pool *pl = &v.pool[k];
@@ -204,7 +201,6 @@ static int summary(emitter *e, pim *p, gh_heap *h, const char *spec)
             }
             ptr_view_free(&v);
         }
-        free(sb);
     }
     emit_arr_end(e);
     if (h)

@@ -5,6 +5,7 @@
 #include "leakscan.h"
 
 #include "gheap.h"
+#include "ptread.h"
 #include "segment.h"
 
 #include <stdarg.h>
@@ -236,43 +237,42 @@ static const uint8_t *region_read(scan *s, const pim_region *r, uint64_t off, ui
 /* ---------------------------------------------------------------------- */
 /* blocks                                                                  */
 
-/* The segment's header and site table, read with bounded reads (not the
- * whole segment: reading a live memfd's untouched pages through
- * /proc/PID/mem would make the kernel allocate them).  Every field used is
- * checked against the region. */
+/* The segment's site table and check key, through the reader
+ * (ptr_read_pim: for a live process the consistent prefix that every
+ * report verb reads, never the whole memfd).  An untagged process, or a
+ * segment older than the check key, leaves s->nsites 0: no pooltag blocks
+ * are looked for. */
 static int seg_read(scan *s)
 {
     const pim_region *sr;
-    pt_seg_header h;
-    if (pim_segment(s->p, &sr) < 0 || pim_read_all(s->p, sr->start, &h, sizeof h) < 0)
+    if (pim_segment(s->p, &sr) < 0)
         return 0;
-    uint64_t len = sr->end - sr->start;
-    if (memcmp(h.magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN) != 0 || h.version == 0 ||
-        h.version > PT_SEG_VERSION || !(h.flags & PT_SEGF_CHECK_KEY) || !h.sites_off ||
-        !h.max_sites || h.max_sites > PT_SEG_MAX_SITES_LIMIT || h.sites_off > len ||
-        ((uint64_t)h.max_sites + 1) * sizeof(pt_seg_site) > len - h.sites_off)
-        return 0;
-    size_t n = (size_t)h.max_sites + 1;
-    pt_seg_site *st = malloc(n * sizeof *st);
-    s->sites = calloc(n, sizeof *s->sites);
-    if (!st || !s->sites) {
-        free(st);
-        return fail(s, "out of memory");
-    }
-    if (pim_read_all(s->p, sr->start + h.sites_off, st, n * sizeof *st) < 0) {
-        free(st);
+    ptr_view v;
+    char e[256];
+    if (ptr_read_pim(s->p, &v, e, sizeof e) < 0) {
         if (pim_gone(s->p))
             return gone(s);
         return 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        s->sites[i].addr = st[i].addr;
-        s->sites[i].tag = st[i].tag;
+    if (!(v.flags & PT_SEGF_CHECK_KEY) || !v.max_sites) {
+        ptr_view_free(&v);
+        return 0;
     }
-    free(st);
+    size_t n = (size_t)v.max_sites + 1;
+    s->sites = calloc(n, sizeof *s->sites);
+    if (!s->sites) {
+        ptr_view_free(&v);
+        return fail(s, "out of memory");
+    }
+    for (size_t i = 0; i < v.nsites; i++)
+        if (v.sites[i].index < n) {
+            s->sites[v.sites[i].index].addr = v.sites[i].addr;
+            s->sites[v.sites[i].index].tag = v.sites[i].tag;
+        }
     s->nsites = n;
-    s->key = h.check_key;
+    s->key = v.check_key;
     s->r->tagged = 1;
+    ptr_view_free(&v);
     return 0;
 }
 

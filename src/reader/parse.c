@@ -232,6 +232,7 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
     v->page_size = h.page_size;
     v->max_tags = h.max_tags;
     v->flags = h.flags;
+    v->check_key = (h.flags & PT_SEGF_CHECK_KEY) ? h.check_key : 0;
     v->on_error = h.on_error;
     v->start_ns = h.start_ns;
     v->errors_total = h.errors_total;
@@ -325,6 +326,7 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             o->addr = st[j].addr;
             o->tag = st[j].tag;
             o->overflow = j == h.max_sites;
+            o->index = j;
             v->nsites++;
         }
     }

@@ -70,6 +70,8 @@ typedef struct ptr_view {
         uint64_t addr;    /* code address; 0 = the tag's other sites      */
         uint32_t tag;
         uint32_t overflow; /* the overflow site (site table full)         */
+        uint32_t index;   /* its entry in the segment's site table: the
+                             index a block header's w0 holds (bits 47..63) */
         pt_counts pool[PT_POOL_COUNT];
     } *sites;             /* malloc'd, table order                        */
     size_t nmodules;      /* module table (preload); paths NUL-terminated */
@@ -87,6 +89,9 @@ typedef struct ptr_view {
         uint64_t special_full;
     } *tagx;
     uint64_t injected, special_full;
+    /* The block header check key (pt_seg_header.check_key): valid when
+     * flags has PT_SEGF_CHECK_KEY (issue 13), else 0. */
+    uint64_t check_key;
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */
@@ -129,6 +134,14 @@ int ptr_kind(const ptr_source *s);
  * owned by the source; NULL for other kinds. */
 struct pim;
 struct pim *ptr_source_core(ptr_source *s);
+/* The pooltag segment of a process image opened with pimg.h (a live PID, a
+ * core, a memory image), parsed like any source: for a live process a
+ * consistent image of the segment's prefix is read as ptr_read does (never
+ * the whole mapping: reading untouched pages of the memfd would make the
+ * kernel allocate them in the target); for a core or a memory image the
+ * bytes are parsed where they are.  -1 with "not a tagged process (no
+ * pooltag segment)" when the image has none, or the parser's message. */
+int ptr_read_pim(struct pim *p, ptr_view *v, char *err, size_t errlen);
 uint32_t ptr_pid(const ptr_source *s);
 void ptr_close(ptr_source *s);
 

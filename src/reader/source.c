@@ -322,6 +322,35 @@ int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen)
     return 0;
 }
 
+int ptr_read_pim(pim *p, ptr_view *v, char *err, size_t errlen)
+{
+    const pim_region *sr;
+    memset(v, 0, sizeof *v);
+    if (pim_segment(p, &sr) < 0)
+        return fail(err, errlen, "not a tagged process (no pooltag segment)");
+    if (p->kind == PIM_LIVE) {
+        ptr_source s;
+        memset(&s, 0, sizeof s);
+        s.kind = PTR_LIVE;
+        s.pid = p->pid;
+        if (ptr_live_open(s.pid, &s.live, err, errlen) < 0)
+            return -1;
+        int rc = ptr_read(&s, v, err, errlen);
+        ptr_live_close(s.live);
+        free(s.buf);
+        return rc;
+    }
+    size_t got = 0;
+    const uint8_t *b = pim_bytes(p, sr, 0, sr->avail, NULL, &got);
+    if (!b || got == 0)
+        return fail(err, errlen, "the pooltag segment's pages are not in %s",
+                    p->source ? p->source : "this image");
+    if (ptr_parse(b, got, v, err, errlen) < 0)
+        return -1;
+    v->kind = PTR_CORE;
+    return 0;
+}
+
 pim *ptr_source_core(ptr_source *s)
 {
     return s->kind == PTR_CORE ? s->core : NULL;
