@@ -65,6 +65,14 @@ start_nmf() {
     wait_tagged "$NMF_PID"
 }
 
+# take_gcore PID FILE: FILE is a core of PID written by gcore (the process
+# runs on; the test is skipped without gdb).
+take_gcore() {
+    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
+    timeout 120 gcore -o "$2.tmp" "$1" >"$T/gcore.log" 2>&1 || fail "gcore $1: $(tail -3 "$T/gcore.log")"
+    mv "$2.tmp.$1" "$2" || fail "gcore wrote no $2.tmp.$1"
+}
+
 # expect_error VERB WANT CMD...: CMD must exit 2, print nothing on stdout,
 # and print exactly one line on stderr that starts with "pooltag VERB: " and
 # contains WANT.

@@ -2,7 +2,7 @@
 #
 # start_fx [LIB]: start core_fx (tests/core_fx.c) in $T, wait until it is
 # ready; sets FX_PID and FX_CHG (chg_value's address, 0x0 without LIB).
-# take_gcore PID FILE: gcore PID into FILE (skip the test without gdb).
+# take_gcore PID FILE: in cli_lib.sh.
 
 CORE_FX=$PT_BUILD/tests/core_fx
 TEST_PIMG=$PT_BUILD/tests/test_pimg
@@ -24,13 +24,6 @@ start_fx() {
         sleep 0.05
     done
     fail "core_fx never became ready"
-}
-
-take_gcore() {
-    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
-    local pid=$1 out=$2
-    gcore -o "$out.tmp" "$pid" >"$T/gcore.log" 2>&1 || fail "gcore $pid: $(tail -3 "$T/gcore.log")"
-    mv "$out.tmp.$pid" "$out" || fail "gcore wrote no $out.tmp.$pid"
 }
 
 # same_report NAME LIVE CORE: the two outputs agree but for their first

@@ -50,13 +50,6 @@ need_gcore() {
     command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) not installed" >&2; exit 77; }
 }
 
-# take_gcore PID FILE: FILE is a core of PID written by gcore (the process
-# runs on).
-take_gcore() {
-    timeout 120 gcore -o "$2.tmp" "$1" >"$T/gcore.log" 2>&1 || fail "gcore $1: $(tail -3 "$T/gcore.log")"
-    mv "$2.tmp.$1" "$2" || fail "gcore wrote no $2.tmp.$1"
-}
-
 # take_kernel_core MB FILE: start useheap_svc (MB), kill it with SIGABRT
 # with `ulimit -c unlimited` in a folder of the test, and move the core the
 # kernel wrote to FILE; sets KC_BLOB.  Returns 1 (with the reason in

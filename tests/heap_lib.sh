@@ -2,7 +2,7 @@
 #
 # start_heapfix [ARGS]: start tests/heapfix with its report in $T/hf.out,
 # wait for "ready"; sets HF_PID.
-# take_gcore PID FILE: gcore PID into FILE (skip the test without gdb).
+# take_gcore PID FILE: in cli_lib.sh.
 # check_mallinfo JSON REPORT: heap --json's figures against the mallinfo2
 # line of REPORT (see heap_check.py).
 
@@ -21,13 +21,6 @@ start_heapfix() {
         sleep 0.05
     done
     fail "heapfix never became ready"
-}
-
-take_gcore() {
-    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
-    local pid=$1 out=$2
-    gcore -o "$out.tmp" "$pid" >"$T/gcore.log" 2>&1 || fail "gcore $pid: $(tail -3 "$T/gcore.log")"
-    mv "$out.tmp.$pid" "$out" || fail "gcore wrote no $out.tmp.$pid"
 }
 
 check_mallinfo() {

@@ -6,7 +6,7 @@
 #   and FIX_OUT (its stdout).
 # addrs KIND: the addresses leakfix printed for KIND, sorted.
 # leaked_addrs JSON: the leaked block addresses of `leaks --json --all`.
-# take_gcore PID FILE: gcore PID into FILE (skip the test without gdb).
+# take_gcore PID FILE: in cli_lib.sh.
 
 : "${PT_FIXTURES:?PT_FIXTURES not set}"
 
@@ -35,13 +35,6 @@ addrs() {
 
 leaked_addrs() {
     python3 -c 'import json,sys; print("\n".join(sorted(b["address"] for b in json.load(open(sys.argv[1]))["leaked"])))' "$1"
-}
-
-take_gcore() {
-    command -v gcore >/dev/null || { echo "SKIP: gcore (gdb) is not installed" >&2; exit 77; }
-    local pid=$1 out=$2
-    gcore -o "$out.tmp" "$pid" >"$T/gcore.log" 2>&1 || fail "gcore $pid: $(tail -3 "$T/gcore.log")"
-    mv "$out.tmp.$pid" "$out" || fail "gcore wrote no $out.tmp.$pid"
 }
 
 # check_exact NAME JSON: the leaked blocks of JSON are exactly leakfix's

@@ -579,19 +579,6 @@ int pim_open_core_image(const void *buf, size_t len, const char *name,
     return 0;
 }
 
-/* Prefix err with "PATH: ". */
-static int with_path(const char *path, char *err, size_t errlen)
-{
-    if (err && errlen) {
-        char *msg = strdup(err);
-        if (msg) {
-            snprintf(err, errlen, "%s: %s", path, msg);
-            free(msg);
-        }
-    }
-    return -1;
-}
-
 int pim_file_is_elf(const char *path)
 {
     char e[8];
@@ -651,7 +638,7 @@ int pim_open_core(const char *path, unsigned flags, pim **out, char *err,
     }
     if (parse_core(p, path, err, errlen) < 0) {
         pim_close(p);
-        return with_path(path, err, errlen);
+        return ptr__with_path(path, err, errlen);
     }
     *out = p;
     return 0;

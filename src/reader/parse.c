@@ -46,6 +46,18 @@ int ptr__fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+int ptr__with_path(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen) {
+        char *msg = strdup(err);
+        if (msg) {
+            snprintf(err, errlen, "%s: %s", path, msg);
+            free(msg);
+        }
+    }
+    return -1;
+}
+
 typedef struct region {
     const char *name;
     uint64_t off;

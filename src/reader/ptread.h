@@ -195,6 +195,9 @@ const char *ptr_file_kind(unsigned mode);
 /* Format a one-line message into err[0..errlen) and return -1 (parse.c). */
 int ptr__fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Prefix the message in err with "PATH: " (messages about a file name the
+ * file) and return -1 (parse.c). */
+int ptr__with_path(const char *path, char *err, size_t errlen);
 
 /*
  * Parse a whole file image held in memory: a snapshot (magic "PTSNAP\0\0",

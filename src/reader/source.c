@@ -44,19 +44,6 @@ struct ptr_source {
 
 #define fail ptr__fail
 
-/* Prefix err with "PATH: " (messages about a file name the file). */
-static int with_path(const char *path, char *err, size_t errlen)
-{
-    if (err && errlen) {
-        char *msg = strdup(err);
-        if (msg) {
-            snprintf(err, errlen, "%s: %s", path, msg);
-            free(msg);
-        }
-    }
-    return -1;
-}
-
 static int is_pid(const char *s)
 {
     if (!*s)
@@ -181,14 +168,14 @@ static int open_file(ptr_source *s, const char *path, char *err,
     const void *seg;
     if (ptr_snapshot_decode(s->buf, s->len, &seg, &s->seglen, &info, err,
                             errlen) < 0)
-        return with_path(path, err, errlen);
+        return ptr__with_path(path, err, errlen);
     s->seg = seg;
     s->proc = info.proc;
     s->pid = info.pid;
     /* Parse once now so that a bad file is reported at open. */
     ptr_view v;
     if (ptr_parse(s->seg, s->seglen, &v, err, errlen) < 0)
-        return with_path(path, err, errlen);
+        return ptr__with_path(path, err, errlen);
     if (info.raw)
         s->pid = v.pid;
     ptr_view_free(&v);
@@ -221,7 +208,7 @@ static int open_core(ptr_source *s, const char *path, char *err, size_t errlen)
     s->pid = s->core->pid;
     ptr_view v;
     if (ptr_parse(s->seg, s->seglen, &v, err, errlen) < 0)
-        return with_path(path, err, errlen);
+        return ptr__with_path(path, err, errlen);
     if (!s->pid)
         s->pid = v.pid;
     ptr_view_free(&v);
@@ -312,13 +299,13 @@ int ptr_read(ptr_source *s, ptr_view *v, char *err, size_t errlen)
     }
     if (s->kind == PTR_CORE) {
         if (ptr_parse(s->seg, s->seglen, v, err, errlen) < 0)
-            return with_path(s->path, err, errlen);
+            return ptr__with_path(s->path, err, errlen);
         v->kind = PTR_CORE;
         v->taken_ns = s->core_ns;
         return 0;
     }
     if (ptr_parse_snapshot(s->buf, s->len, v, err, errlen) < 0)
-        return with_path(s->path, err, errlen);
+        return ptr__with_path(s->path, err, errlen);
     return 0;
 }
 
