@@ -14,7 +14,7 @@ FUZZ_BUILD ?= build-fuzz
 RELEASE_BUILD ?= build-release
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc)
-FUZZ_SECONDS ?= 5
+FUZZ_SECONDS ?= 3
 CMAKE_FLAGS ?=
 
 .PHONY: all deps build release test test-unit test-asan test-fuzz demo install bench lint clean
