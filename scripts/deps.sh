@@ -19,6 +19,10 @@ pkgs=(
   # The peers of bench/special_bench.sh (the special pool against
   # electric-fence and DUMA).
   electric-fence duma
+  # The dump verbs (issue 13): glibc's debug symbols name main_arena and mp_
+  # for `pooltag heap` and `leaks` (without them the arena is found by its
+  # shape); setpriv (util-linux) runs the ptrace-rule tests as another user.
+  libc6-dbg util-linux
 )
 
 missing=()
