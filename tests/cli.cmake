@@ -10,6 +10,11 @@ pt_shell_test(cli_errors cli_errors.sh 90)
 pt_shell_test(cli_perm cli_perm.sh 90)
 pt_shell_test(cli_outfiles cli_outfiles.sh 60)
 pt_shell_test(cli_fifo_inputs cli_fifo_inputs.sh 60)
+# Not repeated in the sanitizer build (CI's 15 minutes: 115 s of test time
+# there): these four check the command's messages, exit codes and output
+# files; the readers they feed bad input to are fuzzed under ASan (fuzz/),
+# and every verb's own tests run its code under ASan.
+set_tests_properties(cli_snap cli_errors cli_outfiles cli_fifo_inputs PROPERTIES LABELS nosan)
 pt_shell_test(cli_messages cli_messages.sh 30)
 pt_shell_test(cli_bare_image cli_bare_image.sh 30)
 pt_shell_test(cli_hostile_text cli_hostile_text.sh 60)
