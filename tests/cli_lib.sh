@@ -65,6 +65,19 @@ start_nmf() {
     wait_tagged "$NMF_PID"
 }
 
+# wait_ready PID NAME TRIES CMD...: poll CMD every 0.05 s until it succeeds
+# (at most TRIES times); fail when process PID dies first or time runs out.
+wait_ready() {
+    local pid=$1 name=$2 tries=$3
+    shift 3
+    for _ in $(seq "$tries"); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || fail "$name died while starting"
+        sleep 0.05
+    done
+    fail "$name never became ready"
+}
+
 # take_gcore PID FILE: FILE is a core of PID written by gcore (the process
 # runs on; the test is skipped without gdb).
 take_gcore() {

@@ -15,15 +15,8 @@ start_fx() {
         exec "$CORE_FX" "$ready" "$@") &
     FX_PID=$!
     track_pid "$FX_PID"
-    for _ in $(seq 200); do
-        if [ -s "$ready" ]; then
-            read -r _ FX_CHG <"$ready"
-            return 0
-        fi
-        kill -0 "$FX_PID" 2>/dev/null || fail "core_fx died while starting"
-        sleep 0.05
-    done
-    fail "core_fx never became ready"
+    wait_ready "$FX_PID" core_fx 200 test -s "$ready"
+    read -r _ FX_CHG <"$ready"
 }
 
 # same_report NAME LIVE CORE: the two outputs agree but for their first

@@ -25,15 +25,8 @@ start_useheap() {
     "$@" "$UH" "$ready" "$mb" &
     UH_PID=$!
     track_pid "$UH_PID"
-    for _ in $(seq 600); do
-        if [ -s "$ready" ]; then
-            read -r UH_PID UH_BLOB <"$ready"
-            return 0
-        fi
-        kill -0 "$UH_PID" 2>/dev/null || fail "useheap_svc died while starting"
-        sleep 0.05
-    done
-    fail "useheap_svc never became ready"
+    wait_ready "$UH_PID" useheap_svc 600 test -s "$ready"
+    read -r UH_PID UH_BLOB <"$ready"
 }
 
 check_json() {

@@ -15,12 +15,7 @@ start_heapfix() {
     (cd "$T" && ulimit -c unlimited 2>/dev/null; exec "$HEAPFIX" "$@" >"$T/hf.out") &
     HF_PID=$!
     track_pid "$HF_PID"
-    for _ in $(seq 400); do
-        grep -q '^ready$' "$T/hf.out" 2>/dev/null && return 0
-        kill -0 "$HF_PID" 2>/dev/null || fail "heapfix died while starting"
-        sleep 0.05
-    done
-    fail "heapfix never became ready"
+    wait_ready "$HF_PID" heapfix 400 grep -qs '^ready$' "$T/hf.out"
 }
 
 check_mallinfo() {
