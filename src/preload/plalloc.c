@@ -87,15 +87,7 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
     uint32_t tidx, sidx;
     if (!t->cur_tag && !t->site_ra && !wrapped && cache && t->counts && !t->tr_last &&
         (site_of(tag, ra, &tidx, &sidx, 1), !tr_site(tidx, ra, NULL))) {
-        unsigned s = ra_slot(ra);
-        t->racache[s].ra = NULL; /* the key last, as in site_of */
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        t->racache[s].tag = tag;
-        t->racache[s].tidx = tidx;
-        t->racache[s].sidx = sidx;
-        t->racache[s].gen = gen;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        t->racache[s].ra = ra;
+        sent_fill(&t->racache[ra_slot(ra)], ra, tag, tidx, sidx, gen);
     }
     return p;
 }
@@ -103,28 +95,27 @@ static __attribute__((noinline)) void *pl_alloc_slow(size_t size, size_t align,
 static inline __attribute__((always_inline)) void *pl_alloc(size_t size, const void *ra,
                                                               int zero)
 {
-    pt_tls *t = &tls;
+    pt_tls *t = tls_self();
     unsigned s = ra_slot(ra);
     pt_seg_counts *cs = t->counts;
-    if (PT_LIKELY(t->racache[s].ra == ra &&
-                  ((size >> PT_SIZE_BITS) | (uint64_t)kick() | t->cur_tag | t->in_be |
+    const pt_sent *e = &t->racache[s];
+    if (PT_LIKELY(e->ra == ra &&
+                  ((size >> 32) | (uint64_t)kick() | t->cur_tag | t->in_be |
                    (uintptr_t)t->site_ra |
-                   (t->racache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
-                  cs && --t->sp_left != 0)) { /* (sampled guard pages, as alloc_fast) */
-        return paged_block(t, cs, size, t->racache[s].tag, t->racache[s].tidx,
-                           t->racache[s].sidx, zero);
-    }
+                   (e->gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
+                  cs && --t->sp_left != 0)) /* (sampled guard pages, as alloc_fast) */
+        return paged_block(t, size, e, zero);
     return pl_alloc_slow(size, 16, ra, zero);
 }
 
-__attribute__((visibility("default"))) void *pt__pl_malloc(size_t n, const void *ra)
+void *pt__pl_malloc(size_t n, const void *ra)
 {
     if (PT_UNLIKELY(!n))
         return pl_alloc_slow(0, 16, ra, 0);
     return pl_alloc(n, ra, 0);
 }
 
-__attribute__((visibility("default"))) void *pt__pl_calloc(size_t n, size_t size,
+void *pt__pl_calloc(size_t n, size_t size,
                                                             const void *ra)
 {
     size_t total;
@@ -137,7 +128,7 @@ __attribute__((visibility("default"))) void *pt__pl_calloc(size_t n, size_t size
     return pl_alloc(total, ra, 1);
 }
 
-__attribute__((visibility("default"))) void *pt__pl_memalign(size_t align, size_t n,
+void *pt__pl_memalign(size_t align, size_t n,
                                                              const void *ra)
 {
     if (align <= 16 && n)
@@ -189,7 +180,7 @@ __attribute__((noinline, cold)) void pt__drain_deferred(void)
  * readable. */
 static __attribute__((noinline)) void pl_free_slow(void *p)
 {
-    if (pt__is_side(p))
+    if (pt__is_boot(p))
         return;
     if (tls.in_be) { /* a signal handler that interrupted the backend */
         defer_free(p);
@@ -207,7 +198,7 @@ static __attribute__((noinline)) void pl_free_slow(void *p)
     release(h);
 }
 
-__attribute__((visibility("default"))) void pt__pl_free(void *p)
+void pt__pl_free(void *p)
 {
     if (PT_UNLIKELY(!p))
         return;
@@ -215,8 +206,8 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
         pt__sp_free(p, NULL);
         return;
     }
-    if (PT_UNLIKELY(pt__is_boot_arena(p)))
-        return;
+    /* (a block of the bootstrap or side arena never checks as live: the
+     * slow path tells it apart) */
     pt_hdr *h = (pt_hdr *)p - 1;
     if (PT_UNLIKELY(((uintptr_t)p & 4095) == pl_slow_off)) {
         /* mimalloc: the 16 bytes before a page-aligned foreign pointer may
@@ -234,7 +225,7 @@ __attribute__((visibility("default"))) void pt__pl_free(void *p)
     free_live(h, w0, tag, 1);
 }
 
-__attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
+size_t pt__pl_usable(void *p)
 {
     if (!p)
         return 0;
@@ -258,7 +249,7 @@ __attribute__((visibility("default"))) size_t pt__pl_usable(void *p)
     return 0;
 }
 
-__attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
+void *pt__pl_realloc(void *p, size_t n,
                                                              const void *ra)
 {
     if (!p)
@@ -330,7 +321,7 @@ __attribute__((visibility("default"))) void *pt__pl_realloc(void *p, size_t n,
 }
 
 /* Wrappers (strdup, asprintf, ...) name their caller as the site. */
-__attribute__((visibility("default"))) const void *pt__pl_site_push(const void *ra)
+const void *pt__pl_site_push(const void *ra)
 {
     const void *old = tls.site_ra;
     if (!old)
@@ -338,7 +329,7 @@ __attribute__((visibility("default"))) const void *pt__pl_site_push(const void *
     return old;
 }
 
-__attribute__((visibility("default"))) void pt__pl_site_pop(const void *old)
+void pt__pl_site_pop(const void *old)
 {
     tls.site_ra = old;
 }

@@ -36,9 +36,9 @@ static inline int pt__is_side(const void *p)
     return s && (const char *)p >= s && (const char *)p < s + PT_SIDE_SIZE;
 }
 
-/* One of the two arenas whose blocks are never freed.  (pt__pl_free tests
- * only the bootstrap one first: a side-arena block's 16 bytes never check
- * as a live header, so it takes the slow path, which tests pt__is_side.) */
+/* One of the two arenas whose blocks are never freed.  (pt__pl_free's fast
+ * path tests neither: the 16 bytes before a block of either never check as
+ * a live header, so its free takes the slow path, which tests this.) */
 static inline int pt__is_boot(const void *p)
 {
     if (pt__is_boot_arena(p))

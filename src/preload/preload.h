@@ -8,14 +8,17 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-void *pt__pl_malloc(size_t n, const void *ra);
-void *pt__pl_calloc(size_t n, size_t size, const void *ra);
-void *pt__pl_memalign(size_t align, size_t n, const void *ra);
-void *pt__pl_realloc(void *p, size_t n, const void *ra);
-void pt__pl_free(void *p);
-size_t pt__pl_usable(void *p);
-const void *pt__pl_site_push(const void *ra);
-void pt__pl_site_pop(const void *old);
+/* The allocation entry points are hidden: the interposers reach them by a
+ * direct jump, not through the PLT (they are never called from outside). */
+#define PT_PL_HIDDEN __attribute__((visibility("hidden")))
+PT_PL_HIDDEN void *pt__pl_malloc(size_t n, const void *ra);
+PT_PL_HIDDEN void *pt__pl_calloc(size_t n, size_t size, const void *ra);
+PT_PL_HIDDEN void *pt__pl_memalign(size_t align, size_t n, const void *ra);
+PT_PL_HIDDEN void *pt__pl_realloc(void *p, size_t n, const void *ra);
+PT_PL_HIDDEN void pt__pl_free(void *p);
+PT_PL_HIDDEN size_t pt__pl_usable(void *p);
+PT_PL_HIDDEN const void *pt__pl_site_push(const void *ra);
+PT_PL_HIDDEN void pt__pl_site_pop(const void *old);
 void pt__pl_init(void);
 void pt__pl_dlclosed(void);
 void pt__pl_exit_report(const char *pattern);

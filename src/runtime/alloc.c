@@ -68,13 +68,13 @@
 static inline __attribute__((always_inline)) void *alloc_fast(unsigned pool, size_t size,
                                                                uint32_t tag, int zero,
                                                                const void *ra);
-static inline __attribute__((always_inline)) void *paged_block(pt_tls *t, pt_seg_counts *cs,
-                                                                size_t size, uint32_t tag,
-                                                                uint32_t idx, uint32_t sidx,
-                                                                int zero);
+static inline __attribute__((always_inline)) void *paged_block(pt_tls *t, size_t size,
+                                                               const pt_sent *e, int zero);
+static inline void sent_fill(pt_sent *e, const void *ra, uint32_t tag, uint32_t tidx,
+                             uint32_t sidx, uint32_t gen);
 static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
                                                              int pl);
-static inline void be_free_block(pt_hdr *h);
+static inline void be_free_block(pt_tls *t, pt_hdr *h);
 static __attribute__((noinline)) void libc_free_block(pt_hdr *h);
 static inline unsigned scache_slot(const void *ra, uint32_t tag);
 static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
@@ -238,36 +238,67 @@ void pt_tag_pop(uint32_t previous)
 static inline __attribute__((always_inline)) void *
 alloc_fast(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra)
 {
-    pt_tls *t = &tls;
+    pt_tls *t = tls_self();
     unsigned s = scache_slot(ra, tag);
     pt_seg_counts *cs = t->counts;
-    /* One test for: paged pool, size fits the header, no paged maximum
+    /* One test for: paged pool, size below 4 GiB (pt_sent), no paged maximum
      * and no control change (the kick word), an entry of the current
      * generation (a traced site is never cached; a change of what is
      * traced bumps pt__mod_gen). */
-    if (PT_LIKELY(t->scache[s].ra == ra && t->scache[s].tag == tag &&
-                  ((size >> PT_SIZE_BITS) | pool | (unsigned)kick() |
-                   (t->scache[s].gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
+    const pt_sent *e = &t->scache[s];
+    if (PT_LIKELY(e->ra == ra && e->tag == tag &&
+                  ((size >> 32) | pool | (unsigned)kick() |
+                   (e->gen ^ __atomic_load_n(&pt__mod_gen, __ATOMIC_RELAXED))) == 0 &&
                   cs && --t->sp_left != 0)) {
         /* (sp_left: the sampled guard pages' countdown, special.c; huge
          * while sampling is off) */
-        return paged_block(t, cs, size, tag, t->scache[s].tidx, t->scache[s].sidx, zero);
+        return paged_block(t, size, e, zero);
     }
     return alloc_slow(pool, size, tag, zero, ra);
 }
 
-/* The common end of both fast paths: a paged block with its header,
- * counted in this thread's shard `cs`. */
+/* The common end of both fast paths: a paged block of the site cache entry
+ * e with its header, counted in this thread's shard (t->counts, not NULL). */
 static inline __attribute__((always_inline)) void *
-paged_block(pt_tls *t, pt_seg_counts *cs, size_t size, uint32_t tag, uint32_t idx, uint32_t sidx,
-            int zero)
+paged_block(pt_tls *t, size_t size, const pt_sent *e, int zero)
 {
-    pt_hdr *h = zero ? be_calloc(size + PT_HDR_SIZE) : be_malloc(size + PT_HDR_SIZE);
+    PT_ASSERT(size >> 32 == 0);
+    /* Read before the backend call (a signal handler may refill e): w0,
+     * the header's second word less the block's part of the check
+     * (tag | ekey << 32, one load) and the tag index. */
+    uint64_t w0 = e->w0 | size, w1;
+    __builtin_memcpy(&w1, &e->tag, sizeof w1); /* (-fno-builtin: spelled out) */
+    uint32_t idx = e->tidx;
+    pt_hdr *h = zero ? be_calloc_t(t, size + PT_HDR_SIZE) : be_malloc_t(t, size + PT_HDR_SIZE);
     if (PT_UNLIKELY(!h))
         return fail(idx, PT_PAGED);
-    hdr_write(h, size, PT_PAGED, 0, sidx, tag);
-    count_alloc_in(cs, t->flushed, t->scounts, idx, sidx, PT_PAGED, size);
+    /* hdr_write's header: check = (h >> 4) ^ ekey ^ size (pt_sent) */
+    h->w0 = w0;
+    w1 ^= (((uintptr_t)h >> 4) ^ (uint32_t)w0) << 32;
+    __builtin_memcpy(&h->tag, &w1, sizeof w1);
+    PT_ASSERT(h->check == check_live(h, w0, h->tag));
+    /* (t->counts, tested by the caller, is read again: fewer registers
+     * live across the call; only this thread changes it) */
+    count_alloc_in(t->counts, t->flushed, t->scounts, idx, w0_site(w0), PT_PAGED,
+                   (uint32_t)w0);
     return h + 1;
+}
+
+/* Fill a site cache entry (the slow paths): the key last, so that a
+ * signal handler of this thread never sees a half-written entry. */
+static inline void sent_fill(pt_sent *e, const void *ra, uint32_t tag, uint32_t tidx,
+                             uint32_t sidx, uint32_t gen)
+{
+    uint64_t w0 = epoch_bits | ((uint64_t)sidx << PT_W0_SITE_SHIFT);
+    e->ra = NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    e->w0 = w0;
+    e->ekey = tag ^ (uint32_t)secret ^ (uint32_t)(w0 >> 32);
+    e->tag = tag;
+    e->tidx = tidx;
+    e->gen = gen;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    e->ra = ra;
 }
 
 #define W0_SLOW_MASK                                                                       \
@@ -280,7 +311,7 @@ paged_block(pt_tls *t, pt_seg_counts *cs, size_t size, uint32_t tag, uint32_t id
 static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
                                                              int pl)
 {
-    pt_tls *t = &tls;
+    pt_tls *t = tls_self();
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)kick() |
                    (pl ? t->in_be : 0)) == 0 &&
@@ -289,7 +320,7 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
         uint32_t sidx = w0_site(w0);
         count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED,
                       w0_size(w0));
-        be_free_block(h);
+        be_free_block(t, h);
         return;
     }
 #ifdef PT_PRELOAD
@@ -301,12 +332,12 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
     release(h);
 }
 
-static inline void be_free_block(pt_hdr *h)
+static inline void be_free_block(pt_tls *t, pt_hdr *h)
 {
     if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC)) {
-        be_enter();
+        be_enter_t(t);
         mi_free(h);
-        be_leave();
+        be_leave_t(t);
         return;
     }
     libc_free_block(h);
@@ -748,7 +779,7 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     unsigned s = scache_slot(ra, tag);
     if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag)) {
         *tidx = tls.scache[s].tidx;
-        *sidx = tls.scache[s].sidx;
+        *sidx = w0_site(tls.scache[s].w0);
         return;
     }
     /* Read before deciding whether the site is traced: a change applied
@@ -758,17 +789,8 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
     uint32_t si = pt__site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
     /* cached only once the thread has its shard, and never a traced site */
-    if (cache && tls.counts && !tr_site(t, ra, NULL)) {
-        /* the key last: a signal handler never sees a half-written entry */
-        tls.scache[s].ra = NULL;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        tls.scache[s].tag = tag;
-        tls.scache[s].tidx = t;
-        tls.scache[s].sidx = si;
-        tls.scache[s].gen = gen;
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        tls.scache[s].ra = ra;
-    }
+    if (cache && tls.counts && !tr_site(t, ra, NULL))
+        sent_fill(&tls.scache[s], ra, tag, t, si, gen);
     *tidx = t;
     *sidx = si;
 }

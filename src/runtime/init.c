@@ -86,6 +86,10 @@ uint8_t *gshift;
 unsigned gshift_min;
 int backend;
 unsigned pl_slow_off;
+void *(*be_malloc_fn)(size_t) = mi_malloc;
+void *(*be_calloc_fn)(size_t, size_t) = mi_calloc;
+void *(*be_realloc_fn)(void *, size_t) = mi_realloc;
+void (*be_free_fn)(void *) = mi_free;
 uint64_t secret;
 uint64_t epoch;
 uint64_t epoch_bits;
@@ -575,6 +579,10 @@ void pt__init_slow(void)
         if (backend == PT_BACKEND_LIBC) {
             libc_resolve();
             pl_slow_off = 32; /* PL_LIBC_MMAP_OFF */
+            be_malloc_fn = libc_malloc;
+            be_calloc_fn = libc_calloc;
+            be_realloc_fn = libc_realloc;
+            be_free_fn = libc_free;
         }
         const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
         if (r)

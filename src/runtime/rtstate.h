@@ -100,6 +100,24 @@ static inline int kick(void)
 
 enum { TS_NEW = 0, TS_PRIVATE = 1, TS_SHARED = 2, TS_DEAD = 3 };
 
+/* A site cache entry: what the fast paths need to allocate and count a
+ * block of one (caller, tag), precomputed when the entry is filled
+ * (sent_fill, alloc.c).  w0 is the header's first word without the size
+ * (this epoch, paged, the site index in its top bits); ekey the part of
+ * the check value that does not depend on the block's address and size
+ * (tag, key, the high half of w0), so that a block's check value is
+ * (h >> 4) ^ ekey ^ size for sizes below 4 GiB, the only ones the fast
+ * paths take.  32 bytes, two to a cache line.  Written key (ra) last,
+ * with signal fences: a signal handler of the same thread sees a whole
+ * entry or none. */
+typedef struct pt_sent {
+    const void *ra;
+    uint64_t w0;
+    uint32_t tag, ekey; /* (adjacent: the header's second word, one load) */
+    uint32_t tidx, gen;
+} pt_sent;
+_Static_assert(sizeof(pt_sent) == 32, "two site cache entries a line");
+
 typedef struct pt_tls {
     pt_seg_counts *counts;  /* this thread's shard counters, or NULL       */
     int64_t *flushed;       /* this thread's shard flushed[][2]            */
@@ -114,19 +132,13 @@ typedef struct pt_tls {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
     pt_seg_counts *scounts; /* this thread's site counters, or NULL        */
-    struct {                /* (caller, tag) -> site and tag index, valid
-                               while gen == pt__mod_gen                    */
-        const void *ra;
-        uint32_t tag, sidx, tidx, gen;
-    } scache[PT_TLS_CACHE];
+    pt_sent scache[PT_TLS_CACHE]; /* (caller, tag) -> its site entry       */
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
-    struct {                /* return address -> tag and its index, valid
-                               while gen == pt__mod_gen (no module that
-                               could hold ra was unloaded since)           */
-        const void *ra;
-        uint32_t tag, sidx, tidx, gen;
-    } racache[256];
+    pt_sent racache[256];   /* return address -> its site entry (the tag
+                               of the caller's module); valid while gen ==
+                               pt__mod_gen (no module that could hold ra
+                               was unloaded since)                         */
     uint32_t walking;       /* inside stack_walk                           */
 #endif
     uint32_t tracing;       /* inside a trace event (trace.c): no nested one */
@@ -156,6 +168,17 @@ typedef struct pt_tls {
 } pt_tls;
 
 extern __thread pt_tls tls __attribute__((tls_model("initial-exec")));
+
+/* This thread's state as a plain pointer held in a register: the fast
+ * paths address every field from it (the compiler would otherwise mix
+ * %fs-relative accesses with computed addresses of the caches and
+ * recompute the thread pointer for each). */
+static inline __attribute__((always_inline)) pt_tls *tls_self(void)
+{
+    pt_tls *t = &tls;
+    __asm__("" : "+r"(t));
+    return t;
+}
 
 /* Tag 0 ("untagged") hashes to cache slot 0; an empty slot holds tag 0 and
  * would match it.  A nonzero tag in slot 0 that does not hash there can never
@@ -460,44 +483,57 @@ static inline uint32_t w0_site(uint64_t w0)
 #ifdef PT_PRELOAD
 void pt__drain_deferred(void); /* src/preload/plalloc.c */
 /* (never nested: nothing inside calls the backend again) */
-static inline void be_enter(void)
+static inline void be_enter_t(pt_tls *t)
 {
-    tls.in_be = 1;
+    t->in_be = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
-static inline void be_leave(void)
+static inline void be_leave_t(pt_tls *t)
 {
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    tls.in_be = 0;
+    t->in_be = 0;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (PT_UNLIKELY(tls.deferred != NULL))
+    if (PT_UNLIKELY(t->deferred != NULL))
         pt__drain_deferred();
 }
 #else
-static inline void be_enter(void) {}
-static inline void be_leave(void) {}
+static inline void be_enter_t(pt_tls *t) { (void)t; }
+static inline void be_leave_t(pt_tls *t) { (void)t; }
 #endif
+static inline void be_enter(void) { be_enter_t(&tls); }
+static inline void be_leave(void) { be_leave_t(&tls); }
 
-static inline void *be_malloc(size_t n)
+/* The backend's functions, chosen at initialisation (init.c): mimalloc's
+ * by default, glibc's with PT_BACKEND=libc.  One indirect call, no test
+ * of `backend` on the fast paths.  be_calloc_fn is called as (1, n). */
+extern void *(*be_malloc_fn)(size_t);
+extern void *(*be_calloc_fn)(size_t, size_t);
+extern void *(*be_realloc_fn)(void *, size_t);
+extern void (*be_free_fn)(void *);
+
+static inline void *be_malloc_t(pt_tls *t, size_t n)
 {
-    be_enter();
-    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_malloc(n) : libc_malloc(n);
-    be_leave();
+    be_enter_t(t);
+    void *p = be_malloc_fn(n);
+    be_leave_t(t);
     return p;
 }
 
-static inline void *be_calloc(size_t n)
+static inline void *be_calloc_t(pt_tls *t, size_t n)
 {
-    be_enter();
-    void *p = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_calloc(1, n) : libc_calloc(1, n);
-    be_leave();
+    be_enter_t(t);
+    void *p = be_calloc_fn(1, n);
+    be_leave_t(t);
     return p;
 }
+
+static inline void *be_malloc(size_t n) { return be_malloc_t(&tls, n); }
+static inline void *be_calloc(size_t n) { return be_calloc_t(&tls, n); }
 
 static inline void *be_realloc(void *p, size_t n)
 {
     be_enter();
-    void *q = PT_LIKELY(backend == PT_BACKEND_MIMALLOC) ? mi_realloc(p, n) : libc_realloc(p, n);
+    void *q = be_realloc_fn(p, n);
     be_leave();
     return q;
 }
@@ -505,10 +541,7 @@ static inline void *be_realloc(void *p, size_t n)
 static inline void be_free(void *p)
 {
     be_enter();
-    if (PT_LIKELY(backend == PT_BACKEND_MIMALLOC))
-        mi_free(p);
-    else
-        libc_free(p);
+    be_free_fn(p);
     be_leave();
 }
 
