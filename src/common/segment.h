@@ -28,8 +28,14 @@
  *    (key PT_TAG("Ovfl"), flag PT_SEG_TAG_OVERFLOW) that receives every tag
  *    that found the table full; nsites = max_sites + 1 likewise (entry
  *    max_sites is the overflow site).
- * 3. A tag's totals = the sum over shards s < shard_hw of
- *    shard[s].counts[i] (a site's: of its site counts).  Shard 0 is the
+ * 3. A site's totals = the sum over shards s < shard_hw of its site
+ *    counts.  A tag's totals = the sum over shards of shard[s].counts[i],
+ *    plus, when header.flags has PT_SEGF_SITE_COUNTS (the runtime since
+ *    issue 14 always sets it), the totals of every site whose entry names
+ *    tag index i (pt_seg_site.tagidx; the overflow site names the overflow
+ *    entry): such a runtime counts each operation in its site's counts only
+ *    and leaves the tag lines at 0, so that an allocation touches one line
+ *    of counters, not two.  Shard 0 is the
  *    shared shard, updated with atomic adds by threads that have no private
  *    shard; shards 1.. belong to one thread each and are written by that
  *    thread alone with plain stores.
@@ -43,8 +49,9 @@
  * 6. tagstat.cur is the tag's Bytes as of the last "grain flush" of each
  *    thread: a thread pushes its local change to cur whenever its Bytes for
  *    the tag has moved (up or down) by at least the tag's grain since its
- *    last flush (flushed[i][pool] holds the value it last pushed), and when
- *    it exits.  The grain is max(peak_grain, 2^(floor(log2
+ *    last flush (flushed[i][pool] holds that change: with
+ *    PT_SEGF_SITE_COUNTS the change not yet pushed, before it the value
+ *    last pushed; only the runtime reads it), and when it exits.  The grain is max(peak_grain, 2^(floor(log2
  *    cur) - 5)): at most 1/32 of the tag's Bytes, never below peak_grain.
  *    peak = max(cur) over time, so peak is within grain x (threads using
  *    the tag) of the true peak; readers report max(peak, current Bytes).
@@ -89,6 +96,8 @@ static inline int pt_seg_memfd_shown(const char *path)
 #define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */
 #define PT_SEGF_PRELOAD 0x2u        /* runtime was started by the preload    */
 #define PT_SEGF_CHECK_KEY 0x4u      /* check_key holds the header check key  */
+#define PT_SEGF_SITE_COUNTS 0x8u    /* tag counts = tag lines + its sites'
+                                       (invariant 3; issue 14)               */
 
 /* tagstat.flags */
 #define PT_SEG_TAG_OVERFLOW 0x1u

@@ -50,8 +50,22 @@ void pt_seg_sum_site(const char *seg, const pt_seg_header *h, uint32_t shard_hw,
     }
 }
 
-void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
-                      uint32_t shard_hw, uint32_t i, pt_tag_info *out)
+int pt_seg_site_counted(const pt_seg_header *h)
+{
+    return (h->flags & PT_SEGF_SITE_COUNTS) && h->sites_off && h->max_sites;
+}
+
+void pt_seg_add_counts(pt_counts dst[PT_POOL_COUNT], const pt_counts src[PT_POOL_COUNT])
+{
+    for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
+#define PT_COUNTER(name, kind, help)
+#define PT_COUNTER_SUM(name, help) dst[p].name += src[p].name;
+#include "counters.def"
+    }
+}
+
+void pt_seg_sum_entry_lines(const char *seg, const pt_seg_header *h, uint32_t shard_hw,
+                            uint32_t i, pt_tag_info *out)
 {
     const uint32_t *keys = (const uint32_t *)(seg + h->keys_off);
     const pt_seg_tagstat *ts = (const pt_seg_tagstat *)(seg + h->tagstat_off) + i;
@@ -67,11 +81,36 @@ void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
             add_counts(&out->pool[p], &c->pool[p]);
     }
     for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
+        out->pool[p].failures = ld64(&ts->pool[p].failures);
+        out->pool[p].peak = ld64(&ts->pool[p].peak);
+    }
+}
+
+void pt_seg_entry_done(pt_tag_info *out)
+{
+    for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
         pt_counts *c = &out->pool[p];
-        c->failures = ld64(&ts->pool[p].failures);
-        c->peak = ld64(&ts->pool[p].peak);
         uint64_t bytes = c->bytes_alloc >= c->bytes_freed ? c->bytes_alloc - c->bytes_freed : 0;
         if (bytes > c->peak)
             c->peak = bytes;
     }
+}
+
+void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
+                      uint32_t shard_hw, uint32_t i, pt_tag_info *out)
+{
+    pt_seg_sum_entry_lines(seg, h, shard_hw, i, out);
+    if (pt_seg_site_counted(h)) {
+        /* the sites that name entry i (segment.h, invariant 3) */
+        const pt_seg_site *st = (const pt_seg_site *)(seg + h->sites_off);
+        for (uint32_t j = 0; j <= h->max_sites; j++) {
+            if (!__atomic_load_n(&st[j].tag, __ATOMIC_ACQUIRE) ||
+                __atomic_load_n(&st[j].tagidx, __ATOMIC_RELAXED) != i)
+                continue;
+            pt_counts sc[PT_POOL_COUNT];
+            pt_seg_sum_site(seg, h, shard_hw, j, sc);
+            pt_seg_add_counts(out->pool, sc);
+        }
+    }
+    pt_seg_entry_done(out);
 }

@@ -15,10 +15,22 @@
 #include "segment.h"
 
 /* Fill *out with entry i: key, flags, counts summed over the shards
- * [0, shard_hw), and peak/failures from tagstat.  peak is raised to the
- * current Bytes if that is higher. */
+ * [0, shard_hw) (with PT_SEGF_SITE_COUNTS, those of the sites that name
+ * entry i too: one pass over the site table), and peak/failures from
+ * tagstat.  peak is raised to the current Bytes if that is higher. */
 void pt_seg_sum_entry(const char *seg, const pt_seg_header *h,
                       uint32_t shard_hw, uint32_t i, pt_tag_info *out);
+
+/* The same in three steps, for a reader that sums every site anyway
+ * (src/reader/parse.c): pt_seg_sum_entry_lines (the tag lines, failures
+ * and recorded peak), then, when pt_seg_site_counted(h), the counts of
+ * each site added to the entry its tagidx names (pt_seg_add_counts), then
+ * pt_seg_entry_done (peak raised to the current Bytes). */
+void pt_seg_sum_entry_lines(const char *seg, const pt_seg_header *h, uint32_t shard_hw,
+                            uint32_t i, pt_tag_info *out);
+int pt_seg_site_counted(const pt_seg_header *h);
+void pt_seg_add_counts(pt_counts dst[PT_POOL_COUNT], const pt_counts src[PT_POOL_COUNT]);
+void pt_seg_entry_done(pt_tag_info *out);
 
 /* Counters of site j, summed over the shards' site counters (the header must have sites: max_sites != 0). */
 void pt_seg_sum_site(const char *seg, const pt_seg_header *h, uint32_t shard_hw, uint32_t j,

@@ -268,14 +268,25 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
         return fail(err, errlen, "out of memory (%zu tags)", used);
     }
     const pt_seg_tagstat *tstat = (const pt_seg_tagstat *)(seg + h.tagstat_off);
+    /* With PT_SEGF_SITE_COUNTS a tag's counts are its lines' plus its
+     * sites' (segment.h, invariant 3): row[i] is entry i's row, for the
+     * site pass below to add each site's counts to. */
+    uint32_t *row = NULL;
+    if (pt_seg_site_counted(&h)) {
+        row = malloc(((size_t)h.max_tags + 1) * sizeof *row);
+        if (!row) {
+            free(copy);
+            ptr_view_free(v);
+            return fail(err, errlen, "out of memory (%zu tags)", used);
+        }
+        memset(row, 0xff, ((size_t)h.max_tags + 1) * sizeof *row);
+    }
     for (uint32_t i = 0; i <= h.max_tags; i++) {
         pt_tag_info *t = &v->tags[v->ntags];
         if (i < h.max_tags && keys[i] == 0)
             continue;
-        pt_seg_sum_entry(seg, &h, h.shard_hw, i, t);
-        if (i == h.max_tags) {
-            if (!any_counts(t))
-                continue;
+        pt_seg_sum_entry_lines(seg, &h, h.shard_hw, i, t);
+        if (i == h.max_tags) { /* kept below only if it holds counts */
             t->tag = PT_TAG("Ovfl");
             t->flags |= PT_TAGINFO_OVERFLOW;
         }
@@ -283,9 +294,61 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
          * segments) */
         v->tagx[v->ntags].injected = tstat[i].injected;
         v->tagx[v->ntags].special_full = tstat[i].special_full;
-        v->injected += tstat[i].injected;
-        v->special_full += tstat[i].special_full;
+        if (row)
+            row[i] = (uint32_t)v->ntags;
         v->ntags++;
+    }
+
+    /* Error ring: used slots, oldest first. */
+    const pt_seg_error *ring = (const pt_seg_error *)(seg + h.errors_off);
+    for (unsigned i = 0; i < PT_SEG_ERRORS; i++)
+        if (ring[i].seq != 0)
+            v->errors[v->nerrors++] = ring[i];
+    qsort(v->errors, v->nerrors, sizeof v->errors[0], by_seq);
+
+    /* Call sites with any counts. */
+    if (h.sites_off) {
+        const pt_seg_site *st = (const pt_seg_site *)(seg + h.sites_off);
+        size_t n = 0;
+        for (uint32_t j = 0; j <= h.max_sites; j++)
+            if (st[j].tag)
+                n++;
+        v->sites = calloc(n ? n : 1, sizeof *v->sites);
+        if (!v->sites) {
+            free(row);
+            free(copy);
+            ptr_view_free(v);
+            return fail(err, errlen, "out of memory");
+        }
+        for (uint32_t j = 0; j <= h.max_sites; j++) {
+            if (!st[j].tag)
+                continue;
+            struct ptr_site *o = &v->sites[v->nsites];
+            pt_seg_sum_site(seg, &h, h.shard_hw, j, o->pool);
+            uint32_t ti = st[j].tagidx;
+            if (row && ti <= h.max_tags && row[ti] != UINT32_MAX)
+                pt_seg_add_counts(v->tags[row[ti]].pool, o->pool);
+            if (!o->pool[0].allocs && !o->pool[1].allocs && !o->pool[0].frees &&
+                !o->pool[1].frees)
+                continue;
+            o->addr = st[j].addr;
+            o->tag = st[j].tag;
+            o->overflow = j == h.max_sites;
+            o->index = j;
+            v->nsites++;
+        }
+    }
+
+    free(row);
+    /* Peaks raised to the current Bytes; the overflow entry (the last row)
+     * dropped when it holds nothing. */
+    for (size_t i = 0; i < v->ntags; i++)
+        pt_seg_entry_done(&v->tags[i]);
+    if (v->ntags && !any_counts(&v->tags[v->ntags - 1])) /* (always the last) */
+        v->ntags--;
+    for (size_t i = 0; i < v->ntags; i++) {
+        v->injected += v->tagx[i].injected;
+        v->special_full += v->tagx[i].special_full;
     }
 
     /* Pools: limit, peak and failures as recorded; counts summed over tags. */
@@ -305,42 +368,6 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
         if (o->bytes_alloc >= o->bytes_freed &&
             o->bytes_alloc - o->bytes_freed > o->peak)
             o->peak = o->bytes_alloc - o->bytes_freed;
-    }
-
-    /* Error ring: used slots, oldest first. */
-    const pt_seg_error *ring = (const pt_seg_error *)(seg + h.errors_off);
-    for (unsigned i = 0; i < PT_SEG_ERRORS; i++)
-        if (ring[i].seq != 0)
-            v->errors[v->nerrors++] = ring[i];
-    qsort(v->errors, v->nerrors, sizeof v->errors[0], by_seq);
-
-    /* Call sites with any counts. */
-    if (h.sites_off) {
-        const pt_seg_site *st = (const pt_seg_site *)(seg + h.sites_off);
-        size_t n = 0;
-        for (uint32_t j = 0; j <= h.max_sites; j++)
-            if (st[j].tag)
-                n++;
-        v->sites = calloc(n ? n : 1, sizeof *v->sites);
-        if (!v->sites) {
-            free(copy);
-            ptr_view_free(v);
-            return fail(err, errlen, "out of memory");
-        }
-        for (uint32_t j = 0; j <= h.max_sites; j++) {
-            if (!st[j].tag)
-                continue;
-            struct ptr_site *o = &v->sites[v->nsites];
-            pt_seg_sum_site(seg, &h, h.shard_hw, j, o->pool);
-            if (!o->pool[0].allocs && !o->pool[1].allocs && !o->pool[0].frees &&
-                !o->pool[1].frees)
-                continue;
-            o->addr = st[j].addr;
-            o->tag = st[j].tag;
-            o->overflow = j == h.max_sites;
-            o->index = j;
-            v->nsites++;
-        }
     }
 
     v->max_modules = h.max_modules;

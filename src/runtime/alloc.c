@@ -366,42 +366,42 @@ static inline unsigned scache_slot(const void *ra, uint32_t tag)
 
 /* ==== 3. Counting ======================================================= */
 
-/* Count into this thread's shard: counters `cs`, flushed values `fl` (not
- * NULL).  A flush happens when the thread's Bytes for the entry has moved by
- * the entry's grain since its last flush: in either direction, so a tag that
- * allocates and frees at a steady level never flushes, and one that grows
- * or shrinks flushes once per grain. */
+/* Count into this thread's shard `cs`: its site counters `ss` and its
+ * unflushed changes `fl` (segment.h, invariants 3 and 6).  Only the site's
+ * counters are written: a tag's are the sum of its sites' (the site's
+ * entry names its tag index, idx here), so one cache line of counters is
+ * touched per operation.  fl[2 * idx + pool] is this thread's change of the
+ * tag's Bytes since it last pushed it to the tag's cur: a flush happens when
+ * it reaches the tag's grain, in either direction, so a tag that allocates
+ * and frees at a steady level never flushes, and one that grows or shrinks
+ * flushes once per grain. */
 static inline void count_alloc_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
                                   uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
+    (void)cs;
     PT_ASSERT(((const pt_seg_shard_hdr *)cs - 1)->tid == tls.tid); /* invariant 3 */
-    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl && seg_sites[sidx].tagidx == idx);
     pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
     st(&sc->allocs, ld(&sc->allocs) + 1);
     st(&sc->bytes_alloc, ld(&sc->bytes_alloc) + size);
-    pt_seg_pool_counts *c = &cs[idx].pool[pool];
-    st(&c->allocs, ld(&c->allocs) + 1);
-    uint64_t ba = ld(&c->bytes_alloc) + size;
-    st(&c->bytes_alloc, ba);
-    int64_t moved = (int64_t)(ba - ld(&c->bytes_freed)) - fl[2 * idx + pool];
-    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
+    int64_t d = fl[2 * idx + pool] + (int64_t)size;
+    fl[2 * idx + pool] = d;
+    if (PT_UNLIKELY((d >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
         pt__flush(idx, pool);
 }
 
 static inline void count_free_in(pt_seg_counts *cs, int64_t *fl, pt_seg_counts *ss,
                                  uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size)
 {
+    (void)cs;
     PT_ASSERT(((const pt_seg_shard_hdr *)cs - 1)->tid == tls.tid); /* invariant 3 */
-    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl && seg_sites[sidx].tagidx == idx);
     pt_seg_pool_counts *sc = &ss[sidx].pool[pool];
     st(&sc->frees, ld(&sc->frees) + 1);
     st(&sc->bytes_freed, ld(&sc->bytes_freed) + size);
-    pt_seg_pool_counts *c = &cs[idx].pool[pool];
-    st(&c->frees, ld(&c->frees) + 1);
-    uint64_t bf = ld(&c->bytes_freed) + size;
-    st(&c->bytes_freed, bf);
-    int64_t moved = fl[2 * idx + pool] - (int64_t)(ld(&c->bytes_alloc) - bf);
-    if (PT_UNLIKELY((moved >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
+    int64_t d = fl[2 * idx + pool] - (int64_t)size;
+    fl[2 * idx + pool] = d;
+    if (PT_UNLIKELY((-d >> __atomic_load_n(&gshift[idx], __ATOMIC_RELAXED)) > 0))
         pt__flush(idx, pool);
 }
 
@@ -445,11 +445,9 @@ static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size
  * shared cur, and raise the peaks. */
 void pt__flush(uint32_t idx, unsigned pool)
 {
-    pt_seg_pool_counts *c = &tls.counts[idx].pool[pool];
-    int64_t net = (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
     int64_t *fl = &tls.flushed[2 * idx + pool];
-    int64_t d = net - *fl;
-    __atomic_store_n(fl, net, __ATOMIC_RELAXED);
+    int64_t d = *fl;
+    __atomic_store_n(fl, 0, __ATOMIC_RELAXED);
     int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
                                      __ATOMIC_RELAXED);
     if (cur > 0)
@@ -516,20 +514,15 @@ static void atomic_max_u64(uint64_t *p, uint64_t v)
  * exact cur and peak. */
 static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
 {
-    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl);
-    pt_seg_pool_counts *c = &pt_seg_shard_counts(seg_shards, idx)->pool[pool];
+    PT_ASSERT(idx <= ovfl_idx && sidx <= site_ovfl && seg_sites[sidx].tagidx == idx);
     pt_seg_pool_counts *sc =
         &pt_seg_shard_site_counts(seg_shards, pt__seg->max_tags, sidx)->pool[pool];
     int64_t d;
     if (is_free) {
-        __atomic_fetch_add(&c->frees, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&c->bytes_freed, size, __ATOMIC_RELAXED);
         __atomic_fetch_add(&sc->frees, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&sc->bytes_freed, size, __ATOMIC_RELAXED);
         d = -(int64_t)size;
     } else {
-        __atomic_fetch_add(&c->allocs, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&c->bytes_alloc, size, __ATOMIC_RELAXED);
         __atomic_fetch_add(&sc->allocs, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&sc->bytes_alloc, size, __ATOMIC_RELAXED);
         d = (int64_t)size;

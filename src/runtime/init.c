@@ -308,6 +308,7 @@ static int segment_create(void)
 #endif
     h->check_key = secret;
     h->flags |= PT_SEGF_CHECK_KEY;
+    h->flags |= PT_SEGF_SITE_COUNTS; /* alloc.c counts per site only */
     h->control_off = control_off;
     h->kick_addr = (uint64_t)(uintptr_t)&limit_on[PT_PAGED];
     h->stacks_off = stacks_off;
@@ -516,12 +517,9 @@ static void thread_exit(void *arg)
     for (uint32_t i = 0; i <= ovfl_idx; i++) {
         if (!__atomic_load_n(&seg_keys[i], __ATOMIC_RELAXED))
             continue;
-        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++) {
-            pt_seg_pool_counts *c = &tls.counts[i].pool[p];
-            int64_t net = (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
-            if (net != tls.flushed[2 * i + p])
+        for (unsigned p = 0; p < PT_SEG_NPOOLS; p++)
+            if (tls.flushed[2 * i + p] != 0) /* unflushed change */
                 pt__flush(i, p);
-        }
     }
     __atomic_fetch_add(&h->threads_exited, 1, __ATOMIC_RELAXED);
     sh->tid = 0;

@@ -50,7 +50,11 @@
  * owns one shard (claimed at its first allocation, released with its counts
  * in place at exit by a pthread key destructor; the next owner adds to
  * them) and updates it with relaxed loads and stores: no atomic
- * read-modify-write, no shared cache line.  Threads without a shard (more
+ * read-modify-write, no shared cache line.  Each operation is counted in
+ * its call site's counters only (the segment's PT_SEGF_SITE_COUNTS): the
+ * tag's are their sum, which readers form (src/common/segsum.c), so the
+ * fast paths write one cache line of counters, plus the thread's unflushed
+ * change of the tag's Bytes (the peaks' grain flush, alloc.c).  Threads without a shard (more
  * threads than PT_MAX_THREADS, or allocating after their exit handler ran)
  * use shard 0 with atomic adds.
  *
