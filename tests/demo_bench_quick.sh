@@ -60,6 +60,19 @@ else
     cat "$out"; bad "a preload that is not pooltag's: status $st, want 1 and the check's message"
 fi
 
+# --instructions (callgrind): every configuration counted, its checks passed
+if command -v valgrind >/dev/null; then
+    timeout 120 "$bench" --instructions --rounds 1 --ops 2000 --blocks 1000 >"$out" 2>&1; st=$?
+    n=$(grep -Ec "^(pooltag|preload)-(mi|libc) / [a-z.-]+ +[0-9]+\.[0-9]+  <= 1\.(10|05)  \((within|above)\)" "$out")
+    if [ "$st" = 0 ] && [ "$n" = 4 ] && ! grep -Eq "INVALID|FAILED" "$out"; then
+        ok "--instructions: 4 instruction ratios"
+    else
+        cat "$out"; bad "--instructions: status $st, $n instruction ratios (want 0 and 4)"
+    fi
+else
+    echo "skip --instructions: no valgrind"
+fi
+
 "$bench" --help >"$out" 2>&1 && grep -q -- "--preload PATH" "$out" &&
     ok "--help" || bad "--help"
 for args in "--rounds 0" "--blocks 5" "--preload" "--bogus" "--preload /nonexistent"; do
