@@ -1138,6 +1138,11 @@ int main(int argc, char **argv)
     double ipo[CFG_COUNT] = {0};
     bool iok[CFG_COUNT] = {0}, instr_error = false;
     uint64_t iops = ops / 20 < 10000 ? 10000 : ops / 20 > 200000 ? 200000 : ops / 20;
+    if (instr && !AB_CALLGRIND) {
+        fprintf(stderr, "alloc_bench: --instructions: built without <valgrind/callgrind.h> "
+                        "(scripts/deps.sh installs valgrind)\n");
+        return 2;
+    }
     if (instr) {
         snprintf(paths.cgdir, sizeof paths.cgdir, "/tmp/alloc_bench.XXXXXX");
         if (!mkdtemp(paths.cgdir)) {
