@@ -23,7 +23,8 @@
  * targets of issue 14 (on mimalloc <= 1.10x, on glibc <= 1.05x, 2 threads
  * >= 1.8x one thread's throughput, 16 B live blocks <= 1.10x the bare
  * backend's peak RSS), each with a 95 % bootstrap interval and the spread
- * of the bare backend's rounds (the machine's noise).
+ * (interquartile range / median) of the bare backend's rounds: the
+ * machine's noise.
  *
  * Data model
  * ----------
@@ -909,11 +910,23 @@ static double max_of(const double *x, int n)
     return m;
 }
 
-/* The spread of x[0..n): (max - min) / median. */
+/* The spread of x[0..n): the interquartile range over the median, with
+ * the quartiles interpolated between order statistics (0 when n < 2).  One
+ * disturbed round (a neighbour's build) moves it much less than it moves
+ * (max - min). */
 static double spread(const double *x, int n)
 {
+    double v[MAX_ROUNDS];
+    memcpy(v, x, sizeof(double) * (size_t)n);
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    double q[2];
+    for (int k = 0; k < 2; k++) {
+        double h = (n - 1) * (k ? 0.75 : 0.25);
+        int i = (int)h;
+        q[k] = i + 1 < n ? v[i] + (h - i) * (v[i + 1] - v[i]) : v[i];
+    }
     double m = median(x, n);
-    return m > 0 ? (max_of(x, n) - min_of(x, n)) / m : 0;
+    return m > 0 ? (q[1] - q[0]) / m : 0;
 }
 
 /* splitmix64 step as a bounded index (the bootstrap's generator) */
@@ -950,7 +963,7 @@ static double boot_ratio(const double *a, const double *b, int n, double scale, 
 
 static const char usage_text[] =
     "usage: alloc_bench [--quick] [--check] [--rounds N] [--ops N] [--window N]\n"
-    "                   [--blocks N] [--instructions] [--preload PATH]\n"
+    "                   [--blocks N] [--instructions] [--raw] [--preload PATH]\n"
     "\n"
     "Measures pooltag's tag accounting against the bare allocators (mimalloc,\n"
     "glibc) at 1 and 2 threads, through the library (pt_alloc/pt_free) and\n"
@@ -968,6 +981,7 @@ static const char usage_text[] =
     "  --blocks N     live blocks of the memory cases (default 1000000)\n"
     "  --instructions also count instructions per operation (1 thread, under\n"
     "                 valgrind --tool=callgrind; ops/20 operations, 10000..200000)\n"
+    "  --raw          also print every round's figures as they are measured\n"
     "  --preload PATH libpooltag-preload.so (default: $ALLOC_BENCH_PRELOAD, else\n"
     "                 the one of this build tree)\n";
 
@@ -1029,7 +1043,8 @@ int main(int argc, char **argv)
     const char *preload = getenv("ALLOC_BENCH_PRELOAD");
     if (!preload || !*preload)
         preload = AB_PRELOAD_PATH;
-    bool check = false, quick = false, rounds_set = false, ops_set = false, instr = false;
+    bool check = false, quick = false, rounds_set = false, ops_set = false, instr = false,
+         raw = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1039,6 +1054,8 @@ int main(int argc, char **argv)
             check = true;
         } else if (!strcmp(a, "--instructions")) {
             instr = true;
+        } else if (!strcmp(a, "--raw")) {
+            raw = true;
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(usage_text, stdout);
             return 0;
@@ -1123,14 +1140,26 @@ int main(int argc, char **argv)
             int c = (k + 5 * (int)r) % ncases;
             int cfg = c % CFG_COUNT;
             unsigned nt = (unsigned)(c / CFG_COUNT) + 1;
-            if (!res[cfg][nt - 1].failed)
-                run_timed(cfg, nt, ops, window, &res[cfg][nt - 1]);
+            bench_result *br = &res[cfg][nt - 1];
+            if (br->failed)
+                continue;
+            run_timed(cfg, nt, ops, window, br);
+            if (raw && !br->failed)
+                printf("raw: round %u %s %u thread(s): cpu %.3f wall %.3f ns/op parallel %.3f\n",
+                       r + 1, cfgs[cfg].name, nt, br->cpu[br->n - 1], br->ns[br->n - 1],
+                       br->par[br->n - 1]);
         }
         for (int k = 0; r < mem_rounds && k < nmem; k++) {
             int c = (k + 5 * (int)r) % nmem;
             int cfg = c % CFG_COUNT, sz = c / CFG_COUNT;
-            if (!mem[cfg][sz].failed)
-                run_live(cfg, blocks, live_sizes[sz], &mem[cfg][sz]);
+            bench_result *br = &mem[cfg][sz];
+            if (br->failed)
+                continue;
+            run_live(cfg, blocks, live_sizes[sz], br);
+            if (raw && !br->failed)
+                printf("raw: round %u %s %u B x %llu: peak RSS %.0f KiB\n", r + 1,
+                       cfgs[cfg].name, live_sizes[sz], (unsigned long long)blocks,
+                       br->ns[br->n - 1]);
         }
     }
 
@@ -1168,7 +1197,7 @@ int main(int argc, char **argv)
     bool ok[CFG_COUNT][MAX_THREADS], mok[CFG_COUNT][SIZES];
     bool any_error = false;
     printf("\n%-13s %-7s %-10s %-21s %8s %8s %8s %8s %7s %8s\n", "config", "threads", "heap",
-           "malloc", "cpu", "spread", "wall", "min", "max", "parallel");
+           "malloc", "cpu", "iqr", "wall", "min", "max", "parallel");
     printf("%-13s %-7s %-10s %-21s %8s %8s %8s %8s %7s\n", "", "", "", "", "ns/op", "", "ns/op",
            "ns/op", "ns/op");
     for (int cfg = 0; cfg < CFG_COUNT; cfg++) {
@@ -1195,11 +1224,12 @@ int main(int argc, char **argv)
         }
     }
     printf("cpu ns/op = the threads' CPU time / (threads x ops), the median over rounds;\n"
-           "spread = (max - min) / median of the rounds' cpu ns/op; wall ns/op = wall time /\n"
-           "(threads x ops) and its fastest and slowest round; parallel = CPU time / wall time.\n");
+           "iqr = the interquartile range of the rounds' cpu ns/op / their median; wall ns/op =\n"
+           "wall time / (threads x ops) and its fastest and slowest round; parallel = CPU time /\n"
+           "wall time (the median).\n");
 
     printf("\n%-13s %-10s %-21s %10s %8s %10s %10s\n", "config", "heap", "malloc", "16 B: RSS",
-           "spread", "64 B: RSS", "spread");
+           "iqr", "64 B: RSS", "iqr");
     for (int cfg = 0; cfg < CFG_COUNT; cfg++) {
         printf("%-13s", cfgs[cfg].name);
         bool shown = false;
@@ -1379,7 +1409,7 @@ int main(int argc, char **argv)
     printf("measured: time ratios from the median CPU ns/op (2T/1T throughput: 2 x 1-thread\n"
            "CPU ns/op / 2-thread CPU ns/op, what two free CPUs give), RSS ratios from the median\n"
            "peak RSS; these decide PASS/MISS. 95%% interval: percentile bootstrap over the rounds\n"
-           "(%d resamples). noise: the spread (max - min) / median of the bare backend's rounds\n"
+           "(%d resamples). noise: the interquartile range / median of the bare backend's rounds\n"
            "(its 2-thread rounds for throughput). wall: the same ratio from median wall times.\n"
            "(ref): a bare allocator's scaling, for comparison; (info): no target.\n",
            BOOT_SAMPLES);
