@@ -971,7 +971,7 @@ static const char usage_text[] =
     "16 B and 64 B; prints the ratios with a 95 % bootstrap interval, the\n"
     "spread of the bare runs and the targets of issue 14.\n"
     "\n"
-    "  --quick        a few seconds (2 rounds, 200000 ops, 1 memory round):\n"
+    "  --quick        about 10 s (2 rounds, 200000 ops, 1 memory round):\n"
     "                 checks that it runs and that its checks pass\n"
     "  --check        exit 1 if a pooltag target is missed\n"
     "  --rounds N     rounds, each running every timed case once (default 9,\n"
@@ -983,7 +983,11 @@ static const char usage_text[] =
     "                 valgrind --tool=callgrind; ops/20 operations, 10000..200000)\n"
     "  --raw          also print every round's figures as they are measured\n"
     "  --preload PATH libpooltag-preload.so (default: $ALLOC_BENCH_PRELOAD, else\n"
-    "                 the one of this build tree)\n";
+    "                 the one of this build tree)\n"
+    "\n"
+    "Exit status: 0 whatever the figures; 1 if a case failed or allocated from\n"
+    "the wrong heap or malloc (or, with --check, a target was missed); 2 on a\n"
+    "usage error.\n";
 
 static void __attribute__((noreturn)) usage_error(const char *msg, const char *arg)
 {
