@@ -63,7 +63,7 @@ Exit status: 0, 1 if an honesty check failed, 2 on bad usage.
 EOF
 }
 die2() { echo "$prog: $*" >&2; exit 2; }
-rounds=21 quick=0 only= callgrind=1 rounds_set=0
+rounds=21 quick=0 only='' callgrind=1 rounds_set=0
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) [ $# -ge 2 ] || die2 "--rounds wants a number"; rounds=$2; rounds_set=1; shift 2 ;;
@@ -77,7 +77,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $rounds in ''|*[!0-9]*) die2 "--rounds wants a whole number from 2 to 999, not '$rounds'" ;; esac
-[ "$rounds" -ge 2 ] && [ "$rounds" -le 999 ] || die2 "--rounds wants a whole number from 2 to 999, not '$rounds'"
+{ [ "$rounds" -ge 2 ] && [ "$rounds" -le 999 ]; } || die2 "--rounds wants a whole number from 2 to 999, not '$rounds'"
 case $only in ''|redis|python|callgrind) ;; *) die2 "--only wants redis, python or callgrind, not '$only'" ;; esac
 [ "$quick" = 1 ] && [ "$rounds_set" = 0 ] && rounds=3
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
