@@ -44,7 +44,7 @@ set -u
 prog=real_bench.sh
 usage() {
     cat <<'EOF'
-usage: real_bench.sh [--rounds N] [--quick] [--only redis|python|callgrind] [--no-callgrind]
+usage: real_bench.sh [--rounds N] [--quick] [--only redis|python|callgrind] [--no-callgrind] [--refs] [--verbose]
 
   --rounds N      rounds (default 21); each runs every workload in every
                   configuration (plain, pt-mi, pt-libc), order rotating
@@ -52,6 +52,11 @@ usage: real_bench.sh [--rounds N] [--quick] [--only redis|python|callgrind] [--n
                   that the honesty checks pass; its numbers mean nothing
   --only W        only workload W: redis, python (both variants), callgrind
   --no-callgrind  skip the callgrind instruction counts
+  --refs          also the bare allocators without pooltag as references:
+                  ref-mi (LD_PRELOAD=libmimalloc.so.2) and, for redis,
+                  ref-libc (LD_PRELOAD=libc.so.6: glibc's malloc before
+                  redis' jemalloc); adds pt-mi/ref-mi and pt-libc/ref-libc rows
+  -v, --verbose   also print every run and every check as it happens
   -h, --help      this text
 
 Ratios are pt/plain time ratios (lower is better): CPU time per unit of
@@ -63,7 +68,7 @@ Exit status: 0, 1 if an honesty check failed, 2 on bad usage.
 EOF
 }
 die2() { echo "$prog: $*" >&2; exit 2; }
-rounds=21 quick=0 only='' callgrind=1 rounds_set=0
+rounds=21 quick=0 only='' callgrind=1 rounds_set=0 refs=0 verbose=0
 while [ $# -gt 0 ]; do
     case $1 in
         --rounds) [ $# -ge 2 ] || die2 "--rounds wants a number"; rounds=$2; rounds_set=1; shift 2 ;;
@@ -72,6 +77,8 @@ while [ $# -gt 0 ]; do
         --only) [ $# -ge 2 ] || die2 "--only wants redis, python or callgrind"; only=$2; shift 2 ;;
         --only=*) only=${1#*=}; shift ;;
         --no-callgrind) callgrind=0; shift ;;
+        --refs) refs=1; shift ;;
+        -v|--verbose) verbose=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die2 "unknown argument '$1' (see --help)" ;;
     esac
@@ -101,10 +108,17 @@ if want callgrind && [ "$callgrind" = 1 ]; then
 fi
 
 CONFIGS=(plain pt-mi pt-libc)
+LIBMI=$(ldd "$PRELOAD" 2>/dev/null | awk '$1 ~ /^libmimalloc/ { print $3; exit }')
+LIBC=$(ldd /bin/true 2>/dev/null | awk '$1 ~ /^libc\.so/ { print $3; exit }')
+if [ "$refs" = 1 ]; then
+    [ -f "$LIBMI" ] || die2 "--refs: the preload's libmimalloc not found (ldd $PRELOAD)"
+    [ -f "$LIBC" ] || die2 "--refs: libc.so.6 not found (ldd /bin/true)"
+    CONFIGS+=(ref-mi ref-libc)
+fi
 backend_of() { case $1 in pt-mi) echo mimalloc ;; pt-libc) echo libc ;; esac; }
 honest_fail=0
 hbad() { echo "  HONESTY CHECK FAILED: $*"; honest_fail=1; }
-hok() { [ "$quick" = 1 ] || [ "${PT_BENCH_VERBOSE:-0}" = 1 ] && echo "  check ok: $*"; return 0; }
+hok() { [ "$quick" = 1 ] || [ "$verbose" = 1 ] && echo "  check ok: $*"; return 0; }
 nchecks=0
 hcount() { nchecks=$((nchecks + 1)); }
 
@@ -114,9 +128,13 @@ hcount() { nchecks=$((nchecks + 1)); }
 # effect, and an exit report in $T/rep/LABEL.%p).
 cfg_env() {
     local v
-    if [ "$1" = plain ]; then
+    if [ "${1%%-*}" != pt ]; then
         CFG=(env -u LD_PRELOAD)
         for v in $(compgen -e | grep '^PT_' || true); do CFG+=(-u "$v"); done
+        case $1 in
+            ref-mi) CFG+=(LD_PRELOAD="$LIBMI") ;;
+            ref-libc) CFG+=(LD_PRELOAD="$LIBC") ;;
+        esac
     else
         CFG=(env LD_PRELOAD="$PRELOAD" PT_BACKEND="$(backend_of "$1")" PT_VERBOSE=1
              PT_EXIT_REPORT="$T/rep/$2.%p")
@@ -147,7 +165,7 @@ DATA=$T/data   # "round config workload cpu_seconds wall_seconds units"
 
 echo "real_bench: what libpooltag-preload.so costs real programs; $rounds round(s)$([ "$quick" = 1 ] && echo ', --quick: numbers mean nothing')"
 echo "  preload $PRELOAD"
-echo "  configurations: plain (no pooltag), pt-mi (PT_BACKEND=mimalloc), pt-libc (PT_BACKEND=libc); order rotates each round"
+echo "  configurations: plain (no pooltag), pt-mi (PT_BACKEND=mimalloc), pt-libc (PT_BACKEND=libc)$([ "$refs" = 1 ] && echo ", ref-mi (LD_PRELOAD=$LIBMI), ref-libc (redis only: LD_PRELOAD=$LIBC)"); order rotates each round"
 for v in $(compgen -e | grep '^PT_' | grep -v '^PT_BUILD$' || true); do
     echo "  environment: $v=${!v} (applies to the pt runs)"
 done
@@ -213,7 +231,7 @@ redis_round() {
     fi
     cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
     echo "$r $cfg redis $cpu $wall $((REDIS_N * k))" >>"$DATA"
-    [ "$quick" = 1 ] || [ "${PT_BENCH_VERBOSE:-0}" = 1 ] &&
+    [ "$quick" = 1 ] || [ "$verbose" = 1 ] &&
         printf '  round %-3s redis        %-8s server CPU %7.3f s  wall %7.3f s\n' "$r" "$cfg" "$cpu" "$wall"
     return 0
 }
@@ -228,9 +246,25 @@ redis_finish() {
         total=$(awk -v c="$cfg" '$2 == c && $3 == "redis" { t += $6 } END { print t + 0 }' "$DATA")
         port=${RPORT[$cfg]}
         maps=$(grep -c 'memfd:pooltag' "/proc/$pid/maps" 2>/dev/null)
+        # Whose malloc served redis: jemalloc's own statistics (INFO's
+        # allocator_allocated) against redis' count of its memory
+        # (used_memory); the data of the last round is still there.
+        local jem usedmem
+        read -r jem usedmem <<<"$(timeout 20 redis-cli -h 127.0.0.1 -p "$port" info memory | tr -d '\r' |
+            awk -F: '$1 == "allocator_allocated" { j = $2 } $1 == "used_memory" { u = $2 } END { print j + 0, u + 0 }')"
         hcount
         if [ "$cfg" = plain ]; then
-            if [ "${maps:-0}" = 0 ]; then hok "redis plain: no pooltag segment mapped"; else hbad "redis plain: the pooltag segment is mapped"; fi
+            if [ "$jem" -gt $((usedmem / 2)) ]; then hok "redis plain: jemalloc holds $jem of $usedmem bytes"; else hbad "redis plain: jemalloc holds only $jem of redis' $usedmem bytes"; fi
+        else
+            if [ "$jem" -lt $((usedmem / 10)) ]; then hok "redis $cfg: jemalloc idle ($jem of $usedmem bytes)"; else hbad "redis $cfg: jemalloc holds $jem of redis' $usedmem bytes: the malloc calls did not leave it"; fi
+        fi
+        hcount
+        if [ "${cfg%%-*}" != pt ]; then
+            if [ "${maps:-0}" = 0 ]; then hok "redis $cfg: no pooltag segment mapped"; else hbad "redis $cfg: the pooltag segment is mapped"; fi
+            if [ "$cfg" = ref-mi ]; then
+                hcount
+                if grep -q "${LIBMI##*/}" "/proc/$pid/maps"; then hok "redis ref-mi: libmimalloc mapped"; else hbad "redis ref-mi: libmimalloc not mapped"; fi
+            fi
         else
             if [ "${maps:-0}" -gt 0 ]; then hok "redis $cfg: segment mapped"; else hbad "redis $cfg: no pooltag segment in /proc/$pid/maps"; fi
             check_backend "$cfg" "$T/redis.$cfg.log" "redis $cfg"
@@ -246,7 +280,7 @@ redis_finish() {
         fi
         timeout 20 redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1
         wait_exit "$pid" 20 || { kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
-        if [ "$cfg" != plain ]; then
+        if [ "${cfg%%-*}" = pt ]; then
             f=$T/rep/redis.$cfg.$pid
             allocs=$(report_allocs "$f")
             hcount
@@ -282,6 +316,9 @@ total = 0
 for r in range(int(sys.argv[1])):
     total += round_(r)
 print(total)
+# Which allocator libraries this process had mapped (checked by the script).
+maps = open("/proc/self/maps").read()
+print("maps: pooltag=%d mimalloc=%d" % ("memfd:pooltag" in maps, "libmimalloc" in maps))
 EOF
 # The runner: starts the command, waits for it with wait4 and prints
 # "cpu_seconds wall_seconds maxrss_kb" (the child's own rusage).
@@ -305,7 +342,9 @@ PY_N=40
 
 # python_round CONFIG VARIANT: one run; VARIANT pymalloc or malloc.
 python_round() {
-    local cfg=$1 var=$2 label pid cpu wall rss rc pm allocs f
+    local cfg=$1 var=$2 label pid cpu wall rss rc allocs f mp mm
+    # python's own malloc is glibc's: plain is the glibc reference.
+    [ "$cfg" = ref-libc ] && return 0
     label=py.$var.$cfg.$r
     cfg_env "$cfg" "$label"
     # One env for everything: a second env would be a program of its own
@@ -318,7 +357,13 @@ python_round() {
         echo "  round $r python $var $cfg: failed (status ${rc:-?}: $(tail -c 200 "$T/py.err"))"
         return 1
     fi
-    if [ "$cfg" != plain ]; then
+    read -r mp mm <<<"$(awk '$1 == "maps:" { sub(/pooltag=/, "", $2); sub(/mimalloc=/, "", $3); print $2, $3 }' "$T/py.out")"
+    hcount
+    case $cfg:${mp:-?}:${mm:-?} in
+        plain:0:0|pt-*:1:*|ref-mi:0:1) ;;
+        *) hbad "python $var $cfg round $r: mapped pooltag=${mp:-?} mimalloc=${mm:-?}" ;;
+    esac
+    if [ "${cfg%%-*}" = pt ]; then
         check_backend "$cfg" "$T/py.err" "python $var $cfg round $r" "$pid"
         f=$T/rep/$label.$pid
         allocs=$(report_allocs "$f")
@@ -330,7 +375,7 @@ python_round() {
         fi
     fi
     echo "$r $cfg py-$var $cpu $wall 1" >>"$DATA"
-    [ "$quick" = 1 ] || [ "${PT_BENCH_VERBOSE:-0}" = 1 ] &&
+    [ "$quick" = 1 ] || [ "$verbose" = 1 ] &&
         printf '  round %-3s py-%-9s %-8s CPU %7.3f s  wall %7.3f s  maxRSS %s KB\n' "$r" "$var" "$cfg" "$cpu" "$wall" "$rss"
     return 0
 }
@@ -426,7 +471,7 @@ fi
 want redis && redis_finish
 want python && python_checks
 if want callgrind && [ "$callgrind" = 1 ]; then
-    for cfg in "${CONFIGS[@]}"; do callgrind_run "$cfg" || nfail=$((nfail + 1)); done
+    for cfg in plain pt-mi pt-libc; do callgrind_run "$cfg" || nfail=$((nfail + 1)); done
 fi
 
 # --- statistics ---------------------------------------------------------------
@@ -434,7 +479,10 @@ cat >"$T/stats.py" <<'EOF'
 # Per-round paired ratios pt/plain, their median, and a percentile
 # bootstrap 95 % interval of the median (rounds resampled with replacement).
 import random, statistics, sys
-data, targets = {}, {"pt-mi": 1.0, "pt-libc": 1 / 0.97}
+data = {}
+PAIRS = [("pt-mi", "plain", 1.0), ("pt-libc", "plain", 1 / 0.97),
+         ("ref-mi", "plain", None), ("ref-libc", "plain", None),
+         ("pt-mi", "ref-mi", None), ("pt-libc", "ref-libc", None)]
 for line in open(sys.argv[1]):
     r, cfg, wl, cpu, wall, units = line.split()
     data.setdefault(wl, {}).setdefault(cfg, {})[r] = (float(cpu) / float(units), float(wall) / float(units))
@@ -447,34 +495,40 @@ def boot(xs):
 def unit(wl, v):
     return "%.2f us/req" % (v * 1e6) if wl == "redis" else "%.1f ms/run" % (v * 1e3)
 
-hdr = "%-12s %-8s %14s %14s  %-22s %-7s %-6s %-21s %-22s %s"
-print(hdr % ("workload", "config", "plain cpu", "pt cpu", "cpu ratio [95% CI]", "target", "result",
-             "interval vs target", "wall ratio [95% CI]", "plain noise"))
+hdr = "%-12s %-17s %14s %14s  %-22s %-7s %-6s %-21s %-22s %s"
+print(hdr % ("workload", "config", "base cpu", "cpu", "cpu ratio [95% CI]", "target", "result",
+             "interval vs target", "wall ratio [95% CI]", "base noise"))
 rows = 0
 for wl in ("redis", "py-pymalloc", "py-malloc"):
     if wl not in data or "plain" not in data[wl]:
         continue
-    base = data[wl]["plain"]
-    pc = [v[0] for v in base.values()]
-    noise = (max(pc) - min(pc)) / statistics.median(pc) if len(pc) > 1 else 0.0
-    for cfg in ("pt-mi", "pt-libc"):
+    for cfg, bcfg, t in PAIRS:
+        if t is None and (cfg not in data[wl] or bcfg not in data[wl]):
+            continue
+        base = data[wl].get(bcfg, {})
+        pc = sorted(v[0] for v in base.values())
         runs = data[wl].get(cfg, {})
         rs = [r for r in runs if r in base]
         if len(rs) < 2:
-            print("%-12s %-8s no data (%d paired rounds)" % (wl, cfg, len(rs)))
+            print("%-12s %-17s no data (%d paired rounds)" % (wl, cfg, len(rs)))
             continue
+        q = statistics.quantiles(pc, n=4) if len(pc) >= 2 else [pc[0]] * 3
+        noise = (q[2] - q[0]) / statistics.median(pc)
         cr = [runs[r][0] / base[r][0] for r in rs]
         wr = [runs[r][1] / base[r][1] for r in rs]
         m, (lo, hi) = statistics.median(cr), boot(cr)
         wm, (wlo, whi) = statistics.median(wr), boot(wr)
-        t = targets[cfg]
-        res = "PASS" if m <= t else "MISS"
-        where = ("below: sure PASS" if hi <= t else "above: sure MISS" if lo > t
-                 else "contains the target")
-        print(hdr % (wl, cfg, unit(wl, statistics.median(pc)), unit(wl, statistics.median(v[0] for v in runs.values())),
-                     "%.3f [%.3f-%.3f]" % (m, lo, hi), "<=%.3f" % t, res, where,
+        name = cfg if bcfg == "plain" else cfg + "/" + bcfg
+        if t is None:
+            tt, res, where = "ref", "", "contains 1" if lo <= 1 <= hi else "excludes 1"
+        else:
+            tt, res = "<=%.3f" % t, ("PASS" if m <= t else "MISS")
+            where = ("below: sure PASS" if hi <= t else "above: sure MISS" if lo > t
+                     else "contains the target")
+            rows += 1
+        print(hdr % (wl, name, unit(wl, statistics.median(pc)), unit(wl, statistics.median(v[0] for v in runs.values())),
+                     "%.3f [%.3f-%.3f]" % (m, lo, hi), tt, res, where,
                      "%.3f [%.3f-%.3f]" % (wm, wlo, whi), "%.1f%% (%d rounds)" % (100 * noise, len(rs))))
-        rows += 1
 sys.exit(0 if rows else 3)
 EOF
 
@@ -492,8 +546,8 @@ if want redis || want python; then
     "$PY" "$T/stats.py" "$DATA" || { echo "  no ratio could be computed"; honest_fail=1; }
     echo "cpu: the target's own user+system time per request (redis-server, all threads) or per run (python, rusage);"
     echo "wall: redis-benchmark's time for the mix, python's run time.  Targets: pt-mi <= 1.000, pt-libc <= 1.031 (= 1/0.97)."
-    echo "plain noise: (slowest - fastest) / median of the plain runs' CPU time.  Plain redis-server is Debian's,"
-    echo "whose malloc is jemalloc; under the preload redis' malloc/free go to pooltag (its backend), jemalloc idles."
+    echo "base noise: interquartile range / median of the CPU time of the base configuration's runs (plain unless named)."
+    echo "Plain redis-server is Debian's, whose malloc is jemalloc; under the preload (and ref-*) redis' malloc/free leave it."
 fi
 if [ -s "$T/cg.results" ]; then
     echo
