@@ -166,7 +166,7 @@ DATA=$T/data   # "round config workload cpu_seconds wall_seconds units"
 echo "real_bench: what libpooltag-preload.so costs real programs; $rounds round(s)$([ "$quick" = 1 ] && echo ', --quick: numbers mean nothing')"
 echo "  preload $PRELOAD"
 echo "  configurations: plain (no pooltag), pt-mi (PT_BACKEND=mimalloc), pt-libc (PT_BACKEND=libc)$([ "$refs" = 1 ] && echo ", ref-mi (LD_PRELOAD=$LIBMI), ref-libc (redis only: LD_PRELOAD=$LIBC)"); order rotates each round"
-for v in $(compgen -e | grep '^PT_' | grep -v '^PT_BUILD$' || true); do
+for v in $(compgen -e | grep '^PT_' | grep -v -e '^PT_BUILD$' -e '^PT_REAL_KEEP$' || true); do
     echo "  environment: $v=${!v} (applies to the pt runs)"
 done
 echo "  machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
