@@ -64,7 +64,8 @@ work (the decisive figure) and wall time per unit of work, each the median
 of per-round ratios with a bootstrap 95 % interval.  Targets: pt-mi <=
 1.000, pt-libc <= 1.031.  Environment: PT_BUILD (build tree, default build/
 beside bench/), PRELOAD, POOLTAG; other PT_* variables apply to the pt runs.
-Exit status: 0, 1 if an honesty check failed, 2 on bad usage.
+Exit status: 0, 1 if an honesty check failed or a run gave no result, 2 on
+bad usage or a missing program.
 EOF
 }
 die2() { echo "$prog: $*" >&2; exit 2; }
