@@ -453,8 +453,8 @@ if want redis; then
 fi
 nfail=0
 if want redis || want python; then
-    echo "  redis-benchmark: -n $REDIS_N -r 100000 -d 256 -c 50 -P 16 -t $REDIS_TESTS (with the LPUSH run that precedes lrange_100: $((REDIS_N * (REDIS_NTESTS + 1))) requests per run)"
-    echo "  python: $PY work.py $PY_N (dicts, lists, tuples, strings built and dropped), default allocator and PYTHONMALLOC=malloc"
+    want redis && echo "  redis-benchmark: -n $REDIS_N -r 100000 -d 256 -c 50 -P 16 -t $REDIS_TESTS (with the LPUSH run that precedes lrange_100: $((REDIS_N * (REDIS_NTESTS + 1))) requests per run)"
+    want python && echo "  python: $PY work.py $PY_N (dicts, lists, tuples, strings built and dropped), default allocator and PYTHONMALLOC=malloc"
     for ((r = 1; r <= rounds; r++)); do
         order=()
         for ((k = 0; k < ${#CONFIGS[@]}; k++)); do
