@@ -102,6 +102,8 @@
 #define OPTAB (1u << 16) /* precomputed operations, walked cyclically */
 #define MAX_THREADS 2
 #define MAX_ROUNDS 64
+#define BU_PROG "alloc_bench"
+#include "bench_util.h"
 #define MEM_ROUNDS 3     /* rounds that also run the memory cases */
 #define CHILD_ALARM 300  /* seconds: a hung child dies on SIGALRM */
 #define PL_SLACK 10000   /* other allocations a preload child may count */
@@ -393,32 +395,6 @@ static void malloc_owner(char *buf, size_t len)
 #ifdef AB_MALLOC_BUILD
 /* Is the preload's segment mapped ("/memfd:pooltag (deleted)")?  Read with
  * read(2) into a static buffer: no allocation. */
-static bool segment_mapped(void)
-{
-    static char buf[1 << 16];
-    static const char needle[] = "memfd:pooltag";
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool found = false;
-    size_t keep = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + keep, sizeof buf - 1 - keep);
-        if (r <= 0)
-            break;
-        buf[keep + (size_t)r] = 0;
-        if (strstr(buf, needle)) {
-            found = true;
-            break;
-        }
-        /* keep the tail, in case the name straddles two reads */
-        size_t have = keep + (size_t)r;
-        keep = have < sizeof needle ? have : sizeof needle;
-        memmove(buf, buf + have - keep, keep);
-    }
-    close(fd);
-    return found;
-}
 #endif
 
 /*
@@ -682,23 +658,11 @@ static int run_child(int cfg, const char *what, char *const args[], char *buf, s
                      bool callgrind)
 {
     const char *exe = cfgs[cfg].via_malloc ? paths.malloc_exe : paths.self;
-    int fd[2];
-    if (pipe(fd)) {
-        fprintf(stderr, "alloc_bench: pipe: %s\n", strerror(errno));
+    int rfd;
+    pid_t pid = fork_piped(&rfd);
+    if (pid < 0)
         return -1;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "alloc_bench: fork: %s\n", strerror(errno));
-        close(fd[0]);
-        close(fd[1]);
-        return -1;
-    }
     if (pid == 0) {
-        dup2(fd[1], STDOUT_FILENO);
-        close(fd[0]);
-        close(fd[1]);
         if (cfgs[cfg].backend)
             setenv("PT_BACKEND", cfgs[cfg].backend, 1);
         else
@@ -734,24 +698,7 @@ static int run_child(int cfg, const char *what, char *const args[], char *buf, s
         fprintf(stderr, "alloc_bench: exec %s: %s\n", exe, strerror(errno));
         _exit(127);
     }
-    close(fd[1]);
-    size_t got = 0;
-    ssize_t r;
-    while ((r = read(fd[0], buf + got, len - 1 - got)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        got += (size_t)r;
-        if (got == len - 1)
-            break;
-    }
-    buf[got] = 0;
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = finish_piped(pid, rfd, buf, len);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status))
             fprintf(stderr, "alloc_bench: %s, %s: child killed by signal %d\n", cfgs[cfg].name,
@@ -879,36 +826,9 @@ static double run_instr(int cfg, uint64_t ops, uint32_t window, bool *invalid)
     return total / (double)ops;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-/* The median of x[0..n), n >= 1. */
-static double median(const double *x, int n)
-{
-    double v[MAX_ROUNDS];
-    memcpy(v, x, sizeof(double) * (size_t)n);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
-static double min_of(const double *x, int n)
-{
-    double m = x[0];
-    for (int i = 1; i < n; i++)
-        m = x[i] < m ? x[i] : m;
-    return m;
-}
 
-static double max_of(const double *x, int n)
-{
-    double m = x[0];
-    for (int i = 1; i < n; i++)
-        m = x[i] > m ? x[i] : m;
-    return m;
-}
 
 /* The spread of x[0..n): the interquartile range over the median, with
  * the quartiles interpolated between order statistics (0 when n < 2).  One
@@ -989,28 +909,7 @@ static const char usage_text[] =
     "the wrong heap or malloc (or, with --check, a target was missed); 2 on a\n"
     "usage error.\n";
 
-static void __attribute__((noreturn)) usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "alloc_bench: %s '%s' (see alloc_bench --help)\n", msg, arg);
-    exit(2);
-}
 
-/* Parse a decimal count in [lo, hi] or exit 2. */
-static uint64_t parse_count(const char *opt, const char *s, uint64_t lo, uint64_t hi)
-{
-    char *end;
-    if (!s)
-        usage_error("missing value for", opt);
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s needs a count from %llu to %llu, not", opt,
-                 (unsigned long long)lo, (unsigned long long)hi);
-        usage_error(msg, s);
-    }
-    return v;
-}
 
 enum { ROW_TARGET, ROW_REF, ROW_INFO };
 

@@ -77,6 +77,8 @@
 #define WIN 64           /* slots of a worker's window */
 #define NXFER 1024       /* transfer array */
 #define MAX_ROUNDS 64
+#define BU_PROG "churn_bench"
+#include "bench_util.h"
 #define MAX_THREADS 256
 #define MAX_TAGS_READ 8192
 #define CHILD_ALARM 600 /* seconds: a hung child dies on SIGALRM */
@@ -170,19 +172,6 @@ static size_t glibc_inuse(struct mallinfo2 (*mi2)(void))
 }
 
 /* Is the pooltag segment mapped in this process? */
-static bool segment_mapped(void)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return false;
-    char line[512];
-    bool found = false;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, "/memfd:pooltag"))
-            found = true;
-    fclose(f);
-    return found;
-}
 
 static pt_tag_info tags0[MAX_TAGS_READ], tags1[MAX_TAGS_READ];
 
@@ -320,23 +309,11 @@ typedef struct sample {
 static int run_child(const char *self, int cfg, const char *preload, const char *mimalloc,
                      unsigned nthreads, uint64_t lifetimes, uint64_t ops, sample *out)
 {
-    int fd[2];
-    if (pipe(fd)) {
-        fprintf(stderr, "churn_bench: pipe: %s\n", strerror(errno));
+    int rfd;
+    pid_t pid = fork_piped(&rfd);
+    if (pid < 0)
         return -1;
-    }
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "churn_bench: fork: %s\n", strerror(errno));
-        close(fd[0]);
-        close(fd[1]);
-        return -1;
-    }
     if (pid == 0) {
-        dup2(fd[1], STDOUT_FILENO);
-        close(fd[0]);
-        close(fd[1]);
         unsetenv("PT_BACKEND");
         unsetenv("LD_PRELOAD");
         if (cfgs[cfg].preload == 1)
@@ -354,25 +331,8 @@ static int run_child(const char *self, int cfg, const char *preload, const char 
         fprintf(stderr, "churn_bench: exec %s: %s\n", self, strerror(errno));
         _exit(127);
     }
-    close(fd[1]);
     char buf[512];
-    size_t len = 0;
-    ssize_t r;
-    while ((r = read(fd[0], buf + len, sizeof buf - 1 - len)) != 0) {
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        len += (size_t)r;
-        if (len == sizeof buf - 1)
-            break;
-    }
-    buf[len] = 0;
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = finish_piped(pid, rfd, buf, sizeof buf);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (WIFSIGNALED(status))
             fprintf(stderr, "churn_bench: %s: child killed by signal %d\n", cfgs[cfg].name,
@@ -397,37 +357,9 @@ static int run_child(const char *self, int cfg, const char *preload, const char 
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(const double *x, int n)
-{
-    double v[MAX_ROUNDS];
-    memcpy(v, x, sizeof(double) * (size_t)n);
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
-static double minv(const double *x, int n)
-{
-    double m = x[0];
-    for (int i = 1; i < n; i++)
-        if (x[i] < m)
-            m = x[i];
-    return m;
-}
 
-static double maxv(const double *x, int n)
-{
-    double m = x[0];
-    for (int i = 1; i < n; i++)
-        if (x[i] > m)
-            m = x[i];
-    return m;
-}
 
 /* 95 % percentile bootstrap interval of median(a) / median(b). */
 static void boot_ratio(const double *a, int na, const double *b, int nb, double *lo, double *hi)
@@ -466,27 +398,7 @@ static const char usage_text[] =
     "  --preload PATH   libpooltag-preload.so (default: this build's)\n"
     "  --mimalloc LIB   the bare mimalloc to preload (default libmimalloc.so.2)\n";
 
-static void __attribute__((noreturn)) usage_error(const char *msg, const char *arg)
-{
-    fprintf(stderr, "churn_bench: %s '%s' (see churn_bench --help)\n", msg, arg);
-    exit(2);
-}
 
-static uint64_t parse_count(const char *opt, const char *s, uint64_t lo, uint64_t hi)
-{
-    char *end;
-    if (!s)
-        usage_error("missing value for", opt);
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s needs a count from %llu to %llu, not", opt,
-                 (unsigned long long)lo, (unsigned long long)hi);
-        usage_error(msg, s);
-    }
-    return v;
-}
 
 int main(int argc, char **argv)
 {
@@ -614,8 +526,8 @@ int main(int argc, char **argv)
             continue;
         }
         char mm1[40], mm2[40];
-        snprintf(mm1, sizeof mm1, "%.0f..%.0f", minv(wall[c], n[c]), maxv(wall[c], n[c]));
-        snprintf(mm2, sizeof mm2, "%.0f..%.0f", minv(cpu[c], n[c]), maxv(cpu[c], n[c]));
+        snprintf(mm1, sizeof mm1, "%.0f..%.0f", min_of(wall[c], n[c]), max_of(wall[c], n[c]));
+        snprintf(mm2, sizeof mm2, "%.0f..%.0f", min_of(cpu[c], n[c]), max_of(cpu[c], n[c]));
         double mw = median(wall[c], n[c]);
         printf("%-13s %-10s %-7s %9.0f %17s %9.0f %17s %8.0f\n", cfgs[c].name,
                !strcmp(heap_seen[c], "other") ? "not-glibc" : heap_seen[c], counted_seen[c], mw,
@@ -656,7 +568,7 @@ int main(int argc, char **argv)
         double mb = median(cpu[b], n[b]);
         printf("%-26s %7.3f %15s %7.3f %15s %6.0f%%\n", rows[i].what,
                median(cpu[a], n[a]) / mb, ci, median(wall[a], n[a]) / median(wall[b], n[b]), wi,
-               100 * (maxv(cpu[b], n[b]) - minv(cpu[b], n[b])) / mb);
+               100 * (max_of(cpu[b], n[b]) - min_of(cpu[b], n[b])) / mb);
     }
     printf("ratios of the medians (lower is better); interval: 95%% percentile bootstrap over\n"
            "the rounds; noise: the spread (max - min) / median of the baseline's CPU time.\n");
