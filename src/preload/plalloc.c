@@ -115,8 +115,7 @@ void *pt__pl_malloc(size_t n, const void *ra)
     return pl_alloc(n, ra, 0);
 }
 
-void *pt__pl_calloc(size_t n, size_t size,
-                                                            const void *ra)
+void *pt__pl_calloc(size_t n, size_t size, const void *ra)
 {
     size_t total;
     if (__builtin_mul_overflow(n, size, &total)) {
@@ -128,8 +127,7 @@ void *pt__pl_calloc(size_t n, size_t size,
     return pl_alloc(total, ra, 1);
 }
 
-void *pt__pl_memalign(size_t align, size_t n,
-                                                             const void *ra)
+void *pt__pl_memalign(size_t align, size_t n, const void *ra)
 {
     if (align <= 16 && n)
         return pl_alloc(n, ra, 0);
@@ -249,8 +247,7 @@ size_t pt__pl_usable(void *p)
     return 0;
 }
 
-void *pt__pl_realloc(void *p, size_t n,
-                                                             const void *ra)
+void *pt__pl_realloc(void *p, size_t n, const void *ra)
 {
     if (!p)
         return n ? pl_alloc(n, ra, 0) : pl_alloc_slow(0, 16, ra, 0);
