@@ -48,7 +48,7 @@ usage: real_bench.sh [--rounds N] [--quick] [--only redis|python|callgrind] [--n
 
   --rounds N      rounds (default 21); each runs every workload in every
                   configuration (plain, pt-mi, pt-libc), order rotating
-  --quick         a short smoke run (3 small rounds): checks that it runs and
+  --quick         a short smoke run (2 small rounds): checks that it runs and
                   that the honesty checks pass; its numbers mean nothing
   --only W        only workload W: redis, python (both variants), callgrind
   --no-callgrind  skip the callgrind instruction counts
@@ -87,7 +87,7 @@ done
 case $rounds in ''|*[!0-9]*) die2 "--rounds wants a whole number from 2 to 999, not '$rounds'" ;; esac
 { [ "$rounds" -ge 2 ] && [ "$rounds" -le 999 ]; } || die2 "--rounds wants a whole number from 2 to 999, not '$rounds'"
 case $only in ''|redis|python|callgrind) ;; *) die2 "--only wants redis, python or callgrind, not '$only'" ;; esac
-[ "$quick" = 1 ] && [ "$rounds_set" = 0 ] && rounds=3
+[ "$quick" = 1 ] && [ "$rounds_set" = 0 ] && rounds=2
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 [ "$only" = callgrind ] && [ "$callgrind" = 0 ] && die2 "--only callgrind and --no-callgrind exclude each other"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/real_bench.sh --quick: the benchmark of the preload on real programs
-# runs (3 short rounds), its honesty checks pass (the preload was mapped into
+# runs (2 short rounds), its honesty checks pass (the preload was mapped into
 # every pooltag process and not into the plain ones, the process itself
 # printed the intended backend, the counts read back with `pooltag used` and
 # PT_EXIT_REPORT show the allocations, callgrind saw pt__pl_malloc called),

@@ -40,7 +40,7 @@ done
 # Readings taken one after another: the leak only grows, the Load tag's
 # outstanding count is never negative, totals equal the sum of the rows.
 prev=0
-for i in $(seq 30); do
+for i in $(seq 12); do
     timeout 20 "$POOLTAG" used --json "$pid" >"$T/r.json" || fail "reading $i failed"
     cur=$(python3 - "$T/r.json" <<'EOF'
 import json, sys
