@@ -12,6 +12,12 @@ vdso_start() { awk '$NF=="[vdso]"{split($1,a,"-"); print a[1]; exit}' "/proc/$1/
 sleep 30 &
 plain=$!
 track_pid "$plain"
+# Until the child has exec'd sleep, its maps are the forked shell's: the
+# vDSO moves at exec (seen: a start read before it, lm's after).
+for _ in $(seq 200); do
+    case $(readlink "/proc/$plain/exe" 2>/dev/null) in */sleep) break ;; esac
+    sleep 0.01
+done
 start=$(vdso_start "$plain")
 [ -n "$start" ] || { echo "SKIP: no [vdso] mapping on this system" >&2; exit 77; }
 timeout 30 "$POOLTAG" lm "$plain" >"$T/plain" || fail "lm $plain"
