@@ -57,6 +57,9 @@ typedef struct ldb_samples {
     int64_t *id;          /* sample ids                                    */
     double *t;            /* seconds since base_ns                         */
     double *bytes[PT_POOL_COUNT];  /* pool totals (sample.paged_bytes ...) */
+    /* the pool totals' lowest/highest of the interval ending at each
+     * sample (issue 15); NULL for a log without them */
+    double *bytes_min[PT_POOL_COUNT], *bytes_max[PT_POOL_COUNT];
     double *allocs[PT_POOL_COUNT]; /* sum of the tags' allocs, filled by
                                     * ldb_each_series                      */
     double pool_max[PT_POOL_COUNT]; /* at the last sample, 0 = none        */
@@ -72,6 +75,9 @@ typedef struct ldb_series {
     int pool;
     size_t n;
     const double *t, *bytes, *allocs;
+    /* lowest/highest bytes of the interval ending at each point (the
+     * log's bytes_min/bytes_max, issue 15); NULL for a log without them */
+    const double *bytes_min, *bytes_max;
     const size_t *ix;    /* index of each point in the ldb_samples arrays */
 } ldb_series;
 

@@ -33,6 +33,13 @@ typedef struct vd_input {
     const double *t;      /* seconds, nondecreasing                        */
     const double *y;      /* bytes in use                                  */
     const double *allocs; /* cumulative allocations, or NULL               */
+    /* The lowest and highest bytes in use during the interval that ends at
+     * sample i (since sample i-1; for i = 0 the sample itself), as the log
+     * records them (issue 15: a sample alone aliases a load whose period is
+     * near a multiple of the interval).  NULL: unknown, only the instant
+     * y[i] is known (a version-1 log).  When given, ymin[i] <= y[i] <=
+     * ymax[i]. */
+    const double *ymin, *ymax;
     size_t n;
     double pool_max;      /* the pool's maximum in bytes, 0 = none         */
     double pool_now;      /* the pool's total at the last sample           */
