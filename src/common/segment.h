@@ -92,12 +92,72 @@ static inline int pt_seg_memfd_shown(const char *path)
 #define PT_SEG_MAX_MODULES_LIMIT (1u << 16)
 #define PT_SEG_MAX_SITES_LIMIT (1u << 20)
 
+/* Age epochs (issue 15).  A process's life is cut into at most
+ * PT_AGE_EPOCHS epochs that grow with its age: epoch 0 begins when the
+ * runtime starts, and epoch k + 1 is due max(1 s, (start[k] - start[0]) /
+ * 4) after epoch k began (1 s epochs for the first 4 s, then each a
+ * quarter of the age so far: the current epoch covers the last fifth of
+ * the process's life; 64 epochs last about a month, the last one then
+ * holds everything after).  An epoch begins when a thread of the process
+ * notices it is due (the runtime checks on its slow paths and every
+ * PT_AGE_CHECK allocations), so start times are the true instants of the
+ * change.
+ *
+ * Every block records the epoch it was allocated in, in its header's check
+ * word: check = pt_hdr_check_live(...) ^ pt_age_stamp(e), so a header is a
+ * live block's when check ^ pt_hdr_check_live(...) is the stamp of an
+ * epoch e <= age_now (pt_hdr_epoch).  Stamp 0 is epoch 0: a segment
+ * without ages, and every older reader, sees epoch 0 only.
+ *
+ * Live bytes and blocks by epoch, per call site, are exact:
+ *   live(site j, epoch e) = ages[e][j]
+ *                         + sum over shards s whose age_epoch == e of
+ *                           (live_s(j) - moved_s(j))
+ * where live_s(j) is the shard's site counters' bytes_alloc - bytes_freed
+ * (allocs - frees for blocks), summed over both pools, and moved_s(j) the
+ * shard's pt_seg_age_moved entry (after its site counters).  A thread
+ * counts its allocations and the frees of blocks of its own current epoch
+ * in its site counters alone (the fast paths: nothing more); the frees of
+ * older blocks also go to ages[e][j] and moved_s(j) (atomic adds); when it
+ * moves to a newer epoch it adds (live_s - moved_s) of every site to
+ * ages[its old epoch] and to moved_s (under age_seq, odd while it does).
+ * Threads without a shard (shard 0 shared) count everything in ages[][]
+ * and moved_0 at once.  Readers see each value with relaxed loads: a
+ * reading taken while a thread moves epochs may count that thread's
+ * current part twice or not at all (retry while age_seq is odd or
+ * changed). */
+#define PT_AGE_EPOCHS 64u
+#define PT_AGE_CHECK 4096u            /* allocations between clock checks  */
+#define PT_AGE_MIN_NS 1000000000ull   /* shortest epoch                      */
+#define PT_AGE_STAMP_MUL 0x9e3779b1u  /* stamp(e) = e * MUL (mod 2^32)       */
+#define PT_AGE_STAMP_INV 0x0e8b2f51u  /* MUL * INV == 1 (mod 2^32)           */
+_Static_assert((uint32_t)(PT_AGE_STAMP_MUL * PT_AGE_STAMP_INV) == 1u, "inverse");
+static inline uint32_t pt_age_stamp(uint32_t e)
+{
+    return e * PT_AGE_STAMP_MUL;
+}
+/* The epoch whose stamp is x (any value: only one epoch has it). */
+static inline uint32_t pt_age_unstamp(uint32_t x)
+{
+    return x * PT_AGE_STAMP_INV;
+}
+/* When epoch k + 1 is due, given its start and the runtime's (ns). */
+static inline uint64_t pt_age_due(uint64_t start_k, uint64_t start_0)
+{
+    uint64_t q = (start_k - start_0) / 4;
+    return start_k + (q > PT_AGE_MIN_NS ? q : PT_AGE_MIN_NS);
+}
+
 /* header.flags */
 #define PT_SEGF_LIBC_BACKEND 0x1u   /* backend is glibc (else mimalloc)     */
 #define PT_SEGF_PRELOAD 0x2u        /* runtime was started by the preload    */
 #define PT_SEGF_CHECK_KEY 0x4u      /* check_key holds the header check key  */
 #define PT_SEGF_SITE_COUNTS 0x8u    /* tag counts = tag lines + its sites'
                                        (invariant 3; issue 14)               */
+#define PT_SEGF_AGES 0x10u          /* age epochs: the header's age fields,
+                                       the live-by-epoch table and each
+                                       shard's moved counters are valid
+                                       (issue 15, "Age epochs" below)        */
 
 /* tagstat.flags */
 #define PT_SEG_TAG_OVERFLOW 0x1u
@@ -190,6 +250,17 @@ typedef struct pt_seg_header {
     uint64_t spreports_off;
     uint32_t max_special;         /* special block records                 */
     uint32_t reserved_hdr1;
+    /* Age epochs (issue 15; added in version 2 without a bump: valid when
+     * flags has PT_SEGF_AGES, an older segment has 0 here).  See "Age
+     * epochs" below. */
+    uint64_t ages_off;            /* pt_seg_age_live[age_epochs][max_sites+1] */
+    uint32_t age_epochs;          /* epochs the table holds (PT_AGE_EPOCHS)  */
+    uint32_t age_now;             /* the current epoch, < age_epochs; only
+                                     grows (written after its start times)   */
+    uint64_t age_start_mono[PT_AGE_EPOCHS]; /* CLOCK_MONOTONIC, ns, when each
+                                     epoch began ([0]: the runtime's start;
+                                     0 for epochs not begun)                 */
+    uint64_t age_start_real[PT_AGE_EPOCHS]; /* the same, CLOCK_REALTIME      */
 } pt_seg_header;
 
 /* A call site: the code address that asked for memory (the caller of
@@ -629,8 +700,20 @@ typedef struct pt_seg_shard_hdr {
     uint32_t state;     /* PT_SHARD_*                                      */
     uint32_t tid;       /* owner thread (Linux tid), 0 when free           */
     uint64_t claims;    /* times this shard was claimed                    */
-    uint64_t reserved[6];
+    uint32_t age_epoch; /* the epoch its site counters' current part is in
+                           (PT_SEGF_AGES; "Age epochs")                    */
+    uint32_t age_seq;   /* odd while its owner moves to a newer epoch      */
+    uint64_t reserved[5];
 } pt_seg_shard_hdr;
+
+/* Live bytes and blocks (PT_SEGF_AGES): ages[e][j] in the header's table,
+ * and each shard's moved counters (one per site, after its site
+ * counters).  Signed: a free is counted where the block's epoch says, the
+ * allocation where it happened. */
+typedef struct pt_seg_age_live {
+    int64_t bytes;
+    int64_t blocks;
+} pt_seg_age_live;
 
 _Static_assert(sizeof(pt_seg_header) <= PT_SEG_HEADER_SIZE, "header fits");
 /* The offsets documented in docs/segment-format.md. */
@@ -689,6 +772,22 @@ static inline uint64_t pt_seg_shard_stride_sites(uint32_t max_tags, uint32_t max
            (max_sites ? ((uint64_t)max_sites + 1) * sizeof(pt_seg_counts) : 0);
 }
 
+/* The stride with site counters and, with ages, each site's moved
+ * counters after them. */
+static inline uint64_t pt_seg_shard_stride_ages(uint32_t max_tags, uint32_t max_sites)
+{
+    return pt_seg_align(pt_seg_shard_stride_sites(max_tags, max_sites) +
+                            ((uint64_t)max_sites + 1) * sizeof(pt_seg_age_live),
+                        PT_SEG_LINE);
+}
+
+/* The moved counters of site j in the shard that starts at `shard`. */
+static inline pt_seg_age_live *pt_seg_shard_age_moved(void *shard, uint32_t max_tags,
+                                                      uint32_t max_sites, uint32_t j)
+{
+    return (pt_seg_age_live *)((char *)shard + pt_seg_shard_stride_sites(max_tags, max_sites)) + j;
+}
+
 /* Counters of site j in the shard that starts at `shard`. */
 static inline pt_seg_counts *pt_seg_shard_site_counts(void *shard, uint32_t max_tags, uint32_t j)
 {
@@ -722,6 +821,16 @@ static inline uint32_t pt_hdr_check_base(uint64_t haddr, uint32_t tag, uint64_t 
 static inline uint32_t pt_hdr_check_live(uint64_t haddr, uint64_t w0, uint32_t tag, uint64_t key)
 {
     return pt_hdr_check_base(haddr, tag, key) ^ (uint32_t)w0 ^ (uint32_t)(w0 >> 32);
+}
+/* The epoch of the live block whose header at haddr holds w0, tag and
+ * check, given the segment's age_now (0 without ages): its epoch, or
+ * UINT32_MAX when the header is not a live block's.  A foreign word
+ * passes with probability (age_now + 1) / 2^32. */
+static inline uint32_t pt_hdr_epoch(uint64_t haddr, uint64_t w0, uint32_t tag, uint32_t check,
+                                    uint64_t key, uint32_t age_now)
+{
+    uint32_t e = pt_age_unstamp(check ^ pt_hdr_check_live(haddr, w0, tag, key));
+    return e <= age_now ? e : UINT32_MAX;
 }
 static inline uint32_t pt_hdr_check_freed(uint64_t haddr, uint32_t tag, uint64_t key)
 {

@@ -92,6 +92,18 @@ typedef struct ptr_view {
     /* The block header check key (pt_seg_header.check_key): valid when
      * flags has PT_SEGF_CHECK_KEY (issue 13), else 0. */
     uint64_t check_key;
+    /* Age epochs (issue 15): valid when flags has PT_SEGF_AGES, else
+     * age_n is 0 and site_ages NULL.  Epoch e began at age_start_real[e]
+     * (CLOCK_REALTIME ns; _mono: CLOCK_MONOTONIC) and ended when epoch
+     * e + 1 began (the current one, age_n - 1, has not ended): a block of
+     * epoch e is between taken_ns - age_start_real[e + 1] and taken_ns -
+     * age_start_real[e] old.  site_ages[i * age_n + e] holds the live
+     * bytes and blocks of sites[i] allocated in epoch e (segment.h, "Age
+     * epochs"); their sum over e is the site's live bytes and blocks. */
+    uint32_t age_n;       /* epochs begun (age_now + 1), <= PT_AGE_EPOCHS  */
+    uint64_t age_start_real[PT_AGE_EPOCHS];
+    uint64_t age_start_mono[PT_AGE_EPOCHS];
+    pt_seg_age_live *site_ages; /* malloc'd, nsites * age_n, or NULL       */
 } ptr_view;
 
 /* The module whose automatic tag is `tag` (the newest record), or NULL. */
