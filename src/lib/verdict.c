@@ -103,7 +103,9 @@ typedef struct zigzag {
     double hi, hi_t, lo, lo_t;
     line troughs, peaks;
     int ntroughs, npeaks, trough_rises;
-    double last_trough, first_trough_t, last_trough_t;
+    double last_trough, first_trough_t, last_trough_t, prev_trough_t;
+    double split;         /* troughs from this time on also go to late  */
+    line late;
 } zigzag;
 
 static void zz_trough(zigzag *z)
@@ -113,9 +115,12 @@ static void zz_trough(zigzag *z)
     z->last_trough = z->lo;
     if (z->ntroughs == 0)
         z->first_trough_t = z->lo_t;
+    z->prev_trough_t = z->last_trough_t;
     z->last_trough_t = z->lo_t;
     z->ntroughs++;
     line_add(&z->troughs, z->lo_t, z->lo);
+    if (z->lo_t >= z->split)
+        line_add(&z->late, z->lo_t, z->lo);
 }
 
 static void zz_peak(zigzag *z)
@@ -169,6 +174,45 @@ static void set(vd_result *r, vd_verdict v, const char *why)
     r->why = why;
 }
 
+/* The lowest and highest bytes on the way from sample i-1 to sample i: the
+ * log's ymin/ymax when it has them, widened to hold both ends (the
+ * logger's minimum may start after sample i-1 and is exact to within a few
+ * KiB), else the instant itself. */
+static double lo_at(const vd_input *in, size_t i)
+{
+    if (!in->ymin)
+        return in->y[i];
+    double lo = fmin(in->ymin[i], in->y[i]);
+    return i > 0 ? fmin(lo, in->y[i - 1]) : lo;
+}
+
+static double hi_at(const vd_input *in, size_t i)
+{
+    if (!in->ymax)
+        return in->y[i];
+    double hi = fmax(in->ymax[i], in->y[i]);
+    return i > 0 ? fmax(hi, in->y[i - 1]) : hi;
+}
+
+/* The zigzag over the whole path.  With the interval's extremes the path
+ * from sample i-1 to sample i passes through both in an order the log does
+ * not keep: the order with the least travel (down first when the interval
+ * ends higher than it started, else up first) invents no turning point
+ * that the data does not force. */
+static void zz_run(zigzag *z, const vd_input *in, double t0)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        double ti = in->t[i] - t0;
+        if (i > 0 && in->ymin) {
+            double lo = lo_at(in, i), hi = hi_at(in, i);
+            int up = in->y[i] >= in->y[i - 1];
+            zz_add(z, ti, up ? lo : hi);
+            zz_add(z, ti, up ? hi : lo);
+        }
+        zz_add(z, ti, in->y[i]);
+    }
+}
+
 void vd_judge(const vd_input *in, vd_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -181,11 +225,17 @@ void vd_judge(const vd_input *in, vd_result *r)
     if (in->n == 0 || !in->t || !in->y)
         return;
 
+    /* Only both extremes are of use (a path needs its floor and its top). */
+    vd_input ex = *in;
+    if (!in->ymin || !in->ymax)
+        ex.ymin = ex.ymax = NULL;
+    in = &ex;
     const double *t = in->t, *y = in->y;
     size_t n = in->n;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(t[i]) || !isfinite(y[i]) ||
-            (in->allocs && !isfinite(in->allocs[i]))) {
+            (in->allocs && !isfinite(in->allocs[i])) ||
+            (in->ymin && (!isfinite(in->ymin[i]) || !isfinite(in->ymax[i])))) {
             set(r, VD_UNKNOWN, "bad values");
             return;
         }
@@ -195,31 +245,38 @@ void vd_judge(const vd_input *in, vd_result *r)
         }
     }
 
-    /* Pass 1: extremes, the line, time without decrease, activity. */
+    /* Pass 1: extremes (of the intervals when known), the line through the
+     * instants, time without decrease, the largest fall, activity. */
     double t0 = t[0], span = t[n - 1] - t[0];
-    line all = {0}, act = {0};
-    double up_time = 0, maxfall = 0, runmax = y[0];
     r->first = y[0];
     r->last = y[n - 1];
-    r->min = r->max = y[0];
+    r->min = lo_at(in, 0);
+    r->max = hi_at(in, 0);
+    for (size_t i = 1; i < n; i++) {
+        r->min = fmin(r->min, lo_at(in, i));
+        r->max = fmax(r->max, hi_at(in, i));
+    }
     r->span_s = span;
+    /* The extremes are exact to within a few KiB (docs/log-format.md): a
+     * dip under VD_DIP_FRAC of the range below both ends of an interval is
+     * not a decrease. */
+    double tol = in->ymin ? VD_DIP_FRAC * (r->max - r->min) : 0;
+    line all = {0}, act = {0};
+    double up_time = 0, maxfall = 0, runmax = hi_at(in, 0);
     for (size_t i = 0; i < n; i++) {
-        if (y[i] < r->min)
-            r->min = y[i];
-        if (y[i] > r->max)
-            r->max = y[i];
-        if (y[i] > runmax)
-            runmax = y[i];
-        if (runmax - y[i] > maxfall)
-            maxfall = runmax - y[i];
         line_add(&all, t[i] - t0, y[i]);
-        if (i > 0) {
-            double dt = t[i] - t[i - 1];
-            if (y[i] >= y[i - 1])
-                up_time += span > 0 ? dt : 1;
-            if (in->allocs && dt > 0)
-                line_add(&act, (in->allocs[i] - in->allocs[i - 1]) / dt, y[i]);
-        }
+        if (i == 0)
+            continue;
+        double lo = lo_at(in, i), hi = hi_at(in, i);
+        /* Falls known to have happened: from an earlier top to this
+         * interval's floor, and from this interval's top to its end. */
+        maxfall = fmax(maxfall, fmax(runmax - lo, hi - y[i]));
+        runmax = fmax(runmax, hi);
+        double dt = t[i] - t[i - 1];
+        if (y[i] >= y[i - 1] && lo >= y[i - 1] - tol && hi <= y[i] + tol)
+            up_time += span > 0 ? dt : 1;
+        if (in->allocs && dt > 0)
+            line_add(&act, (in->allocs[i] - in->allocs[i - 1]) / dt, y[i]);
     }
     r->nondecr = n > 1 ? up_time / (span > 0 ? span : (double)(n - 1)) : 1;
     r->corr = pearson(&act);
@@ -308,11 +365,11 @@ void vd_judge(const vd_input *in, vd_result *r)
         goto out;
     }
 
-    /* Significant swings: look at the troughs. */
+    /* Significant swings: look at the troughs (of the intervals' minima
+     * when known: the floor the load really returned to). */
     zigzag z = {.h = VD_SWING_FRAC * range, .hi = y[0], .lo = y[0],
-                .hi_t = 0, .lo_t = 0};
-    for (size_t i = 0; i < n; i++)
-        zz_add(&z, t[i] - t0, y[i]);
+                .split = INFINITY};
+    zz_run(&z, in, t0);
     r->troughs = z.ntroughs;
     if (z.ntroughs >= VD_MIN_TROUGHS) {
         double ts = line_slope(&z.troughs);
@@ -327,7 +384,19 @@ void vd_judge(const vd_input *in, vd_result *r)
         int climbing = 4 * z.trough_rises >= 3 * pairs && tr2 >= 0.7 &&
                        (!few || z.trough_rises == pairs);
         int significant = !few && line_tstat(&z.troughs) >= 4;
-        if (ts > 0 && (climbing || significant) &&
+        /* A leak keeps raising the floor to the end; a warm-up under a load
+         * raises it and stops.  The troughs of the log's second half (at
+         * least the last two) must still rise at VD_PERSIST_RATIO of the
+         * slope of them all. */
+        int persists = 0;
+        if (ts > 0) {
+            zigzag z2 = {.h = z.h, .hi = y[0], .lo = y[0],
+                         .split = fmin(span / 2, z.prev_trough_t)};
+            zz_run(&z2, in, t0);
+            persists = z2.late.n >= 2 &&
+                       line_slope(&z2.late) >= VD_PERSIST_RATIO * ts;
+        }
+        if (ts > 0 && (climbing || significant) && persists &&
             rise >= VD_FLAT_FRAC * scale &&
             rise >= (few ? 0.1 : 0.05) * range && peaks_ok) {
             set(r, VD_LEAK, "troughs rising");
