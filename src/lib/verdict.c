@@ -29,6 +29,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static const char *const names[VD_COUNT] = {
     [VD_LEAK] = "leak",     [VD_LOAD] = "load",       [VD_WARMUP] = "warm-up",
@@ -115,6 +117,7 @@ static void zz_trough(zigzag *z)
     z->last_trough = z->lo;
     if (z->ntroughs == 0)
         z->first_trough_t = z->lo_t;
+    if (getenv("VD_DEBUG2")) fprintf(stderr, "trough %g at %g\n", z->lo, z->lo_t);
     z->prev_trough_t = z->last_trough_t;
     z->last_trough_t = z->lo_t;
     z->ntroughs++;
@@ -137,12 +140,16 @@ static void zz_add(zigzag *z, double t, double y)
             z->hi = y, z->hi_t = t;
         if (y < z->lo)
             z->lo = y, z->lo_t = t;
+        /* The first sample is where the log began, not a turning point
+         * (a load caught halfway up would make it a high first trough). */
         if (y - z->lo >= z->h) {
-            zz_trough(z);
+            if (z->lo_t > 0)
+                zz_trough(z);
             z->dir = 1;
             z->hi = y, z->hi_t = t;
         } else if (z->hi - y >= z->h) {
-            zz_peak(z);
+            if (z->hi_t > 0)
+                zz_peak(z);
             z->dir = -1;
             z->lo = y, z->lo_t = t;
         }
@@ -303,19 +310,21 @@ void vd_judge(const vd_input *in, vd_result *r)
     if (maxfall < VD_SWING_FRAC * range) {
         /* Monotone up to small wiggles.  A line through each third of
          * the span gives the pace; eighths tell sustained growth from a
-         * few steps. */
+         * few steps.  With the intervals' minima, of the floor: a load
+         * faster than the interval on top of the rise makes the instants
+         * jump, not the floor. */
         line third[3] = {{0}}, sixth[2] = {{0}};
-        double elast[8] = {0}, eprev = y[0];
+        double elast[8] = {0}, eprev = lo_at(in, 0);
         int eseen[8] = {0};
         for (size_t i = 0; i < n; i++) {
-            double u = (t[i] - t0) / span;
+            double u = (t[i] - t0) / span, v = lo_at(in, i);
             int k = (int)(u * 3), e = (int)(u * 8);
             k = k > 2 ? 2 : k < 0 ? 0 : k;
             e = e > 7 ? 7 : e < 0 ? 0 : e;
-            line_add(&third[k], t[i] - t0, y[i]);
+            line_add(&third[k], t[i] - t0, v);
             if (k == 2)
-                line_add(&sixth[u >= 5.0 / 6 ? 1 : 0], t[i] - t0, y[i]);
-            elast[e] = y[i];
+                line_add(&sixth[u >= 5.0 / 6 ? 1 : 0], t[i] - t0, v);
+            elast[e] = v;
             eseen[e] = 1;
         }
         if (third[0].n < 2 || third[1].n < 2 || third[2].n < 2) {
@@ -345,8 +354,11 @@ void vd_judge(const vd_input *in, vd_result *r)
         double late = line_slope(&third[2]);
         /* A warm-up keeps slowing down to its plateau; growth that slowed
          * once and then holds its pace to the end (a leak behind a
-         * warm-up, e.g. a pool total) is a leak at the late pace. */
-        int holds = sixth[0].n >= 2 && sixth[1].n >= 2 &&
+         * warm-up, e.g. a pool total) is a leak at the late pace, if
+         * nothing fell by more than noise (a load slower than the log is
+         * long, on top of a warm-up, rises in its last third too). */
+        int holds = maxfall < VD_NOISE_FRAC * range &&
+                    sixth[0].n >= 2 && sixth[1].n >= 2 &&
                     line_slope(&sixth[1]) >= VD_HOLD_RATIO * line_slope(&sixth[0]) &&
                     late * span / 3 >= VD_NOISE_FRAC * range;
         if (late < VD_LATE_RATIO * early && holds) {
@@ -367,7 +379,10 @@ void vd_judge(const vd_input *in, vd_result *r)
 
     /* Significant swings: look at the troughs (of the intervals' minima
      * when known: the floor the load really returned to). */
-    zigzag z = {.h = VD_SWING_FRAC * range, .hi = y[0], .lo = y[0],
+    /* The threshold is a share of the largest fall (at least of half the
+     * range), not of the range alone: a leak that has grown far beyond its
+     * load's swing still shows every cycle of the load. */
+    zigzag z = {.h = VD_SWING_FRAC * fmax(maxfall, range / 2), .hi = y[0], .lo = y[0],
                 .split = INFINITY};
     zz_run(&z, in, t0);
     r->troughs = z.ntroughs;
@@ -382,7 +397,7 @@ void vd_judge(const vd_input *in, vd_result *r)
          * enough of them for the slope to stand well above its error. */
         int few = z.ntroughs < 5;
         int climbing = 4 * z.trough_rises >= 3 * pairs && tr2 >= 0.7 &&
-                       (!few || z.trough_rises == pairs);
+                       (z.ntroughs >= VD_FEW_TROUGHS || z.trough_rises == pairs);
         int significant = !few && line_tstat(&z.troughs) >= 4;
         /* A leak keeps raising the floor to the end; a warm-up under a load
          * raises it and stops.  The troughs of the log's second half (at
@@ -396,9 +411,12 @@ void vd_judge(const vd_input *in, vd_result *r)
             persists = z2.late.n >= 2 &&
                        line_slope(&z2.late) >= VD_PERSIST_RATIO * ts;
         }
+        if (getenv("VD_DEBUG"))
+            fprintf(stderr, "ts=%g rise=%g tr2=%g climbing=%d sig=%d tstat=%g persists=%d late.n=%g lateslope=%g peaks_ok=%d range=%g ntr=%d\n",
+                    ts, rise, tr2, climbing, significant, line_tstat(&z.troughs), persists, 0.0, 0.0, peaks_ok, range, z.ntroughs);
         if (ts > 0 && (climbing || significant) && persists &&
             rise >= VD_FLAT_FRAC * scale &&
-            rise >= (few ? 0.1 : 0.05) * range && peaks_ok) {
+            rise >= (few ? VD_SWING_FRAC : 0.05) * range && peaks_ok) {
             set(r, VD_LEAK, "troughs rising");
             r->fit = "troughs";
             r->rate = ts * 3600;
