@@ -29,8 +29,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 static const char *const names[VD_COUNT] = {
     [VD_LEAK] = "leak",     [VD_LOAD] = "load",       [VD_WARMUP] = "warm-up",
@@ -117,7 +115,6 @@ static void zz_trough(zigzag *z)
     z->last_trough = z->lo;
     if (z->ntroughs == 0)
         z->first_trough_t = z->lo_t;
-    if (getenv("VD_DEBUG2")) fprintf(stderr, "trough %g at %g\n", z->lo, z->lo_t);
     z->prev_trough_t = z->last_trough_t;
     z->last_trough_t = z->lo_t;
     z->ntroughs++;
@@ -269,7 +266,7 @@ void vd_judge(const vd_input *in, vd_result *r)
      * not a decrease. */
     double tol = in->ymin ? VD_DIP_FRAC * (r->max - r->min) : 0;
     line all = {0}, act = {0};
-    double up_time = 0, maxfall = 0, runmax = hi_at(in, 0);
+    double up_time = 0, maxfall = 0, runmax = hi_at(in, 0), travel = 0;
     for (size_t i = 0; i < n; i++) {
         line_add(&all, t[i] - t0, y[i]);
         if (i == 0)
@@ -279,6 +276,7 @@ void vd_judge(const vd_input *in, vd_result *r)
          * interval's floor, and from this interval's top to its end. */
         maxfall = fmax(maxfall, fmax(runmax - lo, hi - y[i]));
         runmax = fmax(runmax, hi);
+        travel += fabs(y[i] - y[i - 1]);
         double dt = t[i] - t[i - 1];
         if (y[i] >= y[i - 1] && lo >= y[i - 1] - tol && hi <= y[i] + tol)
             up_time += span > 0 ? dt : 1;
@@ -309,12 +307,12 @@ void vd_judge(const vd_input *in, vd_result *r)
 
     if (maxfall < VD_SWING_FRAC * range) {
         /* Monotone up to small wiggles.  A line through each third of
-         * the span gives the pace; eighths tell sustained growth from a
-         * few steps.  With the intervals' minima, of the floor: a load
+         * the span gives the pace; the floor of each eighth (its lowest
+         * value) tells sustained growth from a few steps.  With the intervals' minima, of the floor: a load
          * faster than the interval on top of the rise makes the instants
          * jump, not the floor. */
         line third[3] = {{0}}, sixth[2] = {{0}};
-        double elast[8] = {0}, eprev = lo_at(in, 0);
+        double elow[8] = {0}, eprev = 0;
         int eseen[8] = {0};
         for (size_t i = 0; i < n; i++) {
             double u = (t[i] - t0) / span, v = lo_at(in, i);
@@ -324,7 +322,7 @@ void vd_judge(const vd_input *in, vd_result *r)
             line_add(&third[k], t[i] - t0, v);
             if (k == 2)
                 line_add(&sixth[u >= 5.0 / 6 ? 1 : 0], t[i] - t0, v);
-            elast[e] = v;
+            elow[e] = eseen[e] ? fmin(elow[e], v) : v;
             eseen[e] = 1;
         }
         if (third[0].n < 2 || third[1].n < 2 || third[2].n < 2) {
@@ -341,14 +339,16 @@ void vd_judge(const vd_input *in, vd_result *r)
             set(r, VD_STEADY, "no trend");
             goto out;
         }
-        int ebins = 0, egrew = 0;
+        int ebins = 0, egrew = 0, efirst = 1;
         for (int e = 0; e < 8; e++) {
             if (!eseen[e])
                 continue;
-            ebins++;
-            if (elast[e] - eprev > growth / 32)
-                egrew++;
-            eprev = elast[e];
+            if (!efirst) {
+                ebins++;
+                egrew += elow[e] - eprev > growth / 32;
+            }
+            efirst = 0;
+            eprev = elow[e];
         }
         double early = fmax(line_slope(&third[0]), line_slope(&third[1]));
         double late = line_slope(&third[2]);
@@ -411,10 +411,14 @@ void vd_judge(const vd_input *in, vd_result *r)
             persists = z2.late.n >= 2 &&
                        line_slope(&z2.late) >= VD_PERSIST_RATIO * ts;
         }
-        if (getenv("VD_DEBUG"))
-            fprintf(stderr, "ts=%g rise=%g tr2=%g climbing=%d sig=%d tstat=%g persists=%d late.n=%g lateslope=%g peaks_ok=%d range=%g ntr=%d\n",
-                    ts, rise, tr2, climbing, significant, line_tstat(&z.troughs), persists, 0.0, 0.0, peaks_ok, range, z.ntroughs);
-        if (ts > 0 && (climbing || significant) && persists &&
+        /* From the instants alone, a load whose period drifts against the
+         * interval moves the sampled troughs (phase drift: issue 15) by up
+         * to a part of the load's step between two samples, and back: a
+         * sine sampled m times a period by (1 - cos(pi/m))/2 of its swing,
+         * a quarter of its mean step.  A trough rise within that is not
+         * evidence of a leak. */
+        int beyond_alias = in->ymin || rise >= VD_ALIAS_FRAC * travel / (double)(n - 1);
+        if (ts > 0 && (climbing || significant) && persists && beyond_alias &&
             rise >= VD_FLAT_FRAC * scale &&
             rise >= (few ? VD_SWING_FRAC : 0.05) * range && peaks_ok) {
             set(r, VD_LEAK, "troughs rising");

@@ -31,6 +31,8 @@ typedef enum vd_verdict {
 #define VD_FEW_TROUGHS 8        /* under this, every trough must be higher */
 #define VD_PERSIST_RATIO 0.5    /* the second half's troughs rise at this
                                    share of the slope of all: still leaking */
+#define VD_ALIAS_FRAC 0.25      /* instants only: troughs must rise by this
+                                   share of the mean step between samples */
 #define VD_DIP_FRAC 0.02        /* an interval's minimum this share of the
                                    range below its ends: a decrease        */
 
