@@ -6,22 +6,25 @@
  *
  *  1. Too few samples or too short a span: unknown.  A change under
  *     VD_FLAT_FRAC of the level: steady.
- *  2. Swings.  A zigzag with a threshold of VD_SWING_FRAC of the range
- *     finds the significant peaks and troughs.  Sampling-independent: it
- *     looks at values, not at how many samples there are.
- *  3. No significant fall (monotone up to small wiggles): the pace is
- *     the slope of a line through each third of the span, and the rise is
- *     counted per eighth.  Still rising at the end at the earlier pace
- *     and rising in most eighths: leak.  Rise slowing down at the end:
- *     warm-up.  A few steps only: unknown.  A fall: load.
- *  4. Significant falls: the troughs are the floor the load returns to.
- *     At least VD_MIN_TROUGHS troughs, mostly rising, a line through them
- *     that fits and rises by a noticeable part of the range, peaks not
- *     falling: a leak under the load, its rate the troughs' slope.
- *     Otherwise a wiggle under VD_NOISE_FRAC of the level is steady (noise)
- *     and anything larger is load.
+ *  2. Swings.  The largest fall (with the intervals' min/max: falls known
+ *     to have happened inside or across intervals) against the range.
+ *  3. No significant fall (monotone up to small wiggles): the pace of the
+ *     floor (instants, or interval minima) is the slope of a line through
+ *     each third of the span, and the floor's rise is counted per eighth.
+ *     Still rising at the end at the earlier pace and rising in most
+ *     eighths: leak.  Rise slowing down at the end: warm-up.  A few steps
+ *     only: unknown.  A fall: load.
+ *  4. Significant falls: a zigzag over the path (through each interval's
+ *     minimum and maximum when known) finds the troughs, the floor the load
+ *     returns to.  At least VD_MIN_TROUGHS troughs, rising along a line that
+ *     fits or with a slope well above its error, by a noticeable part of
+ *     the range, still rising in the log's second half (VD_PERSIST_RATIO),
+ *     peaks not falling, and from instants alone beyond what phase drift
+ *     can fake (VD_ALIAS_FRAC): a leak under the load, its rate the
+ *     troughs' slope.  Otherwise a wiggle under VD_NOISE_FRAC of the level
+ *     is steady (noise) and anything larger is load.
  *
- * Everything is computed in one or two passes with a few sums: no
+ * Everything is computed in a few passes (the zigzag twice) with sums: no
  * allocation, bounded time, no dependence on the sampling interval beyond
  * needing a few samples per eighth of the span.
  */
