@@ -28,6 +28,13 @@ typedef enum vd_verdict {
 #define VD_HOLD_RATIO 0.9       /* last sixth's pace vs the one before: a
                                    slowed rise that holds this is a leak   */
 #define VD_MIN_TROUGHS 3        /* troughs needed to see a leak under load */
+#define VD_FEW_TROUGHS 8        /* under this, every trough must be higher */
+#define VD_PERSIST_RATIO 0.5    /* the second half's troughs rise at this
+                                   share of the slope of all: still leaking */
+#define VD_ALIAS_FRAC 0.25      /* instants only: troughs must rise by this
+                                   share of the mean step between samples */
+#define VD_DIP_FRAC 0.02        /* an interval's minimum this share of the
+                                   range below its ends: a decrease        */
 
 typedef struct vd_input {
     const double *t;      /* seconds, nondecreasing                        */
