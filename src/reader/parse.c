@@ -219,13 +219,13 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
  * shard is in.  out has h->age_now + 1 entries. */
 static void site_ages(const char *seg, const pt_seg_header *h, uint32_t j, pt_seg_age_live *out)
 {
+    /* (sums wrap as uint64_t: the values come from outside) */
     uint64_t nsites = (uint64_t)h->max_sites + 1;
     const pt_seg_age_live *tab = (const pt_seg_age_live *)(seg + h->ages_off);
+    uint64_t b[PT_AGE_EPOCHS], n[PT_AGE_EPOCHS];
     for (uint32_t e = 0; e <= h->age_now; e++) {
-        out[e].bytes = (int64_t)__atomic_load_n((const uint64_t *)&tab[e * nsites + j].bytes,
-                                                __ATOMIC_RELAXED);
-        out[e].blocks = (int64_t)__atomic_load_n((const uint64_t *)&tab[e * nsites + j].blocks,
-                                                 __ATOMIC_RELAXED);
+        b[e] = __atomic_load_n((const uint64_t *)&tab[e * nsites + j].bytes, __ATOMIC_RELAXED);
+        n[e] = __atomic_load_n((const uint64_t *)&tab[e * nsites + j].blocks, __ATOMIC_RELAXED);
     }
     for (uint32_t s = 0; s < h->shard_hw; s++) {
         char *sh = (char *)seg + h->shards_off + (uint64_t)s * h->shard_stride;
@@ -236,17 +236,18 @@ static void site_ages(const char *seg, const pt_seg_header *h, uint32_t j, pt_se
             e = h->age_now;
         const pt_seg_counts *c = pt_seg_shard_site_counts(sh, h->max_tags, j);
         const pt_seg_age_live *m = pt_seg_shard_age_moved(sh, h->max_tags, h->max_sites, j);
-        int64_t bytes = 0, blocks = 0;
         for (unsigned q = 0; q < PT_SEG_NPOOLS; q++) {
-            bytes += (int64_t)(__atomic_load_n(&c->pool[q].bytes_alloc, __ATOMIC_RELAXED) -
-                               __atomic_load_n(&c->pool[q].bytes_freed, __ATOMIC_RELAXED));
-            blocks += (int64_t)(__atomic_load_n(&c->pool[q].allocs, __ATOMIC_RELAXED) -
-                                __atomic_load_n(&c->pool[q].frees, __ATOMIC_RELAXED));
+            b[e] += __atomic_load_n(&c->pool[q].bytes_alloc, __ATOMIC_RELAXED) -
+                    __atomic_load_n(&c->pool[q].bytes_freed, __ATOMIC_RELAXED);
+            n[e] += __atomic_load_n(&c->pool[q].allocs, __ATOMIC_RELAXED) -
+                    __atomic_load_n(&c->pool[q].frees, __ATOMIC_RELAXED);
         }
-        out[e].bytes += bytes - (int64_t)__atomic_load_n((const uint64_t *)&m->bytes,
-                                                         __ATOMIC_RELAXED);
-        out[e].blocks += blocks - (int64_t)__atomic_load_n((const uint64_t *)&m->blocks,
-                                                           __ATOMIC_RELAXED);
+        b[e] -= __atomic_load_n((const uint64_t *)&m->bytes, __ATOMIC_RELAXED);
+        n[e] -= __atomic_load_n((const uint64_t *)&m->blocks, __ATOMIC_RELAXED);
+    }
+    for (uint32_t e = 0; e <= h->age_now; e++) {
+        out[e].bytes = (int64_t)b[e];
+        out[e].blocks = (int64_t)n[e];
     }
 }
 
