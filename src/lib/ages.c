@@ -99,6 +99,11 @@ void age_emit_row(emitter *e, int col0, const age_row *r, const ptr_view *v)
             fmt_bytes((double)r->band_bytes[b], text, sizeof text);
         emit_col_text(e, col0 + b, text);
     }
+    age_emit_json(e, r, v);
+}
+
+void age_emit_json(emitter *e, const age_row *r, const ptr_view *v)
+{
     emit_obj_begin(e, "age");
     emit_arr_begin(e, "bands");
     for (int b = 0; b < AGE_NBANDS; b++)

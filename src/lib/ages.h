@@ -65,6 +65,8 @@ void age_row_add(age_row *r, const ptr_view *v, size_t i);
 #define AGE_BAND_COLS AGE_COL, AGE_COL, AGE_COL, AGE_COL, AGE_COL, AGE_COL
 #define AGE_BAND_HEAD "      <10s    10s-1m    1m-10m    10m-1h     1h-1d       >1d"
 void age_emit_row(emitter *e, int col0, const age_row *r, const ptr_view *v);
+/* Only the JSON member "age" of a row. */
+void age_emit_json(emitter *e, const age_row *r, const ptr_view *v);
 /* The reading's epochs and the bands, once per document: "age": {"epochs":
  * [{epoch, start_ns, end_ns?, min_age_ns, max_age_ns, band}], "bands":
  * [{name, min_age_s, max_age_s?}]} (JSON only). */
