@@ -28,3 +28,12 @@ target_link_libraries(test_procfs PRIVATE ptread)
 target_include_directories(test_procfs PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME reader_procfs COMMAND test_procfs)
 set_tests_properties(reader_procfs PROPERTIES TIMEOUT 60)
+
+# Age epochs (issue 15): live bytes and blocks per site and epoch are exact
+# across epoch changes, threads that exit, and frees of old blocks by other
+# threads; read by the program itself through the reader library.
+add_executable(test_ages ${CMAKE_CURRENT_SOURCE_DIR}/test_ages.c)
+target_link_libraries(test_ages PRIVATE ptread pooltag Threads::Threads)
+target_include_directories(test_ages PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+add_test(NAME rt_ages COMMAND test_ages)
+set_tests_properties(rt_ages PROPERTIES TIMEOUT 60)

@@ -118,7 +118,7 @@ static int libc_classify(const void *p)
         pt__report(PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
         return -1;
     }
-    if (hd.check == check_live(h, hd.w0, hd.tag))
+    if (hdr_epoch(h, hd.w0, hd.tag, hd.check) != UINT32_MAX)
         return 1;
     if (!ready())
         return 0;
@@ -166,7 +166,7 @@ __attribute__((noinline)) int pt__pl_classify(const void *p)
         pt__report(f == 2 ? PT_ERR_DOUBLE_FREE : PT_ERR_BAD_POINTER, p, 0, 0, 0, 0);
         return -1;
     }
-    if (h->check == check_live(h, h->w0, h->tag))
+    if (hdr_live(h))
         return 1;
     if (!ready())
         return 0;

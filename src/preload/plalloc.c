@@ -146,7 +146,7 @@ static __attribute__((noinline)) void defer_free(void *p)
         return;
     }
     pt_hdr *h = (pt_hdr *)p - 1;
-    int c = ((uintptr_t)p & 4095) != pl_slow_off && h->check == check_live(h, h->w0, h->tag)
+    int c = ((uintptr_t)p & 4095) != pl_slow_off && hdr_live(h)
                 ? 1
                 : pt__pl_classify(p);
     if (c != 1)
@@ -216,7 +216,9 @@ void pt__pl_free(void *p)
     }
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
-    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
+    /* (a block of this thread's current age epoch: the fast path; one of
+     * another epoch takes the slow path too, which counts it there) */
+    if (PT_UNLIKELY(h->check != (check_live(h, w0, tag) ^ tls.age_x))) {
         pl_free_slow(p);
         return;
     }
@@ -235,7 +237,7 @@ size_t pt__pl_usable(void *p)
         return pt__boot_size(p) ? pt__boot_size(p) : 1;
     int c = ((uintptr_t)p & 4095) == 0 ? pt__pl_classify(p) : -2;
     const pt_hdr *h = (const pt_hdr *)p - 1;
-    if (c == 1 || (c == -2 && h->check == check_live(h, h->w0, h->tag))) {
+    if (c == 1 || (c == -2 && hdr_live(h))) {
         size_t n = (size_t)(w0_size(h->w0));
         return n ? n : 1;
     }
@@ -275,7 +277,7 @@ void *pt__pl_realloc(void *p, size_t n, const void *ra)
         /* a signal handler's: a new block from the side arena, the old
          * one's free deferred */
         const pt_hdr *h = (const pt_hdr *)p - 1;
-        size_t old = h->check == check_live(h, h->w0, h->tag) ? w0_size(h->w0) : 0;
+        size_t old = hdr_live(h) ? w0_size(h->w0) : 0;
         void *q = n ? pt__boot_alloc(n, 16) : NULL;
         if (q)
             memcpy(q, p, old < n ? old : n);

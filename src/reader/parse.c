@@ -133,6 +133,8 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
     int has_modules = h->modules_off != 0;
     int has_sites = h->sites_off != 0;
     uint64_t nsites = has_sites ? (uint64_t)h->max_sites + 1 : 0;
+    /* Age epochs (issue 15): with the flag, a table after the modules. */
+    int has_ages = (h->flags & PT_SEGF_AGES) != 0;
     int shards_ok = !__builtin_mul_overflow((uint64_t)h->shard_hw,
                                             h->shard_stride, &shards_size);
     region r[] = {
@@ -142,6 +144,8 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
         {"tagstat", h->tagstat_off, ntags * sizeof(pt_seg_tagstat), 1, 8},
         {"sites", h->sites_off, nsites * sizeof(pt_seg_site), 1, 8},
         {"modules", h->modules_off, (uint64_t)h->max_modules * sizeof(pt_seg_module), 1, 8},
+        {"ages", h->ages_off,
+         has_ages ? (uint64_t)h->age_epochs * nsites * sizeof(pt_seg_age_live) : 0, 1, 8},
         {"shards", h->shards_off, shards_ok ? shards_size : 0, shards_ok, 8},
     };
     uint64_t prev = h->header_size;
@@ -163,9 +167,17 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
     if (has_sites && h->shard_stride < pt_seg_shard_stride_sites(h->max_tags, h->max_sites))
         return fail(err, errlen, "corrupt segment: shard stride %llu has no room for %u sites",
                     (unsigned long long)h->shard_stride, h->max_sites);
+    if (has_ages && (!has_sites || h->age_epochs != PT_AGE_EPOCHS ||
+                     h->age_now >= h->age_epochs || h->ages_off == 0 ||
+                     h->shard_stride < pt_seg_shard_stride_ages(h->max_tags, h->max_sites)))
+        return fail(err, errlen,
+                    "corrupt segment: age epochs (%u of %u, table at %llu) do not fit",
+                    h->age_now, h->age_epochs, (unsigned long long)h->ages_off);
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
         uint64_t e;
         if (!strcmp(r[i].name, "modules") && !has_modules)
+            continue;
+        if (!strcmp(r[i].name, "ages") && !has_ages)
             continue;
         if (!strncmp(r[i].name, "site", 4) && !has_sites)
             continue;
@@ -200,6 +212,42 @@ static int check_regions(const pt_seg_header *h, size_t len, uint64_t *end,
     }
     *end = prev;
     return 0;
+}
+
+/* The live bytes and blocks of site j by age epoch (segment.h, "Age
+ * epochs"): the table's, plus each shard's current part in the epoch the
+ * shard is in.  out has h->age_now + 1 entries. */
+static void site_ages(const char *seg, const pt_seg_header *h, uint32_t j, pt_seg_age_live *out)
+{
+    uint64_t nsites = (uint64_t)h->max_sites + 1;
+    const pt_seg_age_live *tab = (const pt_seg_age_live *)(seg + h->ages_off);
+    for (uint32_t e = 0; e <= h->age_now; e++) {
+        out[e].bytes = (int64_t)__atomic_load_n((const uint64_t *)&tab[e * nsites + j].bytes,
+                                                __ATOMIC_RELAXED);
+        out[e].blocks = (int64_t)__atomic_load_n((const uint64_t *)&tab[e * nsites + j].blocks,
+                                                 __ATOMIC_RELAXED);
+    }
+    for (uint32_t s = 0; s < h->shard_hw; s++) {
+        char *sh = (char *)seg + h->shards_off + (uint64_t)s * h->shard_stride;
+        const pt_seg_shard_hdr *hd = (const pt_seg_shard_hdr *)sh;
+        uint32_t e = __atomic_load_n(&hd->age_epoch, __ATOMIC_RELAXED);
+        if (e > h->age_now) /* (a thread that moved on since the header was
+                               copied: its newest epoch known here) */
+            e = h->age_now;
+        const pt_seg_counts *c = pt_seg_shard_site_counts(sh, h->max_tags, j);
+        const pt_seg_age_live *m = pt_seg_shard_age_moved(sh, h->max_tags, h->max_sites, j);
+        int64_t bytes = 0, blocks = 0;
+        for (unsigned q = 0; q < PT_SEG_NPOOLS; q++) {
+            bytes += (int64_t)(__atomic_load_n(&c->pool[q].bytes_alloc, __ATOMIC_RELAXED) -
+                               __atomic_load_n(&c->pool[q].bytes_freed, __ATOMIC_RELAXED));
+            blocks += (int64_t)(__atomic_load_n(&c->pool[q].allocs, __ATOMIC_RELAXED) -
+                                __atomic_load_n(&c->pool[q].frees, __ATOMIC_RELAXED));
+        }
+        out[e].bytes += bytes - (int64_t)__atomic_load_n((const uint64_t *)&m->bytes,
+                                                         __ATOMIC_RELAXED);
+        out[e].blocks += blocks - (int64_t)__atomic_load_n((const uint64_t *)&m->blocks,
+                                                           __ATOMIC_RELAXED);
+    }
 }
 
 static int by_seq(const void *a, const void *b)
@@ -314,7 +362,13 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             if (st[j].tag)
                 n++;
         v->sites = calloc(n ? n : 1, sizeof *v->sites);
-        if (!v->sites) {
+        if (h.flags & PT_SEGF_AGES) {
+            v->age_n = h.age_now + 1; /* (checked: < age_epochs) */
+            memcpy(v->age_start_real, h.age_start_real, sizeof v->age_start_real);
+            memcpy(v->age_start_mono, h.age_start_mono, sizeof v->age_start_mono);
+            v->site_ages = calloc((n ? n : 1) * (size_t)v->age_n, sizeof *v->site_ages);
+        }
+        if (!v->sites || (v->age_n && !v->site_ages)) {
             free(row);
             free(copy);
             ptr_view_free(v);
@@ -335,6 +389,8 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
             o->tag = st[j].tag;
             o->overflow = j == h.max_sites;
             o->index = j;
+            if (v->age_n)
+                site_ages(seg, &h, j, v->site_ages + v->nsites * (size_t)v->age_n);
             v->nsites++;
         }
     }
@@ -413,6 +469,9 @@ void ptr_view_free(ptr_view *v)
     free(v->sites);
     v->sites = NULL;
     v->nsites = 0;
+    free(v->site_ages);
+    v->site_ages = NULL;
+    v->age_n = 0;
 }
 
 const pt_seg_module *ptr_module_of_tag(const ptr_view *v, uint32_t tag)

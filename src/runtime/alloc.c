@@ -63,6 +63,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
 
 /* Functions defined below the code that calls them (see "Order"). */
 static inline __attribute__((always_inline)) void *alloc_fast(unsigned pool, size_t size,
@@ -85,8 +87,12 @@ static inline void count_alloc(uint32_t idx, uint32_t sidx, unsigned pool, uint6
 static inline void count_free(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size);
 static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
 static int claim_shard(void);
+static void age_claim(pt_seg_shard_hdr *sh);
 static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free);
 static void count_failure(uint32_t idx, unsigned pool);
+static void age_add(uint32_t sidx, uint32_t e, int64_t bytes, int64_t blocks);
+static inline void age_free(uint32_t sidx, uint32_t e, uint64_t size);
+static inline void age_slow_entry(void);
 static void atomic_max_u64(uint64_t *p, uint64_t v);
 static int limit_take(unsigned pool, uint64_t size);
 static inline void limit_give(unsigned pool, uint64_t size);
@@ -154,8 +160,12 @@ void pt_free(void *p)
     pt_hdr *h = (pt_hdr *)p - 1;
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
-    if (PT_UNLIKELY(h->check != check_live(h, w0, tag))) {
-        bad_header(h, p);
+    /* (a block of this thread's current epoch: the fast path) */
+    if (PT_UNLIKELY(h->check != (check_live(h, w0, tag) ^ tls.age_x))) {
+        if (hdr_live(h)) /* of another epoch */
+            release(h);
+        else
+            bad_header(h, p);
         return;
     }
     free_live(h, w0, tag, 0);
@@ -276,7 +286,7 @@ paged_block(pt_tls *t, size_t size, const pt_sent *e, int zero)
     h->w0 = w0;
     w1 ^= (((uintptr_t)h >> 4) ^ (uint32_t)w0) << 32;
     __builtin_memcpy(&h->tag, &w1, sizeof w1);
-    PT_ASSERT(h->check == check_live(h, w0, h->tag));
+    PT_ASSERT(h->check == (check_live(h, w0, h->tag) ^ t->age_x));
     /* (t->counts, tested by the caller, is read again: fewer registers
      * live across the call; only this thread changes it) */
     count_alloc_in(t->counts, t->flushed, t->scounts, idx, w0_site(w0), PT_PAGED,
@@ -291,9 +301,15 @@ static inline void sent_fill(pt_sent *e, const void *ra, uint32_t tag, uint32_t 
 {
     uint64_t w0 = epoch_bits | ((uint64_t)sidx << PT_W0_SITE_SHIFT);
     e->ra = NULL;
+    /* (not cached while this thread is behind the current age epoch: its
+     * next slow path catches up first) */
+    if (PT_UNLIKELY(tls.age_e != __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE)))
+        return;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     e->w0 = w0;
-    e->ekey = tag ^ (uint32_t)secret ^ (uint32_t)(w0 >> 32);
+    /* the stamp of this thread's epoch (hdr_write): an entry is valid only
+     * while it is (a change of epoch bumps pt__mod_gen) */
+    e->ekey = tag ^ (uint32_t)secret ^ (uint32_t)(w0 >> 32) ^ tls.age_x;
     e->tag = tag;
     e->tidx = tidx;
     e->gen = gen;
@@ -427,11 +443,16 @@ static inline void count_free(uint32_t idx, uint32_t sidx, unsigned pool, uint64
 
 static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size, int is_free)
 {
+    uint32_t e0 = tls.age_e; /* the epoch the block was stamped with */
     if (tls.ts == TS_NEW && claim_shard()) {
-        if (is_free)
+        if (is_free) {
             count_free(idx, sidx, pool, size);
-        else
+        } else {
             count_alloc(idx, sidx, pool, size);
+            if (PT_UNLIKELY(tls.age_e != e0)) /* the shard was ahead: the
+                                                 block belongs to e0 */
+                age_add(sidx, e0, (int64_t)size, 1);
+        }
         return;
     }
     if (tls.ts == TS_NEW) {
@@ -439,6 +460,205 @@ static void count_slow(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t size
         __atomic_fetch_add(&pt__seg->shared_users, 1, __ATOMIC_RELAXED);
     }
     count_shared(idx, sidx, pool, size, is_free);
+}
+
+/* ==== 3b. Age epochs ===================================================== */
+
+/* segment.h, "Age epochs", says what is counted where; this is how.
+ *
+ *   - A thread stamps every block it allocates with its epoch, tls.age_e
+ *     (tls.age_x in the check word: hdr_write, and sent_fill's ekey for the
+ *     fast paths), and counts it in its site counters as always: with a
+ *     private shard that is the shard's "current part", which belongs to
+ *     the shard's age_epoch == tls.age_e.  The fast paths do nothing more.
+ *   - A free whose block has the thread's epoch is the frees' fast test
+ *     (check == check_live ^ tls.age_x): counted as always.  A block of
+ *     another epoch takes release_ex, which also moves its bytes out of
+ *     that epoch (age_free: ages[e][site] and the shard's moved counters,
+ *     so that the shard's current part does not change).
+ *   - A thread changes epoch only in a slow path (age_sync): it moves its
+ *     shard's current part to ages[old epoch] (shard_age_move) and bumps
+ *     pt__mod_gen, so that no cache entry with the old stamp is used again:
+ *     a valid site cache entry always holds the stamp of tls.age_e.
+ *   - Epochs begin (age_tick) when a thread finds one due: every
+ *     PT_AGE_CHECK allocations of each thread (the fast paths' countdown
+ *     tls.sp_left, which the sampled guard pages share) and at the start of
+ *     the slow paths that ran it out.  Beginning an epoch bumps pt__mod_gen
+ *     too, so every thread's next allocation catches up.
+ *   - A thread without a private shard (shard 0) counts every block in
+ *     ages[][] at once (age_add in count_shared and age_free): shard 0 has
+ *     no current part. */
+
+uint32_t pt__age_busy; /* an epoch is being begun (init.c resets it in a fork child) */
+
+static inline pt_seg_shard_hdr *shard_hdr(uint32_t i)
+{
+    return (pt_seg_shard_hdr *)(seg_shards + (uint64_t)i * seg_stride);
+}
+
+/* Add to the live bytes and blocks of (site, epoch e) and to the moved
+ * counters of the shard this thread counts in (atomic: shard 0 is shared,
+ * and a signal handler may free in the middle of its thread's own add). */
+static void age_add(uint32_t sidx, uint32_t e, int64_t bytes, int64_t blocks)
+{
+    if (!seg_ages || e >= PT_AGE_EPOCHS)
+        return;
+    PT_ASSERT(sidx <= site_ovfl);
+    pt_seg_age_live *a = &seg_ages[(uint64_t)e * (site_ovfl + 1) + sidx];
+    __atomic_fetch_add(&a->bytes, bytes, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&a->blocks, blocks, __ATOMIC_RELAXED);
+    uint32_t shard = tls.ts == TS_PRIVATE && tls.counts ? tls.shard : 0;
+    pt_seg_age_live *m =
+        pt_seg_shard_age_moved(shard_hdr(shard), pt__seg->max_tags, pt__seg->max_sites, sidx);
+    __atomic_fetch_add(&m->bytes, bytes, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->blocks, blocks, __ATOMIC_RELAXED);
+}
+
+/* A block of epoch e (UINT32_MAX: unknown) of site sidx was counted as
+ * freed: take it out of its epoch unless it is this thread's current one. */
+static inline void age_free(uint32_t sidx, uint32_t e, uint64_t size)
+{
+    if (e == UINT32_MAX || (tls.ts == TS_PRIVATE && tls.counts && e == tls.age_e))
+        return;
+    age_add(sidx, e, -(int64_t)size, -1);
+}
+
+/* Move the current part of shard sh (this thread's own) to ages[its
+ * epoch], and give it epoch `to`.  Only the site counters' pages that were
+ * ever written are read (mincore: the memfd is sparse, and reading a page
+ * nobody wrote would give it memory). */
+static void shard_age_move(pt_seg_shard_hdr *sh, uint32_t to)
+{
+    const pt_seg_header *h = pt__seg;
+    uint32_t from = sh->age_epoch;
+    uint64_t nsites = (uint64_t)h->max_sites + 1;
+    pt_seg_counts *sc = pt_seg_shard_site_counts(sh, h->max_tags, 0);
+    pt_seg_age_live *mv = pt_seg_shard_age_moved(sh, h->max_tags, h->max_sites, 0);
+    __atomic_store_n(&sh->age_seq, sh->age_seq + 1, __ATOMIC_RELAXED); /* odd */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    /* (pt_seg_counts is 64 bytes, 64-aligned: each lies on one page) */
+    uintptr_t lo = (uintptr_t)sc & ~(uintptr_t)4095;
+    uintptr_t end = (uintptr_t)(sc + nsites);
+    unsigned char vec[256];
+    for (uintptr_t a = lo; a < end; a += sizeof vec * 4096) {
+        uintptr_t b = a + sizeof vec * 4096 < end ? a + sizeof vec * 4096 : end;
+        size_t npages = (b - a + 4095) / 4096;
+        if (mincore((void *)a, b - a, vec) != 0)
+            memset(vec, 1, npages); /* (cannot tell: read them all) */
+        for (size_t pg = 0; pg < npages; pg++) {
+            if (!(vec[pg] & 1))
+                continue;
+            uintptr_t p0 = a + pg * 4096, p1 = p0 + 4096;
+            uint64_t j0 = p0 <= (uintptr_t)sc ? 0 : (p0 - (uintptr_t)sc) / sizeof *sc;
+            uint64_t j1 = p1 >= end ? nsites : (p1 - (uintptr_t)sc) / sizeof *sc;
+            for (uint64_t j = j0; j < j1; j++) {
+                int64_t bytes = 0, blocks = 0;
+                for (unsigned q = 0; q < PT_SEG_NPOOLS; q++) {
+                    const pt_seg_pool_counts *c = &sc[j].pool[q];
+                    bytes += (int64_t)(ld(&c->bytes_alloc) - ld(&c->bytes_freed));
+                    blocks += (int64_t)(ld(&c->allocs) - ld(&c->frees));
+                }
+                int64_t db = bytes - __atomic_load_n(&mv[j].bytes, __ATOMIC_RELAXED);
+                int64_t dn = blocks - __atomic_load_n(&mv[j].blocks, __ATOMIC_RELAXED);
+                if (db == 0 && dn == 0)
+                    continue;
+                pt_seg_age_live *ag = &seg_ages[(uint64_t)from * nsites + j];
+                __atomic_fetch_add(&ag->bytes, db, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&ag->blocks, dn, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&mv[j].bytes, db, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&mv[j].blocks, dn, __ATOMIC_RELAXED);
+            }
+        }
+    }
+    __atomic_store_n(&sh->age_epoch, to, __ATOMIC_RELEASE);
+    __atomic_store_n(&sh->age_seq, sh->age_seq + 1, __ATOMIC_RELEASE); /* even */
+}
+
+/* A shard just claimed takes this thread's epoch: its current part (the
+ * last owner's) goes to the epoch it was in.  A shard ahead of this thread
+ * (released by a thread that saw a newer epoch) brings the thread to it. */
+static void age_claim(pt_seg_shard_hdr *sh)
+{
+    if (!seg_ages)
+        return;
+    uint32_t se = __atomic_load_n(&sh->age_epoch, __ATOMIC_ACQUIRE);
+    if (se < tls.age_e) {
+        shard_age_move(sh, tls.age_e);
+    } else if (se > tls.age_e) {
+        tls.age_e = se;
+        tls.age_x = pt_age_stamp(se);
+        __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
+    }
+}
+
+void pt__age_sync_slow(void)
+{
+    uint32_t now = __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE);
+    if (tls.ts == TS_PRIVATE && tls.counts && seg_ages) {
+        pt_seg_shard_hdr *sh = shard_hdr(tls.shard);
+        if (sh->age_epoch < now)
+            shard_age_move(sh, now);
+    }
+    tls.age_e = now;
+    tls.age_x = pt_age_stamp(now);
+    /* this thread's cache entries hold the old stamp */
+    __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* Begin the next epoch if it is due (one thread at a time; the others go
+ * on without waiting). */
+static __attribute__((noinline)) void age_tick(void)
+{
+    if (!seg_ages)
+        return;
+    uint32_t e = __atomic_load_n(&pt__age_now, __ATOMIC_RELAXED);
+    if (e + 1 >= PT_AGE_EPOCHS)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    if (now < __atomic_load_n(&age_due, __ATOMIC_RELAXED))
+        return;
+    uint32_t free_ = 0;
+    if (!__atomic_compare_exchange_n(&pt__age_busy, &free_, 1, 0, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return;
+    pt_seg_header *h = pt__seg;
+    e = pt__age_now;
+    if (e + 1 < PT_AGE_EPOCHS && now >= age_due) {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        h->age_start_mono[e + 1] = now;
+        h->age_start_real[e + 1] = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec;
+        __atomic_store_n(&age_due, pt_age_due(now, h->age_start_mono[0]), __ATOMIC_RELAXED);
+        __atomic_store_n(&h->age_now, e + 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&pt__age_now, e + 1, __ATOMIC_RELEASE);
+        __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&pt__age_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The countdown ran out (or was never armed): look at the clock, and arm
+ * it again unless the sampled guard pages own it (special.c re-arms it
+ * then, and the age clock is looked at each time it runs out). */
+static __attribute__((noinline)) void age_countdown(void)
+{
+    age_tick();
+    if (!__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED))
+        tls.sp_left = PT_AGE_CHECK;
+}
+
+/* At the start of the slow allocation paths.  They count down too (a
+ * program whose requests all take them still looks at the clock), except
+ * while the sampled guard pages own the countdown (pt__sp_due counts). */
+static inline void age_slow_entry(void)
+{
+    pt_tls *t = &tls;
+    if (PT_UNLIKELY(t->sp_left == 0 || t->sp_left > PT_AGE_CHECK))
+        age_countdown();
+    else if (!__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED) && --t->sp_left == 0)
+        age_countdown();
+    age_sync();
 }
 
 /* Push this thread's change of entry idx/pool since its last flush to the
@@ -493,6 +713,7 @@ static int claim_shard(void)
         tls.flushed = pt_seg_shard_flushed(sh, h->max_tags, 0);
         tls.scounts = pt_seg_shard_site_counts(sh, h->max_tags, 0);
         tls.ts = TS_PRIVATE;
+        age_claim(sh);
         if (tls.cache[0].tag == 0)
             tls.cache[0].tag = PT_CACHE_POISON;
         pthread_setspecific(exit_key, (void *)1);
@@ -526,6 +747,8 @@ static void count_shared(uint32_t idx, uint32_t sidx, unsigned pool, uint64_t si
         __atomic_fetch_add(&sc->allocs, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&sc->bytes_alloc, size, __ATOMIC_RELAXED);
         d = (int64_t)size;
+        /* shard 0 has no current part: its blocks go to their epoch now */
+        age_add(sidx, tls.age_e, (int64_t)size, 1);
     }
     int64_t cur = __atomic_add_fetch(&seg_tagstat[idx].pool[pool].cur, d,
                                      __ATOMIC_RELAXED);
@@ -722,6 +945,7 @@ alloc_slow_at(unsigned pool, size_t size, uint32_t tag, int zero, const void *ra
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
+    age_slow_entry();
     if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pool <= PT_NONPAGED)
         return traced_or_not(pool, size, 16, tag, zero, ra, cache, untagged);
     site_of(tag, ra, &idx, &sidx, cache);
@@ -770,14 +994,17 @@ static inline void site_of(uint32_t tag, const void *ra, uint32_t *tidx, uint32_
                            int cache)
 {
     unsigned s = scache_slot(ra, tag);
-    if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag)) {
+    /* Read before deciding whether the site is traced: a change applied
+     * from now on makes the entry filled below stale. */
+    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
+    /* (an entry of an older generation is filled again: else the fast
+     * path, which checks the generation, would never take it again) */
+    if (PT_LIKELY(tls.scache[s].ra == ra && tls.scache[s].tag == tag &&
+                  tls.scache[s].gen == gen)) {
         *tidx = tls.scache[s].tidx;
         *sidx = w0_site(tls.scache[s].w0);
         return;
     }
-    /* Read before deciding whether the site is traced: a change applied
-     * from now on makes the entry filled below stale. */
-    uint32_t gen = __atomic_load_n(&pt__mod_gen, __ATOMIC_ACQUIRE);
     uint32_t t = tag_index(tag);
     uint32_t si = pt__site_index(tag, t, ra);
     t = seg_sites[si].tagidx;
@@ -841,6 +1068,7 @@ static void *alloc_aligned_at(pt_pool pool, size_t size, size_t alignment, uint3
     uint32_t idx, sidx;
     ensure_init();
     ctl_check();
+    age_slow_entry();
     unsigned pl = (unsigned)pool;
     if (PT_UNLIKELY(__atomic_load_n(&pt__tr_on, __ATOMIC_RELAXED)) && pl <= PT_NONPAGED)
         return traced_or_not(pl, size, alignment, tag, 0, ra, cache, untagged);
@@ -934,7 +1162,7 @@ static __attribute__((noinline)) void bad_header(const pt_hdr *h, const void *p)
  * returns 0. */
 static inline int header_ok(const pt_hdr *h, const void *p)
 {
-    if (PT_LIKELY(h->check == check_live(h, h->w0, h->tag)))
+    if (PT_LIKELY(hdr_live(h)))
         return 1;
     bad_header(h, p);
     return 0;
@@ -957,7 +1185,10 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     unsigned pool = w0_pool(w0);
     /* live, or marked freed by the preload's defer_free after it checked
      * it (a free deferred from a signal handler, released now) */
-    PT_ASSERT(h->check == check_live(h, w0, tag) || h->check == check_freed(h, tag));
+    /* its epoch (UINT32_MAX for a deferred free: counted as one of this
+     * thread's epoch) */
+    uint32_t e = hdr_epoch(h, w0, tag, h->check);
+    PT_ASSERT(e != UINT32_MAX || h->check == check_freed(h, tag));
     ctl_check();
     /* A traced block: its free record and tracked record (before its
      * memory goes back; blocks of another epoch are the parent's). */
@@ -967,6 +1198,7 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     if (PT_LIKELY(w0_epoch(w0) == epoch)) {
         uint32_t sidx = w0_site(w0);
         count_free(site_tag_index(sidx), sidx, pool, size);
+        age_free(sidx, e, size);
         if (give_limit)
             limit_give(pool, size);
     }
@@ -1028,8 +1260,10 @@ static void *realloc_block(void *p, size_t size, const void *ra)
         errno = EINVAL;
         return NULL;
     }
+    age_slow_entry(); /* (before the new block is stamped) */
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
+    uint32_t oe = hdr_epoch(h, w0, tag, h->check);
     uint64_t old = w0_size(w0);
     unsigned pool = w0_pool(w0);
     int same_epoch = w0_epoch(w0) == epoch;
@@ -1100,8 +1334,10 @@ static void *realloc_block(void *p, size_t size, const void *ra)
         limit_give(pool, grow);
         return fail(idx, pool);
     }
-    if (same_epoch)
+    if (same_epoch) {
         count_free(idx, sidx, pool, old);
+        age_free(sidx, oe, old);
+    }
     if (held > size)
         limit_give(pool, held - size);
     return finish(nh, pool, size, tag, idx, sidx, 0);

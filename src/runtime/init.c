@@ -93,6 +93,9 @@ void (*be_free_fn)(void *) = mi_free;
 uint64_t secret;
 uint64_t epoch;
 uint64_t epoch_bits;
+uint32_t pt__age_now;
+pt_seg_age_live *seg_ages;
+uint64_t age_due;
 int limit_on[PT_POOL_COUNT];
 /* The special region (special.c): beside the other words every free reads,
  * so that sp_mine touches no cache line of its own. */
@@ -212,9 +215,16 @@ static int segment_create(void)
     off += nsites * sizeof(pt_seg_site);
     uint64_t modules_off = off;
     off += (uint64_t)pt__opt.max_modules * sizeof(pt_seg_module);
+    /* Live bytes and blocks by age epoch and site (segment.h, "Age
+     * epochs"): touched only for the epochs and sites that have some;
+     * before the shards, so that a reader's copy (up to the last shard in
+     * use) holds it. */
+    off = pt_seg_align(off, 4096);
+    uint64_t ages_off = off;
+    off += (uint64_t)PT_AGE_EPOCHS * nsites * sizeof(pt_seg_age_live);
     off = pt_seg_align(off, 4096);
     uint64_t shards_off = off;
-    uint64_t stride = pt_seg_shard_stride_sites(max_tags, max_sites);
+    uint64_t stride = pt_seg_shard_stride_ages(max_tags, max_sites);
     off += stride * max_shards;
     /* Stacks, hit tags and pool tracking (segment.h; trace.c): reserved at
      * their full capacities, touched only when used (the memfd is sparse:
@@ -308,6 +318,14 @@ static int segment_create(void)
 #endif
     h->check_key = secret;
     h->flags |= PT_SEGF_CHECK_KEY;
+    /* Age epochs: epoch 0 begins now (a fork child then takes its parent's
+     * epochs, fork_child). */
+    h->ages_off = ages_off;
+    h->age_epochs = PT_AGE_EPOCHS;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    h->age_start_mono[0] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    h->age_start_real[0] = h->start_ns;
+    h->flags |= PT_SEGF_AGES;
     h->flags |= PT_SEGF_SITE_COUNTS; /* alloc.c counts per site only */
     h->control_off = control_off;
     h->kick_addr = (uint64_t)(uintptr_t)&limit_on[PT_PAGED];
@@ -353,6 +371,9 @@ static int segment_create(void)
     seg_stride = stride;
     seg_pools = (pt_seg_pool *)(seg_base + pools_off);
     seg_sites = (pt_seg_site *)(seg_base + sites_off);
+    seg_ages = (pt_seg_age_live *)(seg_base + ages_off);
+    pt__age_now = 0;
+    age_due = pt_age_due(h->age_start_mono[0], h->age_start_mono[0]);
     site_mask = max_sites - 1;
     site_ovfl = max_sites;
     /* Distinct sites may not take the last entries: every tag created
@@ -489,6 +510,17 @@ static void fork_child(void)
         }
         if (have_ctl)
             pt__tr_fork_child(&parent_ctl);
+        /* The parent's age epochs: the inherited blocks carry their stamps
+         * (and are not counted here: another fork epoch). */
+        if (oh && (oh->flags & PT_SEGF_AGES) && oh->age_now < PT_AGE_EPOCHS) {
+            uint32_t n = oh->age_now;
+            memcpy(pt__seg->age_start_mono, oh->age_start_mono, sizeof oh->age_start_mono);
+            memcpy(pt__seg->age_start_real, oh->age_start_real, sizeof oh->age_start_real);
+            __atomic_store_n(&pt__seg->age_now, n, __ATOMIC_RELEASE);
+            pt__age_now = n;
+            age_due = pt_age_due(oh->age_start_mono[n], oh->age_start_mono[0]);
+        }
+        pt__age_busy = 0;
         munmap(old, old_len);
     }
     /* else: keep counting into the parent's segment rather than crash.

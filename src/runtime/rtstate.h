@@ -71,6 +71,15 @@ extern unsigned pl_slow_off;
 extern uint64_t secret;              /* the check hash's key               */
 extern uint64_t epoch;               /* 0..31 (PT_W0_EPOCH_MASK)           */
 extern uint64_t epoch_bits;          /* epoch << PT_W0_EPOCH_SHIFT         */
+/* Age epochs (segment.h, "Age epochs"; alloc.c, "Age epochs"): the
+ * current epoch (a copy of the header's age_now that is there before the
+ * segment and survives fork), the live-by-epoch table (NULL: no ages, the
+ * segment has no site table) and when the next epoch is due
+ * (CLOCK_MONOTONIC ns). */
+extern uint32_t pt__age_now;
+extern pt_seg_age_live *seg_ages;
+extern uint64_t age_due;
+extern uint32_t pt__age_busy;         /* an epoch is being begun (alloc.c)  */
 /* limit_on[PT_PAGED] is also the kick word (header.kick_addr): bit
  * PT_KICK_LIMIT = the paged pool has a maximum (exact `used` accounting),
  * bit PT_KICK_CONTROL = the control block changed (trace.c).  The fast
@@ -127,11 +136,16 @@ typedef struct pt_tls {
     uint32_t busy;          /* inside the runtime's own setup (preload)    */
     uint32_t in_be;         /* inside the backend or a locked section
                                (preload): see "Signal handlers"            */
+    uint32_t age_x;         /* the stamp of age_e (pt_age_stamp): what a
+                               block this thread allocates now holds in its
+                               check word, and the frees' fast test        */
     void *deferred;         /* frees deferred by a signal handler          */
     struct {
         uint32_t tag, idx;
     } cache[PT_TLS_CACHE];
     pt_seg_counts *scounts; /* this thread's site counters, or NULL        */
+    uint32_t age_e;         /* the epoch this thread stamps and counts in
+                               (with a private shard: its age_epoch)       */
     pt_sent scache[PT_TLS_CACHE]; /* (caller, tag) -> its site entry       */
 #ifdef PT_PRELOAD
     const void *site_ra;    /* caller of an interposed wrapper (strdup...) */
@@ -427,6 +441,22 @@ static inline uint32_t check_freed(const pt_hdr *h, uint32_t tag)
     return pt_hdr_check_freed((uint64_t)(uintptr_t)h, tag, secret);
 }
 
+/* The epoch of the block whose header at h holds w0, tag and check (as
+ * read), or UINT32_MAX when it is not a live block's.  (A block of this
+ * thread's current epoch is the frees' fast test: check ==
+ * check_live(...) ^ tls.age_x.) */
+static inline uint32_t hdr_epoch(const pt_hdr *h, uint64_t w0, uint32_t tag, uint32_t check)
+{
+    return pt_hdr_epoch((uint64_t)(uintptr_t)h, w0, tag, check, secret,
+                        __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE));
+}
+
+/* Is the header at h a live block's (any epoch)? */
+static inline int hdr_live(const pt_hdr *h)
+{
+    return hdr_epoch(h, h->w0, h->tag, h->check) != UINT32_MAX;
+}
+
 /* The one writer of a block header: a live block of `size` bytes in
  * `pool`, of this process's epoch, at site sidx, tagged `tag`; flags is 0
  * or PT_W0_ALIGNED. */
@@ -440,7 +470,7 @@ static inline __attribute__((always_inline)) void hdr_write(pt_hdr *h, uint64_t 
                   ((uint64_t)sidx << PT_W0_SITE_SHIFT);
     h->w0 = w0;
     h->tag = tag;
-    h->check = check_live(h, w0, tag);
+    h->check = check_live(h, w0, tag) ^ tls.age_x; /* (stamped: its epoch) */
 }
 
 static inline uint64_t w0_size(uint64_t w0)
@@ -570,6 +600,16 @@ static inline void be_free(void *p)
 static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
 {
     return check_base(h, tag) ^ 0x0ddf4ee5u;
+}
+
+/* alloc.c, age epochs: bring this thread (and its shard) to the current
+ * epoch before it stamps a block (the slow paths); count a free of a
+ * block of epoch e that is not this thread's current one. */
+void pt__age_sync_slow(void);
+static inline void age_sync(void)
+{
+    if (PT_UNLIKELY(tls.age_e != __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE)))
+        pt__age_sync_slow();
 }
 
 /* alloc.c: push this thread's change of entry idx/pool since its last

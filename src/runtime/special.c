@@ -335,7 +335,7 @@ static int due(uint64_t *left)
     uint32_t g = __atomic_load_n(&sp_sgen, __ATOMIC_ACQUIRE);
     if (tls.sp_gen != g) {
         tls.sp_gen = g;
-        tls.sp_left = pt__sp_all ? interval() : UINT64_MAX >> 1;
+        tls.sp_left = pt__sp_all ? interval() : PT_AGE_CHECK; /* (the age clock's, alloc.c) */
         tls.sp_sel_left = interval();
     }
     if (*left <= 1) {
@@ -349,8 +349,8 @@ static int due(uint64_t *left)
 int pt__sp_due(void)
 {
     if (!__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED)) {
-        if (tls.sp_left < (UINT64_MAX >> 2))
-            tls.sp_left = UINT64_MAX >> 1;
+        if (tls.sp_left == 0 || tls.sp_left > PT_AGE_CHECK)
+            tls.sp_left = PT_AGE_CHECK; /* the age clock's countdown (alloc.c) */
         return 0;
     }
     return due(&tls.sp_left);
