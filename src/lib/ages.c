@@ -67,6 +67,13 @@ int age_band_of(const ptr_view *v, uint32_t e)
     return b;
 }
 
+/* a + b, wrapping as the counters do (hostile values never overflow a
+ * signed sum). */
+static int64_t add(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 void age_row_add(age_row *r, const ptr_view *v, size_t i)
 {
     if (!age_present(v) || i >= v->nsites)
@@ -74,10 +81,10 @@ void age_row_add(age_row *r, const ptr_view *v, size_t i)
     const pt_seg_age_live *a = &v->site_ages[i * v->age_n];
     for (uint32_t e = 0; e < v->age_n; e++) {
         int b = age_band_of(v, e);
-        r->ep_bytes[e] += a[e].bytes;
-        r->ep_blocks[e] += a[e].blocks;
-        r->band_bytes[b] += a[e].bytes;
-        r->band_blocks[b] += a[e].blocks;
+        r->ep_bytes[e] = add(r->ep_bytes[e], a[e].bytes);
+        r->ep_blocks[e] = add(r->ep_blocks[e], a[e].blocks);
+        r->band_bytes[b] = add(r->band_bytes[b], a[e].bytes);
+        r->band_blocks[b] = add(r->band_blocks[b], a[e].blocks);
     }
 }
 
@@ -153,18 +160,23 @@ void age_emit_table(emitter *e, const ptr_view *v)
 
 void age_legend(emitter *e, const ptr_view *v)
 {
-    char cur[32], life[32];
+    char cur[32], life[32], longest[32];
     if (emit_json(e) || !age_present(v))
         return;
+    uint64_t lmax = 0;
+    for (uint32_t k = 0; k + 1 < v->age_n; k++)
+        if (age_max_ns(v, k) - age_min_ns(v, k) > lmax)
+            lmax = age_max_ns(v, k) - age_min_ns(v, k);
     fmt_secs((double)age_max_ns(v, v->age_n - 1) / 1e9, cur, sizeof cur);
     fmt_secs((double)age_max_ns(v, 0) / 1e9, life, sizeof life);
+    fmt_secs((double)lmax / 1e9, longest, sizeof longest);
     emit_text(e,
-              "\n   Age bands: live bytes (both pools) by the age of their blocks.  A block's age\n"
-              "   is known to within its epoch (%" PRIu32 " epochs over the process's %s, each about a\n"
-              "   fifth of its life at the time); a block counts in the band of the youngest\n"
-              "   age it may have, so no age is overstated: the current epoch's blocks (the\n"
-              "   last %s) count as <10s.\n",
-              v->age_n, life, cur);
+              "\n   Age bands: live bytes (both pools) by the age of their blocks, known to within\n"
+              "   the epoch each was allocated in (%" PRIu32 " epochs over the process's %s, the longest\n"
+              "   ended one %s).  A block counts in the band of the youngest age it may have,\n"
+              "   so no age is overstated: the current epoch's blocks (the last %s) count\n"
+              "   as <10s.\n",
+              v->age_n, life, v->age_n > 1 ? longest : "-", cur);
 }
 
 /* ---- Suspects ----------------------------------------------------------- */
@@ -200,8 +212,8 @@ static void old_epochs(const ptr_view *v, const pt_seg_age_live *a, double cut, 
         o->span_s += len_s(v, e);
         if (a[e].bytes > 0) {
             o->with_bytes++;
-            o->bytes += a[e].bytes;
-            o->blocks += a[e].blocks > 0 ? a[e].blocks : 0;
+            o->bytes = add(o->bytes, a[e].bytes);
+            o->blocks = add(o->blocks, a[e].blocks > 0 ? a[e].blocks : 0);
         }
     }
 }
@@ -234,16 +246,20 @@ int age_suspect_eval(const ptr_view *v, size_t i, age_suspect *s)
     double cur_bytes = a[cur].bytes > 0 ? (double)a[cur].bytes : 0;
 
     /* The cut: old = at least AGE_SUSPECT_MIN_OLD_S old and, for a site
-     * that frees, AGE_SUSPECT_LIFETIMES typical lifetimes.  The lifetime
-     * is Little's law on the current epoch's bytes less the steady part
-     * that the old epochs' density predicts there; the cut only moves
-     * older, so this ends. */
+     * that frees (AGE_SUSPECT_MIN_FREED of its bytes or more),
+     * AGE_SUSPECT_LIFETIMES typical lifetimes.  The lifetime is Little's
+     * law on the current epoch's bytes less the steady part that the old
+     * epochs' density predicts there, over the rate of freeing; the cut
+     * only moves older, so this ends.  (A site that frees a sliver of
+     * what it allocates has no lifetime worth the name: the noise of its
+     * current epoch over a tiny rate of freeing would push the cut past
+     * any age.) */
     old_set o;
     double cut = AGE_SUSPECT_MIN_OLD_S;
     for (int round = 0; round < 16; round++) {
         old_epochs(v, a, cut, &o);
         double next = cut;
-        if (bf > 0 && free_rate > 0) {
+        if (bf > 0 && (double)bf >= AGE_SUSPECT_MIN_FREED * (double)ba) {
             double density = o.span_s > 0 ? (double)o.bytes / o.span_s : 0;
             double young = cur_bytes - density * cur_len;
             s->lifetime_s = (young > 0 ? young : 0) / free_rate;

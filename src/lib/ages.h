@@ -76,10 +76,12 @@ void age_legend(emitter *e, const ptr_view *v);
 
 /* ---- One-reading leak suspects (docs/used.md, "Leak suspects") -------- */
 
-#define AGE_SUSPECT_MIN_OLD_S 5.0   /* "old": at least this old ...         */
+#define AGE_SUSPECT_MIN_OLD_S 2.0   /* "old": at least this old ...         */
 #define AGE_SUSPECT_LIFETIMES 10.0  /* ... and this many typical lifetimes  */
 #define AGE_SUSPECT_MIN_EPOCHS 3u   /* old epochs that must hold bytes       */
 #define AGE_SUSPECT_MIN_STEADY 0.5  /* least steadiness listed               */
+#define AGE_SUSPECT_MIN_FREED 0.05  /* share of its bytes a site must free
+                                       for its lifetime to set the cut     */
 
 typedef struct age_suspect {
     size_t site;                /* index into v->sites                      */
@@ -99,7 +101,8 @@ typedef struct age_suspect {
     double alloc_rate;          /* bytes allocated per second of its age   */
     uint64_t allocs, frees;
     double lifetime_s;          /* typical life of a freed block (Little's
-                                   law); NAN when it frees nothing         */
+                                   law); NAN when it frees less than
+                                   AGE_SUSPECT_MIN_FREED of its bytes      */
 } age_suspect;
 
 /* Weigh site i of v (age_present(v) must hold).  Returns s->listed. */
