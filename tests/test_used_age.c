@@ -23,17 +23,7 @@
 #include <string.h>
 
 #include "ages.h"
-
-static int fails;
-#define CHECK(c, ...)                                                 \
-    do {                                                              \
-        if (!(c)) {                                                   \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);      \
-            fprintf(stderr, __VA_ARGS__);                             \
-            fputc('\n', stderr);                                      \
-            fails++;                                                  \
-        }                                                             \
-    } while (0)
+#include "pt_test.h"
 
 #define NS 1000000000ull
 #define T0 (1700000000ull * NS)
@@ -137,14 +127,14 @@ static void bands(void)
     v.age_start_real[1] = T0 + 50 * NS;          /* epoch 0 ended 50 s ago */
     v.age_start_real[2] = T0 + 90 * NS;          /* epoch 1 ended 10 s ago */
     v.age_start_real[3] = T0 + 90 * NS + NS / 10; /* epoch 2: 9.9 s ago */
-    CHECK(age_band_of(&v, 0) == 1, "epoch ending 50 s ago: band %d", age_band_of(&v, 0));
-    CHECK(age_band_of(&v, 1) == 1, "epoch ending 10 s ago: band %d", age_band_of(&v, 1));
-    CHECK(age_band_of(&v, 2) == 0, "epoch ending 9.9 s ago: band %d", age_band_of(&v, 2));
-    CHECK(age_band_of(&v, 3) == 0, "current epoch: band %d", age_band_of(&v, 3));
-    CHECK(age_min_ns(&v, 3) == 0 && age_max_ns(&v, 3) == 9900000000ull, "current: %llu..%llu",
+    CHECKF(age_band_of(&v, 0) == 1, "epoch ending 50 s ago: band %d", age_band_of(&v, 0));
+    CHECKF(age_band_of(&v, 1) == 1, "epoch ending 10 s ago: band %d", age_band_of(&v, 1));
+    CHECKF(age_band_of(&v, 2) == 0, "epoch ending 9.9 s ago: band %d", age_band_of(&v, 2));
+    CHECKF(age_band_of(&v, 3) == 0, "current epoch: band %d", age_band_of(&v, 3));
+    CHECKF(age_min_ns(&v, 3) == 0 && age_max_ns(&v, 3) == 9900000000ull, "current: %llu..%llu",
           (unsigned long long)age_min_ns(&v, 3), (unsigned long long)age_max_ns(&v, 3));
-    CHECK(age_max_ns(&v, 0) == 100 * NS && age_min_ns(&v, 0) == 50 * NS, "epoch 0 ages");
-    CHECK(!age_present(&v), "no site_ages: not present");
+    CHECKF(age_max_ns(&v, 0) == 100 * NS && age_min_ns(&v, 0) == 50 * NS, "epoch 0 ages");
+    CHECKF(!age_present(&v), "no site_ages: not present");
 
     /* Every band: an epoch ending just at each bound. */
     static const uint64_t at[] = {0, 10, 60, 600, 3600, 86400};
@@ -154,9 +144,9 @@ static void bands(void)
         v.taken_ns = T0 + 200000 * NS;
         v.age_start_real[0] = T0;
         v.age_start_real[1] = v.taken_ns - at[b] * NS;
-        CHECK(age_band_of(&v, 0) == b, "epoch ending %llu s ago: band %d, not %d",
+        CHECKF(age_band_of(&v, 0) == b, "epoch ending %llu s ago: band %d, not %d",
               (unsigned long long)at[b], age_band_of(&v, 0), b);
-        CHECK(age_bands[b].min_s == at[b], "band %d starts at %llu", b,
+        CHECKF(age_bands[b].min_s == at[b], "band %d starts at %llu", b,
               (unsigned long long)age_bands[b].min_s);
     }
 }
@@ -176,19 +166,19 @@ static void sums(const ptr_view *v)
             bb += r.band_bytes[b];
             bk += r.band_blocks[b];
         }
-        CHECK(eb == bb && ek == bk, "%s: bands %lld/%lld, epochs %lld/%lld", names[i],
+        CHECKF(eb == bb && ek == bk, "%s: bands %lld/%lld, epochs %lld/%lld", names[i],
               (long long)bb, (long long)bk, (long long)eb, (long long)ek);
     }
     /* Load and Cach: only the youngest and the oldest band. */
     age_row r;
     memset(&r, 0, sizeof r);
     age_row_add(&r, v, LOAD);
-    CHECK(r.band_bytes[0] > 0 && !r.band_bytes[1] && !r.band_bytes[2] && !r.band_bytes[3] &&
+    CHECKF(r.band_bytes[0] > 0 && !r.band_bytes[1] && !r.band_bytes[2] && !r.band_bytes[3] &&
               !r.band_bytes[4] && !r.band_bytes[5],
           "Load not all <10s");
     memset(&r, 0, sizeof r);
     age_row_add(&r, v, CACH);
-    CHECK(r.band_bytes[3] > 0 && r.band_bytes[0] == 0, "Cach of an hour-old process: 10m-1h");
+    CHECKF(r.band_bytes[3] > 0 && r.band_bytes[0] == 0, "Cach of an hour-old process: 10m-1h");
 }
 
 static void suspects(const ptr_view *v)
@@ -206,20 +196,20 @@ static void suspects(const ptr_view *v)
             s[n++] = x;
     }
     qsort(s, n, sizeof *s, age_suspect_cmp);
-    CHECK(n == 3, "%zu suspects, not 3 (Mixd, Leak, Late)", n);
+    CHECKF(n == 3, "%zu suspects, not 3 (Mixd, Leak, Late)", n);
     if (n == 3)
-        CHECK(s[0].site == MIXD && s[1].site == LEAK && s[2].site == LATE,
+        CHECKF(s[0].site == MIXD && s[1].site == LEAK && s[2].site == LATE,
               "order %s %s %s", names[s[0].site], names[s[1].site], names[s[2].site]);
     for (size_t k = 0; k < n; k++) {
         if (s[k].site == MIXD)
-            CHECK(fabs(s[k].lifetime_s - 0.2) < 0.05, "Mixd's lifetime %.3f s", s[k].lifetime_s);
+            CHECKF(fabs(s[k].lifetime_s - 0.2) < 0.05, "Mixd's lifetime %.3f s", s[k].lifetime_s);
         if (s[k].site == LEAK) {
-            CHECK(s[k].frees == 0 && isnan(s[k].lifetime_s), "Leak frees nothing");
-            CHECK(s[k].steadiness > 0.95, "Leak's steadiness %.3f", s[k].steadiness);
-            CHECK(s[k].old_epochs_bytes == s[k].old_epochs, "Leak: %u of %u epochs",
+            CHECKF(s[k].frees == 0 && isnan(s[k].lifetime_s), "Leak frees nothing");
+            CHECKF(s[k].steadiness > 0.95, "Leak's steadiness %.3f", s[k].steadiness);
+            CHECKF(s[k].old_epochs_bytes == s[k].old_epochs, "Leak: %u of %u epochs",
                   s[k].old_epochs_bytes, s[k].old_epochs);
             age_suspect_text(&s[k], text, sizeof text);
-            CHECK(strstr(text, "frees none") && strstr(text, "allocates 1000 B/s"), "text: %s",
+            CHECKF(strstr(text, "frees none") && strstr(text, "allocates 1000 B/s"), "text: %s",
                   text);
         }
     }
@@ -233,13 +223,13 @@ static void hostile(void)
     for (uint32_t e = 0; e < v.age_n; e++)
         v.age_start_real[e] = (e % 2) ? T0 + 90000 * NS : T0 - (uint64_t)e * NS;
     for (uint32_t e = 0; e < v.age_n; e++) {
-        CHECK(age_min_ns(&v, e) <= age_max_ns(&v, e), "epoch %u: min > max", e);
-        CHECK(age_band_of(&v, e) >= 0 && age_band_of(&v, e) < AGE_NBANDS, "band");
+        CHECKF(age_min_ns(&v, e) <= age_max_ns(&v, e), "epoch %u: min > max", e);
+        CHECKF(age_band_of(&v, e) >= 0 && age_band_of(&v, e) < AGE_NBANDS, "band");
     }
     for (size_t i = 0; i < NSITES; i++) {
         age_suspect x;
         age_suspect_eval(&v, i, &x);
-        CHECK(x.steadiness >= 0 && x.steadiness <= 1, "steadiness %.3f", x.steadiness);
+        CHECKF(x.steadiness >= 0 && x.steadiness <= 1, "steadiness %.3f", x.steadiness);
     }
     /* Huge and negative counts. */
     for (size_t k = 0; k < (size_t)NSITES * v.age_n; k++)
@@ -255,13 +245,13 @@ static void hostile(void)
     v.taken_ns = 1;
     for (size_t i = 0; i < NSITES; i++) {
         age_suspect x;
-        CHECK(!age_suspect_eval(&v, i, &x), "a reading older than its epochs has suspects");
+        CHECKF(!age_suspect_eval(&v, i, &x), "a reading older than its epochs has suspects");
     }
     free(v.sites);
     free(v.site_ages);
     memset(&v, 0, sizeof v);
     age_suspect x;
-    CHECK(!age_present(&v) && !age_suspect_eval(&v, 0, &x), "no ages, no suspects");
+    CHECKF(!age_present(&v) && !age_suspect_eval(&v, 0, &x), "no ages, no suspects");
 }
 
 int main(void)
@@ -270,16 +260,12 @@ int main(void)
     ptr_view v;
     build(&v, 3600);
     printf("%u epochs over an hour\n", v.age_n);
-    CHECK(age_present(&v), "built view has ages");
+    CHECKF(age_present(&v), "built view has ages");
     sums(&v);
     suspects(&v);
     free(v.sites);
     free(v.site_ages);
     hostile();
-    if (fails) {
-        fprintf(stderr, "%d failure(s)\n", fails);
-        return 1;
-    }
     puts("test_used_age: ok");
     return 0;
 }

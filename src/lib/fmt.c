@@ -71,10 +71,8 @@ void fmt_secs(double s, char *buf, size_t size)
 {
     if (!isfinite(s) || s < 0)
         snprintf(buf, size, "-");
-    else if (s < 1)
-        snprintf(buf, size, "%.2f s", s);
     else if (s < 10)
-        snprintf(buf, size, "%.1f s", s);
+        snprintf(buf, size, "%.3g s", s);
     else if (s < 120)
         snprintf(buf, size, "%.0f s", s);
     else if (s < 7200)
