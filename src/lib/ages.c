@@ -13,10 +13,9 @@
 #include <string.h>
 
 /* Bands of the youngest age.  Epochs grow with the process's age (each
- * about a fifth of the life so far), so ages are known to within a fixed
- * ratio: bands a factor of 6 to 24 apart hold several epochs each once the
- * process is a few minutes old, and their bounds are the round figures
- * people think in. */
+ * about a fifth of the life so far), so ages are known to within a ratio:
+ * bands a factor of 6 to 24 apart, at the round figures people think in
+ * (docs/used.md, "Ages", says what they can and cannot resolve). */
 const age_band age_bands[AGE_NBANDS] = {
     {"<10s", 0, 10},
     {"10s-1m", 10, 60},
