@@ -16,10 +16,11 @@
  * Checks, for every site: the epochs' sum equals the site's live bytes and
  * blocks; Olda's live bytes are all in epoch 0, Newb's in epochs >= the
  * one seen before they were allocated, Chrn holds nothing in any epoch,
- * and the epochs' start times increase.
+ * and the epochs' start times increase; a fork child keeps the epochs.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,39 @@ int main(void)
     }
     CHECK(seen_old && seen_new && seen_chrn && seen_thr, "sites missing: %d %d %d %d", seen_old,
           seen_new, seen_chrn, seen_thr);
+    /* A fork child keeps the parent's epochs: it frees an inherited block
+     * (not counted: another fork epoch) and its own blocks are of the
+     * current epoch or later. */
+    uint32_t parent_n = v.age_n;
+    fflush(stdout);
+    pid_t kid = fork();
+    if (kid == 0) {
+        pt_free(old_blocks[1]);
+        void *k = pt_alloc(PT_PAGED, 777, PT_TAG("Kidb"));
+        ptr_view c;
+        read_self(&c);
+        int bad = c.age_n < parent_n;
+        for (size_t i = 0; i < c.nsites && c.site_ages; i++) {
+            const pt_seg_age_live *a = c.site_ages + i * c.age_n;
+            if (c.sites[i].tag == PT_TAG("Kidb")) {
+                int64_t late = 0;
+                for (uint32_t k2 = parent_n - 1; k2 < c.age_n; k2++)
+                    late += a[k2].bytes;
+                bad |= late != 777;
+            }
+            if (c.sites[i].tag == PT_TAG("Olda"))
+                bad = 1; /* the parent's counts are not the child's */
+        }
+        if (bad)
+            fprintf(stderr, "FAIL fork child: %u epochs (parent %u), Kidb or Olda wrong\n",
+                    c.age_n, parent_n);
+        ptr_view_free(&c);
+        pt_free(k);
+        _exit(bad);
+    }
+    int st = 0;
+    waitpid(kid, &st, 0);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "fork child failed (status %d)", st);
     printf("age epochs: %u begun; %s\n", v.age_n, fails ? "FAILED" : "ok");
     ptr_view_free(&v);
     for (int i = 0; i < 100; i++)

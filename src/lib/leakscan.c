@@ -56,6 +56,7 @@ typedef struct scan {
     lk_site *sites;
     size_t nsites;
     uint64_t key;
+    uint32_t age_now;        /* the segment's newest age epoch (0: none)  */
     uint8_t *buf;            /* LK_CHUNK bytes for streamed reads        */
     char *err;
     size_t errlen;
@@ -271,6 +272,7 @@ static int seg_read(scan *s)
         }
     s->nsites = n;
     s->key = v.check_key;
+    s->age_now = v.age_n ? v.age_n - 1 : 0;
     s->r->tagged = 1;
     ptr_view_free(&v);
     return 0;
@@ -380,7 +382,8 @@ static int header_scan(scan *s, size_t ri)
                     hi = h + LK_HDR;
                 continue;
             }
-            if (check != pt_hdr_check_live(h, w0, tag, s->key))
+            /* (a live block's check holds its age epoch's stamp) */
+            if (pt_hdr_epoch(h, w0, tag, check, s->key, s->age_now) == UINT32_MAX)
                 continue;
             uint64_t size = w0 & LK_W0_SIZE_MASK;
             if (size > r->end - h - LK_HDR)

@@ -11,7 +11,8 @@
  *   - in a tagged process (a pooltag segment with PT_SEGF_CHECK_KEY),
  *     pooltag's live blocks, found by their 16-byte header anywhere in a
  *     writable anonymous region: a header at a 16-aligned address h whose
- *     check word is pt_hdr_check_live(h, w0, tag, check_key) and whose
+ *     check word is pt_hdr_check_live(h, w0, tag, check_key) xor the stamp
+ *     of an age epoch the segment has begun (pt_hdr_epoch) and whose
  *     site index (w0 >> 47) names a site of the same tag; the range
  *     [h + 16, h + 16 + size).  A glibc chunk that holds such a header (the
  *     libc backend) is that block: it keeps the chunk's range and takes

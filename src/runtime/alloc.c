@@ -48,9 +48,12 @@
  *   7. A special pool block (special.c) has no header: every path that
  *      reads a header asks sp_mine(p) first and hands such a pointer to
  *      special.c (pt__sp_free, pt__sp_info, sp_realloc).  While sampling
- *      is off the fast paths only count tls.sp_left down from a huge
- *      value; when it reaches 0 the request takes the slow path, where
- *      traced_or_not asks pt__sp_due.
+ *      is off the fast paths only count tls.sp_left down from
+ *      PT_AGE_CHECK, the age clock's countdown (section 3b); when it
+ *      reaches 0 the request takes the slow path, which looks at the clock
+ *      and, while sampling is on, asks pt__sp_due (traced_or_not).
+ *   8. A block's check word holds the stamp of its age epoch; a valid site
+ *      cache entry holds the stamp of its thread's epoch (section 3b).
  *
  * Order of this file: the API (1), the fast paths it calls (2), the
  * counting they do (3), then everything the fast paths leave out: slow
@@ -607,16 +610,13 @@ void pt__age_sync_slow(void)
 
 /* Begin the next epoch if it is due (one thread at a time; the others go
  * on without waiting). */
-static __attribute__((noinline)) void age_tick(void)
+static void age_tick(uint64_t now)
 {
     if (!seg_ages)
         return;
     uint32_t e = __atomic_load_n(&pt__age_now, __ATOMIC_RELAXED);
     if (e + 1 >= PT_AGE_EPOCHS)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     if (now < __atomic_load_n(&age_due, __ATOMIC_RELAXED))
         return;
     uint32_t free_ = 0;
@@ -640,12 +640,30 @@ static __attribute__((noinline)) void age_tick(void)
 
 /* The countdown ran out (or was never armed): look at the clock, and arm
  * it again unless the sampled guard pages own it (special.c re-arms it
- * then, and the age clock is looked at each time it runs out). */
+ * then, and the age clock is looked at each time it runs out).  Its length
+ * adapts to the thread's pace, between PT_AGE_CHECK_MIN and PT_AGE_CHECK
+ * allocations: doubled while the clock is looked at more often than every
+ * 2 ms, halved while less often than every 20 ms, so that a busy thread
+ * reads the clock about once per millisecond or less (a few ns per
+ * thousand allocations) and a thread that allocates rarely still notices
+ * a due epoch within a few allocations. */
+#define PT_AGE_CHECK_MIN 8u
 static __attribute__((noinline)) void age_countdown(void)
 {
-    age_tick();
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    age_tick(now);
+    uint64_t dt = now - tls.age_seen;
+    tls.age_seen = now;
+    uint32_t n = tls.age_every ? tls.age_every : PT_AGE_CHECK_MIN;
+    if (dt < 2000000 && n < PT_AGE_CHECK)
+        n *= 2;
+    else if (dt > 20000000 && n > PT_AGE_CHECK_MIN)
+        n /= 2;
+    tls.age_every = n;
     if (!__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED))
-        tls.sp_left = PT_AGE_CHECK;
+        tls.sp_left = n;
 }
 
 /* At the start of the slow allocation paths.  They count down too (a

@@ -35,7 +35,12 @@
  *                                   names the tag's index, so that free
  *                                   needs no lookup
  *     offset 8  tag    the block's tag
- *     offset 12 check  hash(header address, w0, tag, per-process secret)
+ *     offset 12 check  hash(header address, w0, tag, per-process secret),
+ *                      xor the stamp of the block's age epoch (segment.h,
+ *                      "Age epochs": pt_age_stamp, 0 for epoch 0), so that
+ *                      its epoch is known (pt_hdr_epoch) without a bit of
+ *                      w0; a foreign word passes as a live header with
+ *                      probability (epochs begun) / 2^32, at most 2^-26
  *
  * On free, check becomes a different hash of (address, tag, secret) that
  * marks the block freed.  mimalloc overwrites only offset 0 with its free

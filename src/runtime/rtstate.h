@@ -176,6 +176,9 @@ typedef struct pt_tls {
                                fast paths count it down; huge when off)    */
     uint64_t sp_sel_left;   /* ... of the special selectors' requests       */
     uint64_t sp_rng;        /* xorshift state of the sampling intervals    */
+    uint64_t age_seen;      /* when this thread last looked at the clock
+                               for the age epochs (CLOCK_MONOTONIC ns)     */
+    uint32_t age_every;     /* its countdown's length (alloc.c)            */
 #ifdef PT_CONTRACTS
     uint32_t tid;           /* the owner's tid written in its shard header */
 #endif
