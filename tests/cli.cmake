@@ -57,3 +57,12 @@ set_tests_properties(utf8 PROPERTIES TIMEOUT 30)
 
 # The JSON of find, imports, trend and serve against docs/json.md (issue 10).
 pt_shell_test(json_schema_b json_schema_b.sh 120)
+
+# Issue 15: the arithmetic of used --age, sites --age and used --suspects
+# (src/lib/ages.c) on readings built by hand; then the verbs on a live
+# notmyfault (leak and load), its snapshot, and a source without ages.
+add_executable(test_used_age ${CMAKE_CURRENT_SOURCE_DIR}/test_used_age.c)
+target_link_libraries(test_used_age PRIVATE ptlib m)
+add_test(NAME used_age_math COMMAND test_used_age)
+set_tests_properties(used_age_math PROPERTIES TIMEOUT 30)
+pt_shell_test(used_age used_age.sh 120)

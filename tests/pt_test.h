@@ -16,6 +16,18 @@
         }                                                                    \
     } while (0)
 
+/* CHECK with a message: CHECKF(n == 3, "%zu suspects", n). */
+#define CHECKF(cond, ...)                                                    \
+    do {                                                                     \
+        if (!(cond)) {                                                       \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
+                    #cond);                                                  \
+            fprintf(stderr, __VA_ARGS__);                                    \
+            fputc('\n', stderr);                                             \
+            exit(1);                                                         \
+        }                                                                    \
+    } while (0)
+
 #define CHECK_EQ_U(a, b)                                                     \
     do {                                                                     \
         uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                     \

@@ -12,20 +12,17 @@
  * row have no address: the tag's "other sites" entry (its blocks once the
  * site table was full) and the overflow site (tags with no such entry).
  *
- * Which modules name the addresses:
- *   1. the segment's module table (the preload), newest record first, and
- *      before every other one the records whose tag is the tag shown: a
- *      module unloaded since, whose address another module now holds,
- *      still names its own sites;
- *   2. for a live process, its /proc/PID/maps (a program linked with
- *      libpooltag has no module table; for the preload it is a fallback);
- *   3. for a snapshot without a module table, the maps of the process it
- *      was taken from if that process is still running with the same
- *      segment (same PID and segment start time); otherwise addresses
- *      stay raw and a note says why.
+ * Which modules name the addresses: sitename.h (shared with `used
+ * --suspects`).
+ *
+ * With --age (issue 15) the row shows, instead of Allocs, Frees and Pool,
+ * the site's live bytes per age band (ages.h), and the JSON adds each
+ * site's bands and epochs.
  */
 #include "verbs.h"
+#include "ages.h"
 #include "emit.h"
+#include "sitename.h"
 #include "symbolize.h"
 #include "util.h"
 
@@ -51,8 +48,8 @@ typedef struct row {
     const struct ptr_site *s;
     uint64_t allocs, frees;
     int64_t diff, bytes;
-    sym_info sym;
-    int have_modules;   /* the symbolizer had modules to look in */
+    site_name name;
+    age_row *age;       /* --age: the shown rows' */
 } row;
 
 static enum sort_key g_sort;
@@ -84,7 +81,7 @@ static int row_cmp(const void *pa, const void *pb)
 
 static void usage(FILE *f)
 {
-    fputs("Usage: pooltag sites [-t N] [--sort=KEY] [--json] [--debuginfod] SOURCE TAG\n"
+    fputs("Usage: pooltag sites [-t N] [--sort=KEY] [--age] [--json] [--debuginfod] SOURCE TAG\n"
           "\n"
           "The call sites of one tag: which code allocated the tag's memory.\n"
           "One row per site (the code address that called the allocator, for\n"
@@ -98,6 +95,11 @@ static void usage(FILE *f)
           "  -s, --sort KEY     bytes (default): bytes in use\n"
           "                     allocs: allocations made\n"
           "                     diff: outstanding allocations\n"
+          "      --age          live bytes by age instead of Allocs, Frees and Pool:\n"
+          "                     per site, Diff, Bytes and the bytes whose blocks are at\n"
+          "                     least <10s, 10s-1m, 1m-10m, 10m-1h, 1h-1d or >1d old\n"
+          "                     (the youngest age they may have; the source must\n"
+          "                     have age epochs)\n"
           "      --json         the same rows as JSON\n"
           "      --debuginfod   let elfutils download debuginfo from the servers\n"
           "                     in $DEBUGINFOD_URLS (off: lookups stay offline)\n"
@@ -117,29 +119,6 @@ static const char *pools_of(const struct ptr_site *s)
     return np && p ? "P+NP" : np ? "NP" : "P";
 }
 
-static const char *special_site(const struct ptr_site *s)
-{
-    if (s->overflow)
-        return "(overflow site: tag table or site table full)";
-    if (s->addr == 0)
-        return "(other sites: site table full)";
-    return NULL;
-}
-
-/* module!symbol+0xoff, module+0xoff or "?" */
-static void site_name(const row *r, char *buf, size_t size)
-{
-    const sym_info *y = &r->sym;
-    if (y->module && y->symbol)
-        snprintf(buf, size, "%s!%s+0x%" PRIx64, y->module, y->symbol, y->symoff);
-    else if (y->module)
-        snprintf(buf, size, "%s+0x%" PRIx64, y->module, y->modoff);
-    else if (r->have_modules)
-        snprintf(buf, size, "?");   /* no module maps the address */
-    else
-        buf[0] = 0;                 /* nothing to name it with: see the note */
-}
-
 typedef struct report {
     const ptr_view *v;
     const char *spec;
@@ -148,13 +127,17 @@ typedef struct report {
     size_t nrows, shown;
     pt_counts total[PT_POOL_COUNT];   /* sum of every site of the tag     */
     const pt_tag_info *ti;            /* the tag's own row, or NULL       */
+    int age;                          /* --age                            */
+    age_row age_total;
     const char *symbolized_with;      /* "module table", ... or "none"    */
     char note[512];                   /* about symbolization, or ""       */
 } report;
 
 /* The rows, described once.  The JSON of a site adds its name's parts
  * (module, path, symbol, file, line, note) and the counters of each pool
- * ($counts); the table shows them as one text. */
+ * ($counts); the table shows them as one text.  With --age the table has
+ * Diff, Bytes and the age bands (cols_age); the JSON has the same members
+ * and "age". */
 enum { COL_ALLOCS, COL_FREES, COL_BLOCKS, COL_BYTES, COL_POOLS, COL_ADDR, COL_SITE, NCOLS };
 static const emit_col cols[NCOLS] = {
     [COL_ALLOCS] = {"allocs", 10, 0, " "},
@@ -165,63 +148,42 @@ static const emit_col cols[NCOLS] = {
     [COL_ADDR] = {NULL, 14, EMIT_LEFT, "  "},  /* JSON: "address", below */
     [COL_SITE] = {NULL, 0, EMIT_LEFT, ""},
 };
+enum { ACOL_BLOCKS, ACOL_BYTES, ACOL_BAND0, ACOL_ADDR = ACOL_BAND0 + AGE_NBANDS, ACOL_SITE,
+       NACOLS };
+static const emit_col cols_age[NACOLS] = {
+    [ACOL_BLOCKS] = {"blocks", 10, 0, " "},
+    [ACOL_BYTES] = {"bytes", 12, 0, " "},
+    AGE_BAND_COLS,
+    [ACOL_ADDR] = {NULL, 14, EMIT_LEFT, "  "},
+    [ACOL_SITE] = {NULL, 0, EMIT_LEFT, ""},
+};
 
-/* A hex JSON member ("0x..."), or null when the value is unknown. */
-static void kv_hex(emitter *e, const char *key, int known, uint64_t v)
+static void emit_site(emitter *e, const row *r, int age, const ptr_view *v)
 {
-    char b[24];
-    snprintf(b, sizeof b, "0x%" PRIx64, v);
-    emit_kv_str(e, key, known ? b : NULL);
-}
-
-static void emit_site(emitter *e, const row *r)
-{
-    /* The Site cell: "  name  file:line  [note]", each part escaped
-     * (cli_esc: at most CLI_ESC_MAX bytes), so it never truncates. */
-    char addr[24], name[1024], text[CLI_TEXT_SIZE(sizeof name) + 2 * CLI_ESC_MAX + 32];
-    const sym_info *y = &r->sym;
-    const char *special = special_site(r->s);
-    size_t o = 0;
+    /* The Site cell never truncates: each part is escaped (cli_esc: at
+     * most CLI_ESC_MAX bytes). */
+    char addr[24], text[CLI_TEXT_SIZE(1024) + 2 * CLI_ESC_MAX + 32];
+    site_addr_cell(r->s, addr, sizeof addr);
+    site_cell(r->s, &r->name, text, sizeof text);
     emit_row_begin(e);
-    emit_col_u64(e, COL_ALLOCS, r->allocs);
-    emit_col_u64(e, COL_FREES, r->frees);
-    emit_col_i64(e, COL_BLOCKS, r->diff);
-    emit_col_i64(e, COL_BYTES, r->bytes);
-    emit_col_text(e, COL_POOLS, pools_of(r->s));
-    if (special) {
-        emit_col_text(e, COL_ADDR, "-");
-        snprintf(text, sizeof text, "  %s", special);
+    if (age) {
+        emit_col_i64(e, ACOL_BLOCKS, r->diff);
+        emit_col_i64(e, ACOL_BYTES, r->bytes);
+        age_emit_row(e, ACOL_BAND0, r->age, v);
+        emit_col_text(e, ACOL_ADDR, addr);
+        emit_col_text(e, ACOL_SITE, text);
+        emit_kv_u64(e, "allocs", r->allocs);
+        emit_kv_u64(e, "frees", r->frees);
     } else {
-        snprintf(addr, sizeof addr, "0x%012" PRIx64, r->s->addr);
+        emit_col_u64(e, COL_ALLOCS, r->allocs);
+        emit_col_u64(e, COL_FREES, r->frees);
+        emit_col_i64(e, COL_BLOCKS, r->diff);
+        emit_col_i64(e, COL_BYTES, r->bytes);
+        emit_col_text(e, COL_POOLS, pools_of(r->s));
         emit_col_text(e, COL_ADDR, addr);
-        site_name(r, name, sizeof name);
-        text[0] = 0;
-        if (*name)
-            o += (size_t)snprintf(text + o, sizeof text - o, "  %s", cli_esc(name));
-        if (y->file && o < sizeof text)
-            o += (size_t)snprintf(text + o, sizeof text - o, "  %s:%d", cli_esc(y->file),
-                                  y->line);
-        if (y->note && o < sizeof text)
-            snprintf(text + o, sizeof text - o, "  [%s]", cli_esc(y->note));
+        emit_col_text(e, COL_SITE, text);
     }
-    emit_col_text(e, COL_SITE, text);
-    kv_hex(e, "address", !special, r->s->addr);
-    emit_kv_bool(e, "other_sites", r->s->addr == 0 && !r->s->overflow);
-    emit_kv_bool(e, "overflow", r->s->overflow != 0);
-    emit_kv_str(e, "module", y->module);
-    emit_kv_str(e, "path", y->path);
-    kv_hex(e, "module_offset", y->module != NULL, y->modoff);
-    emit_kv_str(e, "symbol", y->symbol);
-    if (y->symbol)
-        emit_kv_u64(e, "symbol_offset", y->symoff);
-    else
-        emit_kv_null(e, "symbol_offset");
-    emit_kv_str(e, "file", y->file);
-    if (y->file)
-        emit_kv_i64(e, "line", y->line);
-    else
-        emit_kv_null(e, "line");
-    emit_kv_str(e, "note", y->note);
+    site_emit_name(e, r->s, &r->name);
     emit_counts(e, "nonpaged", &r->s->pool[PT_NONPAGED], 0);
     emit_counts(e, "paged", &r->s->pool[PT_PAGED], 0);
     emit_row_end(e);
@@ -251,11 +213,17 @@ static void emit_report(emitter *e, const report *rp)
     emit_kv_str(e, "note", rp->note[0] ? rp->note : NULL);
     emit_kv_u64(e, "sites_total", rp->nrows);
     emit_kv_u64(e, "sites_shown", rp->shown);
-    emit_text(e, "     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
-    emit_table_begin(e, cols, NCOLS);
+    if (rp->age) {
+        age_emit_table(e, rp->v);
+        emit_text(e, "       Diff        Bytes" AGE_BAND_HEAD "  Address         Site\n\n");
+        emit_table_begin(e, cols_age, NACOLS);
+    } else {
+        emit_text(e, "     Allocs      Frees       Diff        Bytes Pool  Address         Site\n\n");
+        emit_table_begin(e, cols, NCOLS);
+    }
     emit_arr_begin(e, "sites");
     for (size_t i = 0; i < rp->shown; i++)
-        emit_site(e, &rp->rows[i]);
+        emit_site(e, &rp->rows[i], rp->age, rp->v);
     emit_arr_end(e);
 
     const pt_counts *t = rp->total;
@@ -268,12 +236,22 @@ static void emit_report(emitter *e, const report *rp)
      * place, as before); in JSON the object "total". */
     emit_text(e, "\n");
     emit_obj_begin(e, "total");
-    emit_table_begin(e, cols, NCOLS);
-    emit_col_u64(e, COL_ALLOCS, a);
-    emit_col_u64(e, COL_FREES, f);
-    emit_col_i64(e, COL_BLOCKS, cli_diff(a, f));
-    emit_col_i64(e, COL_BYTES, np_used + p_used);
-    emit_col_text(e, COL_POOLS, "      TOTAL");
+    if (rp->age) {
+        emit_table_begin(e, cols_age, NACOLS);
+        emit_col_i64(e, ACOL_BLOCKS, cli_diff(a, f));
+        emit_col_i64(e, ACOL_BYTES, np_used + p_used);
+        age_emit_row(e, ACOL_BAND0, &rp->age_total, rp->v);
+        emit_col_text(e, ACOL_ADDR, "TOTAL");
+        emit_kv_u64(e, "allocs", a);
+        emit_kv_u64(e, "frees", f);
+    } else {
+        emit_table_begin(e, cols, NCOLS);
+        emit_col_u64(e, COL_ALLOCS, a);
+        emit_col_u64(e, COL_FREES, f);
+        emit_col_i64(e, COL_BLOCKS, cli_diff(a, f));
+        emit_col_i64(e, COL_BYTES, np_used + p_used);
+        emit_col_text(e, COL_POOLS, "      TOTAL");
+    }
     emit_counts(e, "nonpaged", &t[PT_NONPAGED], 0);
     emit_counts(e, "paged", &t[PT_PAGED], 0);
     emit_text(e, "\n");
@@ -298,72 +276,9 @@ static void emit_report(emitter *e, const report *rp)
     }
     if (rp->note[0])
         emit_text(e, "\n   %s\n", cli_esc(rp->note));
+    if (rp->age)
+        age_legend(e, rp->v);
     emit_end(e);
-}
-
-/* Is process `pid` still running with the segment this snapshot came from? */
-static int same_process_running(const ptr_view *v)
-{
-    char spec[16], err[256];
-    ptr_source *s;
-    ptr_view lv;
-    int same = 0;
-    if (!v->pid)
-        return 0;
-    snprintf(spec, sizeof spec, "%" PRIu32, v->pid);
-    if (ptr_open(spec, &s, err, sizeof err) < 0)
-        return 0;
-    memset(&lv, 0, sizeof lv);
-    if (ptr_read(s, &lv, err, sizeof err) == 0)
-        same = lv.pid == v->pid && lv.start_ns == v->start_ns;
-    ptr_view_free(&lv);
-    ptr_close(s);
-    return same;
-}
-
-/* Fill the symbolizer with the modules that name this reading's addresses;
- * sets rp->symbolized_with and rp->note. */
-static void load_modules(sym_ctx *sc, ptr_source *src, report *rp)
-{
-    const ptr_view *v = rp->v;
-    char err[256];
-    int have_table = v->nmodules > 0, have_maps = 0;
-    for (size_t i = v->nmodules; i-- > 0;) {
-        const pt_seg_module *m = &v->modules[i];
-        if (!m->path[0] || m->end <= m->start)
-            continue;
-        unsigned flags = (m->flags & PT_MOD_UNLOADED) ? SYM_UNLOADED : 0;
-        if (m->tag == rp->tag)
-            flags |= SYM_PREFERRED;
-        if (sym_add_module(sc, m->path, NULL, m->base, m->start, m->end, m->build_id,
-                           m->build_id_len, flags) < 0)
-            break;
-    }
-    if (ptr_kind(src) == PTR_LIVE) {
-        if (sym_add_proc_maps(sc, ptr_pid(src), err, sizeof err) >= 0)
-            have_maps = 1;
-        else if (!have_table)
-            snprintf(rp->note, sizeof rp->note, "Addresses are not symbolized: %s.", err);
-    } else if (!have_table) {
-        if (same_process_running(v) && sym_add_proc_maps(sc, v->pid, err, sizeof err) >= 0) {
-            have_maps = 1;
-            snprintf(rp->note, sizeof rp->note,
-                     "The snapshot has no module table; addresses were named with the "
-                     "modules of process %" PRIu32 ", which is still running.",
-                     v->pid);
-        } else {
-            snprintf(rp->note, sizeof rp->note,
-                     "Addresses are not symbolized: the snapshot has no module table (the "
-                     "program was linked with libpooltag, not run under the preload) and "
-                     "process %" PRIu32 " is no longer running (or cannot be read).  Read "
-                     "the PID live, or read the snapshot while the process runs.",
-                     v->pid);
-        }
-    }
-    rp->symbolized_with = have_table && have_maps ? "module table and process maps"
-                          : have_table            ? "module table"
-                          : have_maps             ? "process maps"
-                                                  : "none";
 }
 
 int cmd_sites(int argc, char **argv)
@@ -373,6 +288,7 @@ int cmd_sites(int argc, char **argv)
         {"sort", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"debuginfod", no_argument, NULL, 'd'},
+        {"age", no_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -381,6 +297,7 @@ int cmd_sites(int argc, char **argv)
     ptr_view v;
     ptr_source *src = NULL;
     row *rows = NULL;
+    age_row *ages = NULL;
     sym_ctx *sc = NULL;
     report rp;
 
@@ -410,6 +327,7 @@ int cmd_sites(int argc, char **argv)
         }
         case 'j': json = 1; break;
         case 'd': network = 1; break;
+        case 'a': rp.age = 1; break;
         case 'h':
             usage(stdout);
             status = PT_EXIT_OK;
@@ -451,6 +369,8 @@ int cmd_sites(int argc, char **argv)
                 spec);
         goto out;
     }
+    if (rp.age && age_require(VERB, "--age", &v, spec) != PT_EXIT_OK)
+        goto out;
 
     rp.v = &v;
     rp.spec = spec;
@@ -482,6 +402,8 @@ int cmd_sites(int argc, char **argv)
             rp.total[p].bytes_freed += pc->bytes_freed;
         }
         r->diff = cli_diff(r->allocs, r->frees);
+        if (rp.age)
+            age_row_add(&rp.age_total, &v, i);
     }
     if (nrows == 0 && !json) {
         char text[PT_TAG_TEXT_MAX];
@@ -500,11 +422,17 @@ int cmd_sites(int argc, char **argv)
         goto out;
     }
     if (nrows)
-        load_modules(sc, src, &rp);
+        site_symbols(sc, src, &v, tag, &rp.symbolized_with, rp.note, sizeof rp.note);
+    if (rp.age && !(ages = calloc(shown + 1, sizeof *ages))) {
+        cli_err(VERB, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < shown; i++) {
-        rows[i].have_modules = sym_nmodules(sc) > 0;
-        if (!special_site(rows[i].s))
-            sym_lookup(sc, rows[i].s->addr, 1, &rows[i].sym);
+        site_lookup(sc, rows[i].s, &rows[i].name);
+        if (ages) {
+            rows[i].age = &ages[i];
+            age_row_add(rows[i].age, &v, (size_t)(rows[i].s - v.sites));
+        }
     }
 
     rp.rows = rows;
@@ -516,6 +444,7 @@ int cmd_sites(int argc, char **argv)
     status = fflush(stdout) == 0 ? PT_EXIT_OK : PT_EXIT_USAGE;
 out:
     sym_free(sc);
+    free(ages);
     free(rows);
     ptr_view_free(&v);
     if (src)

@@ -66,3 +66,19 @@ void fmt_time(int64_t ns, char *buf, size_t size)
         strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
         snprintf(buf, size, "?");
 }
+
+void fmt_secs(double s, char *buf, size_t size)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, size, "-");
+    else if (s < 10)
+        snprintf(buf, size, "%.3g s", s);
+    else if (s < 120)
+        snprintf(buf, size, "%.0f s", s);
+    else if (s < 7200)
+        snprintf(buf, size, "%.0f min", s / 60);
+    else if (s < 172800)
+        snprintf(buf, size, "%.1f h", s / 3600);
+    else
+        snprintf(buf, size, "%.1f d", s / 86400);
+}

@@ -53,20 +53,6 @@ typedef struct line_data {
     int dashed;
 } line_data;
 
-static void fmt_elapsed(double s, char *buf, size_t size)
-{
-    if (s < 10)
-        snprintf(buf, size, "%.3g s", s);
-    else if (s < 120)
-        snprintf(buf, size, "%.0f s", s);
-    else if (s < 7200)
-        snprintf(buf, size, "%.0f min", s / 60);
-    else if (s < 172800)
-        snprintf(buf, size, "%.1f h", s / 3600);
-    else
-        snprintf(buf, size, "%.1f d", s / 86400);
-}
-
 /* A round step near range/ticks: 1, 2, 5 × 10^k (bytes: 2^k looks odd). */
 static double nice_step(double range, int ticks)
 {
@@ -122,7 +108,7 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
     for (double v = 0; v <= tmax + 1e-9; v += tstep) {
         double px = ML + v / tmax * pw;
         char b[32];
-        fmt_elapsed(v, b, sizeof b);
+        fmt_secs(v, b, sizeof b);
         fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%.0f\" "
                    "class=\"grid\"/><text x=\"%.1f\" y=\"%d\" class=\"xlab\">%s"
                    "</text>\n", px, px, MT, MT + ph, px, H - MB + 16, b);
