@@ -605,6 +605,133 @@ static void test_pid_errors(void)
     CHECK(strstr(e, "is not tagged"));
 }
 
+/* A segment with call sites and age epochs (issue 15): 16 sites, three
+ * epochs begun, two shards in use.  Site 3 (tag Leak): 100 bytes in each
+ * epoch; site 5 (tag Cach): 1000 bytes in epoch 0 only, 200 of them freed
+ * later by shard 1 (an old free: table and moved).  Shard 0 (shared) holds
+ * no current part; shard 1 is in epoch 2 and its current part of site 3 is
+ * epoch 2's 100 bytes. */
+#define AGE_SITES 16
+static void build_ages(image *im)
+{
+    uint64_t ntags = MAX_TAGS + 1, nsites = AGE_SITES + 1;
+    pt_seg_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN);
+    h.version = PT_SEG_VERSION;
+    h.header_size = PT_SEG_HEADER_SIZE;
+    h.page_size = 4096;
+    h.pid = 4243;
+    h.start_ns = 1700000000000000000ull;
+    h.max_tags = MAX_TAGS;
+    h.max_shards = MAX_SHARDS;
+    h.shard_hw = SHARD_HW;
+    h.flags = PT_SEGF_CHECK_KEY | PT_SEGF_SITE_COUNTS | PT_SEGF_AGES;
+    h.pools_off = PT_SEG_HEADER_SIZE;
+    h.errors_off = h.pools_off + PT_SEG_NPOOLS * sizeof(pt_seg_pool);
+    h.keys_off = h.errors_off + PT_SEG_ERRORS * sizeof(pt_seg_error);
+    h.tagstat_off = pt_seg_align(h.keys_off + ntags * 4, PT_SEG_LINE);
+    h.sites_off = h.tagstat_off + ntags * sizeof(pt_seg_tagstat);
+    h.max_sites = AGE_SITES;
+    h.sites_used = 2;
+    h.ages_off = pt_seg_align(h.sites_off + nsites * sizeof(pt_seg_site), PT_SEG_LINE);
+    h.age_epochs = PT_AGE_EPOCHS;
+    h.age_now = 2;
+    for (unsigned e = 0; e <= 2; e++) {
+        h.age_start_mono[e] = 5000000000ull + e * 1000000000ull;
+        h.age_start_real[e] = h.start_ns + e * 1000000000ull;
+    }
+    h.shards_off = pt_seg_align(h.ages_off + PT_AGE_EPOCHS * nsites * sizeof(pt_seg_age_live),
+                                PT_SEG_LINE);
+    h.shard_stride = pt_seg_shard_stride_ages(MAX_TAGS, AGE_SITES);
+    h.seg_size = h.shards_off + MAX_SHARDS * h.shard_stride;
+    h.peak_grain = 65536;
+    h.tags_used = 2;
+    h.check_key = 99;
+    memcpy(h.comm, "ages", 5);
+
+    im->full = h.seg_size;
+    im->len = h.shards_off + SHARD_HW * h.shard_stride;
+    im->buf = aligned_alloc(64, im->full);
+    CHECK(im->buf);
+    memset(im->buf, 0, im->full);
+    memcpy(im->buf, &h, sizeof h);
+    uint32_t *keys = (uint32_t *)(im->buf + h.keys_off);
+    keys[0] = PT_TAG("Leak");
+    keys[1] = PT_TAG("Cach");
+    pt_seg_site *st = (pt_seg_site *)(im->buf + h.sites_off);
+    st[3] = (pt_seg_site){.addr = 0x401000, .tag = PT_TAG("Leak"), .tagidx = 0};
+    st[5] = (pt_seg_site){.addr = 0x402000, .tag = PT_TAG("Cach"), .tagidx = 1};
+    pt_seg_age_live *tab = (pt_seg_age_live *)(im->buf + h.ages_off);
+    char *sh0 = im->buf + h.shards_off, *sh1 = sh0 + h.shard_stride;
+    /* site 3: 300 bytes allocated by shard 1, 100 in each epoch; epochs 0
+     * and 1 moved to the table when shard 1 changed epochs */
+    pt_seg_shard_site_counts(sh1, MAX_TAGS, 3)->pool[PT_PAGED] =
+        (pt_seg_pool_counts){3, 0, 300, 0};
+    tab[0 * nsites + 3] = (pt_seg_age_live){100, 1};
+    tab[1 * nsites + 3] = (pt_seg_age_live){100, 1};
+    *pt_seg_shard_age_moved(sh1, MAX_TAGS, AGE_SITES, 3) = (pt_seg_age_live){200, 2};
+    /* site 5: 1000 bytes in 10 blocks by shard 0 (shared: to the table at
+     * once) in epoch 0; shard 1 freed 2 of them in epoch 2 (old frees) */
+    pt_seg_shard_site_counts(sh0, MAX_TAGS, 5)->pool[PT_PAGED] =
+        (pt_seg_pool_counts){10, 0, 1000, 0};
+    *pt_seg_shard_age_moved(sh0, MAX_TAGS, AGE_SITES, 5) = (pt_seg_age_live){1000, 10};
+    pt_seg_shard_site_counts(sh1, MAX_TAGS, 5)->pool[PT_PAGED] =
+        (pt_seg_pool_counts){0, 2, 0, 200};
+    *pt_seg_shard_age_moved(sh1, MAX_TAGS, AGE_SITES, 5) = (pt_seg_age_live){-200, -2};
+    tab[0 * nsites + 5] = (pt_seg_age_live){1000 - 200, 10 - 2};
+    ((pt_seg_shard_hdr *)sh0)->state = PT_SHARD_SHARED;
+    ((pt_seg_shard_hdr *)sh1)->state = PT_SHARD_LIVE;
+    ((pt_seg_shard_hdr *)sh1)->age_epoch = 2;
+}
+
+static void test_ages(void)
+{
+    image im;
+    build_ages(&im);
+    ptr_view v;
+    CHECK(parse(im.buf, im.len, &v) == 0);
+    CHECK_EQ_U(v.age_n, 3);
+    CHECK(v.site_ages != NULL);
+    int seen = 0;
+    for (size_t i = 0; i < v.nsites && v.site_ages; i++) {
+        const pt_seg_age_live *a = v.site_ages + i * v.age_n;
+        if (v.sites[i].index == 3) {
+            seen |= 1;
+            for (unsigned e = 0; e < 3; e++)
+                CHECK(a[e].bytes == 100 && a[e].blocks == 1);
+        } else if (v.sites[i].index == 5) {
+            seen |= 2;
+            CHECK(a[0].bytes == 800 && a[0].blocks == 8);
+            CHECK(a[1].bytes == 0 && a[2].bytes == 0 && a[2].blocks == 0);
+        }
+    }
+    CHECK(seen == 3);
+    CHECK(v.age_start_real[2] == v.start_ns + 2000000000ull);
+    ptr_view_free(&v);
+    /* damage: the current epoch beyond the table, a table that overlaps the
+     * sites, a shard stride without the moved counters */
+    pt_seg_header *h = hdr(&im), save = *h;
+    h->age_now = PT_AGE_EPOCHS;
+    CHECK(parse(im.buf, im.len, &v) < 0 && strstr(err, "age epochs"));
+    *h = save;
+    h->ages_off = h->sites_off;
+    CHECK(parse(im.buf, im.len, &v) < 0);
+    *h = save;
+    h->shard_stride = pt_seg_shard_stride_sites(MAX_TAGS, AGE_SITES);
+    CHECK(parse(im.buf, im.len, &v) < 0 && strstr(err, "age epochs"));
+    *h = save;
+    /* a shard claiming an epoch not begun counts in the newest */
+    ((pt_seg_shard_hdr *)(im.buf + h->shards_off + h->shard_stride))->age_epoch = 40;
+    CHECK(parse(im.buf, im.len, &v) == 0);
+    ptr_view_free(&v);
+    /* without the flag: no ages, whatever the fields hold */
+    h->flags &= ~PT_SEGF_AGES;
+    CHECK(parse(im.buf, im.len, &v) == 0 && v.age_n == 0 && v.site_ages == NULL);
+    ptr_view_free(&v);
+    free(im.buf);
+}
+
 int main(int argc, char **argv)
 {
     image im;
@@ -621,6 +748,12 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/synthetic.ptsnap", argv[2]);
         write_snapshot(&im, path);
         free(im.buf);
+        build_ages(&im);
+        snprintf(path, sizeof path, "%s/ages.seg", argv[2]);
+        spit(path, im.buf, im.len);
+        snprintf(path, sizeof path, "%s/ages.ptsnap", argv[2]);
+        write_snapshot(&im, path);
+        free(im.buf);
         return 0;
     }
     test_valid(&im);
@@ -628,6 +761,7 @@ int main(int argc, char **argv)
     test_flips(&im);
     test_snapshot(&im);
     test_pid_errors();
+    test_ages();
     free(im.buf);
     printf("reader parse tests passed\n");
     return 0;
