@@ -55,9 +55,9 @@ static void set_counts(pt_seg_counts *c, int pool, uint64_t allocs,
     c->pool[pool] = (pt_seg_pool_counts){allocs, frees, ba, bf};
 }
 
-/* The sample: tags Leak (nonpaged), Cach (paged), "Se  " (both), an unknown
- * "Zq\x01!" tag, and the overflow entry.  Entry 2 is empty. */
-static void build(image *im)
+/* The fields every sample header shares: identity, capacities and the
+ * regions up to the tag statistics. */
+static void header_init(pt_seg_header *hp, uint32_t pid)
 {
     uint64_t ntags = MAX_TAGS + 1;
     pt_seg_header h;
@@ -66,7 +66,7 @@ static void build(image *im)
     h.version = PT_SEG_VERSION;
     h.header_size = PT_SEG_HEADER_SIZE;
     h.page_size = 4096;
-    h.pid = 4242;
+    h.pid = pid;
     h.start_ns = 1700000000000000000ull;
     h.max_tags = MAX_TAGS;
     h.max_shards = MAX_SHARDS;
@@ -75,6 +75,16 @@ static void build(image *im)
     h.errors_off = h.pools_off + PT_SEG_NPOOLS * sizeof(pt_seg_pool);
     h.keys_off = h.errors_off + PT_SEG_ERRORS * sizeof(pt_seg_error);
     h.tagstat_off = pt_seg_align(h.keys_off + ntags * 4, PT_SEG_LINE);
+    *hp = h;
+}
+
+/* The sample: tags Leak (nonpaged), Cach (paged), "Se  " (both), an unknown
+ * "Zq\x01!" tag, and the overflow entry.  Entry 2 is empty. */
+static void build(image *im)
+{
+    uint64_t ntags = MAX_TAGS + 1;
+    pt_seg_header h;
+    header_init(&h, 4242);
     h.reserved_off0 = 1; /* version 1's retired_off: ignored */
     h.shards_off = h.tagstat_off + ntags * sizeof(pt_seg_tagstat);
     h.shard_stride = pt_seg_shard_stride(MAX_TAGS);
@@ -616,21 +626,8 @@ static void build_ages(image *im)
 {
     uint64_t ntags = MAX_TAGS + 1, nsites = AGE_SITES + 1;
     pt_seg_header h;
-    memset(&h, 0, sizeof h);
-    memcpy(h.magic, PT_SEG_MAGIC, PT_SEG_MAGIC_LEN);
-    h.version = PT_SEG_VERSION;
-    h.header_size = PT_SEG_HEADER_SIZE;
-    h.page_size = 4096;
-    h.pid = 4243;
-    h.start_ns = 1700000000000000000ull;
-    h.max_tags = MAX_TAGS;
-    h.max_shards = MAX_SHARDS;
-    h.shard_hw = SHARD_HW;
+    header_init(&h, 4243);
     h.flags = PT_SEGF_CHECK_KEY | PT_SEGF_SITE_COUNTS | PT_SEGF_AGES;
-    h.pools_off = PT_SEG_HEADER_SIZE;
-    h.errors_off = h.pools_off + PT_SEG_NPOOLS * sizeof(pt_seg_pool);
-    h.keys_off = h.errors_off + PT_SEG_ERRORS * sizeof(pt_seg_error);
-    h.tagstat_off = pt_seg_align(h.keys_off + ntags * 4, PT_SEG_LINE);
     h.sites_off = h.tagstat_off + ntags * sizeof(pt_seg_tagstat);
     h.max_sites = AGE_SITES;
     h.sites_used = 2;
