@@ -78,6 +78,17 @@ static void header_init(pt_seg_header *hp, uint32_t pid)
     *hp = h;
 }
 
+/* A zeroed image of the segment h describes, with h in front. */
+static void image_init(image *im, const pt_seg_header *h)
+{
+    im->full = h->seg_size;
+    im->len = h->shards_off + SHARD_HW * h->shard_stride;
+    im->buf = aligned_alloc(64, im->full);
+    CHECK(im->buf);
+    memset(im->buf, 0, im->full);
+    memcpy(im->buf, h, sizeof *h);
+}
+
 /* The sample: tags Leak (nonpaged), Cach (paged), "Se  " (both), an unknown
  * "Zq\x01!" tag, and the overflow entry.  Entry 2 is empty. */
 static void build(image *im)
@@ -98,12 +109,7 @@ static void build(image *im)
     memcpy(h.comm, "sixteen-chars-xx", 16); /* no NUL: the parser adds one */
     snprintf(h.exe, sizeof h.exe, "/usr/bin/sample");
 
-    im->full = h.seg_size;
-    im->len = h.shards_off + SHARD_HW * h.shard_stride;
-    im->buf = aligned_alloc(64, im->full);
-    CHECK(im->buf);
-    memset(im->buf, 0, im->full);
-    memcpy(im->buf, &h, sizeof h);
+    image_init(im, &h);
 
     uint32_t *keys = (uint32_t *)(im->buf + h.keys_off);
     keys[0] = PT_TAG("Leak");
@@ -647,12 +653,7 @@ static void build_ages(image *im)
     h.check_key = 99;
     memcpy(h.comm, "ages", 5);
 
-    im->full = h.seg_size;
-    im->len = h.shards_off + SHARD_HW * h.shard_stride;
-    im->buf = aligned_alloc(64, im->full);
-    CHECK(im->buf);
-    memset(im->buf, 0, im->full);
-    memcpy(im->buf, &h, sizeof h);
+    image_init(im, &h);
     uint32_t *keys = (uint32_t *)(im->buf + h.keys_off);
     keys[0] = PT_TAG("Leak");
     keys[1] = PT_TAG("Cach");
