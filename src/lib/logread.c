@@ -8,6 +8,18 @@
  * of their documented range (a pool other than 0/1, a tag beyond 32 bits)
  * are errors; text is copied with bounds; the samples of one process are
  * thinned to LDB_MAX_POINTS; the SQL work can be bounded (fuzzing).
+ *
+ * Versions: the reader reads every format version from LOGFMT_VERSION_MIN.
+ * Version 1 has no interval extremes: bytes_min/bytes_max stay NULL.
+ *
+ * Thinning is sampling too (issue 15): a kept point stands for the
+ * samples dropped since the previous kept one, so its interval extremes
+ * are folded over theirs (the lowest minimum, the highest maximum): the
+ * kept point's interval is the union of the intervals it replaces.  That
+ * needs a dropped sample's kept point, found by id among the kept ids,
+ * which holds when sample ids grow with time (the writer makes them so);
+ * in a process whose ids do not (a damaged or hand-made log) the extremes
+ * are dropped (NULL), never made up.
  */
 #include "logread.h"
 #include "procfs.h"
@@ -17,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +46,7 @@ struct ldb_log {
     sqlite3 *db;
     long max_steps, steps;
     int64_t interval_ms, created_ns, nsamples;
+    int version;          /* PRAGMA user_version                           */
     char host[256];
     char logger[128];     /* meta 'logger' (ldb_logger_id), "" if none   */
     ldb_proc *procs;
@@ -101,7 +115,7 @@ static sqlite3_stmt *prep(ldb_log *l, const char *sql, const char *what,
     if (rc != SQLITE_OK) {
         if (rc == SQLITE_ERROR && what)
             fail(err, size, "not a pooltag counter log of version %d: %s (%s)",
-                 LOGFMT_VERSION, what, sqlite3_errmsg(l->db));
+                 l->version, what, sqlite3_errmsg(l->db));
         else
             fail(err, size, "%s", why(l, rc));
         sqlite3_finalize(st);
@@ -157,11 +171,13 @@ static int load(ldb_log *l, char *err, size_t size)
     }
     if (pragma_int(l, "PRAGMA user_version", &v, err, size))
         return -1;
-    if (v != LOGFMT_VERSION) {
+    if (v < LOGFMT_VERSION_MIN || v > LOGFMT_VERSION) {
         fail(err, size, "counter log format version %lld is not supported "
-             "(this pooltag reads version %d)", (long long)v, LOGFMT_VERSION);
+             "(this pooltag reads versions %d to %d)", (long long)v,
+             LOGFMT_VERSION_MIN, LOGFMT_VERSION);
         return -1;
     }
+    l->version = (int)v;
     char tag_sample[1024];
     size_t n = (size_t)snprintf(tag_sample, sizeof tag_sample,
                                 "SELECT " LOGFMT_TAG_SAMPLE_KEY_COLS);
@@ -169,12 +185,15 @@ static int load(ldb_log *l, char *err, size_t size)
         n += (size_t)snprintf(tag_sample + n, sizeof tag_sample - n, ", %s",
                               logfmt_tag_counters[i]);
     if (n < sizeof tag_sample)
-        snprintf(tag_sample + n, sizeof tag_sample - n, " FROM tag_sample LIMIT 0");
+        snprintf(tag_sample + n, sizeof tag_sample - n, "%s FROM tag_sample LIMIT 0",
+                 l->version >= 2 ? ", " LOGFMT_TAG_SAMPLE_MM_COLS : "");
     for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++) {
         char what[64];
+        const char *sql = schema[i].sql ? schema[i].sql : tag_sample;
+        if (strcmp(schema[i].table, "sample") == 0 && l->version < 2)
+            sql = "SELECT " LOGFMT_SAMPLE_COLS_V1 " FROM sample LIMIT 0";
         snprintf(what, sizeof what, "table %s", schema[i].table);
-        sqlite3_stmt *st = prep(l, schema[i].sql ? schema[i].sql : tag_sample, what, err,
-                                size);
+        sqlite3_stmt *st = prep(l, sql, what, err, size);
         if (!st)
             return -1;
         sqlite3_finalize(st);
@@ -481,6 +500,8 @@ void ldb_samples_free(ldb_samples *s)
     free(s->t);
     for (int p = 0; p < PT_POOL_COUNT; p++) {
         free(s->bytes[p]);
+        free(s->bytes_min[p]);
+        free(s->bytes_max[p]);
         free(s->allocs[p]);
     }
     free(s->sorted_id);
@@ -535,6 +556,19 @@ static int counter_col(sqlite3_stmt *st, int col, int nonneg, int64_t *out,
     return -1;
 }
 
+/* An interval's extremes hold its instant value (the writer clamps them
+ * so): lo <= v <= hi, else the log is refused, naming the row. */
+static int extremes_ok(int64_t lo, int64_t v, int64_t hi, const char *where,
+                       const char *prefix, char *err, size_t size)
+{
+    if (lo <= v && v <= hi)
+        return 0;
+    fail(err, size, "malformed log: %s: %sbytes_min %lld, %sbytes %lld, "
+         "%sbytes_max %lld (the interval's extremes must hold the sample)",
+         where, prefix, (long long)lo, prefix, (long long)v, prefix, (long long)hi);
+    return -1;
+}
+
 int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
                      size_t size)
 {
@@ -571,26 +605,38 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
     }
     s->sorted_id = calloc(cap, sizeof *s->sorted_id);
     s->sorted_ix = calloc(cap, sizeof *s->sorted_ix);
-    if (!s->id || !s->t || !s->bytes[0] || !s->bytes[1] || !s->allocs[0] ||
+    int mm = l->version >= 2, nomem = 0;
+    for (int q = 0; q < PT_POOL_COUNT && mm; q++) {
+        s->bytes_min[q] = calloc(cap, sizeof *s->bytes_min[q]);
+        s->bytes_max[q] = calloc(cap, sizeof *s->bytes_max[q]);
+        nomem |= !s->bytes_min[q] || !s->bytes_max[q];
+    }
+    if (nomem || !s->id || !s->t || !s->bytes[0] || !s->bytes[1] || !s->allocs[0] ||
         !s->allocs[1] || !s->sorted_id || !s->sorted_ix) {
         ldb_samples_free(s);
         fail(err, size, "out of memory");
         return -1;
     }
 
-    st = prep(l, "SELECT id, t_ns, paged_bytes, nonpaged_bytes, paged_max, "
-                 "nonpaged_max, rss_kb FROM sample WHERE process = ? "
-                 "ORDER BY t_ns, id", NULL, err, size);
+    st = prep(l, mm ? "SELECT id, t_ns, paged_bytes, nonpaged_bytes, paged_max, "
+                      "nonpaged_max, rss_kb, " LOGFMT_SAMPLE_MM_COLS " FROM sample "
+                      "WHERE process = ? ORDER BY t_ns, id"
+                    : "SELECT id, t_ns, paged_bytes, nonpaged_bytes, paged_max, "
+                      "nonpaged_max, rss_kb FROM sample WHERE process = ? "
+                      "ORDER BY t_ns, id", NULL, err, size);
     if (!st) {
         ldb_samples_free(s);
         return -1;
     }
     sqlite3_bind_int64(st, 1, p->id);
-    int64_t row = 0, prev_ns = 0;
-    int last_in = 0;
+    int64_t row = 0, prev_ns = 0, prev_id = 0;
+    int last_in = 0, fresh = 1;
+    s->ids_in_time = 1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* Every row is written to slot n; every stride-th row is kept
-         * (n grows).  The newest row is kept too: it stays in slot n. */
+         * (n grows).  The newest row is kept too: it stays in slot n.
+         * The interval extremes of the rows written to a slot fold
+         * together (fresh: the first row of the slot). */
         size_t at = s->n;
         if (sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
             /* NULL or text would read as 0 and skew every span. */
@@ -613,25 +659,44 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         }
         prev_ns = t_ns;
         s->id[at] = sqlite3_column_int64(st, 0);
+        if (row > 0 && s->id[at] <= prev_id)
+            s->ids_in_time = 0;
+        prev_id = s->id[at];
         /* Differences of int64 nanoseconds as double seconds; unsigned
          * arithmetic avoids overflow on hostile values. */
         s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
-        int64_t v[7];
+        int64_t v[11];
         char where[64];
         snprintf(where, sizeof where, "sample %lld",
                  (long long)sqlite3_column_int64(st, 0));
-        for (int c = 2; c <= 6; c++)
-            if (counter_col(st, c, c >= 4, &v[c], where, err, size) < 0) {
+        for (int c = 2; c <= (mm ? 10 : 6); c++)
+            if (counter_col(st, c, c >= 4 && c <= 6, &v[c], where, err, size) < 0) {
                 sqlite3_finalize(st);
                 ldb_samples_free(s);
                 return -1;
             }
         s->bytes[0][at] = (double)v[2];
         s->bytes[1][at] = (double)v[3];
+        for (int q = 0; q < PT_POOL_COUNT && mm; q++) {
+            if (extremes_ok(v[7 + 2 * q], v[2 + q], v[8 + 2 * q], where,
+                            q ? "nonpaged_" : "paged_", err, size) < 0) {
+                sqlite3_finalize(st);
+                ldb_samples_free(s);
+                return -1;
+            }
+            double lo = (double)v[7 + 2 * q], hi = (double)v[8 + 2 * q];
+            if (!fresh) {
+                lo = fmin(lo, s->bytes_min[q][at]);
+                hi = fmax(hi, s->bytes_max[q][at]);
+            }
+            s->bytes_min[q][at] = lo;
+            s->bytes_max[q][at] = hi;
+        }
         s->pool_max[0] = (double)v[4];
         s->pool_max[1] = (double)v[5];
         s->rss_kb = (double)v[6];
         last_in = row % stride == 0 && s->n < cap - 1;
+        fresh = last_in;
         if (last_in)
             s->n++;
         row++;
@@ -643,6 +708,14 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         fail(err, size, "%s", why(l, rc));
         ldb_samples_free(s);
         return -1;
+    }
+    if (mm && !s->ids_in_time && stride > 1) {
+        /* Dropped samples cannot be placed (logread.c, Thinning). */
+        for (int q = 0; q < PT_POOL_COUNT; q++) {
+            free(s->bytes_min[q]);
+            free(s->bytes_max[q]);
+            s->bytes_min[q] = s->bytes_max[q] = NULL;
+        }
     }
     for (size_t k = 0; k < s->n; k++)
         s->sorted_ix[k] = (uint32_t)k;
@@ -667,18 +740,37 @@ static long find_sample(const ldb_samples *s, int64_t id)
     return lo < s->n && s->sorted_id[lo] == id ? (long)s->sorted_ix[lo] : -1;
 }
 
+/* The kept point that a dropped sample folds into: the first kept sample
+ * at or after it (ids grow with time: s->ids_in_time), or -1. */
+static long bucket_of(const ldb_samples *s, int64_t id)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->id[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n ? (long)lo : -1;
+}
+
 int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
                     int only_pool, ldb_series_fn fn, void *ctx, char *err,
                     size_t size)
 {
     if (s->n == 0)
         return 0;
+    /* The extremes when the log has them and the samples kept them. */
+    int mm = l->version >= 2 && s->bytes_min[0];
     double *t = malloc(s->n * sizeof *t), *y = malloc(s->n * sizeof *y),
            *a = malloc(s->n * sizeof *a);
+    double *ylo = mm ? malloc(s->n * sizeof *ylo) : NULL,
+           *yhi = mm ? malloc(s->n * sizeof *yhi) : NULL;
     size_t *ix = malloc(s->n * sizeof *ix);
     int ret = 0, rc;
     sqlite3_stmt *st = NULL;
-    if (!t || !y || !a || !ix) {
+    if (!t || !y || !a || !ix || (mm && (!ylo || !yhi))) {
         fail(err, size, "out of memory");
         ret = -1;
         goto out;
@@ -686,15 +778,17 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
     for (int q = 0; q < PT_POOL_COUNT; q++)
         if (!only)
             memset(s->allocs[q], 0, s->n * sizeof *s->allocs[q]);
-    st = prep(l, only ? "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes "
-                        "FROM tag_sample ts JOIN sample s ON s.id = ts.sample "
-                        "WHERE s.process = ?1 AND ts.tag = ?2 AND ts.pool = ?3 "
-                        "ORDER BY s.t_ns, s.id"
-                      : "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes "
-                        "FROM tag_sample ts JOIN sample s ON s.id = ts.sample "
-                        "WHERE s.process = ?1 "
-                        "ORDER BY ts.tag, ts.pool, s.t_ns, s.id",
-              NULL, err, size);
+#define SERIES_COLS "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes"
+#define SERIES_MM ", ts.bytes_min, ts.bytes_max"
+#define SERIES_FROM " FROM tag_sample ts JOIN sample s ON s.id = ts.sample WHERE s.process = ?1"
+#define SERIES_ONLY " AND ts.tag = ?2 AND ts.pool = ?3 ORDER BY s.t_ns, s.id"
+#define SERIES_ALL " ORDER BY ts.tag, ts.pool, s.t_ns, s.id"
+    static const char *const sql[2][2] = {
+        {SERIES_COLS SERIES_FROM SERIES_ALL, SERIES_COLS SERIES_FROM SERIES_ONLY},
+        {SERIES_COLS SERIES_MM SERIES_FROM SERIES_ALL,
+         SERIES_COLS SERIES_MM SERIES_FROM SERIES_ONLY},
+    };
+    st = prep(l, sql[mm][!!only], NULL, err, size);
     if (!st) {
         ret = -1;
         goto out;
@@ -703,8 +797,12 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
     sqlite3_bind_int64(st, 2, (sqlite3_int64)only_tag);
     sqlite3_bind_int(st, 3, only_pool);
 
-    ldb_series cur = {.t = t, .bytes = y, .allocs = a, .ix = ix};
+    ldb_series cur = {.t = t, .bytes = y, .allocs = a, .ix = ix, .bytes_min = ylo,
+                      .bytes_max = yhi};
     int have = 0;
+    /* Extremes of dropped samples waiting for their kept point pend_k. */
+    long pend_k = -1;
+    double pend_lo = 0, pend_hi = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 tag = sqlite3_column_int64(st, 1);
         sqlite3_int64 pool = sqlite3_column_int64(st, 2);
@@ -734,13 +832,38 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
                 goto out;
             }
         }
-        long k = find_sample(s, sqlite3_column_int64(st, 0));
-        if (k < 0)
-            continue;   /* thinned out */
+        int64_t lo = 0, hi = 0;
+        if (mm) {
+            char where[96], tt[PT_TAG_TEXT_MAX];
+            snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, "
+                     "pool %lld)", (long long)sqlite3_column_int64(st, 0),
+                     pt_tag_text((uint32_t)tag, tt), (long long)pool);
+            if (counter_col(st, 5, 0, &lo, where, err, size) < 0 ||
+                counter_col(st, 6, 0, &hi, where, err, size) < 0 ||
+                extremes_ok(lo, nbytes, hi, where, "", err, size) < 0) {
+                ret = -1;
+                goto out;
+            }
+        }
         if (have && (cur.tag != (uint32_t)tag || cur.pool != (int)pool)) {
             if ((ret = fn(ctx, &cur)) != 0)
                 goto out;
             have = 0;
+            pend_k = -1;
+        }
+        long k = find_sample(s, sqlite3_column_int64(st, 0));
+        if (k < 0) {
+            /* Thinned out: its extremes go to its kept point. */
+            long b = mm ? bucket_of(s, sqlite3_column_int64(st, 0)) : -1;
+            if (b >= 0 && b == pend_k) {
+                pend_lo = fmin(pend_lo, (double)lo);
+                pend_hi = fmax(pend_hi, (double)hi);
+            } else if (b >= 0) {
+                pend_k = b;
+                pend_lo = (double)lo;
+                pend_hi = (double)hi;
+            }
+            continue;
         }
         if (!have) {
             cur.tag = (uint32_t)tag;
@@ -760,6 +883,11 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
         t[cur.n] = s->t[k];
         y[cur.n] = (double)nbytes;
         a[cur.n] = allocs;
+        if (mm) {
+            ylo[cur.n] = pend_k == k ? fmin(pend_lo, (double)lo) : (double)lo;
+            yhi[cur.n] = pend_k == k ? fmax(pend_hi, (double)hi) : (double)hi;
+        }
+        pend_k = -1;
         cur.n++;
     }
     if (rc != SQLITE_DONE) {
@@ -774,6 +902,8 @@ out:
     free(t);
     free(y);
     free(a);
+    free(ylo);
+    free(yhi);
     free(ix);
     return ret;
 }

@@ -64,6 +64,7 @@ typedef struct ldb_samples {
                                     * ldb_each_series                      */
     double pool_max[PT_POOL_COUNT]; /* at the last sample, 0 = none        */
     double rss_kb;        /* at the last sample                            */
+    int ids_in_time;      /* sample ids grow with time (logread.c)         */
     /* private: ids sorted for lookup */
     int64_t *sorted_id;
     uint32_t *sorted_ix;
