@@ -48,15 +48,20 @@ e "process $S (sleep) is not tagged" "$POOLTAG" log -o "$NEW" "$S"
 # Files that are not pooltag logs of this version: refused, untouched.
 printf 'not a database\n' >"$T/text.db"
 sqlite3 "$T/other.db" 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
-"$POOLTAG" log -o "$T/v2.db" --duration 0.2 -q "$P" || fail "cannot make a log"
-sqlite3 "$T/v2.db" 'PRAGMA user_version = 2'
+"$POOLTAG" log -o "$T/v3.db" --duration 0.2 -q "$P" || fail "cannot make a log"
+sqlite3 "$T/v3.db" 'PRAGMA user_version = 3'
+# A version-1 log (before issue 15): trend reads it, log does not append
+# to it (its rows would lack the interval extremes).
+python3 "$PT_SRC/tests/trend_gen.py" "$T/v1.db" --span 60 --version 1 >/dev/null ||
+    fail "trend_gen --version 1"
 head -c 100 /dev/zero >"$T/zeros.db"
-for f in text other v2 zeros; do
+for f in text other v3 v1 zeros; do
     sum=$(md5sum <"$T/$f.db")
     case $f in
         text|zeros) want="is not a pooltag log (not an SQLite database)" ;;
         other) want="is an SQLite database but not a pooltag log" ;;
-        v2) want="is a pooltag log of format version 2" ;;
+        v3) want="is a pooltag log of format version 3; this pooltag writes version 2: it was left alone (pooltag trend cannot read it)" ;;
+        v1) want="is a pooltag log of format version 1; this pooltag writes version 2: it was left alone (pooltag trend still reads it); choose another file" ;;
     esac
     expect_error log "$want" "$POOLTAG" log -o "$T/$f.db" "$P"
     [ "$(md5sum <"$T/$f.db")" = "$sum" ] || fail "$f.db was modified"
