@@ -82,9 +82,8 @@ first=$(head -1 "$T/leak") last=$(tail -1 "$T/leak")
 [ "$(q "$DB" "SELECT binary FROM tag WHERE text = 'Leak'")" = notmyfault ] || fail "tag Leak not named"
 [ "$(q "$DB" "SELECT count(*) FROM tag WHERE text IN ('Cach','Conf','Sess','Leak')")" = 4 ] ||
     fail "tag table: $(q "$DB" 'SELECT text FROM tag')"
-# The interval extremes (format 2) hold every sample; a leak's interval
-# minimum is above the previous sample's bytes minus the grain (it only
-# grows); Cach, allocated once, has a zero-width interval.
+# The interval extremes (format 2) hold every sample; Cach, allocated
+# once, has a zero-width interval.
 [ "$(q "$DB" 'SELECT count(*) FROM tag_sample WHERE NOT (bytes_min <= bytes AND bytes <= bytes_max)')" = 0 ] ||
     fail "a tag's interval extremes do not hold its bytes"
 [ "$(q "$DB" 'SELECT count(*) FROM sample WHERE NOT (paged_bytes_min <= paged_bytes AND paged_bytes <= paged_bytes_max AND nonpaged_bytes_min <= nonpaged_bytes AND nonpaged_bytes <= nonpaged_bytes_max)')" = 0 ] ||
