@@ -386,7 +386,10 @@ int ldb_open(ldb_log **out, const char *path, char *err, size_t size)
         fail(err, size, "out of memory");
         return -1;
     }
-    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY, NULL);
+    /* NOMUTEX: one thread uses the connection; SQLite's per-call mutex
+     * was a sixth of trend's time on a large log. */
+    int rc = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                             NULL);
     if (rc != SQLITE_OK) {
         fail(err, size, "cannot open: %s", l->db ? sqlite3_errmsg(l->db)
                                                 : "out of memory");
@@ -406,8 +409,8 @@ int ldb_open_image(ldb_log **out, const void *data, size_t size, long max_steps,
         return -1;
     }
     l->max_steps = max_steps;
-    if (sqlite3_open_v2(":memory:", &l->db, SQLITE_OPEN_READWRITE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(":memory:", &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         fail(err, errsize, "cannot open an in-memory database");
         ldb_close(l);
         return -1;
@@ -666,11 +669,14 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
          * arithmetic avoids overflow on hostile values. */
         s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
         int64_t v[11];
-        char where[64];
-        snprintf(where, sizeof where, "sample %lld",
-                 (long long)sqlite3_column_int64(st, 0));
+        char where[64] = "";   /* made only for a message */
+#define WHERE() (where[0] ? where : (snprintf(where, sizeof where, "sample %lld", \
+                                     (long long)sqlite3_column_int64(st, 0)), where))
         for (int c = 2; c <= (mm ? 10 : 6); c++)
-            if (counter_col(st, c, c >= 4 && c <= 6, &v[c], where, err, size) < 0) {
+            if (sqlite3_column_type(st, c) == SQLITE_INTEGER &&
+                ((v[c] = sqlite3_column_int64(st, c)) >= 0 || c < 4 || c > 6))
+                continue;   /* the common case, without counter_col's name */
+            else if (counter_col(st, c, c >= 4 && c <= 6, &v[c], WHERE(), err, size) < 0) {
                 sqlite3_finalize(st);
                 ldb_samples_free(s);
                 return -1;
@@ -678,7 +684,8 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         s->bytes[0][at] = (double)v[2];
         s->bytes[1][at] = (double)v[3];
         for (int q = 0; q < PT_POOL_COUNT && mm; q++) {
-            if (extremes_ok(v[7 + 2 * q], v[2 + q], v[8 + 2 * q], where,
+            if ((v[7 + 2 * q] > v[2 + q] || v[2 + q] > v[8 + 2 * q]) &&
+                extremes_ok(v[7 + 2 * q], v[2 + q], v[8 + 2 * q], WHERE(),
                             q ? "nonpaged_" : "paged_", err, size) < 0) {
                 sqlite3_finalize(st);
                 ldb_samples_free(s);
@@ -695,6 +702,7 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         s->pool_max[0] = (double)v[4];
         s->pool_max[1] = (double)v[5];
         s->rss_kb = (double)v[6];
+#undef WHERE
         last_in = row % stride == 0 && s->n < cap - 1;
         fresh = last_in;
         if (last_in)
@@ -740,6 +748,49 @@ static long find_sample(const ldb_samples *s, int64_t id)
     return lo < s->n && s->sorted_id[lo] == id ? (long)s->sorted_ix[lo] : -1;
 }
 
+/* The values of one tag row (columns sample, tag, pool, allocs, bytes,
+ * then with mm bytes_min, bytes_max), checked against the format: 0, or -1
+ * with a message naming the row.  (The message is made only on failure:
+ * this runs for every row of the log.) */
+static int row_values(sqlite3_stmt *st, int mm, sqlite3_int64 tag, sqlite3_int64 pool,
+                      int64_t *nallocs, int64_t *nbytes, int64_t *lo, int64_t *hi,
+                      char *err, size_t size)
+{
+    if (tag < 0 || tag > (sqlite3_int64)UINT32_MAX) {
+        fail(err, size, "malformed log: tag value %lld is not 32 bits", (long long)tag);
+        return -1;
+    }
+    if (pool < 0 || pool >= PT_POOL_COUNT) {
+        fail(err, size, "malformed log: pool %lld (expected 0 or 1)", (long long)pool);
+        return -1;
+    }
+    *nallocs = sqlite3_column_int64(st, 3);
+    *nbytes = sqlite3_column_int64(st, 4);
+    if (mm) {
+        *lo = sqlite3_column_int64(st, 5);
+        *hi = sqlite3_column_int64(st, 6);
+    }
+    int ok = sqlite3_column_type(st, 3) == SQLITE_INTEGER && *nallocs >= 0 &&
+             sqlite3_column_type(st, 4) == SQLITE_INTEGER &&
+             (!mm || (sqlite3_column_type(st, 5) == SQLITE_INTEGER &&
+                      sqlite3_column_type(st, 6) == SQLITE_INTEGER &&
+                      *lo <= *nbytes && *nbytes <= *hi));
+    if (ok)
+        return 0;
+    char where[96], tt[PT_TAG_TEXT_MAX];
+    snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, pool %lld)",
+             (long long)sqlite3_column_int64(st, 0), pt_tag_text((uint32_t)tag, tt),
+             (long long)pool);
+    if (counter_col(st, 3, 1, nallocs, where, err, size) < 0 ||
+        counter_col(st, 4, 0, nbytes, where, err, size) < 0)
+        return -1;
+    if (mm && (counter_col(st, 5, 0, lo, where, err, size) < 0 ||
+               counter_col(st, 6, 0, hi, where, err, size) < 0 ||
+               extremes_ok(*lo, *nbytes, *hi, where, "", err, size) < 0))
+        return -1;
+    return 0;
+}
+
 /* The kept point that a dropped sample folds into: the first kept sample
  * at or after it (ids grow with time: s->ids_in_time), or -1. */
 static long bucket_of(const ldb_samples *s, int64_t id)
@@ -755,12 +806,218 @@ static long bucket_of(const ldb_samples *s, int64_t id)
     return lo < s->n ? (long)lo : -1;
 }
 
+#define SERIES_MM ", ts.bytes_min, ts.bytes_max"
+/*
+ * The fast walk (issue 15: a log of 1,000,000 samples in under 2 s): one
+ * pass over the process's tag rows in time order, with no sort — a range
+ * scan of tag_sample's primary key when the process's sample ids are one
+ * contiguous run (one process logged), else a join through
+ * sample_by_process — each row put into its series in memory, then the
+ * series handed out in (tag, pool) order.  It needs sample ids that grow
+ * with time (the kept point of a row is then found by walking the kept
+ * ids forward) and at most LDB_FAST_BYTES of points; it returns without
+ * calling fn (*fallback) when either does not hold, and the caller walks the sorted
+ * query instead (bounded memory, one series at a time).
+ */
+typedef struct fseries {
+    uint32_t tag;
+    int pool;
+    size_t n;
+    double *t, *y, *a, *lo, *hi;   /* one block, capacity s->n each       */
+    size_t *ix;
+    long pend_k;                   /* extremes of dropped rows waiting    */
+    double pend_lo, pend_hi;
+} fseries;
+
+static int fseries_cmp(const void *pa, const void *pb)
+{
+    const fseries *a = pa, *b = pb;
+    if (a->tag != b->tag)
+        return a->tag < b->tag ? -1 : 1;
+    return a->pool - b->pool;
+}
+
+/* Series by (tag, pool): open addressing over indexes into fs. */
+typedef struct fmap {
+    fseries *fs;
+    size_t n, cap;        /* series, capacity of fs                       */
+    uint32_t *slot;       /* index + 1, 0 = empty; nslot a power of two   */
+    size_t nslot;
+} fmap;
+
+static size_t fhash(uint32_t tag, int pool, size_t mask)
+{
+    return ((tag * 2654435761u) ^ (uint32_t)pool * 40503u) & mask;
+}
+
+static void fmap_free(fmap *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->fs[i].t);
+    free(m->fs);
+    free(m->slot);
+}
+
+/* The series of (tag, pool), made when new; NULL: out of memory or past
+ * the budget (*over). */
+static fseries *fmap_get(fmap *m, uint32_t tag, int pool, size_t npts, int *over)
+{
+    if (2 * (m->n + 1) > m->nslot) {
+        size_t ns = m->nslot ? 2 * m->nslot : 64;
+        uint32_t *sl = calloc(ns, sizeof *sl);
+        if (!sl)
+            return NULL;
+        for (size_t i = 0; i < m->n; i++) {
+            size_t h = fhash(m->fs[i].tag, m->fs[i].pool, ns - 1);
+            while (sl[h])
+                h = (h + 1) & (ns - 1);
+            sl[h] = (uint32_t)i + 1;
+        }
+        free(m->slot);
+        m->slot = sl;
+        m->nslot = ns;
+    }
+    size_t h = fhash(tag, pool, m->nslot - 1);
+    for (; m->slot[h]; h = (h + 1) & (m->nslot - 1)) {
+        fseries *f = &m->fs[m->slot[h] - 1];
+        if (f->tag == tag && f->pool == pool)
+            return f;
+    }
+    size_t per = npts * (5 * sizeof(double) + sizeof(size_t));
+    if ((m->n + 1) * per > LDB_FAST_BYTES) {
+        *over = 1;
+        return NULL;
+    }
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? 2 * m->cap : 16;
+        fseries *fs = realloc(m->fs, cap * sizeof *fs);
+        if (!fs)
+            return NULL;
+        m->fs = fs;
+        m->cap = cap;
+    }
+    double *block = malloc(per);
+    if (!block)
+        return NULL;
+    fseries *f = &m->fs[m->n];
+    *f = (fseries){.tag = tag, .pool = pool, .t = block, .y = block + npts,
+                   .a = block + 2 * npts, .lo = block + 3 * npts, .hi = block + 4 * npts,
+                   .ix = (size_t *)(block + 5 * npts), .pend_k = -1};
+    m->slot[h] = (uint32_t)++m->n;
+    return f;
+}
+
+static int each_series_fast(ldb_log *l, ldb_samples *s, ldb_series_fn fn, void *ctx,
+                            int *fallback, char *err, size_t size)
+{
+    *fallback = 0;
+    if (!s->ids_in_time) {
+        *fallback = 1;
+        return 0;
+    }
+    int mm = l->version >= 2 && s->bytes_min[0];
+    /* One contiguous run of ids: nobody else's samples in between. */
+    int range = s->id[s->n - 1] - s->id[0] + 1 == s->total;
+#define FAST_COLS "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes"
+    static const char *const sql[2][2] = {
+        {FAST_COLS " FROM sample s JOIN tag_sample ts ON ts.sample = s.id "
+                   "WHERE s.process = ?1 ORDER BY s.t_ns, s.id",
+         FAST_COLS " FROM tag_sample ts WHERE ts.sample BETWEEN ?2 AND ?3 "
+                   "ORDER BY ts.sample"},
+        {FAST_COLS SERIES_MM " FROM sample s JOIN tag_sample ts ON ts.sample = s.id "
+                   "WHERE s.process = ?1 ORDER BY s.t_ns, s.id",
+         FAST_COLS SERIES_MM " FROM tag_sample ts WHERE ts.sample BETWEEN ?2 AND ?3 "
+                   "ORDER BY ts.sample"},
+    };
+    sqlite3_stmt *st = prep(l, sql[mm][range], NULL, err, size);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, s->proc_id);
+    sqlite3_bind_int64(st, 2, s->id[0]);
+    sqlite3_bind_int64(st, 3, s->id[s->n - 1]);
+    fmap m = {0};
+    int ret = 0, rc, over = 0;
+    size_t kp = 0;              /* the kept point of the current row       */
+    for (int q = 0; q < PT_POOL_COUNT; q++)
+        memset(s->allocs[q], 0, s->n * sizeof *s->allocs[q]);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0);
+        sqlite3_int64 tag = sqlite3_column_int64(st, 1), pool = sqlite3_column_int64(st, 2);
+        int64_t nallocs = 0, nbytes = 0, lo = 0, hi = 0;
+        if ((ret = row_values(st, mm, tag, pool, &nallocs, &nbytes, &lo, &hi, err, size)))
+            goto out;
+        while (kp < s->n && s->id[kp] < sid)
+            kp++;
+        if (kp == s->n)
+            break;              /* past the last kept sample: none left   */
+        fseries *f = fmap_get(&m, (uint32_t)tag, (int)pool, s->n, &over);
+        if (!f) {
+            if (over) {
+                *fallback = 1;
+                goto out;
+            }
+            fail(err, size, "out of memory");
+            ret = -1;
+            goto out;
+        }
+        if (s->id[kp] != sid) {
+            /* Thinned out: its extremes go to its kept point kp. */
+            if (mm && f->pend_k == (long)kp) {
+                f->pend_lo = fmin(f->pend_lo, (double)lo);
+                f->pend_hi = fmax(f->pend_hi, (double)hi);
+            } else if (mm) {
+                f->pend_k = (long)kp;
+                f->pend_lo = (double)lo;
+                f->pend_hi = (double)hi;
+            }
+            continue;
+        }
+        s->allocs[pool][kp] += (double)nallocs;
+        if (f->n > 0 && f->ix[f->n - 1] >= kp)
+            continue;
+        f->ix[f->n] = kp;
+        f->t[f->n] = s->t[kp];
+        f->y[f->n] = (double)nbytes;
+        f->a[f->n] = (double)nallocs;
+        f->lo[f->n] = f->pend_k == (long)kp ? fmin(f->pend_lo, (double)lo) : (double)lo;
+        f->hi[f->n] = f->pend_k == (long)kp ? fmax(f->pend_hi, (double)hi) : (double)hi;
+        f->pend_k = -1;
+        f->n++;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fail(err, size, "%s", why(l, rc));
+        ret = -1;
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (m.n)
+        qsort(m.fs, m.n, sizeof *m.fs, fseries_cmp);
+    for (size_t i = 0; i < m.n && ret == 0; i++) {
+        fseries *f = &m.fs[i];
+        ldb_series se = {.tag = f->tag, .pool = f->pool, .n = f->n, .t = f->t,
+                         .bytes = f->y, .allocs = f->a, .ix = f->ix,
+                         .bytes_min = mm ? f->lo : NULL, .bytes_max = mm ? f->hi : NULL};
+        if (f->n)
+            ret = fn(ctx, &se);
+    }
+out:
+    sqlite3_finalize(st);
+    fmap_free(&m);
+    return ret;
+}
+
 int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
                     int only_pool, ldb_series_fn fn, void *ctx, char *err,
                     size_t size)
 {
     if (s->n == 0)
         return 0;
+    if (!only) {
+        int fallback, r = each_series_fast(l, s, fn, ctx, &fallback, err, size);
+        if (!fallback)
+            return r;
+    }
     /* The extremes when the log has them and the samples kept them. */
     int mm = l->version >= 2 && s->bytes_min[0];
     double *t = malloc(s->n * sizeof *t), *y = malloc(s->n * sizeof *y),
@@ -779,7 +1036,6 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
         if (!only)
             memset(s->allocs[q], 0, s->n * sizeof *s->allocs[q]);
 #define SERIES_COLS "SELECT ts.sample, ts.tag, ts.pool, ts.allocs, ts.bytes"
-#define SERIES_MM ", ts.bytes_min, ts.bytes_max"
 #define SERIES_FROM " FROM tag_sample ts JOIN sample s ON s.id = ts.sample WHERE s.process = ?1"
 #define SERIES_ONLY " AND ts.tag = ?2 AND ts.pool = ?3 ORDER BY s.t_ns, s.id"
 #define SERIES_ALL " ORDER BY ts.tag, ts.pool, s.t_ns, s.id"
@@ -806,45 +1062,9 @@ int ldb_each_series(ldb_log *l, ldb_samples *s, int only, uint32_t only_tag,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 tag = sqlite3_column_int64(st, 1);
         sqlite3_int64 pool = sqlite3_column_int64(st, 2);
-        if (tag < 0 || tag > (sqlite3_int64)UINT32_MAX) {
-            fail(err, size, "malformed log: tag value %lld is not 32 bits",
-                 (long long)tag);
-            ret = -1;
+        int64_t nallocs = 0, nbytes = 0, lo = 0, hi = 0;
+        if ((ret = row_values(st, mm, tag, pool, &nallocs, &nbytes, &lo, &hi, err, size)))
             goto out;
-        }
-        if (pool < 0 || pool >= PT_POOL_COUNT) {
-            fail(err, size, "malformed log: pool %lld (expected 0 or 1)",
-                 (long long)pool);
-            ret = -1;
-            goto out;
-        }
-        int64_t nallocs = sqlite3_column_int64(st, 3),
-                nbytes = sqlite3_column_int64(st, 4);
-        if (sqlite3_column_type(st, 3) != SQLITE_INTEGER || nallocs < 0 ||
-            sqlite3_column_type(st, 4) != SQLITE_INTEGER) {
-            char where[96], tt[PT_TAG_TEXT_MAX];
-            snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, "
-                     "pool %lld)", (long long)sqlite3_column_int64(st, 0),
-                     pt_tag_text((uint32_t)tag, tt), (long long)pool);
-            if (counter_col(st, 3, 1, &nallocs, where, err, size) < 0 ||
-                counter_col(st, 4, 0, &nbytes, where, err, size) < 0) {
-                ret = -1;
-                goto out;
-            }
-        }
-        int64_t lo = 0, hi = 0;
-        if (mm) {
-            char where[96], tt[PT_TAG_TEXT_MAX];
-            snprintf(where, sizeof where, "tag_sample (sample %lld, tag %s, "
-                     "pool %lld)", (long long)sqlite3_column_int64(st, 0),
-                     pt_tag_text((uint32_t)tag, tt), (long long)pool);
-            if (counter_col(st, 5, 0, &lo, where, err, size) < 0 ||
-                counter_col(st, 6, 0, &hi, where, err, size) < 0 ||
-                extremes_ok(lo, nbytes, hi, where, "", err, size) < 0) {
-                ret = -1;
-                goto out;
-            }
-        }
         if (have && (cur.tag != (uint32_t)tag || cur.pool != (int)pool)) {
             if ((ret = fn(ctx, &cur)) != 0)
                 goto out;
