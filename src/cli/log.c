@@ -615,7 +615,7 @@ int cmd_log(int argc, char **argv)
                 "wrote %" PRIu64 " sample%s of %" PRIu64 " process%s to %s%s; "
                 "a round took %.2f ms on average, %.2f ms at most; %" PRIu64
                 " reading%s of the flushed bytes between samples (every "
-                "%.3g ms)",
+                "%g ms)",
                 L.samples, L.samples == 1 ? "" : "s", L.processes,
                 L.processes == 1 ? "" : "es", out, extra,
                 rounds ? (double)busy / (double)rounds / 1e6 : 0.0,
