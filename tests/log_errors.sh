@@ -27,6 +27,11 @@ for iv in abc 5x 1.5.5 -1 "" 5sec 25h; do
 done
 e "too short: the minimum is 10ms" "$POOLTAG" log -o "$NEW" -i 5ms "$P"
 e "too short" "$POOLTAG" log -o "$NEW" -i 0 "$P"
+for s in abc 5x -1 "" 25h; do
+    e "bad --sub '$s'" "$POOLTAG" log -o "$NEW" --sub "$s" "$P"
+done
+e "--sub '0.0005' is too short: the minimum is 1ms" "$POOLTAG" log -o "$NEW" --sub 0.0005 "$P"
+e "--sub '0' is too short" "$POOLTAG" log -o "$NEW" -s 0 "$P"
 for sz in abc 5Q 1.5M -1 10KX ""; do
     e "bad size '$sz'" "$POOLTAG" log -o "$NEW" --max-size "$sz" "$P"
 done

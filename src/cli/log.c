@@ -1,5 +1,5 @@
 /*
- * log.c — `pooltag log -o FILE.db [--interval T] [--max-size N] [--all]
+ * log.c — `pooltag log -o FILE.db [--interval T] [--sub T] [--max-size N] [--all]
  * [--duration T] PID...`: sample the counters of tagged processes into a
  * counter log (SQLite, docs/log-format.md) that `pooltag trend` reads.
  *
@@ -59,9 +59,8 @@ static const char *VERB = "log";
 static void usage(FILE *f)
 {
     fputs(
-        "Usage: pooltag log -o FILE.db [--interval T] [--max-size N] "
-        "[--duration T]\n"
-        "                   [--quiet] PID...\n"
+        "Usage: pooltag log -o FILE.db [--interval T] [--sub T] [--max-size N]\n"
+        "                   [--duration T] [--quiet] PID...\n"
         "       pooltag log -o FILE.db --all [options]\n"
         "\n"
         "Sample the pooltag counters of running processes into a counter log,\n"
