@@ -18,3 +18,7 @@ pt_shell_test(trend_live trend_live.sh 90)
 # logger and verdict code under the sanitizers.
 set_tests_properties(trend_live PROPERTIES LABELS nosan)
 pt_shell_test(trend_html_ticks trend_html_ticks.sh 60)
+# bench/trend_bench.sh on a small log: it runs and prints its table (no
+# timing assertion; the figures are in docs/trend.md).
+pt_shell_test(trend_bench_quick trend_bench_quick.sh 150)
+set_tests_properties(trend_bench_quick PROPERTIES LABELS nosan)
