@@ -18,14 +18,9 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 needed" >&2; exit 77; }
 PERIODS="1 1.3 4 9"
 i=0
 for p in $PERIODS; do
+    # Each logger starts as soon as its notmyfault is tagged.
     start_nmf --load --period "$p" --duration 70
-    eval "NMF$i=$NMF_PID"
-    i=$((i + 1))
-done
-i=0
-for p in $PERIODS; do
-    eval "pid=\$NMF$i"
-    "$POOLTAG" log -q -o "$T/p$i.db" --interval 1s --duration 45s "$pid" &
+    "$POOLTAG" log -q -o "$T/p$i.db" --interval 1s --duration 45s "$NMF_PID" &
     eval "LOG$i=$!"
     eval "track_pid \$LOG$i"
     i=$((i + 1))

@@ -734,17 +734,24 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
     return 0;
 }
 
-/* Index of sample id among the kept samples, or -1. */
-static long find_sample(const ldb_samples *s, int64_t id)
+/* The first index of the sorted ids[0..n) whose id is >= id (n: none). */
+static size_t lower_bound(const int64_t *ids, size_t n, int64_t id)
 {
-    size_t lo = 0, hi = s->n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->sorted_id[mid] < id)
+        if (ids[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+/* Index of sample id among the kept samples, or -1. */
+static long find_sample(const ldb_samples *s, int64_t id)
+{
+    size_t lo = lower_bound(s->sorted_id, s->n, id);
     return lo < s->n && s->sorted_id[lo] == id ? (long)s->sorted_ix[lo] : -1;
 }
 
@@ -795,14 +802,7 @@ static int row_values(sqlite3_stmt *st, int mm, sqlite3_int64 tag, sqlite3_int64
  * at or after it (ids grow with time: s->ids_in_time), or -1. */
 static long bucket_of(const ldb_samples *s, int64_t id)
 {
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->id[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = lower_bound(s->id, s->n, id);
     return lo < s->n ? (long)lo : -1;
 }
 
