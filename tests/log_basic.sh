@@ -21,10 +21,10 @@ grep -q "^pooltag log: process $NMF_PID (notmyfault): exited after" "$T/err" ||
 
 # Identity and settings.
 [ "$(q "$DB" 'PRAGMA application_id')" = 1347701831 ] || fail "application_id"
-[ "$(q "$DB" 'PRAGMA user_version')" = 1 ] || fail "user_version"
+[ "$(q "$DB" 'PRAGMA user_version')" = 2 ] || fail "user_version"
 [ "$(q "$DB" 'PRAGMA journal_mode')" = wal ] || fail "journal_mode"
 [ "$(q "$DB" "SELECT value FROM meta WHERE key='format'")" = pooltag-log ] || fail "meta format"
-[ "$(q "$DB" "SELECT value FROM meta WHERE key='version'")" = 1 ] || fail "meta version"
+[ "$(q "$DB" "SELECT value FROM meta WHERE key='version'")" = 2 ] || fail "meta version"
 [ "$(q "$DB" "SELECT value FROM meta WHERE key='interval_ms'")" = 200 ] || fail "meta interval_ms"
 [ "$(q "$DB" "SELECT value FROM meta WHERE key='max_size'")" = 0 ] || fail "meta max_size"
 for k in created_ns host pooltag_version; do
@@ -35,9 +35,9 @@ cols() { q "$DB" "SELECT group_concat(name, ',') FROM pragma_table_info('$1')"; 
 [ "$(cols meta)" = key,value ] || fail "meta columns: $(cols meta)"
 [ "$(cols process)" = id,pid,start_ns,comm,exe,first_ns,last_ns,end_ns,end_reason ] ||
     fail "process columns: $(cols process)"
-[ "$(cols sample)" = id,process,t_ns,rss_kb,commit_kb,paged_bytes,nonpaged_bytes,paged_max,nonpaged_max,paged_failures,nonpaged_failures,errors ] ||
+[ "$(cols sample)" = id,process,t_ns,rss_kb,commit_kb,paged_bytes,nonpaged_bytes,paged_max,nonpaged_max,paged_failures,nonpaged_failures,errors,paged_bytes_min,paged_bytes_max,nonpaged_bytes_min,nonpaged_bytes_max ] ||
     fail "sample columns: $(cols sample)"
-[ "$(cols tag_sample)" = sample,tag,pool,allocs,frees,bytes_alloc,bytes_freed,bytes,failures ] ||
+[ "$(cols tag_sample)" = sample,tag,pool,allocs,frees,bytes_alloc,bytes_freed,bytes,failures,bytes_min,bytes_max ] ||
     fail "tag_sample columns: $(cols tag_sample)"
 [ "$(cols tag)" = tag,text,binary,description ] || fail "tag columns: $(cols tag)"
 q "$DB" "SELECT name FROM sqlite_schema WHERE type='index'" | grep -qx sample_by_process ||
@@ -82,5 +82,13 @@ first=$(head -1 "$T/leak") last=$(tail -1 "$T/leak")
 [ "$(q "$DB" "SELECT binary FROM tag WHERE text = 'Leak'")" = notmyfault ] || fail "tag Leak not named"
 [ "$(q "$DB" "SELECT count(*) FROM tag WHERE text IN ('Cach','Conf','Sess','Leak')")" = 4 ] ||
     fail "tag table: $(q "$DB" 'SELECT text FROM tag')"
+# The interval extremes (format 2) hold every sample; Cach, allocated
+# once, has a zero-width interval.
+[ "$(q "$DB" 'SELECT count(*) FROM tag_sample WHERE NOT (bytes_min <= bytes AND bytes <= bytes_max)')" = 0 ] ||
+    fail "a tag's interval extremes do not hold its bytes"
+[ "$(q "$DB" 'SELECT count(*) FROM sample WHERE NOT (paged_bytes_min <= paged_bytes AND paged_bytes <= paged_bytes_max AND nonpaged_bytes_min <= nonpaged_bytes AND nonpaged_bytes <= nonpaged_bytes_max)')" = 0 ] ||
+    fail "a pool total's interval extremes do not hold it"
+[ "$(q "$DB" "SELECT count(*) FROM tag_sample ts JOIN tag t ON t.tag = ts.tag WHERE t.text = 'Cach' AND bytes_min != bytes_max")" = 0 ] ||
+    fail "Cach has an interval range"
 [ "$(q "$DB" 'PRAGMA integrity_check')" = ok ] || fail "integrity_check"
 echo "log_basic: $n samples, Leak $first -> $last bytes"

@@ -27,6 +27,11 @@ for iv in abc 5x 1.5.5 -1 "" 5sec 25h; do
 done
 e "too short: the minimum is 10ms" "$POOLTAG" log -o "$NEW" -i 5ms "$P"
 e "too short" "$POOLTAG" log -o "$NEW" -i 0 "$P"
+for s in abc 5x -1 "" 25h; do
+    e "bad --sub '$s'" "$POOLTAG" log -o "$NEW" --sub "$s" "$P"
+done
+e "--sub '0.0005' is too short: the minimum is 1ms" "$POOLTAG" log -o "$NEW" --sub 0.0005 "$P"
+e "--sub '0' is too short" "$POOLTAG" log -o "$NEW" -s 0 "$P"
 for sz in abc 5Q 1.5M -1 10KX ""; do
     e "bad size '$sz'" "$POOLTAG" log -o "$NEW" --max-size "$sz" "$P"
 done
@@ -48,15 +53,20 @@ e "process $S (sleep) is not tagged" "$POOLTAG" log -o "$NEW" "$S"
 # Files that are not pooltag logs of this version: refused, untouched.
 printf 'not a database\n' >"$T/text.db"
 sqlite3 "$T/other.db" 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
-"$POOLTAG" log -o "$T/v2.db" --duration 0.2 -q "$P" || fail "cannot make a log"
-sqlite3 "$T/v2.db" 'PRAGMA user_version = 2'
+"$POOLTAG" log -o "$T/v3.db" --duration 0.2 -q "$P" || fail "cannot make a log"
+sqlite3 "$T/v3.db" 'PRAGMA user_version = 3'
+# A version-1 log (before issue 15): trend reads it, log does not append
+# to it (its rows would lack the interval extremes).
+python3 "$PT_SRC/tests/trend_gen.py" "$T/v1.db" --span 60 --version 1 >/dev/null ||
+    fail "trend_gen --version 1"
 head -c 100 /dev/zero >"$T/zeros.db"
-for f in text other v2 zeros; do
+for f in text other v3 v1 zeros; do
     sum=$(md5sum <"$T/$f.db")
     case $f in
         text|zeros) want="is not a pooltag log (not an SQLite database)" ;;
         other) want="is an SQLite database but not a pooltag log" ;;
-        v2) want="is a pooltag log of format version 2" ;;
+        v3) want="is a pooltag log of format version 3; this pooltag writes version 2: it was left alone (pooltag trend cannot read it)" ;;
+        v1) want="is a pooltag log of format version 1; this pooltag writes version 2: it was left alone (pooltag trend still reads it); choose another file" ;;
     esac
     expect_error log "$want" "$POOLTAG" log -o "$T/$f.db" "$P"
     [ "$(md5sum <"$T/$f.db")" = "$sum" ] || fail "$f.db was modified"

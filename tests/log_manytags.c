@@ -19,7 +19,7 @@
 
 static uint32_t tag_of(int i)
 {
-    char name[5];
+    char name[8];
     snprintf(name, sizeof name, "%c%03d", 'T' + i / 1000, i % 1000);
     return PT_TAG4(name[0], name[1], name[2], name[3]);
 }

@@ -3,7 +3,8 @@
 # a file that is not SQLite, an empty file, a missing file, a SQLite
 # database of something else (wrong application_id), a newer format
 # version, missing tables or columns, a log with no samples, rows whose
-# values break the contract (pool 7, a tag beyond 32 bits), a directory.
+# values break the contract (pool 7, a tag beyond 32 bits, an interval
+# minimum above the sample), a directory.
 . "$PT_SRC/tests/cli_lib.sh"
 GEN="$PT_SRC/tests/trend_gen.py"
 command -v python3 >/dev/null || { echo "SKIP: python3 needed" >&2; exit 77; }
@@ -31,7 +32,8 @@ expect_error trend "not a pooltag counter log (application_id 0" "$POOLTAG" tren
 for kind in appid:"application_id 12345" version:"format version 7 is not supported" \
         notables:"table meta" nosample_table:"table sample" \
         nocolumn:"nonpaged_bytes" empty:"no samples" badpool:"pool 7" \
-        bigtag:"not 32 bits"; do
+        bigtag:"not 32 bits" \
+        minmax:"bytes_max 460000 (the interval's extremes must hold the sample)"; do
     k=${kind%%:*} want=${kind#*:}
     python3 "$GEN" "$T/$k.db" --break "$k" >/dev/null || fail "gen --break $k"
     expect_error trend "$want" "$POOLTAG" trend "$T/$k.db"

@@ -2,7 +2,8 @@
 # trend_html — the HTML report of `pooltag trend --html` in headless
 # Chromium: it loads without console errors or blocked requests, draws its
 # charts (SVG polylines with points: the pool totals of every process and
-# one per top tag), holds the verdict table (one row per series), refers to
+# one per top tag, each over the band of its interval extremes, a polygon
+# whose lows never lie above its line's points), holds the verdict table (one row per series), refers to
 # nothing outside itself, and escapes what comes from the log (a comm and a
 # tag text with markup in them).  The screenshot is the CI artifact
 # $PT_BUILD/artifacts/trend-report.png.
@@ -21,7 +22,7 @@ d.execute("UPDATE process SET comm = '<script>alert(1)</script>', "
           "exe = '/tmp/\"><img src=x onerror=alert(2)>' WHERE pid = 1004")
 tag = ord('<') | ord('i') << 8 | ord('>') << 16 | ord('&') << 24
 d.execute("INSERT INTO tag VALUES(?, '<i>&', '<b>bin</b>', '<style>x</style>')", (tag,))
-d.execute("INSERT INTO tag_sample SELECT s.id, ?, 0, 1, 0, 100, 0, 100, 0 FROM sample s "
+d.execute("INSERT INTO tag_sample SELECT s.id, ?, 0, 1, 0, 100, 0, 100, 0, 100, 100 FROM sample s "
           "JOIN process p ON p.id = s.process WHERE p.pid = 1004", (tag,))
 d.commit()
 PY
@@ -74,11 +75,12 @@ dom = open(sys.argv[1]).read()
 rep = json.load(open(sys.argv[2]))
 class P(HTMLParser):
     def __init__(self):
-        super().__init__(); self.tags = {}; self.polys = []; self.rows = 0; self.tbody = False
+        super().__init__(); self.tags = {}; self.polys = []; self.bands = []; self.rows = 0; self.tbody = False
     def handle_starttag(self, tag, attrs):
         self.tags[tag] = self.tags.get(tag, 0) + 1
         a = dict(attrs)
         if tag == "polyline": self.polys.append(a.get("points", ""))
+        if tag == "polygon" and a.get("class") == "band": self.bands.append(a.get("points", ""))
         if tag == "tbody": self.tbody = True
         if tag == "tr" and self.tbody: self.rows += 1
 p = P(); p.feed(dom)
@@ -93,6 +95,20 @@ if len(p.polys) < 2 * nproc:
 pairs = [len(re.findall(r"-?[\d.]+,-?[\d.]+", pts)) for pts in p.polys]
 if min(pairs) < 2 or sum(pairs) < 500:
     print("empty polylines:", pairs[:20]); bad = 1
+# One band per line (format 2 log), drawn before it: a step over each
+# interval, 2n lows then 2n highs back; the corner at the end of interval i
+# is at point i's time.  In SVG y grows downwards, so a low is at or below
+# (y >=) the line's point and a high at or above it.
+if len(p.bands) != len(p.polys):
+    print("bands: %d, lines: %d" % (len(p.bands), len(p.polys))); bad = 1
+num = lambda s: [tuple(map(float, xy.split(","))) for xy in s.split()]
+for band, line in zip(p.bands, p.polys):
+    b, l = num(band), num(line)
+    n = len(b) // 4
+    if len(l) >= 2 and n == len(l):
+        lows, highs = b[1:2 * n:2], b[2 * n:][::-1][1::2]
+        if any(lo[1] < pt[1] - 0.11 or hi[1] > pt[1] + 0.11 for lo, hi, pt in zip(lows, highs, l)):
+            print("a band does not hold its line"); bad = 1; break
 for tag in ("script", "img", "i", "iframe"):
     if p.tags.get(tag):
         print("injected <%s> in the DOM" % tag); bad = 1
@@ -101,7 +117,8 @@ if p.rows != rep["summary"]["series"]:
 for word in ("leak", "load", "warm-up", "steady", "unknown", "Pool totals", "Top tags"):
     if word not in dom:
         print("missing:", word); bad = 1
-print("svg=%d polylines=%d points=%d rows=%d" % (p.tags.get("svg", 0), len(p.polys), sum(pairs), p.rows))
+print("svg=%d polylines=%d bands=%d points=%d rows=%d" % (p.tags.get("svg", 0), len(p.polys),
+      len(p.bands), sum(pairs), p.rows))
 sys.exit(bad)
 PY
 echo "trend_html: ok ($SHOT)"

@@ -7,8 +7,10 @@ python3 "$PT_SRC/tests/trend_gen.py" "$T/log.db" --interval 5 >/dev/null || fail
 python3 - "$T/log.db" <<'PY' || fail "cannot zero the log"
 import sqlite3, sys
 d = sqlite3.connect(sys.argv[1])
-d.execute("UPDATE sample SET paged_bytes = 0, nonpaged_bytes = 0, paged_max = 0, nonpaged_max = 0")
-d.execute("UPDATE tag_sample SET bytes = 0, bytes_alloc = 0, bytes_freed = 0, allocs = 0, frees = 0")
+d.execute("UPDATE sample SET paged_bytes = 0, nonpaged_bytes = 0, paged_max = 0, nonpaged_max = 0, "
+          "paged_bytes_min = 0, paged_bytes_max = 0, nonpaged_bytes_min = 0, nonpaged_bytes_max = 0")
+d.execute("UPDATE tag_sample SET bytes = 0, bytes_alloc = 0, bytes_freed = 0, allocs = 0, frees = 0, "
+          "bytes_min = 0, bytes_max = 0")
 d.commit()
 PY
 "$POOLTAG" trend --html "$T/r.html" "$T/log.db" >/dev/null || fail "trend --html exited $?"

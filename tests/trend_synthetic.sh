@@ -35,7 +35,8 @@ for k, want in sorted(exp.items()):
 keys = {"tag", "tag_value", "total", "pool", "verdict", "why", "description", "samples",
         "span_s", "bytes_first", "bytes_last", "bytes_min", "bytes_max",
         "rate_bytes_per_hour", "rate_fit", "fit_r2", "never_decreased",
-        "hours_to_max", "pool_has_max", "alloc_correlation", "troughs"}
+        "hours_to_max", "pool_has_max", "alloc_correlation", "troughs",
+        "interval_extremes"}
 for s in got.values():
     if set(s) != keys:
         print("series keys differ:", sorted(set(s) ^ keys)); bad += 1; break
@@ -73,6 +74,19 @@ for iv in 2 10; do
     echo "== interval $iv s"
     check "$T/iv$iv.db" "$T/exp$iv.json"
 done
+# A log of format version 1 (no interval extremes) reads as before, and
+# says so: interval_extremes false (true in the version-2 logs above).
+python3 "$GEN" "$T/v1.db" --interval 5 --version 1 >"$T/expv1.json" || fail "gen --version 1"
+echo "== format version 1"
+check "$T/v1.db" "$T/expv1.json"
+python3 - "$T/out.json" "$T/iv2.db" "$POOLTAG" <<'PY' || fail "interval_extremes wrong"
+import json, subprocess, sys
+v1 = json.load(open(sys.argv[1]))
+v2 = json.loads(subprocess.run([sys.argv[3], "trend", "--json", sys.argv[2]],
+                               capture_output=True, check=True).stdout)
+ext = lambda o: {s["interval_extremes"] for p in o["processes"] for s in p["series"]}
+sys.exit(0 if ext(v1) == {False} and ext(v2) == {True} else 1)
+PY
 
 # Same verdicts whether the samples are in the database or its -wal file.
 python3 "$GEN" "$T/wal.db" --interval 5 --leave-wal >"$T/expwal.json" || fail "gen --leave-wal"

@@ -1,5 +1,5 @@
 /*
- * log.c — `pooltag log -o FILE.db [--interval T] [--max-size N] [--all]
+ * log.c — `pooltag log -o FILE.db [--interval T] [--sub T] [--max-size N] [--all]
  * [--duration T] PID...`: sample the counters of tagged processes into a
  * counter log (SQLite, docs/log-format.md) that `pooltag trend` reads.
  *
@@ -15,6 +15,16 @@
  * ticks it missed.  Sample times are CLOCK_REALTIME (the reading's
  * taken_ns).
  *
+ * Sub-sampling (issue 15): between two rounds the logger reads every
+ * target's flushed Bytes (ptr_cur_read: tagstat.cur and pool.cur, one
+ * pread, no pass over the shards) every --sub period and keeps each tag's
+ * and pool's lowest and highest (minmax.h, one bucket reset at each
+ * sample), so that every sample carries the extremes of its interval, not
+ * only the value at its instant: a load whose period is near a multiple of
+ * the interval would otherwise alias into a slow drift (sampled troughs
+ * that rise while the true ones return to zero).  The instant values stay
+ * the exact full reading; the extremes are clamped to hold them (logw.c).
+ *
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked and waited for with
  * sigtimedwait between rounds, so one arriving mid-round lets the round
  * finish; the logger then marks the open series 'logger stopped' and exits
@@ -24,6 +34,7 @@
  */
 #include "verbs.h"
 #include "logw.h"
+#include "minmax.h"
 #include "util.h"
 
 #include <errno.h>
@@ -41,13 +52,15 @@ static const char *VERB = "log";
 #define MIN_INTERVAL_NS (10 * NS_PER_MS)
 #define MAX_INTERVAL_NS (86400 * NS_PER_S)
 #define MAX_FAILS 3    /* consecutive failed readings of a live process */
+#define MIN_SUB_NS NS_PER_MS
+#define DEF_SUB_NS (50 * NS_PER_MS)
+#define DEF_SUB_DIV 20 /* default --sub: interval / 20, at most 50 ms     */
 
 static void usage(FILE *f)
 {
     fputs(
-        "Usage: pooltag log -o FILE.db [--interval T] [--max-size N] "
-        "[--duration T]\n"
-        "                   [--quiet] PID...\n"
+        "Usage: pooltag log -o FILE.db [--interval T] [--sub T] [--max-size N]\n"
+        "                   [--duration T] [--quiet] PID...\n"
         "       pooltag log -o FILE.db --all [options]\n"
         "\n"
         "Sample the pooltag counters of running processes into a counter log,\n"
@@ -75,6 +88,12 @@ static void usage(FILE *f)
         "  -a, --all           follow every tagged process of this user (all,\n"
         "                      for root), including ones that start later;\n"
         "                      runs until stopped or --duration ends it\n"
+        "  -s, --sub T         read each tag's bytes every T between samples\n"
+        "                      (cheaply: the flushed totals) and log the\n"
+        "                      lowest and highest of each interval with each\n"
+        "                      sample; default interval/20, at most 50ms; at\n"
+        "                      least 1ms; T >= --interval: no reads between\n"
+        "                      samples (the extremes are the sample's values)\n"
         "  -d, --duration T    stop after T (same units as --interval)\n"
         "  -q, --quiet         print nothing but errors\n"
         "  -h, --help          this text\n"
@@ -98,6 +117,8 @@ typedef struct target {
     int fails;
     char comm[17];
     uint64_t samples;
+    ptr_cur cur;       /* the cheap reading between samples             */
+    mm_track *mm;      /* its extremes since the previous sample         */
 } target;
 
 typedef struct logger {
@@ -108,6 +129,7 @@ typedef struct logger {
     int all, quiet;
     uint64_t samples, processes, deleted;
     int warned_small;
+    uint64_t subs;     /* cheap readings taken                            */
 } logger;
 
 static uint64_t mono_ns(void)
@@ -134,20 +156,36 @@ static target *add_target(logger *L, uint32_t pid, ptr_source *src)
         L->t = nt;
         L->cap = ncap;
     }
+    mm_track *mm = mm_new(1);
+    if (!mm)
+        return NULL;
     target *t = &L->t[L->n++];
     memset(t, 0, sizeof *t);
     t->pid = pid;
     t->src = src;
+    t->mm = mm;
     return t;
+}
+
+static void target_free(target *t)
+{
+    ptr_close(t->src);
+    t->src = NULL;
+    ptr_cur_free(&t->cur);
+    mm_free(t->mm);
+    t->mm = NULL;
 }
 
 /* Drop ended targets whose source is closed (their rows are written). */
 static void compact(logger *L)
 {
     size_t j = 0;
-    for (size_t i = 0; i < L->n; i++)
+    for (size_t i = 0; i < L->n; i++) {
         if (!L->t[i].ended || L->t[i].src)
             L->t[j++] = L->t[i];
+        else
+            target_free(&L->t[i]);
+    }
     L->n = j;
 }
 
@@ -248,7 +286,9 @@ static int round_once(logger *L, char *err, size_t errlen)
             }
         }
         if (r == 0)
-            r = logw_sample(L->db, t->row, &v, err, errlen);
+            r = logw_sample(L->db, t->row, &v, t->mm, err, errlen);
+        /* The next interval's extremes start after this reading. */
+        mm_rotate(t->mm);
         ptr_view_free(&v);
         if (r < 0)
             goto bad;
@@ -272,6 +312,22 @@ static int round_once(logger *L, char *err, size_t errlen)
 bad:
     logw_rollback(L->db);
     return -1;
+}
+
+/* Between rounds: fold each open target's flushed Bytes into its extremes.
+ * A target that cannot be read now is left to the next round (which ends
+ * its series if it is gone). */
+static void sub_round(logger *L)
+{
+    char err[256];
+    for (size_t i = 0; i < L->n; i++) {
+        target *t = &L->t[i];
+        if (t->ended || !t->src || !t->row)
+            continue;
+        if (ptr_cur_read(t->src, &t->cur, err, sizeof err) == 0 &&
+            mm_add(t->mm, &t->cur) == 0)
+            L->subs++;
+    }
 }
 
 static int open_targets(logger *L)
@@ -303,6 +359,26 @@ static int wait_until(const sigset_t *sigs, uint64_t until)
     }
 }
 
+/* Wait for the absolute monotonic time `until` like wait_until, reading
+ * the targets' flushed Bytes every `sub` on the way (a slow reading
+ * delays the next one, never the sample).  Returns 1 when a signal asks
+ * to stop. */
+static int wait_sub(logger *L, const sigset_t *sigs, uint64_t until, uint64_t sub)
+{
+    uint64_t at = mono_ns();
+    for (;;) {
+        at += sub;
+        if (at >= until)
+            return wait_until(sigs, until);
+        if (wait_until(sigs, at))
+            return 1;
+        sub_round(L);
+        uint64_t now = mono_ns();
+        if (now > at)
+            at = now;
+    }
+}
+
 int cmd_log(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -311,19 +387,20 @@ int cmd_log(int argc, char **argv)
         {"max-size", required_argument, NULL, 'm'},
         {"all", no_argument, NULL, 'a'},
         {"duration", required_argument, NULL, 'd'},
+        {"sub", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     logger L;
     const char *out = NULL;
-    uint64_t interval = 5 * NS_PER_S, cap = 0, duration = 0;
+    uint64_t interval = 5 * NS_PER_S, cap = 0, duration = 0, sub = 0;
     int c, status = PT_EXIT_USAGE;
     char err[1024];
 
     memset(&L, 0, sizeof L);
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:i:m:ad:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:i:m:ad:s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'i':
@@ -367,10 +444,31 @@ int cmd_log(int argc, char **argv)
                 return PT_EXIT_USAGE;
             }
             break;
+        case 's':
+            if (cli_parse_duration(optarg, &sub) < 0 || sub > MAX_INTERVAL_NS) {
+                cli_err(VERB,
+                        "bad --sub '%s': give seconds (0.05) or a unit: 5ms, "
+                        "50ms, 1s",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            if (sub < MIN_SUB_NS) {
+                cli_err(VERB, "--sub '%s' is too short: the minimum is 1ms",
+                        optarg);
+                return PT_EXIT_USAGE;
+            }
+            break;
         case 'q': L.quiet = 1; break;
         case 'h': usage(stdout); return PT_EXIT_OK;
         default: cli_opt_error(VERB, argv, c); return PT_EXIT_USAGE;
         }
+    }
+    if (!sub) {
+        sub = interval / DEF_SUB_DIV;
+        if (sub > DEF_SUB_NS)
+            sub = DEF_SUB_NS;
+        if (sub < MIN_SUB_NS)
+            sub = MIN_SUB_NS;
     }
     if (!out || !*out) {
         cli_err(VERB, "missing -o FILE.db: where to write the log (see "
@@ -483,7 +581,7 @@ int cmd_log(int argc, char **argv)
             wait_until(&sigs, end);
             break;
         }
-        if (wait_until(&sigs, next))
+        if (wait_sub(&L, &sigs, next, sub))
             break;
     }
 
@@ -514,15 +612,18 @@ int cmd_log(int argc, char **argv)
                      L.deleted);
         cli_err(VERB,
                 "wrote %" PRIu64 " sample%s of %" PRIu64 " process%s to %s%s; "
-                "a round took %.2f ms on average, %.2f ms at most",
+                "a round took %.2f ms on average, %.2f ms at most; %" PRIu64
+                " reading%s of the flushed bytes between samples (every "
+                "%g ms)",
                 L.samples, L.samples == 1 ? "" : "s", L.processes,
                 L.processes == 1 ? "" : "es", out, extra,
                 rounds ? (double)busy / (double)rounds / 1e6 : 0.0,
-                (double)worst / 1e6);
+                (double)worst / 1e6, L.subs, L.subs == 1 ? "" : "s",
+                (double)sub / 1e6);
     }
 done:
     for (size_t i = 0; i < L.n; i++)
-        ptr_close(L.t[i].src);
+        target_free(&L.t[i]);
     free(L.t);
     return status;
 }

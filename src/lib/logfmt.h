@@ -13,8 +13,14 @@
  * until it has one); a SUM counter becomes a column, and that is a new
  * format version.
  *
- * Changing anything here changes the format: bump LOGFMT_VERSION (logs of
- * another version are refused by both the writer and the reader).
+ * Changing anything here changes the format: bump LOGFMT_VERSION.  The
+ * writer appends only to a log of its own version; the reader reads every
+ * version from LOGFMT_VERSION_MIN (what an older version lacks is NULL in
+ * what it returns, logread.h).
+ *
+ * Version 2 (issue 15) added the lowest and highest Bytes of the interval
+ * ending at each sample: tag_sample.bytes_min/bytes_max and the pool
+ * totals' sample.paged_bytes_min/_max, nonpaged_bytes_min/_max.
  */
 #ifndef PT_LOGFMT_H
 #define PT_LOGFMT_H
@@ -24,17 +30,26 @@
 #include "pooltag.h"
 
 #define LOGFMT_APPLICATION_ID 1347701831 /* 0x50544C47, "PTLG"            */
-#define LOGFMT_VERSION 1                 /* PRAGMA user_version          */
+#define LOGFMT_VERSION 2                 /* PRAGMA user_version          */
+#define LOGFMT_VERSION_MIN 1             /* the oldest the reader reads  */
 
 /* The columns of each table, in table order (the reader selects them all
  * to check a log; the writer's CREATE TABLE below names the same). */
 #define LOGFMT_META_COLS "key, value"
 #define LOGFMT_PROCESS_COLS \
     "id, pid, start_ns, comm, exe, first_ns, last_ns, end_ns, end_reason"
-#define LOGFMT_SAMPLE_COLS                                                  \
+#define LOGFMT_SAMPLE_COLS_V1                                               \
     "id, process, t_ns, rss_kb, commit_kb, paged_bytes, nonpaged_bytes, "   \
     "paged_max, nonpaged_max, paged_failures, nonpaged_failures, errors"
+/* Version 2: the pool totals' lowest and highest Bytes of the interval
+ * that ends at the sample (paged_max stays the pool maximum, the limit). */
+#define LOGFMT_SAMPLE_MM_COLS                                               \
+    "paged_bytes_min, paged_bytes_max, nonpaged_bytes_min, nonpaged_bytes_max"
+#define LOGFMT_SAMPLE_COLS LOGFMT_SAMPLE_COLS_V1 ", " LOGFMT_SAMPLE_MM_COLS
 #define LOGFMT_TAG_SAMPLE_KEY_COLS "sample, tag, pool" /* then the counters */
+/* Version 2: after the counters, the tag's lowest and highest Bytes in the
+ * pool during the interval that ends at the sample. */
+#define LOGFMT_TAG_SAMPLE_MM_COLS "bytes_min, bytes_max"
 #define LOGFMT_TAG_COLS "tag, text, binary, description"
 
 /* The tables, in the order they are created: LOGFMT_CREATE_HEAD, then
@@ -55,13 +70,19 @@
     "  paged_bytes INTEGER NOT NULL, nonpaged_bytes INTEGER NOT NULL,\n"    \
     "  paged_max INTEGER NOT NULL, nonpaged_max INTEGER NOT NULL,\n"        \
     "  paged_failures INTEGER NOT NULL, nonpaged_failures INTEGER NOT NULL,\n" \
-    "  errors INTEGER NOT NULL);\n"                                         \
+    "  errors INTEGER NOT NULL,\n"                                          \
+    "  paged_bytes_min INTEGER NOT NULL, paged_bytes_max INTEGER NOT NULL,\n" \
+    "  nonpaged_bytes_min INTEGER NOT NULL,\n"                               \
+    "  nonpaged_bytes_max INTEGER NOT NULL);\n"                              \
     "CREATE INDEX sample_by_process ON sample(process, t_ns);\n"
 #define LOGFMT_CREATE_TAG_SAMPLE_HEAD                                       \
     "CREATE TABLE tag_sample(\n"                                            \
     "  sample INTEGER NOT NULL REFERENCES sample(id) ON DELETE CASCADE,\n"  \
     "  tag INTEGER NOT NULL, pool INTEGER NOT NULL,\n"
-    /* ... "  COUNTER INTEGER NOT NULL,\n" for each counter column ... */
+    /* ... "  COUNTER INTEGER NOT NULL,\n" for each counter column, then
+     * LOGFMT_CREATE_TAG_SAMPLE_MM ... */
+#define LOGFMT_CREATE_TAG_SAMPLE_MM                                         \
+    "  bytes_min INTEGER NOT NULL, bytes_max INTEGER NOT NULL,\n"
 #define LOGFMT_CREATE_TAG_SAMPLE_TAIL "  PRIMARY KEY(sample, tag, pool)) WITHOUT ROWID;\n"
 #define LOGFMT_CREATE_TAIL                                                  \
     "CREATE TABLE tag(\n"                                                   \

@@ -22,6 +22,9 @@
 #define LDB_MAX_POINTS 4096
 #define LDB_MAX_PROCS 4096
 #define LDB_MAX_TAGS 65536
+/* Points the fast walk of ldb_each_series may hold in memory (bytes):
+ * beyond it the series are read one at a time through a sorted query. */
+#define LDB_FAST_BYTES (64u << 20)
 
 typedef struct ldb_log ldb_log;
 
@@ -64,6 +67,7 @@ typedef struct ldb_samples {
                                     * ldb_each_series                      */
     double pool_max[PT_POOL_COUNT]; /* at the last sample, 0 = none        */
     double rss_kb;        /* at the last sample                            */
+    int ids_in_time;      /* sample ids grow with time (logread.c)         */
     /* private: ids sorted for lookup */
     int64_t *sorted_id;
     uint32_t *sorted_ix;

@@ -26,6 +26,7 @@
 #include "logw.h"
 #include "logfmt.h"
 #include "logread.h"
+#include "minmax.h"
 
 #include "util.h"
 
@@ -64,8 +65,10 @@ static const char *const SQL[ST_COUNT] = {
                    "last_ns) VALUES(?1, ?2, ?3, ?4, ?5, ?5)",
     [ST_SAMPLE] = "INSERT INTO sample(process, t_ns, rss_kb, commit_kb, "
                   "paged_bytes, nonpaged_bytes, paged_max, nonpaged_max, "
-                  "paged_failures, nonpaged_failures, errors) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                  "paged_failures, nonpaged_failures, errors, "
+                  LOGFMT_SAMPLE_MM_COLS ") "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                  "?13, ?14, ?15)",
     /* ST_TAGSAMPLE: made by tag_sample_sql from the counter columns. */
     [ST_LAST] = "UPDATE process SET last_ns = ?2 WHERE id = ?1",
     [ST_END] = "UPDATE process SET end_ns = ?2, end_reason = ?3 WHERE id = ?1",
@@ -155,12 +158,16 @@ int logw_check(const char *path, char *err, size_t errlen)
                     "(application_id %" PRIu32 "): it was left alone; choose "
                     "another file",
                     path, app);
+    /* An older log is not upgraded: its rows would lack the columns of
+     * this version (and older pooltags could no longer read it). */
     if (ver != LOGFMT_VERSION)
         return fail(err, errlen,
                     "%s is a pooltag log of format version %" PRIu32
-                    "; this pooltag writes version %d: it was left alone; "
-                    "choose another file",
-                    path, ver, LOGFMT_VERSION);
+                    "; this pooltag writes version %d: it was left alone "
+                    "(pooltag trend %s); choose another file",
+                    path, ver, LOGFMT_VERSION,
+                    ver >= LOGFMT_VERSION_MIN && ver < LOGFMT_VERSION
+                        ? "still reads it" : "cannot read it");
     if (access(path, W_OK) < 0)
         return fail(err, errlen, "cannot append to %s: %s", path,
                     strerror(errno));
@@ -253,10 +260,12 @@ static void append(char *buf, const char *s)
 }
 
 /*
- * The SQL of tag_sample from its counter columns (logfmt.h): create, its
- * CREATE TABLE; insert, the INSERT of one row, where a tag value listed
- * twice in one reading (a program's own 'Ovfl' and the overflow entry)
- * adds up instead of failing the round.
+ * The SQL of tag_sample from its counter columns (logfmt.h) and the
+ * interval's bytes_min, bytes_max: create, its CREATE TABLE; insert, the
+ * INSERT of one row, where a tag value listed twice in one reading (a
+ * program's own 'Ovfl' and the overflow entry) adds up instead of failing
+ * the round (the sums of the two minima and maxima still bound the sum of
+ * the two Bytes).
  */
 static void tag_sample_sql(char create[SQL_MAX], char insert[SQL_MAX])
 {
@@ -270,15 +279,17 @@ static void tag_sample_sql(char create[SQL_MAX], char insert[SQL_MAX])
         snprintf(part, sizeof part, ", %s", logfmt_tag_counters[i]);
         append(insert, part);
     }
+    append(create, LOGFMT_CREATE_TAG_SAMPLE_MM);
     append(create, LOGFMT_CREATE_TAG_SAMPLE_TAIL);
-    append(insert, ") VALUES(?1, ?2, ?3");
-    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
+    append(insert, ", " LOGFMT_TAG_SAMPLE_MM_COLS ") VALUES(?1, ?2, ?3");
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS + 2; i++) {
         snprintf(part, sizeof part, ", ?%zu", i + 4);
         append(insert, part);
     }
     append(insert, ") ON CONFLICT(" LOGFMT_TAG_SAMPLE_KEY_COLS ") DO UPDATE SET ");
-    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS; i++) {
-        const char *c = logfmt_tag_counters[i];
+    for (size_t i = 0; i < LOGFMT_TAG_NCOUNTERS + 2; i++) {
+        const char *c = i < LOGFMT_TAG_NCOUNTERS ? logfmt_tag_counters[i]
+                        : i == LOGFMT_TAG_NCOUNTERS ? "bytes_min" : "bytes_max";
         snprintf(part, sizeof part, "%s%s = %s + excluded.%s", i ? ", " : "", c, c, c);
         append(insert, part);
     }
@@ -593,11 +604,12 @@ static int name_tag(logw *d, const ptr_view *v, const pt_tag_info *t, char *err,
     return 0;
 }
 
-int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
-                 size_t errlen)
+int logw_sample(logw *d, int64_t id, const ptr_view *v, const mm_track *mm,
+                char *err, size_t errlen)
 {
     sqlite3_stmt *s = d->st[ST_SAMPLE];
     const ptr_pool *pp = &v->pool[PT_PAGED], *np = &v->pool[PT_NONPAGED];
+    int64_t lo, hi;
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, i64(v->taken_ns));
     sqlite3_bind_int64(s, 3, i64(v->proc.valid ? v->proc.rss_kb : 0));
@@ -609,6 +621,13 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
     sqlite3_bind_int64(s, 9, i64(pp->failures));
     sqlite3_bind_int64(s, 10, i64(np->failures));
     sqlite3_bind_int64(s, 11, i64(v->errors_total));
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        const ptr_pool *pl = &v->pool[p];
+        mm_clamp(mm && mm_pool(mm, p, &lo, &hi),
+                 (int64_t)(pl->bytes_alloc - pl->bytes_freed), &lo, &hi);
+        sqlite3_bind_int64(s, 12 + 2 * p, lo);
+        sqlite3_bind_int64(s, 13 + 2 * p, hi);
+    }
     if (step_done(d, s, err, errlen) < 0)
         return -1;
     int64_t sid = sqlite3_last_insert_rowid(d->db);
@@ -633,6 +652,12 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, char *err,
                 sqlite3_bind_int64(s, (int)k + 4,
                                    strcmp(logfmt_tag_counters[k], "bytes") == 0
                                        ? (int64_t)val[k] : i64(val[k]));
+            /* The interval's extremes, clamped to hold the exact Bytes. */
+            mm_clamp(mm && mm_tag(mm, t->tag, !!(t->flags & PT_TAGINFO_OVERFLOW), p,
+                                  &lo, &hi),
+                     (int64_t)(c->bytes_alloc - c->bytes_freed), &lo, &hi);
+            sqlite3_bind_int64(s, (int)LOGFMT_TAG_NCOUNTERS + 4, lo);
+            sqlite3_bind_int64(s, (int)LOGFMT_TAG_NCOUNTERS + 5, hi);
             if (step_done(d, s, err, errlen) < 0)
                 return -1;
         }

@@ -48,9 +48,13 @@ void logw_rollback(logw *db);
 int logw_process(logw *db, const ptr_view *v, int64_t *id, char *err,
                   size_t errlen);
 /* One sample of process `id` (with its tag rows and tag names).  Call
- * cli_use_modules(v) first so that ptdb_lookup names automatic tags. */
-int logw_sample(logw *db, int64_t id, const ptr_view *v, char *err,
-                 size_t errlen);
+ * cli_use_modules(v) first so that ptdb_lookup names automatic tags.  mm:
+ * the lowest and highest flushed Bytes since the previous sample (minmax.h),
+ * or NULL; the extremes written are clamped to hold the exact values of v
+ * (without mm they are those values). */
+struct mm_track;
+int logw_sample(logw *db, int64_t id, const ptr_view *v,
+                const struct mm_track *mm, char *err, size_t errlen);
 /* The end of a process's series. */
 int logw_end(logw *db, int64_t id, uint64_t end_ns, const char *reason,
               char *err, size_t errlen);

@@ -21,6 +21,7 @@ typedef struct tr_row {
     uint32_t tag;
     int pool;                /* 0 paged, 1 nonpaged                       */
     int total;               /* the pool total of the process, not a tag  */
+    int extremes;            /* judged with the interval minima/maxima   */
     vd_result r;
 } tr_row;
 

@@ -6,7 +6,11 @@
  * the browser refuse any that crept in).  Sections: the log, a chart of
  * the pool totals of each process (after perfmon's Pool Paged Bytes / Pool
  * Nonpaged Bytes), one chart per top tag (leaks by rate, then the largest),
- * and the verdict table with the evidence.  Every string that comes from
+ * and the verdict table with the evidence.  A series whose log carries
+ * each interval's lowest and highest bytes (format version 2) is drawn
+ * over a band between them: what the samples' instants miss (a load
+ * whose troughs fall between samples) shows as the band reaching down.
+ * Every string that comes from
  * the log (tag text, comm, exe, host, descriptions) goes through esc().
  */
 #include "trend.h"
@@ -51,6 +55,7 @@ typedef struct line_data {
     const double *t, *y;
     size_t n;
     int dashed;
+    const double *lo, *hi;   /* the interval extremes (a band), or NULL */
 } line_data;
 
 /* A round step near range/ticks: 1, 2, 5 × 10^k (bytes: 2^k looks odd). */
@@ -72,6 +77,8 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
                 tmax = lines[k].t[i];
             if (lines[k].y[i] > ymax)
                 ymax = lines[k].y[i];
+            if (lines[k].hi && lines[k].hi[i] > ymax)
+                ymax = lines[k].hi[i];
         }
     int show_cap = cap > 0 && cap <= 2 * ymax;
     if (show_cap && cap > ymax)
@@ -119,6 +126,25 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
                    "class=\"cap\"/><text x=\"%.0f\" y=\"%.1f\" class=\"caplab\">"
                    "pool maximum</text>\n", ML, ML + pw, py, py, ML + pw - 4, py - 4);
     }
+    /* The bands first, under every line.  Point i's extremes are those of
+     * the interval (t[i-1], t[i]], so the band is a step over it: lows
+     * left to right, then highs back, two corners per interval. */
+    for (size_t k = 0; k < nlines; k++) {
+        const line_data *l = &lines[k];
+        if (l->n == 0 || !l->lo || !l->hi)
+            continue;
+        fprintf(f, "<polygon class=\"band\" fill=\"%s\" points=\"", l->color);
+        for (size_t j = 0; j < 4 * l->n; j++) {
+            int high = j >= 2 * l->n;
+            size_t c = high ? 4 * l->n - 1 - j : j;  /* corner, left to right */
+            size_t i = c / 2;
+            double x = c % 2 || i == 0 ? l->t[i] : l->t[i - 1];
+            double v = high ? l->hi[i] : l->lo[i];
+            fprintf(f, "%s%.1f,%.1f", j ? " " : "", ML + x / tmax * pw,
+                    MT + ph - fmax(v, 0) / ytop * ph);
+        }
+        fputs("\"/>\n", f);
+    }
     for (size_t k = 0; k < nlines; k++) {
         const line_data *l = &lines[k];
         if (l->n == 0)
@@ -152,23 +178,43 @@ static void chart(FILE *f, const char *title_html_id, const line_data *lines,
 /* ---- points of one tag series ----------------------------------------- */
 
 typedef struct grab {
-    double *t, *y;
+    double *t, *y, *lo, *hi;   /* lo, hi: NULL without extremes */
     size_t n;
 } grab;
+
+static void grab_free(grab *g)
+{
+    free(g->t);
+    free(g->y);
+    free(g->lo);
+    free(g->hi);
+    memset(g, 0, sizeof *g);
+}
+
+/* A copy of src[0..n), or NULL (when src is NULL, or out of memory: *bad). */
+static double *copy_of(const double *src, size_t n, int *bad)
+{
+    if (!src)
+        return NULL;
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        *bad = 1;
+    else
+        memcpy(p, src, n * sizeof *p);
+    return p;
+}
 
 static int grab_series(void *arg, const ldb_series *se)
 {
     grab *g = arg;
-    free(g->t);
-    free(g->y);
-    g->t = malloc((se->n ? se->n : 1) * sizeof *g->t);
-    g->y = malloc((se->n ? se->n : 1) * sizeof *g->y);
-    if (!g->t || !g->y)
-        return -1;
-    memcpy(g->t, se->t, se->n * sizeof *g->t);
-    memcpy(g->y, se->bytes, se->n * sizeof *g->y);
+    int bad = 0;
+    grab_free(g);
+    g->t = copy_of(se->t, se->n, &bad);
+    g->y = copy_of(se->bytes, se->n, &bad);
+    g->lo = copy_of(se->bytes_min, se->n, &bad);
+    g->hi = copy_of(se->bytes_max, se->n, &bad);
     g->n = se->n;
-    return 0;
+    return bad || !g->t || !g->y ? -1 : 0;
 }
 
 /* ---- pieces of the page ------------------------------------------------ */
@@ -220,6 +266,7 @@ static const char CSS[] =
     ".plot{fill:#fafafa;stroke:#bbb}.grid{stroke:#e3e3e3;stroke-width:1}"
     ".ylab{font-size:11px;text-anchor:end;fill:#555}"
     ".xlab{font-size:11px;text-anchor:middle;fill:#555}"
+    ".band{fill-opacity:.18;stroke:none}"
     ".leg{font-size:12px;fill:#222}.cap{stroke:#c62828;stroke-dasharray:3 3}"
     ".caplab{font-size:11px;fill:#c62828;text-anchor:end}"
     "table{border-collapse:collapse;margin-top:8px}"
@@ -264,7 +311,10 @@ static void page_head(FILE *f, const tr_report *rep)
 static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
 {
     fputs("<h2>Pool totals</h2>\n<p class=\"note\">Bytes in use per pool, "
-          "like perfmon's Pool Paged Bytes and Pool Nonpaged Bytes.</p>\n", f);
+          "like perfmon's Pool Paged Bytes and Pool Nonpaged Bytes. The line "
+          "joins the samples; the shaded band behind it spans the lowest to "
+          "the highest bytes of each interval between samples (logs of "
+          "format 2).</p>\n", f);
     for (size_t i = 0; i < rep->nprocs && i < TR_PROC_CHARTS; i++) {
         const tr_proc *tp = &rep->procs[i];
         const ldb_proc *p = ldb_proc_at(rep->db, tp->index);
@@ -293,8 +343,8 @@ static int totals_section(FILE *f, const tr_report *rep, char *err, size_t size)
                      tr_pool_name(q), v);
         }
         line_data lines[2] = {
-            {lab[0], "#1e88e5", s.t, s.bytes[0], s.n, 0},
-            {lab[1], "#8e24aa", s.t, s.bytes[1], s.n, 1},
+            {lab[0], "#1e88e5", s.t, s.bytes[0], s.n, 0, s.bytes_min[0], s.bytes_max[0]},
+            {lab[1], "#8e24aa", s.t, s.bytes[1], s.n, 1, s.bytes_min[1], s.bytes_max[1]},
         };
         double cap = fmax(s.pool_max[0], s.pool_max[1]);
         chart(f, id, lines, 2, cap);
@@ -375,11 +425,10 @@ static int tags_section(FILE *f, const tr_report *rep, char *err, size_t size)
             }
             fputs("</span></h3>\n", f);
             snprintf(lab, sizeof lab, "%s %s", tag, tr_pool_name(row->pool));
-            line_data line = {lab, vcolor[row->r.verdict], g.t, g.y, g.n, 0};
+            line_data line = {lab, vcolor[row->r.verdict], g.t, g.y, g.n, 0, g.lo, g.hi};
             chart(f, id, &line, 1, 0);
         }
-        free(g.t);
-        free(g.y);
+        grab_free(&g);
         ldb_samples_free(&s);
     }
     free(idx);

@@ -114,9 +114,11 @@ static int on_series(void *arg, const ldb_series *se)
         return 0;
     const ldb_samples *s = w->s;
     vd_input in = {.t = se->t, .y = se->bytes, .allocs = se->allocs, .n = se->n,
+                   .ymin = se->bytes_min, .ymax = se->bytes_max,
                    .pool_max = s->pool_max[se->pool],
                    .pool_now = s->bytes[se->pool][s->n - 1]};
-    tr_row row = {.proc = w->proc, .tag = se->tag, .pool = se->pool};
+    tr_row row = {.proc = w->proc, .tag = se->tag, .pool = se->pool,
+                  .extremes = se->bytes_min != NULL};
     vd_judge(&in, &row.r);
     return add_row(w->rep, &row, w->err, w->errsize) ? -2 : 0;
 }
@@ -220,9 +222,11 @@ int tr_collect(tr_report *rep, ldb_log *db, const char *path, const char *tagpat
         if (rc == 0 && !tagpat) {
             for (int q = 0; q < PT_POOL_COUNT && rc == 0; q++) {
                 vd_input in = {.t = s.t, .y = s.bytes[q], .allocs = s.allocs[q],
+                               .ymin = s.bytes_min[q], .ymax = s.bytes_max[q],
                                .n = s.n, .pool_max = s.pool_max[q],
                                .pool_now = s.bytes[q][s.n - 1]};
-                tr_row row = {.proc = i, .pool = q, .total = 1};
+                tr_row row = {.proc = i, .pool = q, .total = 1,
+                              .extremes = s.bytes_min[q] != NULL};
                 vd_judge(&in, &row.r);
                 pool_from_tags(rep, first_row, &in, &row);
                 rc = add_row(rep, &row, err, errsize);
@@ -399,6 +403,9 @@ static void emit_series(emitter *e, const tr_report *rep, const tr_row *row)
     emit_kv_str(e, "rate_fit", r->fit);
     emit_kv_bool(e, "pool_has_max", !isnan(r->hours_to_max));
     emit_kv_i64(e, "troughs", r->troughs);
+    /* The verdict saw each interval's lowest and highest bytes (a log of
+     * format version 2), not only the samples' instants. */
+    emit_kv_bool(e, "interval_extremes", row->extremes);
     emit_row_end(e);
 }
 

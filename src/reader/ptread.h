@@ -176,6 +176,27 @@ int ptr_proc_owned_by(uint32_t pid, uid_t uid);
 /* Raw copy of the segment image as last read, used by `pooltag snap`.
  * Points into the source; valid until the next ptr_read or ptr_close. */
 const void *ptr_raw(const ptr_source *s, size_t *len);
+/*
+ * The cheap reading (curread.c): each tag entry's flushed Bytes
+ * (tagstat.cur, segment.h invariant 6: within the tag's grain per thread
+ * of the exact Bytes) and the pools' flushed totals, read with one pread
+ * and no pass over the shards, for readers that sample many times a
+ * second between full readings.  The layout is the one of the source's
+ * last ptr_read (call it first).  Entry i names tag key[i] (0: empty;
+ * entry n - 1 is the overflow entry).  Arrays are reused from call to
+ * call; ptr_cur_free releases them.
+ */
+typedef struct ptr_cur {
+    size_t n;                        /* entries: max_tags + 1            */
+    uint32_t *key;                   /* tag of each entry, 0 = empty     */
+    int64_t (*cur)[PT_POOL_COUNT];   /* flushed Bytes per entry and pool */
+    int64_t pool[PT_POOL_COUNT];     /* the pools' flushed totals        */
+    char *buf;                       /* private                          */
+    size_t cap;
+} ptr_cur;
+int ptr_cur_read(ptr_source *s, ptr_cur *c, char *err, size_t errlen);
+void ptr_cur_free(ptr_cur *c);
+
 /* Process figures read with the last reading (live) or stored (snapshot). */
 const ptr_proc *ptr_proc_info(const ptr_source *s);
 
