@@ -604,7 +604,19 @@ static int name_tag(logw *d, const ptr_view *v, const pt_tag_info *t, char *err,
     return 0;
 }
 
-int logw_sample(logw *d, int64_t id, const ptr_view *v, const mm_track *mm,
+/* The interval's extremes of an exact value `now`: the flushed totals'
+ * (have: found in mm), snapped to the exact ends where they cannot be told
+ * from the lag (mm_snap), else clamped to hold now. */
+static void extremes(const ptr_view *v, int have, int have_prev, int64_t prev, int64_t now,
+                     int64_t *lo, int64_t *hi)
+{
+    if (have && have_prev)
+        mm_snap(1, prev, now, mm_bound(v, prev, now), lo, hi);
+    else
+        mm_clamp(have, now, lo, hi);
+}
+
+int logw_sample(logw *d, int64_t id, const ptr_view *v, mm_track *mm,
                 char *err, size_t errlen)
 {
     sqlite3_stmt *s = d->st[ST_SAMPLE];
@@ -621,10 +633,15 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, const mm_track *mm,
     sqlite3_bind_int64(s, 9, i64(pp->failures));
     sqlite3_bind_int64(s, 10, i64(np->failures));
     sqlite3_bind_int64(s, 11, i64(v->errors_total));
+    int64_t prev;
     for (int p = 0; p < PT_POOL_COUNT; p++) {
         const ptr_pool *pl = &v->pool[p];
-        mm_clamp(mm && mm_pool(mm, p, &lo, &hi),
-                 (int64_t)(pl->bytes_alloc - pl->bytes_freed), &lo, &hi);
+        int64_t now = (int64_t)(pl->bytes_alloc - pl->bytes_freed);
+        int have = mm && mm_pool(mm, p, &lo, &hi);
+        int have_prev = mm && mm_prev_pool(mm, p, &prev); /* (before prev is passed) */
+        extremes(v, have, have_prev, prev, now, &lo, &hi);
+        if (mm)
+            mm_prev_set_pool(mm, p, now);
         sqlite3_bind_int64(s, 12 + 2 * p, lo);
         sqlite3_bind_int64(s, 13 + 2 * p, hi);
     }
@@ -652,10 +669,14 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, const mm_track *mm,
                 sqlite3_bind_int64(s, (int)k + 4,
                                    strcmp(logfmt_tag_counters[k], "bytes") == 0
                                        ? (int64_t)val[k] : i64(val[k]));
-            /* The interval's extremes, clamped to hold the exact Bytes. */
-            mm_clamp(mm && mm_tag(mm, t->tag, !!(t->flags & PT_TAGINFO_OVERFLOW), p,
-                                  &lo, &hi),
-                     (int64_t)(c->bytes_alloc - c->bytes_freed), &lo, &hi);
+            /* The interval's extremes, holding the exact Bytes. */
+            int ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
+            int64_t now = (int64_t)(c->bytes_alloc - c->bytes_freed);
+            int have = mm && mm_tag(mm, t->tag, ovf, p, &lo, &hi);
+            int have_prev = mm && mm_prev_tag(mm, t->tag, ovf, p, &prev);
+            extremes(v, have, have_prev, prev, now, &lo, &hi);
+            if (mm && mm_prev_set(mm, t->tag, ovf, p, now) < 0)
+                return fail(err, errlen, "out of memory");
             sqlite3_bind_int64(s, (int)LOGFMT_TAG_NCOUNTERS + 4, lo);
             sqlite3_bind_int64(s, (int)LOGFMT_TAG_NCOUNTERS + 5, hi);
             if (step_done(d, s, err, errlen) < 0)
@@ -665,6 +686,8 @@ int logw_sample(logw *d, int64_t id, const ptr_view *v, const mm_track *mm,
             return -1;
     }
 
+    if (mm)
+        mm_prev_commit(mm);
     s = d->st[ST_LAST];
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, i64(v->taken_ns));

@@ -50,11 +50,13 @@ int logw_process(logw *db, const ptr_view *v, int64_t *id, char *err,
 /* One sample of process `id` (with its tag rows and tag names).  Call
  * cli_use_modules(v) first so that ptdb_lookup names automatic tags.  mm:
  * the lowest and highest flushed Bytes since the previous sample (minmax.h),
- * or NULL; the extremes written are clamped to hold the exact values of v
- * (without mm they are those values). */
+ * or NULL; the extremes written leave out what the flushed totals' lag
+ * cannot tell from the exact values at the interval's ends (mm_snap) and
+ * hold the exact values of v (without mm they are those values); mm then
+ * keeps v's exact values as the next interval's start. */
 struct mm_track;
 int logw_sample(logw *db, int64_t id, const ptr_view *v,
-                const struct mm_track *mm, char *err, size_t errlen);
+                struct mm_track *mm, char *err, size_t errlen);
 /* The end of a process's series. */
 int logw_end(logw *db, int64_t id, uint64_t end_ns, const char *reason,
               char *err, size_t errlen);

@@ -23,6 +23,12 @@ typedef struct mm_key {
     uint32_t tag, index;
 } mm_key;
 
+typedef struct mm_prev {
+    uint32_t tag;
+    uint32_t kind; /* pool, | 2 for the overflow entry */
+    int64_t v;
+} mm_prev;
+
 struct mm_track {
     unsigned nb, cur;          /* buckets, the current one                  */
     size_t n;                  /* entries (0 until the first reading)       */
@@ -31,6 +37,11 @@ struct mm_track {
     uint64_t readings[MM_MAX_BUCKETS]; /* per bucket                        */
     mm_key *keys;              /* sorted by tag, entries 0 .. n - 2         */
     size_t nkeys;
+    mm_prev *prev, *next;      /* the previous sample's exact Bytes (sorted)
+                                  and this one's, being recorded            */
+    size_t nprev, nnext, capnext;
+    int64_t prev_pool[PT_POOL_COUNT], next_pool[PT_POOL_COUNT];
+    int have_prev_pool, have_next_pool;
 };
 
 static void empty(mm_pair *p, size_t count)
@@ -57,6 +68,8 @@ void mm_free(mm_track *m)
         return;
     free(m->e);
     free(m->keys);
+    free(m->prev);
+    free(m->next);
     free(m);
 }
 
@@ -180,4 +193,95 @@ int mm_pool(const mm_track *m, int pool, int64_t *lo, int64_t *hi)
     if (pool < 0 || pool >= PT_POOL_COUNT)
         return 0;
     return over_buckets(m, &m->pool[0][0], pool, lo, hi);
+}
+
+int64_t mm_bound(const ptr_view *v, int64_t a, int64_t b)
+{
+    uint64_t x = a < 0 ? 0 - (uint64_t)a : (uint64_t)a;
+    uint64_t y = b < 0 ? 0 - (uint64_t)b : (uint64_t)b;
+    uint64_t g = (x > y ? x : y) / 32;
+    if (g < v->peak_grain)
+        g = v->peak_grain;
+    uint64_t live = v->threads_started >= v->threads_exited
+                        ? v->threads_started - v->threads_exited : 0;
+    uint64_t threads = live + 1; /* (and the shared shard's users) */
+    if (threads > 4096)
+        threads = 4096;
+    uint64_t r = g * threads;
+    return r > (uint64_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)r;
+}
+
+void mm_snap(int have, int64_t start, int64_t end, int64_t bound, int64_t *lo, int64_t *hi)
+{
+    if (have) {
+        int64_t a = start < end ? start : end, b = start < end ? end : start;
+        if (*lo >= a - bound)
+            *lo = a;
+        if (*hi <= b + bound)
+            *hi = b;
+    }
+    mm_clamp(have, end, lo, hi);
+}
+
+static int prev_cmp(const void *x, const void *y)
+{
+    const mm_prev *a = x, *b = y;
+    if (a->tag != b->tag)
+        return a->tag < b->tag ? -1 : 1;
+    return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+int mm_prev_tag(const mm_track *m, uint32_t tag, int overflow, int pool, int64_t *v)
+{
+    mm_prev key = {tag, (uint32_t)pool | (overflow ? 2u : 0u), 0};
+    const mm_prev *p = m->nprev ? bsearch(&key, m->prev, m->nprev, sizeof key, prev_cmp) : NULL;
+    if (!p)
+        return 0;
+    *v = p->v;
+    return 1;
+}
+
+int mm_prev_pool(const mm_track *m, int pool, int64_t *v)
+{
+    if (!m->have_prev_pool || pool < 0 || pool >= PT_POOL_COUNT)
+        return 0;
+    *v = m->prev_pool[pool];
+    return 1;
+}
+
+int mm_prev_set(mm_track *m, uint32_t tag, int overflow, int pool, int64_t v)
+{
+    if (m->nnext == m->capnext) {
+        size_t cap = m->capnext ? 2 * m->capnext : 64;
+        mm_prev *n = realloc(m->next, cap * sizeof *n);
+        if (!n)
+            return -1;
+        m->next = n;
+        m->capnext = cap;
+    }
+    m->next[m->nnext++] = (mm_prev){tag, (uint32_t)pool | (overflow ? 2u : 0u), v};
+    return 0;
+}
+
+void mm_prev_set_pool(mm_track *m, int pool, int64_t v)
+{
+    if (pool >= 0 && pool < PT_POOL_COUNT) {
+        m->next_pool[pool] = v;
+        m->have_next_pool = 1;
+    }
+}
+
+void mm_prev_commit(mm_track *m)
+{
+    qsort(m->next, m->nnext, sizeof *m->next, prev_cmp);
+    mm_prev *t = m->prev;
+    size_t cap = m->nprev;
+    m->prev = m->next;
+    m->nprev = m->nnext;
+    m->next = t;
+    m->capnext = t ? cap : 0;
+    m->nnext = 0;
+    memcpy(m->prev_pool, m->next_pool, sizeof m->prev_pool);
+    m->have_prev_pool = m->have_next_pool;
+    m->have_next_pool = 0;
 }

@@ -43,6 +43,27 @@ int mm_tag(const mm_track *m, uint32_t tag, int overflow, int pool, int64_t *lo,
 /* The same for a pool's total. */
 int mm_pool(const mm_track *m, int pool, int64_t *lo, int64_t *hi);
 
+/* How far a flushed total may lie from the exact Bytes of a tag whose
+ * exact values are a and b (segment.h invariant 6): each live thread
+ * holds back less than its grain, max(peak_grain, 1/32 of the Bytes). */
+int64_t mm_bound(const ptr_view *v, int64_t a, int64_t b);
+
+/* The logged extremes of an interval that starts just after the exact
+ * value `start` (the previous sample's) and ends at the exact value `end`:
+ * a dip or peak of the flushed totals within `bound` of the exact ends
+ * cannot be told from their lag, so it is left out ([*lo, *hi] become the
+ * ends there); one beyond it is kept.  Then clamped to hold end. */
+void mm_snap(int have, int64_t start, int64_t end, int64_t bound, int64_t *lo, int64_t *hi);
+
+/* The previous sample's exact Bytes of tag/pool (0: none), and the pools'
+ * totals; mm_prev_set records this sample's, which mm_prev_commit makes
+ * the previous ones (once per sample, after every set). */
+int mm_prev_tag(const mm_track *m, uint32_t tag, int overflow, int pool, int64_t *v);
+int mm_prev_pool(const mm_track *m, int pool, int64_t *v);
+int mm_prev_set(mm_track *m, uint32_t tag, int overflow, int pool, int64_t v);
+void mm_prev_set_pool(mm_track *m, int pool, int64_t v);
+void mm_prev_commit(mm_track *m);
+
 /* Clamp [*lo, *hi] so that it holds the exact value v (the caller's exact
  * reading at the sample, which belongs to the interval): the logged
  * extremes always satisfy lo <= v <= hi.  have == 0: [v, v]. */

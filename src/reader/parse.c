@@ -298,6 +298,7 @@ int ptr_parse(const void *buf, size_t len, ptr_view *v, char *err,
     v->start_ns = h.start_ns;
     v->errors_total = h.errors_total;
     v->threads_started = h.threads_started;
+    v->peak_grain = h.peak_grain;
     v->threads_exited = h.threads_exited;
     memcpy(v->comm, h.comm, sizeof h.comm);
     v->comm[sizeof h.comm] = 0;

@@ -57,6 +57,7 @@ typedef struct ptr_view {
     uint64_t taken_ns;    /* when this reading was taken                   */
     uint64_t errors_total;
     uint64_t threads_started, threads_exited;
+    uint64_t peak_grain;  /* the runtime's smallest flush grain (invariant 6) */
     char comm[17];
     char exe[257];
     ptr_pool pool[PT_POOL_COUNT];
