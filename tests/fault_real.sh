@@ -39,13 +39,18 @@ cmp -s "$T/py1" "$T/fi.out" || fail "python3, same seed: $(cat "$T/py1") then $(
 cat >"$T/fk.py" <<'PY'
 import os, time
 pid = os.fork()
-time.sleep(0.8)
 who = "child" if pid == 0 else "parent"
+# (the lines are made before the failures start, and each is one write:
+# print under injected failures could itself fail or write in pieces that
+# the other process's interleave)
+ok = (who + " allocated\n").encode()
+bad = (who + " MemoryError\n").encode()
+time.sleep(0.8)
 try:
     x = bytearray(100000)
-    print(who, "allocated", flush=True)
+    os.write(1, ok)
 except MemoryError:
-    print(who, "MemoryError", flush=True)
+    os.write(1, bad)
 if pid:
     os.waitpid(pid, 0)
 PY
