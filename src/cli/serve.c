@@ -501,6 +501,17 @@ static int open_listen(const char *spec, char *url, size_t urlsz)
 
 /* ---------------------------------------------------------------------- */
 
+/* A duration option's value within [lo, hi]; else the one-line error. */
+static int duration_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+                        const char *range, uint64_t *ns)
+{
+    if (cli_parse_duration(arg, ns) < 0 || *ns < lo || *ns > hi) {
+        cli_err(VERB, "%s wants a duration %s, not '%s'", opt, range, arg);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -535,23 +546,15 @@ int cmd_serve(int argc, char **argv)
         case 'a': all_users = 1; break;
         case 'w':
             window_arg = optarg;
-            if (cli_parse_duration(optarg, &window) < 0 || window < MIN_WINDOW_NS ||
-                window > MAX_WINDOW_NS) {
-                cli_err(VERB, "--window wants a duration from 1s to 24h (e.g. 60s, "
-                              "5m), not '%s'",
-                        optarg);
+            if (duration_opt("--window", optarg, MIN_WINDOW_NS, MAX_WINDOW_NS,
+                             "from 1s to 24h (e.g. 60s, 5m)", &window) < 0)
                 return PT_EXIT_USAGE;
-            }
             break;
         case 's':
             sub_arg = optarg;
-            if (cli_parse_duration(optarg, &sub) < 0 || sub < MIN_SUB_NS ||
-                sub > MAX_SUB_NS) {
-                cli_err(VERB, "--sub wants a duration from 1ms to 10s (e.g. 50ms, "
-                              "0.1), not '%s'",
-                        optarg);
+            if (duration_opt("--sub", optarg, MIN_SUB_NS, MAX_SUB_NS,
+                             "from 1ms to 10s (e.g. 50ms, 0.1)", &sub) < 0)
                 return PT_EXIT_USAGE;
-            }
             break;
         case 'h': usage(stdout); return PT_EXIT_OK;
         default: cli_opt_error(VERB, argv, c); return PT_EXIT_USAGE;
