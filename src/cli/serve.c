@@ -4,8 +4,9 @@
  *
  * This file holds the verb: options, the listen socket (made here so that
  * "address in use" and friends are reported precisely), the live collector
- * (ptr_list_tagged + ptr_open/ptr_read per scrape) and the wait for
- * SIGINT/SIGTERM.  The HTTP routes are in serve_http.c, the accounting and
+ * (ptr_list_tagged + ptr_open/ptr_read per scrape), the window's sampler
+ * (a thread reading every process's flushed totals every --sub for the
+ * trailing window's extremes, serve.h) and the wait for SIGINT/SIGTERM.  The HTTP routes are in serve_http.c, the accounting and
  * the output formats in serve_metrics.c, the page in serve_page.c; the
  * model is described in serve.h.
  */
