@@ -6,9 +6,11 @@
 # loads (--load --period 6).  Through Prometheus's HTTP API: the target is
 # up with no scrape error (Prometheus asks for OpenMetrics, so that format
 # is parsed by Prometheus itself), pooltag_pool_bytes arrives for both
-# processes, PooltagLeak fires for the leaking process's Leak tag, and
-# neither the alert nor the leak verdict ever appears for the load process
-# or for another tag.  Every process is stopped by its PID.
+# processes, PooltagLeak (which reads pooltag_pool_min_bytes: serve runs
+# with --window 8s, longer than the load's period and the scrape interval)
+# fires for the leaking process's Leak tag, and neither the alert nor the
+# leak verdict ever appears for the load process or for another tag; the
+# load's minimum returned to 0.  Every process is stopped by its PID.
 . "$(dirname "$0")/serve_lib.sh"
 need_notmyfault
 for b in prometheus promtool; do
@@ -22,7 +24,7 @@ start_nmf --load --period 6
 B=$NMF_PID
 wait_tagged "$A" Leak
 wait_tagged "$B" Load
-start_serve --listen 127.0.0.1:0
+start_serve --listen 127.0.0.1:0 --window 8s
 target=${URL#http://}
 target=${target%/}
 
@@ -82,6 +84,8 @@ until_ok 40 has "pooltag_pool_bytes{pid=\"$A\",tag=\"Leak\"}" ||
     fail "no pooltag_pool_bytes for the leak process"
 until_ok 10 has "pooltag_pool_bytes{pid=\"$B\",tag=\"Load\"}" ||
     fail "no pooltag_pool_bytes for the load process"
+until_ok 10 has "pooltag_pool_min_bytes{pid=\"$B\",tag=\"Load\"} == 0" ||
+    fail "the load's pooltag_pool_min_bytes never 0"
 python3 - "$API" <<'PY' || fail "target not healthy"
 import json, sys, urllib.request
 d = json.load(urllib.request.urlopen(sys.argv[1] + "/targets", timeout=10))

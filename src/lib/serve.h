@@ -61,10 +61,14 @@ void sv_put_text(sv_buf *b, const char *s, size_t n);
 typedef struct sv_row {
     char tag[PT_TAG_TEXT_MAX]; /* escaped tag text, or "other"            */
     uint32_t tagv;             /* the tag (a member row)                  */
+    int ovf;                   /* the tag table's overflow entry          */
     int other;
     uint64_t c[PT_POOL_COUNT][SV_NC]; /* counters                          */
     int64_t bytes[PT_POOL_COUNT];     /* gauges: bytes in use, blocks      */
     int64_t blocks[PT_POOL_COUNT];
+    /* the lowest and highest bytes over the trailing window (sv_extremes;
+     * a member row only: "other" has none) */
+    int64_t lo[PT_POOL_COUNT], hi[PT_POOL_COUNT];
 } sv_row;
 
 typedef struct sv_proc {
@@ -74,6 +78,7 @@ typedef struct sv_proc {
     ptr_proc proc;
     ptr_pool pool[PT_POOL_COUNT];
     int64_t bytes[PT_POOL_COUNT];     /* bytes in use, all tags            */
+    int64_t lo[PT_POOL_COUNT], hi[PT_POOL_COUNT]; /* their window's extremes */
     uint64_t errors_total;
     size_t ntags;
     size_t nrows;                     /* members (bytes desc) + other last */
@@ -112,9 +117,30 @@ void sv_state_keep(sv_state *st, uint32_t pid);
 int sv_account(sv_state *st, const ptr_view *v, sv_proc *out);
 uint64_t *sv_state_read_errors(sv_state *st);
 
+/*
+ * The trailing window's extremes (issue 15).  A sampler thread (serve.c)
+ * reads each process's flushed totals (ptr_cur_read) every --sub into an
+ * mm_track of SV_BUCKETS buckets, rotated every window / (SV_BUCKETS - 1):
+ * the buckets kept cover the last window at least, window + window/12 at
+ * most.  At a scrape, sv_extremes turns them into each member row's and
+ * pool's lowest and highest bytes: a dip or peak of the flushed totals
+ * within their lag (mm_bound) of the scrape's exact value is not counted
+ * (mm_snap), and the result always holds the exact value
+ * (lo <= bytes <= hi).  sv_account sets every extreme to the value
+ * ([bytes, bytes]: what a process the sampler has not read yet shows).
+ */
+#define SV_BUCKETS 13
+#define SV_SUB_DEFAULT_NS (50ull * 1000000)
+#define SV_WINDOW_DEFAULT_NS (60ull * 1000000000)
+struct mm_track;
+void sv_extremes(sv_proc *out, const ptr_view *v, const struct mm_track *mm);
+
+/* The sampler (serve.c); NULL: no window (every extreme is the value). */
+typedef struct sv_window sv_window;
+
 /* Read every tagged process of the user serve runs as, even as root
  * (all_users: every process this user may read; serve.c's collector). */
-int sv_collect_live(sv_state *st, int all_users, sv_scrape *out);
+int sv_collect_live(sv_state *st, int all_users, sv_window *w, sv_scrape *out);
 
 enum sv_format { SV_PROM = 0, SV_OPENMETRICS = 1, SV_JSON = 2 };
 void sv_render(const sv_scrape *s, int format, sv_buf *b);

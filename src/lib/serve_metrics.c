@@ -9,6 +9,7 @@
  */
 #include "serve.h"
 #include "emit.h"
+#include "minmax.h"
 #include "util.h"
 
 #include <inttypes.h>
@@ -286,10 +287,12 @@ int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
             sv_row *row = &out->rows[nrows++];
             pt_tag_text(t->tag, row->tag);
             row->tagv = t->tag;
+            row->ovf = !!(t->flags & PT_TAGINFO_OVERFLOW);
             memcpy(row->c, c, sizeof c);
             for (int p = 0; p < PT_POOL_COUNT; p++) {
                 row->bytes[p] = (int64_t)(t->pool[p].bytes_alloc -
                                           t->pool[p].bytes_freed);
+                row->lo[p] = row->hi[p] = row->bytes[p];
                 row->blocks[p] =
                     (int64_t)(t->pool[p].allocs - t->pool[p].frees);
             }
@@ -323,8 +326,10 @@ int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
     out->start_ns = v->start_ns;
     out->proc = v->proc;
     memcpy(out->pool, v->pool, sizeof out->pool);
-    for (int p = 0; p < PT_POOL_COUNT; p++)
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
         out->bytes[p] = (int64_t)(v->pool[p].bytes_alloc - v->pool[p].bytes_freed);
+        out->lo[p] = out->hi[p] = out->bytes[p];
+    }
     out->errors_total = v->errors_total;
     out->ntags = nt;
     out->special_full = v->special_full;
@@ -346,6 +351,32 @@ int sv_account(sv_state *st, const ptr_view *v, sv_proc *out)
     return 0;
 }
 
+/* The window's extremes of an exact value `now` (serve.h): the flushed
+ * totals' (have: found in mm) without the dips and peaks their lag cannot
+ * tell from now, holding now. */
+static void window_extremes(const ptr_view *v, int have, int64_t now, int64_t *lo,
+                            int64_t *hi)
+{
+    mm_snap(have, now, now, have ? mm_bound(v, now, now) : 0, lo, hi);
+}
+
+void sv_extremes(sv_proc *out, const ptr_view *v, const mm_track *mm)
+{
+    for (int p = 0; p < PT_POOL_COUNT; p++) {
+        int have = mm && mm_pool(mm, p, &out->lo[p], &out->hi[p]);
+        window_extremes(v, have, out->bytes[p], &out->lo[p], &out->hi[p]);
+    }
+    for (size_t r = 0; r < out->nrows; r++) {
+        sv_row *row = &out->rows[r];
+        if (row->other)
+            continue;
+        for (int p = 0; p < PT_POOL_COUNT; p++) {
+            int have = mm && mm_tag(mm, row->tagv, row->ovf, p, &row->lo[p], &row->hi[p]);
+            window_extremes(v, have, row->bytes[p], &row->lo[p], &row->hi[p]);
+        }
+    }
+}
+
 void sv_scrape_free(sv_scrape *s)
 {
     for (size_t i = 0; i < s->nprocs; i++) {
@@ -364,9 +395,9 @@ enum ftype { FT_GAUGE, FT_COUNTER };
 enum field {
     F_PROCS, F_SECONDS, F_READ_ERRORS,
     F_RSS, F_COMMITTED, F_START, F_TAGS, F_ERRORS,
-    F_POOL_BYTES, F_POOL_PEAK, F_POOL_LIMIT, F_POOL_FAILURES,
+    F_POOL_BYTES, F_POOL_MIN, F_POOL_MAX, F_POOL_PEAK, F_POOL_LIMIT, F_POOL_FAILURES,
     F_POOL_ALLOCS, F_POOL_FREES, F_POOL_BALLOC, F_POOL_BFREED, F_POOL_BLOCKS,
-    F_BYTES, F_BLOCKS, F_ALLOCS, F_FREES, F_FAILURES, F_BALLOC, F_BFREED,
+    F_BYTES, F_BYTES_MIN, F_BYTES_MAX, F_BLOCKS, F_ALLOCS, F_FREES, F_FAILURES, F_BALLOC, F_BFREED,
     F_INJECTED, F_SPECIAL_FULL,
 };
 
@@ -389,6 +420,16 @@ static const struct family {
     {"pooltag_pool_bytes", FT_GAUGE, SC_ROW, F_BYTES, "bytes", "bytes",
      "Bytes in use by the tag in the pool (top N tags per process, the rest "
      "summed as tag other)"},
+    {"pooltag_pool_min_bytes", FT_GAUGE, SC_ROW, F_BYTES_MIN, "bytes", NULL,
+     "Lowest bytes in use by the tag in the pool over the trailing window "
+     "(pooltag serve --window, default 60s): the tag's flushed total read "
+     "every --sub (default 50ms) and the exact value at this scrape, so "
+     "min <= pooltag_pool_bytes; a dip shorter than --sub can be missed, one "
+     "within the flushed total's lag (threads x grain) of the exact value is "
+     "not counted; top N tags only (none for other)"},
+    {"pooltag_pool_max_bytes", FT_GAUGE, SC_ROW, F_BYTES_MAX, "bytes", NULL,
+     "Highest bytes in use by the tag in the pool over the trailing window, "
+     "as pooltag_pool_min_bytes (max >= pooltag_pool_bytes)"},
     {"pooltag_pool_blocks", FT_GAUGE, SC_ROW, F_BLOCKS, NULL, "blocks",
      "Outstanding allocations of the tag in the pool (allocs - frees)"},
     {"pooltag_allocs", FT_COUNTER, SC_ROW, F_ALLOCS, NULL, "allocs",
@@ -404,6 +445,17 @@ static const struct family {
      "Bytes released by the tag's frees in the pool"},
     {"pooltag_process_pool_bytes", FT_GAUGE, SC_POOL, F_POOL_BYTES, "bytes", "bytes",
      "Bytes in use in the pool, all tags of the process"},
+    {"pooltag_process_pool_min_bytes", FT_GAUGE, SC_POOL, F_POOL_MIN, "bytes", NULL,
+     "Lowest bytes in use in the pool, all tags of the process, over the "
+     "trailing window (pooltag serve --window, default 60s): the pool's "
+     "flushed total read every --sub (default 50ms) and the exact value at "
+     "this scrape, so min <= pooltag_process_pool_bytes; a dip shorter than "
+     "--sub can be missed, one within the flushed total's lag (threads x "
+     "grain) of the exact value is not counted"},
+    {"pooltag_process_pool_max_bytes", FT_GAUGE, SC_POOL, F_POOL_MAX, "bytes", NULL,
+     "Highest bytes in use in the pool, all tags of the process, over the "
+     "trailing window, as pooltag_process_pool_min_bytes (max >= "
+     "pooltag_process_pool_bytes)"},
     {"pooltag_process_pool_peak_bytes", FT_GAUGE, SC_POOL, F_POOL_PEAK,
      "bytes", "peak", "Highest bytes in use seen in the pool"},
     {"pooltag_process_pool_limit_bytes", FT_GAUGE, SC_POOL, F_POOL_LIMIT,
@@ -479,6 +531,8 @@ static int value_of(const struct family *f, const sv_scrape *s,
     case F_TAGS: return U(pr->ntags);
     case F_ERRORS: return U(pr->errors_total);
     case F_POOL_BYTES: return I(pr->bytes[p]);
+    case F_POOL_MIN: return I(pr->lo[p]);
+    case F_POOL_MAX: return I(pr->hi[p]);
     case F_POOL_PEAK: return U(pr->pool[p].peak);
     case F_POOL_LIMIT: return pr->pool[p].limit && U(pr->pool[p].limit);
     case F_POOL_FAILURES: return U(pr->pool[p].failures);
@@ -488,6 +542,8 @@ static int value_of(const struct family *f, const sv_scrape *s,
     case F_POOL_BFREED: return U(pr->pool[p].bytes_freed);
     case F_POOL_BLOCKS: return I(cli_diff(pr->pool[p].allocs, pr->pool[p].frees));
     case F_BYTES: return I(r->bytes[p]);
+    case F_BYTES_MIN: return !r->other && I(r->lo[p]);
+    case F_BYTES_MAX: return !r->other && I(r->hi[p]);
     case F_BLOCKS: return I(r->blocks[p]);
     case F_ALLOCS: return U(r->c[p][SV_ALLOCS]);
     case F_FREES: return U(r->c[p][SV_FREES]);
@@ -546,7 +602,10 @@ static void render_metrics(const sv_scrape *s, int om, sv_buf *b)
         if (!f->name)
             continue;
         const char *suffix = f->type == FT_COUNTER && !om ? "_total" : "";
-        sv_printf(b, "# HELP %s%s %s\n", f->name, suffix, f->help);
+        /* (the help text whole: it may be longer than sv_printf's line) */
+        sv_printf(b, "# HELP %s%s ", f->name, suffix);
+        sv_puts(b, f->help);
+        sv_puts(b, "\n");
         sv_printf(b, "# TYPE %s%s %s\n", f->name, suffix,
                   f->type == FT_COUNTER ? "counter" : "gauge");
         if (om && f->unit)
