@@ -668,7 +668,7 @@ int ldb_load_samples(ldb_log *l, size_t i, ldb_samples *s, char *err,
         /* Differences of int64 nanoseconds as double seconds; unsigned
          * arithmetic avoids overflow on hostile values. */
         s->t[at] = (double)(int64_t)((uint64_t)t_ns - (uint64_t)s->base_ns) / 1e9;
-        int64_t v[11];
+        int64_t v[11] = {0};
         char where[64] = "";   /* made only for a message */
 #define WHERE() (where[0] ? where : (snprintf(where, sizeof where, "sample %lld", \
                                      (long long)sqlite3_column_int64(st, 0)), where))
@@ -902,7 +902,8 @@ static fseries *fmap_get(fmap *m, uint32_t tag, int pool, size_t npts, int *over
     fseries *f = &m->fs[m->n];
     *f = (fseries){.tag = tag, .pool = pool, .t = block, .y = block + npts,
                    .a = block + 2 * npts, .lo = block + 3 * npts, .hi = block + 4 * npts,
-                   .ix = (size_t *)(block + 5 * npts), .pend_k = -1};
+                   .ix = (size_t *)(void *)((char *)block + 5 * npts * sizeof *block),
+                   .pend_k = -1};
     m->slot[h] = (uint32_t)++m->n;
     return f;
 }
