@@ -219,7 +219,7 @@ void pt__pl_free(void *p)
     /* (a block of this thread's current age epoch: the fast path; one of
      * another epoch takes the slow path too, which counts it there) */
     if (PT_UNLIKELY(h->check != (check_live(h, w0, tag) ^ tls.age_x))) {
-        pl_free_slow(p);
+        free_other_epoch(h, p, 1);
         return;
     }
     free_live(h, w0, tag, 1);

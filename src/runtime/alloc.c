@@ -79,6 +79,7 @@ static inline void sent_fill(pt_sent *e, const void *ra, uint32_t tag, uint32_t 
                              uint32_t sidx, uint32_t gen);
 static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t w0, uint32_t tag,
                                                              int pl);
+static __attribute__((noinline)) void free_other_epoch(pt_hdr *h, void *p, int pl);
 static inline void be_free_block(pt_tls *t, pt_hdr *h);
 static __attribute__((noinline)) void libc_free_block(pt_hdr *h);
 static inline unsigned scache_slot(const void *ra, uint32_t tag);
@@ -124,6 +125,7 @@ static void *realloc_block(void *p, size_t size, const void *ra);
 static __attribute__((noinline)) void *sp_realloc(void *p, size_t size, const void *ra);
 #ifdef PT_PRELOAD
 static void defer_free(void *p);               /* src/preload/plalloc.c */
+static void pl_free_slow(void *p);             /* src/preload/plalloc.c */
 const void *pt__behalf_site(const void *f0, int *cache); /* src/preload/unwind.c */
 static inline const void *api_site(const void *ra, int *cache);
 #endif
@@ -165,10 +167,7 @@ void pt_free(void *p)
     uint32_t tag = h->tag;
     /* (a block of this thread's current epoch: the fast path) */
     if (PT_UNLIKELY(h->check != (check_live(h, w0, tag) ^ tls.age_x))) {
-        if (hdr_live(h)) /* of another epoch */
-            release(h);
-        else
-            bad_header(h, p);
+        free_other_epoch(h, p, 0);
         return;
     }
     free_live(h, w0, tag, 0);
@@ -345,6 +344,49 @@ static inline __attribute__((always_inline)) void free_live(pt_hdr *h, uint64_t 
 #ifdef PT_PRELOAD
     if (pl && t->in_be) {
         defer_free(h + 1);
+        return;
+    }
+#endif
+    release(h);
+}
+
+/* The free of a block whose header does not hold this thread's current
+ * epoch: a live block of another epoch (a block that lived through an
+ * epoch change, common in long-lived programs) is freed as free_live does,
+ * and taken out of its epoch (age_add: the epoch table, atomically, and
+ * this shard's moved counters); anything else is the caller's slow path
+ * (pl: the preload's, which tells foreign pointers apart; else reported). */
+static __attribute__((noinline)) void free_other_epoch(pt_hdr *h, void *p, int pl)
+{
+    pt_tls *t = tls_self();
+    uint64_t w0 = h->w0;
+    uint32_t tag = h->tag;
+    uint32_t e = hdr_epoch(h, w0, tag, h->check);
+    if (PT_UNLIKELY(e == UINT32_MAX)) {
+#ifdef PT_PRELOAD
+        if (pl) {
+            pl_free_slow(p);
+            return;
+        }
+#endif
+        bad_header(h, p);
+        return;
+    }
+    pt_seg_counts *cs = t->counts;
+    if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)kick() |
+                   (pl ? t->in_be : 0)) == 0 &&
+                  cs && t->ts == TS_PRIVATE)) {
+        h->check = check_freed(h, tag);
+        uint32_t sidx = w0_site(w0);
+        uint64_t size = w0_size(w0);
+        count_free_in(cs, t->flushed, t->scounts, site_tag_index(sidx), sidx, PT_PAGED, size);
+        age_free(sidx, e, size);
+        be_free_block(t, h);
+        return;
+    }
+#ifdef PT_PRELOAD
+    if (pl && t->in_be) {
+        defer_free(p);
         return;
     }
 #endif
