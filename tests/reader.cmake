@@ -37,3 +37,11 @@ target_link_libraries(test_ages PRIVATE ptread pooltag Threads::Threads)
 target_include_directories(test_ages PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
 add_test(NAME rt_ages COMMAND test_ages)
 set_tests_properties(rt_ages PROPERTIES TIMEOUT 60)
+# The same with every allocation in the special pool (its blocks have no
+# header to stamp: their epoch is kept in the pool's records), and with one
+# shard only (the other threads count through shard 0).
+add_test(NAME rt_ages_sampled COMMAND test_ages)
+set_tests_properties(rt_ages_sampled PROPERTIES TIMEOUT 60 ENVIRONMENT "PT_SAMPLE_GUARD=1")
+add_test(NAME rt_ages_shared COMMAND test_ages)
+set_tests_properties(rt_ages_shared PROPERTIES TIMEOUT 60
+  ENVIRONMENT "PT_MAX_THREADS=1;PT_SAMPLE_GUARD=1")

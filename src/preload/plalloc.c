@@ -152,6 +152,13 @@ static __attribute__((noinline)) void defer_free(void *p)
     if (c != 1)
         return; /* reported; or glibc's own block: left alone, glibc may
                    not be entered here */
+    /* Its age epoch is in the check word, which the freed mark replaces:
+     * take it out of that epoch now (release_ex, at the drain, counts the
+     * free in this thread's epoch, which cannot change before it: no epoch
+     * change happens inside the backend). */
+    uint64_t w0 = h->w0;
+    if (w0_epoch(w0) == epoch)
+        age_free(w0_site(w0), hdr_epoch(h, w0, h->tag, h->check), w0_size(w0));
     h->check = check_freed(h, h->tag);
     *(void **)p = tls.deferred;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

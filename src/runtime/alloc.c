@@ -372,6 +372,12 @@ static __attribute__((noinline)) void free_other_epoch(pt_hdr *h, void *p, int p
         bad_header(h, p);
         return;
     }
+    /* A thread that only frees catches up here (its frees of the current
+     * epoch's blocks then take the fast path again); not inside the
+     * backend (a signal handler's free: deferred below). */
+    if (PT_UNLIKELY(t->age_e != __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE)) &&
+        !(pl && t->in_be))
+        pt__age_sync_slow();
     pt_seg_counts *cs = t->counts;
     if (PT_LIKELY((((w0 & W0_SLOW_MASK) ^ epoch_bits) | (uint64_t)kick() |
                    (pl ? t->in_be : 0)) == 0 &&
@@ -568,6 +574,11 @@ static inline void age_free(uint32_t sidx, uint32_t e, uint64_t size)
     age_add(sidx, e, -(int64_t)size, -1);
 }
 
+void pt__age_free(uint32_t sidx, uint32_t e, uint64_t size)
+{
+    age_free(sidx, e, size);
+}
+
 /* Move the current part of shard sh (this thread's own) to ages[its
  * epoch], and give it epoch `to`.  Only the site counters' pages that were
  * ever written are read (mincore: the memfd is sparse, and reading a page
@@ -581,19 +592,24 @@ static void shard_age_move(pt_seg_shard_hdr *sh, uint32_t to)
     pt_seg_age_live *mv = pt_seg_shard_age_moved(sh, h->max_tags, h->max_sites, 0);
     __atomic_store_n(&sh->age_seq, sh->age_seq + 1, __ATOMIC_RELAXED); /* odd */
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    /* (pt_seg_counts is 64 bytes, 64-aligned: each lies on one page) */
-    uintptr_t lo = (uintptr_t)sc & ~(uintptr_t)4095;
+    /* (pt_seg_counts is 64 bytes, 64-aligned: each lies on one page.  A
+     * page that is not resident was never written — or was swapped out,
+     * when its counts are left where they are: a reading then shows them in
+     * the newer epoch) */
+    uintptr_t pgsz = h->page_size >= 4096 && !(h->page_size & (h->page_size - 1))
+                         ? h->page_size : 4096;
+    uintptr_t lo = (uintptr_t)sc & ~(pgsz - 1);
     uintptr_t end = (uintptr_t)(sc + nsites);
     unsigned char vec[256];
-    for (uintptr_t a = lo; a < end; a += sizeof vec * 4096) {
-        uintptr_t b = a + sizeof vec * 4096 < end ? a + sizeof vec * 4096 : end;
-        size_t npages = (b - a + 4095) / 4096;
+    for (uintptr_t a = lo; a < end; a += sizeof vec * pgsz) {
+        uintptr_t b = a + sizeof vec * pgsz < end ? a + sizeof vec * pgsz : end;
+        size_t npages = (b - a + pgsz - 1) / pgsz;
         if (mincore((void *)a, b - a, vec) != 0)
             memset(vec, 1, npages); /* (cannot tell: read them all) */
         for (size_t pg = 0; pg < npages; pg++) {
             if (!(vec[pg] & 1))
                 continue;
-            uintptr_t p0 = a + pg * 4096, p1 = p0 + 4096;
+            uintptr_t p0 = a + pg * pgsz, p1 = p0 + pgsz;
             uint64_t j0 = p0 <= (uintptr_t)sc ? 0 : (p0 - (uintptr_t)sc) / sizeof *sc;
             uint64_t j1 = p1 >= end ? nsites : (p1 - (uintptr_t)sc) / sizeof *sc;
             for (uint64_t j = j0; j < j1; j++) {
@@ -628,7 +644,12 @@ static void age_claim(pt_seg_shard_hdr *sh)
         return;
     uint32_t se = __atomic_load_n(&sh->age_epoch, __ATOMIC_ACQUIRE);
     if (se < tls.age_e) {
+        pt_seg_counts *cs = tls.counts; /* (as in pt__age_sync_slow) */
+        tls.counts = NULL;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
         shard_age_move(sh, tls.age_e);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        tls.counts = cs;
     } else if (se > tls.age_e) {
         tls.age_e = se;
         tls.age_x = pt_age_stamp(se);
@@ -639,7 +660,14 @@ static void age_claim(pt_seg_shard_hdr *sh)
 void pt__age_sync_slow(void)
 {
     uint32_t now = __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE);
-    if (tls.ts == TS_PRIVATE && tls.counts && seg_ages) {
+    pt_seg_counts *cs = tls.counts;
+    /* While the shard moves, a signal handler of this thread counts through
+     * shard 0 (tls.counts NULL: no fast path, count_shared), which puts
+     * its blocks in their epoch at once: never into a current part that
+     * is being moved, nor with a stamp that is about to change. */
+    tls.counts = NULL;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (tls.ts == TS_PRIVATE && cs && seg_ages) {
         pt_seg_shard_hdr *sh = shard_hdr(tls.shard);
         if (sh->age_epoch < now)
             shard_age_move(sh, now);
@@ -648,6 +676,8 @@ void pt__age_sync_slow(void)
     tls.age_x = pt_age_stamp(now);
     /* this thread's cache entries hold the old stamp */
     __atomic_fetch_add(&pt__mod_gen, 1, __ATOMIC_RELEASE);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    tls.counts = cs;
 }
 
 /* Begin the next epoch if it is due (one thread at a time; the others go
@@ -714,10 +744,17 @@ static __attribute__((noinline)) void age_countdown(void)
 static inline void age_slow_entry(void)
 {
     pt_tls *t = &tls;
-    if (PT_UNLIKELY(t->sp_left == 0 || t->sp_left > PT_AGE_CHECK))
+    if (PT_UNLIKELY(__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED))) {
+        /* the sampled guard pages own sp_left, and slow paths do not count
+         * it down: the slow paths have a countdown of their own then */
+        if (++t->age_slow >= (t->age_every ? t->age_every : PT_AGE_CHECK_MIN)) {
+            t->age_slow = 0;
+            age_countdown();
+        }
+    } else if (PT_UNLIKELY(t->sp_left == 0 || t->sp_left > PT_AGE_CHECK) ||
+               --t->sp_left == 0) {
         age_countdown();
-    else if (!__atomic_load_n(&pt__sp_all, __ATOMIC_RELAXED) && --t->sp_left == 0)
-        age_countdown();
+    }
     age_sync();
 }
 
@@ -1245,9 +1282,9 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
     unsigned pool = w0_pool(w0);
     /* live, or marked freed by the preload's defer_free after it checked
      * it (a free deferred from a signal handler, released now) */
-    /* its epoch (UINT32_MAX for a deferred free: counted as one of this
-     * thread's epoch) */
-    uint32_t e = hdr_epoch(h, w0, tag, h->check);
+    /* its epoch (UINT32_MAX for a deferred free: defer_free took it out of
+     * its epoch already) */
+    uint32_t e = h->check == check_freed(h, tag) ? UINT32_MAX : hdr_epoch(h, w0, tag, h->check);
     PT_ASSERT(e != UINT32_MAX || h->check == check_freed(h, tag));
     ctl_check();
     /* A traced block: its free record and tracked record (before its

@@ -179,6 +179,8 @@ typedef struct pt_tls {
     uint64_t age_seen;      /* when this thread last looked at the clock
                                for the age epochs (CLOCK_MONOTONIC ns)     */
     uint32_t age_every;     /* its countdown's length (alloc.c)            */
+    uint32_t age_slow;      /* slow paths since the clock was looked at,
+                               while sampling owns the countdown           */
 #ifdef PT_CONTRACTS
     uint32_t tid;           /* the owner's tid written in its shard header */
 #endif
@@ -609,6 +611,9 @@ static inline uint32_t libc_mark(const pt_hdr *h, uint32_t tag)
  * epoch before it stamps a block (the slow paths); count a free of a
  * block of epoch e that is not this thread's current one. */
 void pt__age_sync_slow(void);
+/* A block of age epoch e of site sidx was counted as freed (pt__count):
+ * take it out of its epoch (special.c: its blocks have no header). */
+void pt__age_free(uint32_t sidx, uint32_t e, uint64_t size);
 static inline void age_sync(void)
 {
     if (PT_UNLIKELY(tls.age_e != __atomic_load_n(&pt__age_now, __ATOMIC_ACQUIRE)))

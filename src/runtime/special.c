@@ -20,6 +20,8 @@
  *               pending stack (below), index + 1
  *   rep[r]      the epoch r was allocated in (inherited blocks are freed
  *               without being counted, as alloc.c does)
+ *   rage[r]     the age epoch r was allocated in (a special block has no
+ *               header to stamp: its free is taken out of this epoch)
  *   rdue[r]     1 while the program's free of r is still to be counted
  *
  * Invariants
@@ -62,6 +64,7 @@ static unsigned pgshift = 12;
 static uint32_t *pmap;
 static uint32_t *rnext;
 static uint8_t *rep;
+static uint8_t *rage;
 static uint8_t *rdue;
 static uint32_t rfree;        /* free records: index + 1             */
 static uint32_t qhead, qtail; /* quarantine FIFO: index + 1          */
@@ -104,10 +107,11 @@ static int reserve(void)
     pmap = private_map((size_t)REGION_PAGES * sizeof *pmap);
     rnext = private_map((size_t)nr * sizeof *rnext);
     rep = private_map(nr);
+    rage = private_map(nr);
     rdue = private_map(nr);
     void *r = mmap(NULL, (size_t)REGION_PAGES << pgshift, PROT_NONE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (!pmap || !rnext || !rep || !rdue || r == MAP_FAILED || !nr) {
+    if (!pmap || !rnext || !rep || !rage || !rdue || r == MAP_FAILED || !nr) {
         pt__warn("cannot reserve the special pool's address space; it stays off", NULL);
         return -1;
     }
@@ -596,6 +600,7 @@ void *pt__sp_alloc(unsigned kinds, uint32_t rec, unsigned pool, size_t size, siz
     stat_add(&spc->bytes_live, (int64_t)size);
     if (sampled)
         stat_add(&spc->sampled, 1);
+    rage[r] = (uint8_t)tls.age_e; /* (what count_slow calls the block's epoch) */
     pt__count(idx, sidx, pool, size, 0);
     return p;
 }
@@ -669,8 +674,10 @@ static void count_free(uint32_t r)
     stat_add(&pt__spc->frees, 1);
     stat_add(&pt__spc->blocks_live, -1);
     stat_add(&pt__spc->bytes_live, -(int64_t)b->size);
-    if (rep[r] == (uint8_t)epoch && b->sidx <= site_ovfl)
+    if (rep[r] == (uint8_t)epoch && b->sidx <= site_ovfl) {
         pt__count(pt__site_tag(b->sidx), b->sidx, PT_PAGED, b->size, 1);
+        pt__age_free(b->sidx, rage[r], b->size);
+    }
 }
 
 /* The block at p, live: its record, else UINT32_MAX (not reported). */
