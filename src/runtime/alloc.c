@@ -362,7 +362,7 @@ static __attribute__((noinline)) void free_other_epoch(pt_hdr *h, void *p, int p
     uint64_t w0 = h->w0;
     uint32_t tag = h->tag;
     uint32_t e = hdr_epoch(h, w0, tag, h->check);
-    if (PT_UNLIKELY(e == UINT32_MAX)) {
+    if (PT_UNLIKELY(e == UINT32_MAX || w0_site(w0) > site_ovfl)) { /* (release_ex) */
 #ifdef PT_PRELOAD
         if (pl) {
             pl_free_slow(p);
@@ -1286,6 +1286,12 @@ static __attribute__((noinline)) void release_ex(pt_hdr *h, int give_limit)
      * its epoch already) */
     uint32_t e = h->check == check_freed(h, tag) ? UINT32_MAX : hdr_epoch(h, w0, tag, h->check);
     PT_ASSERT(e != UINT32_MAX || h->check == check_freed(h, tag));
+    if (PT_UNLIKELY(w0_epoch(w0) == epoch && w0_site(w0) > site_ovfl)) {
+        /* a header that checks by chance (a foreign word passes with
+         * probability (epochs begun) / 2^32) but names no site: not ours */
+        pt__report(PT_ERR_BAD_POINTER, h + 1, 0, 0, 0, 0);
+        return;
+    }
     ctl_check();
     /* A traced block: its free record and tracked record (before its
      * memory goes back; blocks of another epoch are the parent's). */

@@ -525,7 +525,10 @@ static void fork_child(void)
     }
     /* else: keep counting into the parent's segment rather than crash.
      * (Both processes then share one table; mapping failed, so the system
-     * is out of memory anyway.) */
+     * is out of memory anyway.)  Its age epochs are the parent's: this
+     * process neither begins them nor moves counts between them. */
+    else
+        seg_ages = NULL;
     tls_reset();
     tls.cur_tag = cur_tag;
     tls.fork_depth = fork_depth;
