@@ -32,6 +32,7 @@
  *
  * The database layer is logw.c.
  */
+#include "ptgrow.h"
 #include "verbs.h"
 #include "logw.h"
 #include "minmax.h"
@@ -148,14 +149,10 @@ static uint64_t real_ns(void)
 
 static target *add_target(logger *L, uint32_t pid, ptr_source *src)
 {
-    if (L->n == L->cap) {
-        size_t ncap = L->cap ? 2 * L->cap : 16;
-        target *nt = realloc(L->t, ncap * sizeof *nt);
-        if (!nt)
-            return NULL;
-        L->t = nt;
-        L->cap = ncap;
-    }
+    target *nt = pt_grow(L->t, L->n, &L->cap, sizeof *nt, 16);
+    if (!nt)
+        return NULL;
+    L->t = nt;
     mm_track *mm = mm_new(1);
     if (!mm)
         return NULL;

@@ -21,6 +21,7 @@
  * in a process whose ids do not (a damaged or hand-made log) the extremes
  * are dropped (NULL), never made up.
  */
+#include "ptgrow.h"
 #include "logread.h"
 #include "procfs.h"
 #include "logfmt.h"
@@ -888,14 +889,10 @@ static fseries *fmap_get(fmap *m, uint32_t tag, int pool, size_t npts, int *over
         *over = 1;
         return NULL;
     }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? 2 * m->cap : 16;
-        fseries *fs = realloc(m->fs, cap * sizeof *fs);
-        if (!fs)
-            return NULL;
-        m->fs = fs;
-        m->cap = cap;
-    }
+    fseries *fs = pt_grow(m->fs, m->n, &m->cap, sizeof *fs, 16);
+    if (!fs)
+        return NULL;
+    m->fs = fs;
     double *block = malloc(per);
     if (!block)
         return NULL;

@@ -8,6 +8,7 @@
  * go through a sorted copy of the keys, rebuilt when a reading shows a
  * key the copy does not have (keys are only ever added).
  */
+#include "ptgrow.h"
 #include "minmax.h"
 
 #include <stdlib.h>
@@ -39,7 +40,7 @@ struct mm_track {
     size_t nkeys;
     mm_prev *prev, *next;      /* the previous sample's exact Bytes (sorted)
                                   and this one's, being recorded            */
-    size_t nprev, nnext, capnext;
+    size_t nprev, capprev, nnext, capnext;
     int64_t prev_pool[PT_POOL_COUNT], next_pool[PT_POOL_COUNT];
     int have_prev_pool, have_next_pool;
 };
@@ -251,14 +252,10 @@ int mm_prev_pool(const mm_track *m, int pool, int64_t *v)
 
 int mm_prev_set(mm_track *m, uint32_t tag, int overflow, int pool, int64_t v)
 {
-    if (m->nnext == m->capnext) {
-        size_t cap = m->capnext ? 2 * m->capnext : 64;
-        mm_prev *n = realloc(m->next, cap * sizeof *n);
-        if (!n)
-            return -1;
-        m->next = n;
-        m->capnext = cap;
-    }
+    mm_prev *n = pt_grow(m->next, m->nnext, &m->capnext, sizeof *n, 64);
+    if (!n)
+        return -1;
+    m->next = n;
     m->next[m->nnext++] = (mm_prev){tag, (uint32_t)pool | (overflow ? 2u : 0u), v};
     return 0;
 }
@@ -274,12 +271,14 @@ void mm_prev_set_pool(mm_track *m, int pool, int64_t v)
 void mm_prev_commit(mm_track *m)
 {
     qsort(m->next, m->nnext, sizeof *m->next, prev_cmp);
+    /* (the two arrays trade places: the old one is reused for the next) */
     mm_prev *t = m->prev;
-    size_t cap = m->nprev;
+    size_t cap = m->capprev;
     m->prev = m->next;
     m->nprev = m->nnext;
+    m->capprev = m->capnext;
     m->next = t;
-    m->capnext = t ? cap : 0;
+    m->capnext = cap;
     m->nnext = 0;
     memcpy(m->prev_pool, m->next_pool, sizeof m->prev_pool);
     m->have_prev_pool = m->have_next_pool;

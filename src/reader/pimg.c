@@ -10,6 +10,7 @@
  * new thread shows, so a thread created meanwhile is stopped too.
  * pim_resume detaches them all.
  */
+#include "ptgrow.h"
 #include "pimg.h"
 
 #include "procfs.h"
@@ -80,14 +81,10 @@ char *pim__strdup(pim *p, const char *s, size_t n)
 int pim__add_region(pim *p, const pim_region *r)
 {
     pim_priv *pv = p->priv;
-    if (p->nregions == pv->cap_regions) {
-        size_t nc = pv->cap_regions ? 2 * pv->cap_regions : 64;
-        pim_region *nr = realloc(p->regions, nc * sizeof *nr);
-        if (!nr)
-            return -1;
-        p->regions = nr;
-        pv->cap_regions = nc;
-    }
+    pim_region *nr = pt_grow(p->regions, p->nregions, &pv->cap_regions, sizeof *nr, 64);
+    if (!nr)
+        return -1;
+    p->regions = nr;
     p->regions[p->nregions++] = *r;
     return 0;
 }
